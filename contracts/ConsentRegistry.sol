@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+
+/// @title ConsentRegistry
+/// @notice Patients grant, update and revoke consents by purpose and data scope, themselves, through
+/// a delegate, or by an EIP-712 signature that someone else submits. Other contracts ask
+/// `isPermitted`, which honours revocation and expiry.
+/// @dev No owner, no pause, no upgrade: a revocation can never be blocked.
+contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
+    /// @inheritdoc IConsentRegistry
+    address public constant ANY_GRANTEE = address(type(uint160).max);
+
+    /// @notice EIP-712 type of a signed grant.
+    bytes32 public constant GRANT_TYPEHASH = keccak256(
+        "Grant(address patient,address grantee,bytes32 purpose,uint64 scopes,uint64 expiresAt,uint256 nonce,uint256 deadline)"
+    );
+
+    /// @notice EIP-712 type of a signed revocation.
+    bytes32 public constant REVOKE_TYPEHASH =
+        keccak256("Revoke(address patient,address grantee,bytes32 purpose,uint256 nonce,uint256 deadline)");
+
+    /// @dev Stored for a delegate appointed without an expiry.
+    uint64 private constant _NO_EXPIRY = type(uint64).max;
+
+    mapping(address patient => mapping(address grantee => mapping(bytes32 purpose => Consent))) private _consents;
+    mapping(address patient => mapping(address delegate => uint64 until)) private _delegates;
+
+    constructor() EIP712("CareChain ConsentRegistry", "1") {}
+
+    /* ------------------------------------------------------------------ */
+    /*                              CONSENTS                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IConsentRegistry
+    function grant(address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external {
+        _grant(msg.sender, grantee, purpose, scopes, expiresAt, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function grantFor(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external {
+        _checkActor(patient);
+        _grant(patient, grantee, purpose, scopes, expiresAt, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function grantBatch(GrantRequest[] calldata requests) external {
+        uint256 count = requests.length;
+        if (count == 0) revert EmptyBatch();
+        for (uint256 i; i < count; ++i) {
+            GrantRequest calldata r = requests[i];
+            _grant(msg.sender, r.grantee, r.purpose, r.scopes, r.expiresAt, msg.sender);
+        }
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function update(address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external {
+        _update(msg.sender, grantee, purpose, scopes, expiresAt);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function updateFor(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external {
+        _checkActor(patient);
+        _update(patient, grantee, purpose, scopes, expiresAt);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revoke(address grantee, bytes32 purpose) external {
+        _revoke(msg.sender, grantee, purpose, msg.sender);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revokeFor(address patient, address grantee, bytes32 purpose) external {
+        _checkActor(patient);
+        _revoke(patient, grantee, purpose, msg.sender);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                          SIGNED (RELAYED)                          */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IConsentRegistry
+    function grantBySig(SignedGrant calldata signed) external {
+        _grantBySig(signed);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function grantBySigBatch(SignedGrant[] calldata signed) external {
+        uint256 count = signed.length;
+        if (count == 0) revert EmptyBatch();
+        for (uint256 i; i < count; ++i) {
+            _grantBySig(signed[i]);
+        }
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function revokeBySig(
+        address patient,
+        address grantee,
+        bytes32 purpose,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(abi.encode(REVOKE_TYPEHASH, patient, grantee, purpose, nonce, deadline));
+        _checkSignature(patient, structHash, nonce, deadline, signature);
+        _revoke(patient, grantee, purpose, patient);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function useNonce() external returns (uint256 nonce) {
+        nonce = _useNonce(msg.sender);
+        emit NonceUsed(msg.sender, nonce);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              DELEGATES                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IConsentRegistry
+    function setDelegate(address delegate, uint64 expiresAt) external {
+        if (delegate == address(0) || delegate == msg.sender) revert InvalidDelegate(delegate);
+        _checkExpiry(expiresAt);
+        _delegates[msg.sender][delegate] = expiresAt == 0 ? _NO_EXPIRY : expiresAt;
+        emit DelegateSet(msg.sender, delegate, expiresAt);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function removeDelegate(address delegate) external {
+        if (_delegates[msg.sender][delegate] == 0) revert DelegateNotFound(msg.sender, delegate);
+        delete _delegates[msg.sender][delegate];
+        emit DelegateRemoved(msg.sender, delegate);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IConsentRegistry
+    function isPermitted(address patient, address grantee, bytes32 purpose, uint64 requiredScopes)
+        external
+        view
+        returns (bool)
+    {
+        return _covers(_consents[patient][grantee][purpose], requiredScopes)
+            || _covers(_consents[patient][ANY_GRANTEE][purpose], requiredScopes);
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function getConsent(address patient, address grantee, bytes32 purpose) external view returns (Consent memory) {
+        return _consents[patient][grantee][purpose];
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function isDelegate(address patient, address delegate) public view returns (bool) {
+        return _time() < _delegates[patient][delegate];
+    }
+
+    /// @inheritdoc IConsentRegistry
+    function delegateExpiry(address patient, address delegate) external view returns (uint64) {
+        return _delegates[patient][delegate];
+    }
+
+    /// @notice The EIP-712 domain separator of this deployment (chain id and address bound).
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              INTERNALS                             */
+    /* ------------------------------------------------------------------ */
+
+    function _grant(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt, address actor)
+        private
+    {
+        if (grantee == address(0)) revert InvalidGrantee(grantee);
+        if (scopes == 0) revert EmptyScopes();
+        _checkExpiry(expiresAt);
+        Consent storage consent = _consents[patient][grantee][purpose];
+        if (_isLive(consent)) revert ConsentAlreadyActive(patient, grantee, purpose);
+        // One SSTORE of the whole packed slot: a re-grant after revocation or expiry starts afresh.
+        _consents[patient][grantee][purpose] =
+            Consent({scopes: scopes, grantedAt: _time(), expiresAt: expiresAt, revokedAt: 0});
+        emit ConsentGranted(patient, grantee, purpose, scopes, expiresAt, actor);
+    }
+
+    function _update(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) private {
+        if (scopes == 0) revert EmptyScopes();
+        _checkExpiry(expiresAt);
+        Consent storage consent = _consents[patient][grantee][purpose];
+        if (!_isLive(consent)) revert ConsentNotActive(patient, grantee, purpose);
+        consent.scopes = scopes;
+        consent.expiresAt = expiresAt;
+        emit ConsentUpdated(patient, grantee, purpose, scopes, expiresAt, msg.sender);
+    }
+
+    function _revoke(address patient, address grantee, bytes32 purpose, address actor) private {
+        Consent storage consent = _consents[patient][grantee][purpose];
+        // An expired consent may still be revoked, so its record shows the patient's will.
+        if (consent.grantedAt == 0 || consent.revokedAt != 0) revert ConsentNotRevocable(patient, grantee, purpose);
+        consent.revokedAt = _time();
+        emit ConsentRevoked(patient, grantee, purpose, actor);
+    }
+
+    function _grantBySig(SignedGrant calldata s) private {
+        bytes32 structHash = keccak256(
+            abi.encode(GRANT_TYPEHASH, s.patient, s.grantee, s.purpose, s.scopes, s.expiresAt, s.nonce, s.deadline)
+        );
+        _checkSignature(s.patient, structHash, s.nonce, s.deadline, s.signature);
+        _grant(s.patient, s.grantee, s.purpose, s.scopes, s.expiresAt, s.patient);
+    }
+
+    /// @dev Deadline, then nonce (consumed, so a signature works once), then the signature itself:
+    /// an EOA's ECDSA signature (low-s, 65 or 64 bytes) or an ERC-1271 contract wallet's answer.
+    function _checkSignature(
+        address patient,
+        bytes32 structHash,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        if (patient == address(0)) revert InvalidPatient(patient);
+        if (_time() > deadline) revert SignatureExpired(deadline, _time());
+        _useCheckedNonce(patient, nonce);
+        if (!SignatureChecker.isValidSignatureNow(patient, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidSignature(patient);
+        }
+    }
+
+    function _checkActor(address patient) private view {
+        if (msg.sender != patient && !isDelegate(patient, msg.sender)) {
+            revert NotPatientOrDelegate(msg.sender, patient);
+        }
+    }
+
+    function _checkExpiry(uint64 expiresAt) private view {
+        if (expiresAt != 0 && expiresAt <= _time()) revert InvalidExpiry(expiresAt, _time());
+    }
+
+    function _isLive(Consent storage consent) private view returns (bool) {
+        return consent.grantedAt != 0 && consent.revokedAt == 0
+            && (consent.expiresAt == 0 || _time() < consent.expiresAt);
+    }
+
+    function _covers(Consent storage consent, uint64 requiredScopes) private view returns (bool) {
+        return _isLive(consent) && consent.scopes & requiredScopes == requiredScopes;
+    }
+
+    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
+    function _time() internal view virtual returns (uint64) {
+        return uint64(block.timestamp);
+    }
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title IConsentRegistry
+/// @notice Patient consents by purpose and data scope. A consent is the triple
+/// (patient, grantee, purpose) mapped to a bitmask of data scopes, the time it was granted, an
+/// optional expiry and a revocation time. Only codes, bitmasks, times and addresses are stored:
+/// `purpose` is keccak256 of a GA4GH DUO / HL7 purpose-of-use CURIE or an opaque trial purpose.
+/// @dev No admin: nobody but a patient or their live delegate changes a patient's consents, and
+/// nothing can pause a revocation.
+interface IConsentRegistry {
+    /* ------------------------------------------------------------------ */
+    /*                               STRUCTS                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice One storage slot per consent.
+    /// @param scopes Bitmask of consented data categories (see `abi/purposes.json`).
+    /// @param grantedAt When the current consent was granted (0: never granted).
+    /// @param expiresAt When it lapses (0: no expiry).
+    /// @param revokedAt When it was revoked (0: not revoked).
+    struct Consent {
+        uint64 scopes;
+        uint64 grantedAt;
+        uint64 expiresAt;
+        uint64 revokedAt;
+    }
+
+    /// @notice A consent the caller (patient or delegate) grants in a batch.
+    struct GrantRequest {
+        address grantee;
+        bytes32 purpose;
+        uint64 scopes;
+        uint64 expiresAt;
+    }
+
+    /// @notice A patient-signed consent that anyone (a clinic, a relayer) may submit.
+    struct SignedGrant {
+        address patient;
+        address grantee;
+        bytes32 purpose;
+        uint64 scopes;
+        uint64 expiresAt;
+        uint256 nonce;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               EVENTS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice A new consent was granted; `actor` is the patient or the delegate who acted.
+    event ConsentGranted(
+        address indexed patient,
+        address indexed grantee,
+        bytes32 indexed purpose,
+        uint64 scopes,
+        uint64 expiresAt,
+        address actor
+    );
+
+    /// @notice A live consent's scopes or expiry changed.
+    event ConsentUpdated(
+        address indexed patient,
+        address indexed grantee,
+        bytes32 indexed purpose,
+        uint64 scopes,
+        uint64 expiresAt,
+        address actor
+    );
+
+    /// @notice A consent was revoked; it permits nothing from this block on.
+    event ConsentRevoked(address indexed patient, address indexed grantee, bytes32 indexed purpose, address actor);
+
+    /// @notice A patient appointed (or re-appointed) a delegate until `expiresAt` (0: until removed).
+    event DelegateSet(address indexed patient, address indexed delegate, uint64 expiresAt);
+
+    /// @notice A patient removed a delegate.
+    event DelegateRemoved(address indexed patient, address indexed delegate);
+
+    /// @notice A patient burned their current signature nonce, voiding every signature made with it.
+    event NonceUsed(address indexed patient, uint256 nonce);
+
+    /* ------------------------------------------------------------------ */
+    /*                               ERRORS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The grantee is the zero address.
+    error InvalidGrantee(address grantee);
+    /// @notice The patient is the zero address.
+    error InvalidPatient(address patient);
+    /// @notice The delegate is the zero address or the patient themself.
+    error InvalidDelegate(address delegate);
+    /// @notice A consent must cover at least one data scope.
+    error EmptyScopes();
+    /// @notice An expiry (other than 0, "never") must lie in the future.
+    error InvalidExpiry(uint64 expiresAt, uint64 currentTime);
+    /// @notice A live consent already exists; change it with `update`.
+    error ConsentAlreadyActive(address patient, address grantee, bytes32 purpose);
+    /// @notice No live consent to update (never granted, revoked or expired).
+    error ConsentNotActive(address patient, address grantee, bytes32 purpose);
+    /// @notice Nothing to revoke: never granted, or already revoked.
+    error ConsentNotRevocable(address patient, address grantee, bytes32 purpose);
+    /// @notice The caller is neither the patient nor a live delegate of the patient.
+    error NotPatientOrDelegate(address caller, address patient);
+    /// @notice The patient has no such delegate.
+    error DelegateNotFound(address patient, address delegate);
+    /// @notice The signed request's deadline has passed.
+    error SignatureExpired(uint256 deadline, uint64 currentTime);
+    /// @notice The signature is not the patient's (EOA or ERC-1271) for this request.
+    error InvalidSignature(address patient);
+    /// @notice A batch must hold at least one item.
+    error EmptyBatch();
+
+    /* ------------------------------------------------------------------ */
+    /*                              CONSENTS                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The caller grants `grantee` a new consent for `purpose` over `scopes`.
+    function grant(address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external;
+
+    /// @notice A live delegate (or the patient) grants on the patient's behalf.
+    function grantFor(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external;
+
+    /// @notice The caller grants several new consents in one transaction.
+    function grantBatch(GrantRequest[] calldata requests) external;
+
+    /// @notice Changes the scopes or expiry of a live consent of the caller.
+    function update(address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external;
+
+    /// @notice A live delegate (or the patient) changes a live consent on the patient's behalf.
+    function updateFor(address patient, address grantee, bytes32 purpose, uint64 scopes, uint64 expiresAt) external;
+
+    /// @notice The caller revokes a consent.
+    function revoke(address grantee, bytes32 purpose) external;
+
+    /// @notice A live delegate (or the patient) revokes on the patient's behalf.
+    function revokeFor(address patient, address grantee, bytes32 purpose) external;
+
+    /// @notice Submits a consent the patient signed (EIP-712 `Grant`); the submitter pays the gas.
+    function grantBySig(SignedGrant calldata signed) external;
+
+    /// @notice Submits many patients' signed consents in one transaction (cohort onboarding).
+    function grantBySigBatch(SignedGrant[] calldata signed) external;
+
+    /// @notice Submits a revocation the patient signed (EIP-712 `Revoke`).
+    function revokeBySig(
+        address patient,
+        address grantee,
+        bytes32 purpose,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Burns the caller's current nonce, voiding signatures not yet submitted.
+    function useNonce() external returns (uint256 nonce);
+
+    /* ------------------------------------------------------------------ */
+    /*                              DELEGATES                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The caller appoints `delegate` (a minor's parent, a proxy) until `expiresAt` (0: until removed).
+    function setDelegate(address delegate, uint64 expiresAt) external;
+
+    /// @notice The caller removes a delegate; always possible, whatever the delegate did.
+    function removeDelegate(address delegate) external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice True if `grantee` (or the wildcard grantee) holds a live consent of `patient` for
+    /// `purpose` covering every bit of `requiredScopes`: granted, not revoked, not expired.
+    function isPermitted(address patient, address grantee, bytes32 purpose, uint64 requiredScopes)
+        external
+        view
+        returns (bool);
+
+    /// @notice The stored consent (all zero if never granted).
+    function getConsent(address patient, address grantee, bytes32 purpose) external view returns (Consent memory);
+
+    /// @notice True if `delegate` may act for `patient` now.
+    function isDelegate(address patient, address delegate) external view returns (bool);
+
+    /// @notice When a delegate's appointment ends: 0 if none, type(uint64).max if it has no expiry.
+    function delegateExpiry(address patient, address delegate) external view returns (uint64);
+
+    /// @notice The grantee that stands for "any grantee" (broad consent, e.g. DUO GRU for research).
+    function ANY_GRANTEE() external view returns (address);
+}
