@@ -1,0 +1,80 @@
+# CareChain — every target installs what it needs (quickly skipped when present).
+# `make demo` and `make test` are the README's two commands; `make test-quick` is for working sessions.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+SOLC := $(ROOT)/.solc/solc-v0.8.28
+export PATH := $(ROOT)/node_modules/.bin:$(BIN):$(PATH)
+export SOLCX_BINARY_PATH := $(ROOT)/.solc
+export CARECHAIN_ROOT := $(ROOT)
+FORGE_PROFILE ?= ci
+GANACHE_SUITE := tests/consent
+
+.PHONY: help setup compile demo test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
+
+help:
+	@echo "make demo        run the consent walkthrough on a local Anvil chain (installs on first run)"
+	@echo "make test        everything CI runs: lint, forge fuzz, pytest on Anvil and the consent suite on Ganache"
+	@echo "make test-quick  pytest on Anvil and forge, without installs (day-to-day)"
+	@echo "make fuzz        forge fuzz/invariant tests with the deep profile"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm missing: installing Debian's nodejs and npm"; \
+	  apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SOLC): $(BIN)/.installed node_modules/.installed src/carechain/toolchain.py src/carechain/solcjs_wrapper.cjs
+	$(BIN)/python -m carechain.toolchain
+
+# brownie keeps networks in ~/.brownie; add the Ganache 7 network once per machine.
+networks: $(BIN)/.installed
+	@grep -qs 'id: ganache7' $(HOME)/.brownie/network-config.yaml || \
+	  $(BIN)/brownie networks add Development ganache7 cmd=ganache host=http://127.0.0.1 port=8546 \
+	    evm_version=shanghai accounts=10 mnemonic=brownie gas_limit=30000000 >/dev/null
+
+setup: $(SOLC) networks
+
+compile: setup
+	$(BIN)/brownie compile
+
+demo: compile
+	$(BIN)/brownie run scripts/demo.py --network development
+
+test: compile lint forge test-anvil test-ganache
+
+test-quick: forge test-anvil
+
+test-anvil:
+	$(BIN)/brownie test tests --network development
+
+test-ganache:
+	$(BIN)/brownie test $(GANACHE_SUITE) --network ganache7
+
+forge:
+	FOUNDRY_PROFILE=$(FORGE_PROFILE) forge test
+	forge snapshot --match-test test_gas --check .gas-snapshot --tolerance 1
+
+snapshot:
+	forge snapshot --match-test test_gas --snap .gas-snapshot
+
+fuzz:
+	FOUNDRY_PROFILE=deep forge test
+
+lint:
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy
+
+clean:
+	rm -rf build .solc reports .pytest_cache .hypothesis

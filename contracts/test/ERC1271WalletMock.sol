@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @notice Test-only smart-contract wallet: signatures of its owner are valid (ERC-1271). It can be
+/// told to lie (accept everything) or to try to re-enter the caller, to test that neither helps.
+contract ERC1271WalletMock is IERC1271 {
+    enum Mode {
+        Honest,
+        AcceptAll,
+        Reenter
+    }
+
+    address public immutable owner;
+    Mode public mode;
+    address public reenterTarget;
+    bytes public reenterCall;
+
+    constructor(address owner_) {
+        owner = owner_;
+    }
+
+    function setMode(Mode mode_, address target, bytes calldata data) external {
+        mode = mode_;
+        reenterTarget = target;
+        reenterCall = data;
+    }
+
+    /// @notice Lets the wallet act as a patient directly (grant, setDelegate...).
+    function execute(address target, bytes calldata data) external returns (bytes memory) {
+        require(msg.sender == owner, "not owner");
+        (bool ok, bytes memory result) = target.call(data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 32), mload(result))
+            }
+        }
+        return result;
+    }
+
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        if (mode == Mode.AcceptAll) return IERC1271.isValidSignature.selector;
+        if (mode == Mode.Reenter) {
+            // Runs under STATICCALL: any state change the re-entry attempts makes it fail.
+            (bool ok,) = reenterTarget.staticcall(reenterCall);
+            ok;
+        }
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+        return err == ECDSA.RecoverError.NoError && recovered == owner ? IERC1271.isValidSignature.selector : bytes4(0);
+    }
+}

@@ -1,0 +1,362 @@
+"""ConsentRegistry on web3.py: grant, update, revoke, check, delegate, and EIP-712 signed consents."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils.address import is_address, to_checksum_address
+from web3 import Web3
+
+from carechain import eip712
+from carechain.chain import Sender, TxResult
+from carechain.deployments import Manifest, load_abi
+from carechain.errors import InputError
+
+ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
+
+
+def checksum(value: str, what: str = "address") -> ChecksumAddress:
+    """A checksummed address, or one clear InputError naming what was wrong."""
+    if not isinstance(value, str) or not is_address(value):
+        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
+    return to_checksum_address(value)
+
+
+def _purpose_bytes(purpose: bytes | str) -> bytes:
+    raw = bytes.fromhex(purpose.removeprefix("0x")) if isinstance(purpose, str) else bytes(purpose)
+    if len(raw) != 32:
+        raise InputError(f"a purpose is 32 bytes, got {len(raw)}")
+    return raw
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A stored consent; all zero when never granted."""
+
+    scopes: int
+    granted_at: int
+    expires_at: int
+    revoked_at: int
+
+    def is_live(self, now: int) -> bool:
+        return (
+            self.granted_at != 0 and self.revoked_at == 0 and (self.expires_at == 0 or now < self.expires_at)
+        )
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    """One consent of a batch the caller grants."""
+
+    grantee: str
+    purpose: bytes
+    scopes: int
+    expires_at: int = 0
+
+    def as_tuple(self) -> tuple[str, bytes, int, int]:
+        return (checksum(self.grantee, "grantee"), _purpose_bytes(self.purpose), self.scopes, self.expires_at)
+
+
+@dataclass(frozen=True)
+class SignedGrant:
+    """A consent the patient signed; anyone may submit it. Serialises to JSON for hand-over."""
+
+    patient: str
+    grantee: str
+    purpose: bytes
+    scopes: int
+    expires_at: int
+    nonce: int
+    deadline: int
+    signature: bytes
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.patient,
+            self.grantee,
+            self.purpose,
+            self.scopes,
+            self.expires_at,
+            self.nonce,
+            self.deadline,
+            self.signature,
+        )
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.update(kind="Grant", purpose="0x" + self.purpose.hex(), signature="0x" + self.signature.hex())
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> SignedGrant:
+        data = _load_signed(text, "Grant")
+        return cls(
+            patient=checksum(data["patient"], "patient"),
+            grantee=checksum(data["grantee"], "grantee"),
+            purpose=_purpose_bytes(data["purpose"]),
+            scopes=int(data["scopes"]),
+            expires_at=int(data["expires_at"]),
+            nonce=int(data["nonce"]),
+            deadline=int(data["deadline"]),
+            signature=bytes.fromhex(str(data["signature"]).removeprefix("0x")),
+        )
+
+
+@dataclass(frozen=True)
+class SignedRevoke:
+    """A revocation the patient signed; anyone may submit it."""
+
+    patient: str
+    grantee: str
+    purpose: bytes
+    nonce: int
+    deadline: int
+    signature: bytes
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.update(kind="Revoke", purpose="0x" + self.purpose.hex(), signature="0x" + self.signature.hex())
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> SignedRevoke:
+        data = _load_signed(text, "Revoke")
+        return cls(
+            patient=checksum(data["patient"], "patient"),
+            grantee=checksum(data["grantee"], "grantee"),
+            purpose=_purpose_bytes(data["purpose"]),
+            nonce=int(data["nonce"]),
+            deadline=int(data["deadline"]),
+            signature=bytes.fromhex(str(data["signature"]).removeprefix("0x")),
+        )
+
+
+def _load_signed(text: str, kind: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not a signed {kind} file: invalid JSON ({err.msg})") from err
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        raise InputError(
+            f"not a signed {kind} file (kind is {data.get('kind') if isinstance(data, dict) else None!r})"
+        )
+    return data
+
+
+def load_signed(path: Path) -> SignedGrant | SignedRevoke:
+    """Read a file written by `carechain consent sign` (a grant or a revocation)."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        kind = json.loads(text).get("kind")
+    except (json.JSONDecodeError, AttributeError):
+        kind = None
+    return SignedRevoke.from_json(text) if kind == "Revoke" else SignedGrant.from_json(text)
+
+
+class ConsentClient:
+    """A ConsentRegistry deployment, seen from one account (the sender) or read-only."""
+
+    name = "ConsentRegistry"
+
+    def __init__(
+        self, w3: Web3, address: str, abi: list[dict[str, Any]], sender: Sender | None = None
+    ) -> None:
+        self.w3 = w3
+        self.abi = abi
+        self.contract = w3.eth.contract(address=checksum(address, "ConsentRegistry"), abi=abi)
+        self.sender = sender
+
+    @classmethod
+    def from_manifest(cls, w3: Web3, root: Path, sender: Sender | None = None) -> ConsentClient:
+        manifest = Manifest.load(root, w3.eth.chain_id)
+        return cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def with_sender(self, sender: Sender) -> ConsentClient:
+        """The same deployment, acting as another account."""
+        return ConsentClient(self.w3, self.address, self.abi, sender)
+
+    def _send(self, function: str, *args: Any) -> TxResult:
+        if self.sender is None:
+            raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
+        return self.sender.transact(getattr(self.contract.functions, function)(*args), self.abi)
+
+    # ---- patient (or delegate) actions -------------------------------------------------------------
+
+    def grant(self, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0) -> TxResult:
+        return self._send("grant", checksum(grantee, "grantee"), _purpose_bytes(purpose), scopes, expires_at)
+
+    def grant_for(
+        self, patient: str, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0
+    ) -> TxResult:
+        return self._send(
+            "grantFor",
+            checksum(patient, "patient"),
+            checksum(grantee, "grantee"),
+            _purpose_bytes(purpose),
+            scopes,
+            expires_at,
+        )
+
+    def grant_batch(self, requests: Sequence[GrantRequest]) -> TxResult:
+        return self._send("grantBatch", [r.as_tuple() for r in requests])
+
+    def update(self, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0) -> TxResult:
+        return self._send("update", checksum(grantee, "grantee"), _purpose_bytes(purpose), scopes, expires_at)
+
+    def update_for(
+        self, patient: str, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0
+    ) -> TxResult:
+        return self._send(
+            "updateFor",
+            checksum(patient, "patient"),
+            checksum(grantee, "grantee"),
+            _purpose_bytes(purpose),
+            scopes,
+            expires_at,
+        )
+
+    def revoke(self, grantee: str, purpose: bytes) -> TxResult:
+        return self._send("revoke", checksum(grantee, "grantee"), _purpose_bytes(purpose))
+
+    def revoke_for(self, patient: str, grantee: str, purpose: bytes) -> TxResult:
+        return self._send(
+            "revokeFor", checksum(patient, "patient"), checksum(grantee, "grantee"), _purpose_bytes(purpose)
+        )
+
+    def set_delegate(self, delegate: str, expires_at: int = 0) -> TxResult:
+        return self._send("setDelegate", checksum(delegate, "delegate"), expires_at)
+
+    def remove_delegate(self, delegate: str) -> TxResult:
+        return self._send("removeDelegate", checksum(delegate, "delegate"))
+
+    def use_nonce(self) -> TxResult:
+        return self._send("useNonce")
+
+    # ---- signed (relayed) ------------------------------------------------------------------------
+
+    def domain(self) -> eip712.Domain:
+        """The EIP-712 domain as the contract reports it (ERC-5267)."""
+        _, name, version, chain_id, verifying_contract, _, _ = self.contract.functions.eip712Domain().call()
+        return eip712.Domain(name, version, chain_id, verifying_contract)
+
+    def sign_grant(
+        self,
+        patient: LocalAccount,
+        grantee: str,
+        purpose: bytes,
+        scopes: int,
+        expires_at: int = 0,
+        deadline: int | None = None,
+        nonce: int | None = None,
+    ) -> SignedGrant:
+        """The patient signs a consent off chain; nothing is sent. Deadline defaults to one hour."""
+        message: dict[str, Any] = {
+            "patient": patient.address,
+            "grantee": checksum(grantee, "grantee"),
+            "purpose": _purpose_bytes(purpose),
+            "scopes": scopes,
+            "expiresAt": expires_at,
+            "nonce": self.nonce(patient.address) if nonce is None else nonce,
+            "deadline": int(time.time()) + 3600 if deadline is None else deadline,
+        }
+        signature = eip712.sign(patient, eip712.typed_data(self.domain(), "Grant", message))
+        return SignedGrant(
+            str(patient.address),
+            message["grantee"],
+            message["purpose"],
+            scopes,
+            expires_at,
+            message["nonce"],
+            message["deadline"],
+            signature,
+        )
+
+    def sign_revoke(
+        self,
+        patient: LocalAccount,
+        grantee: str,
+        purpose: bytes,
+        deadline: int | None = None,
+        nonce: int | None = None,
+    ) -> SignedRevoke:
+        message: dict[str, Any] = {
+            "patient": patient.address,
+            "grantee": checksum(grantee, "grantee"),
+            "purpose": _purpose_bytes(purpose),
+            "nonce": self.nonce(patient.address) if nonce is None else nonce,
+            "deadline": int(time.time()) + 3600 if deadline is None else deadline,
+        }
+        signature = eip712.sign(patient, eip712.typed_data(self.domain(), "Revoke", message))
+        return SignedRevoke(
+            str(patient.address),
+            message["grantee"],
+            message["purpose"],
+            message["nonce"],
+            message["deadline"],
+            signature,
+        )
+
+    def submit_grant(self, signed: SignedGrant) -> TxResult:
+        """Submit a patient's signed consent; the sender (clinic, relayer) pays the gas."""
+        return self._send("grantBySig", signed.as_tuple())
+
+    def submit_grants(self, signed: Sequence[SignedGrant]) -> TxResult:
+        """Submit many patients' signed consents in one transaction."""
+        return self._send("grantBySigBatch", [s.as_tuple() for s in signed])
+
+    def submit_revoke(self, signed: SignedRevoke) -> TxResult:
+        return self._send(
+            "revokeBySig",
+            signed.patient,
+            signed.grantee,
+            signed.purpose,
+            signed.nonce,
+            signed.deadline,
+            signed.signature,
+        )
+
+    # ---- reads -----------------------------------------------------------------------------------
+
+    def is_permitted(self, patient: str, grantee: str, purpose: bytes, scopes: int) -> bool:
+        return bool(
+            self.contract.functions.isPermitted(
+                checksum(patient, "patient"), checksum(grantee, "grantee"), _purpose_bytes(purpose), scopes
+            ).call()
+        )
+
+    def get_consent(self, patient: str, grantee: str, purpose: bytes) -> Consent:
+        scopes, granted_at, expires_at, revoked_at = self.contract.functions.getConsent(
+            checksum(patient, "patient"), checksum(grantee, "grantee"), _purpose_bytes(purpose)
+        ).call()
+        return Consent(scopes, granted_at, expires_at, revoked_at)
+
+    def is_delegate(self, patient: str, delegate: str) -> bool:
+        return bool(
+            self.contract.functions.isDelegate(
+                checksum(patient, "patient"), checksum(delegate, "delegate")
+            ).call()
+        )
+
+    def delegate_expiry(self, patient: str, delegate: str) -> int:
+        return int(
+            self.contract.functions.delegateExpiry(
+                checksum(patient, "patient"), checksum(delegate, "delegate")
+            ).call()
+        )
+
+    def nonce(self, patient: str) -> int:
+        return int(self.contract.functions.nonces(checksum(patient, "patient")).call())
