@@ -15,7 +15,7 @@ export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
 GANACHE_SUITE := tests/consent
 
-.PHONY: help setup compile demo test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
+.PHONY: abi help setup compile demo test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
 
 help:
 	@echo "make demo        run the consent walkthrough on a local Anvil chain (installs on first run)"
@@ -78,3 +78,6 @@ lint:
 
 clean:
 	rm -rf build .solc reports .pytest_cache .hypothesis
+
+abi: compile
+	$(BIN)/python -c "from carechain.deployments import export_abis; from pathlib import Path; export_abis(Path('.'))"

@@ -63,17 +63,30 @@ def signer() -> LocalAccount:
     return Account.create()
 
 
+@pytest.fixture
+def funded_signer(signer, accounts):
+    """The signer as a brownie account holding ether, for the calls a patient makes themself (useNonce)."""
+    account = accounts.add(signer.key)
+    accounts[0].transfer(account, "1 ether")
+    return account
+
+
 def now() -> int:
     return brownie.chain.time()
 
 
 def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, scopes: int = LABS,
                expires_at: int = NEVER, nonce: int | None = None, deadline: int | None = None,
-               chain_id: int | None = None, verifying_contract: str | None = None) -> tuple[Any, ...]:
-    """A `SignedGrant` tuple as the contract takes it; domain overrides make cross-chain/contract forgeries."""
+               chain_id: int | None = None, verifying_contract: str | None = None,
+               patient: str | None = None) -> tuple[Any, ...]:
+    """A `SignedGrant` tuple as the contract takes it; domain overrides make cross-chain/contract forgeries.
+
+    `patient` defaults to the signer; a contract wallet's owner signs for the wallet (ERC-1271).
+    """
+    patient = str(patient or account.address)
     message = {
-        "patient": account.address, "grantee": str(grantee), "purpose": purpose, "scopes": scopes,
-        "expiresAt": expires_at, "nonce": registry.nonces(account.address) if nonce is None else nonce,
+        "patient": patient, "grantee": str(grantee), "purpose": purpose, "scopes": scopes,
+        "expiresAt": expires_at, "nonce": registry.nonces(patient) if nonce is None else nonce,
         "deadline": now() + 3600 if deadline is None else deadline,
     }
     domain = eip712.consent_domain(chain_id or brownie.chain.id, verifying_contract or registry.address)
@@ -83,11 +96,12 @@ def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: byte
 
 
 def sign_revoke(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, nonce: int | None = None,
-                deadline: int | None = None) -> tuple[Any, ...]:
-    """Arguments of `revokeBySig` signed by `account`."""
+                deadline: int | None = None, patient: str | None = None) -> tuple[Any, ...]:
+    """Arguments of `revokeBySig` signed by `account` (for `patient`, by default the signer)."""
+    patient = str(patient or account.address)
     message = {
-        "patient": account.address, "grantee": str(grantee), "purpose": purpose,
-        "nonce": registry.nonces(account.address) if nonce is None else nonce,
+        "patient": patient, "grantee": str(grantee), "purpose": purpose,
+        "nonce": registry.nonces(patient) if nonce is None else nonce,
         "deadline": now() + 3600 if deadline is None else deadline,
     }
     domain = eip712.consent_domain(brownie.chain.id, registry.address)
@@ -116,6 +130,11 @@ def reverts(error: str, *args: Any) -> Iterator[None]:
     for got, want in zip(actual, args, strict=True):
         if want is not ...:
             assert got == _brownie_arg(want), f"{error} arguments {actual}, expected {args}"
+
+
+def hex32(value: bytes) -> str:
+    """A bytes32 as brownie shows it in events (0x-hex; brownie refuses to compare raw bytes)."""
+    return "0x" + value.hex()
 
 
 def values(result: Any) -> tuple[int, ...]:

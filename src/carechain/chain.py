@@ -82,11 +82,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _revert_data(err: ContractLogicError) -> str | None:
-    data = err.data
+def _revert_data(err: Exception) -> str | None:
+    """Revert data from web3's ContractLogicError, or from the JSON-RPC error dict some stacks raise."""
+    data: Any = err.data if isinstance(err, ContractLogicError) else (err.args[0] if err.args else None)
     if isinstance(data, dict):
         data = data.get("data")
-    return data if isinstance(data, str) else None
+    return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+def _is_revert(err: Exception) -> bool:
+    return isinstance(err, ContractLogicError) or _revert_data(err) is not None
 
 
 # ---- sending ------------------------------------------------------------------------------------
@@ -130,7 +135,9 @@ class Sender:
         params: TxParams = {"from": self.address}
         try:
             params["gas"] = int(call.estimate_gas(params) * GAS_MARGIN)
-        except ContractLogicError as err:
+        except (ContractLogicError, ValueError) as err:
+            if not _is_revert(err):
+                raise
             raise decode_revert(abi, _revert_data(err)) from None
         if isinstance(self.account, str):
             return HexBytes(call.transact(params))
@@ -152,7 +159,9 @@ class Sender:
             if call is not None and hasattr(call, "call"):  # constructors cannot be replayed
                 try:  # replay at the block it failed in, to learn why
                     call.call({"from": self.address}, block_identifier=receipt["blockNumber"])
-                except ContractLogicError as err:
+                except (ContractLogicError, ValueError) as err:
+                    if not _is_revert(err):
+                        raise
                     raise decode_revert(abi or [], _revert_data(err)) from None
             raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
         return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)

@@ -1,0 +1,26 @@
+"""brownie run scripts/deploy.py [--network NAME]: deploy what is missing, write deployments/ and abi/.
+
+Thin over `carechain.deployments.deploy`, like `carechain deploy`. The key comes from PRIVATE_KEY
+or KEYSTORE (.env or environment); on a local chain without one, brownie's first account.
+"""
+
+from brownie import accounts, web3
+
+from carechain.chain import LOCAL_CHAIN_IDS, Sender
+from carechain.config import load_account, load_settings
+from carechain.deployments import deploy
+from carechain.errors import ConfigError
+from carechain.toolchain import project_root
+
+
+def main() -> None:
+    root = project_root()
+    account = load_account(load_settings(root))
+    if account is not None:
+        sender = Sender(web3, account)
+    elif web3.eth.chain_id in LOCAL_CHAIN_IDS:
+        sender = Sender(web3, accounts[0].address)
+    else:
+        raise ConfigError("no key: set PRIVATE_KEY or KEYSTORE in the environment or .env")
+    manifest = deploy(web3, sender, root, log=print)
+    print(f"manifest written to {manifest.path}")

@@ -1,0 +1,156 @@
+"""carechain.deployments.deploy: manifests, ABI export, idempotent and resumable deploys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from brownie import accounts, web3
+
+from carechain import deployments, eip712, purposes
+from carechain.chain import Sender
+from carechain.errors import DeploymentError
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A project folder of its own, sharing the compiled build/ of the repository."""
+    (tmp_path / "build").symlink_to(REPO / "build")
+    return tmp_path
+
+
+@pytest.fixture
+def sender():
+    return Sender(web3, accounts[0].address)
+
+
+def _manifest(root: Path) -> dict:
+    return json.loads((root / "deployments" / f"{web3.eth.chain_id}.json").read_text())
+
+
+def test_first_deploy_writes_manifest_and_abis(root, sender):
+    manifest = deployments.deploy(web3, sender, root)
+    entry = _manifest(root)["contracts"]["ConsentRegistry"]
+    artifact = deployments.load_artifact(root, "ConsentRegistry")
+    assert manifest.address("ConsentRegistry") == entry["address"]
+    assert web3.eth.get_code(entry["address"]) != b""
+    receipt = web3.eth.get_transaction_receipt(entry["txHash"])
+    assert receipt["contractAddress"] == entry["address"] and receipt["blockNumber"] == entry["block"]
+    assert entry["abiHash"] == artifact.abi_hash and entry["bytecodeHash"] == artifact.bytecode_hash
+    assert entry["compiler"]["version"].startswith("0.8.28")
+    assert entry["compiler"]["evmVersion"] == "shanghai"
+    assert entry["deployer"] == accounts[0].address
+    assert json.loads((root / "abi" / "ConsentRegistry.json").read_text()) == artifact.abi
+    assert json.loads((root / "abi" / "eip712.json").read_text()) == eip712.export_types()
+    assert json.loads((root / "abi" / "purposes.json").read_text()) == purposes.export_table()
+
+
+def test_no_key_or_secret_in_the_manifest(root):
+    from eth_account import Account
+
+    key = Account.create()
+    accounts[0].transfer(key.address, "1 ether")
+    deployments.deploy(web3, Sender(web3, key), root)
+    text = (root / "deployments" / f"{web3.eth.chain_id}.json").read_text()
+    assert key.key.hex().removeprefix("0x") not in text
+
+
+def test_second_run_deploys_nothing(root, sender):
+    first = deployments.deploy(web3, sender, root).address("ConsentRegistry")
+    block = web3.eth.block_number
+    logged: list[str] = []
+    second = deployments.deploy(web3, sender, root, log=logged.append).address("ConsentRegistry")
+    assert second == first
+    assert web3.eth.block_number == block
+    assert any("reusing" in line for line in logged)
+
+
+def test_manifest_of_a_reset_chain_is_detected_and_redeployed(root, sender):
+    deployments.deploy(web3, sender, root)
+    data = _manifest(root)
+    gone = "0x000000000000000000000000000000000000dEaD"
+    data["contracts"]["ConsentRegistry"]["address"] = gone  # no code there, as after a fresh Anvil
+    (root / "deployments" / f"{web3.eth.chain_id}.json").write_text(json.dumps(data))
+    logged: list[str] = []
+    address = deployments.deploy(web3, sender, root, log=logged.append).address("ConsentRegistry")
+    assert address != gone and web3.eth.get_code(address) != b""
+    assert any("chain was reset" in line for line in logged)
+
+
+def test_changed_contract_is_redeployed(root, sender):
+    first = deployments.deploy(web3, sender, root).address("ConsentRegistry")
+    data = _manifest(root)
+    data["contracts"]["ConsentRegistry"]["bytecodeHash"] = "0x" + "00" * 32
+    (root / "deployments" / f"{web3.eth.chain_id}.json").write_text(json.dumps(data))
+    assert deployments.deploy(web3, sender, root).address("ConsentRegistry") != first
+
+
+def test_interrupted_deploy_is_adopted_not_repeated(root, sender):
+    """A run that sent the deploy and died before recording it: the re-run adopts that contract."""
+    artifact = deployments.load_artifact(root, "ConsentRegistry")
+    tx_hash = sender.send(sender.constructor(artifact.abi, artifact.bytecode), artifact.abi)
+    manifest = deployments.Manifest.load(root, web3.eth.chain_id)
+    manifest.contracts["ConsentRegistry"] = {
+        "status": "pending",
+        "txHash": "0x" + bytes(tx_hash).hex(),
+        "bytecodeHash": artifact.bytecode_hash,
+    }
+    manifest.save()
+    block = web3.eth.block_number
+    address = deployments.deploy(web3, sender, root).address("ConsentRegistry")
+    assert address == web3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
+    assert web3.eth.block_number == block
+    assert "status" not in _manifest(root)["contracts"]["ConsentRegistry"]
+
+
+def test_pending_deploy_unknown_to_the_node_is_sent_again(root, sender):
+    artifact = deployments.load_artifact(root, "ConsentRegistry")
+    manifest = deployments.Manifest.load(root, web3.eth.chain_id)
+    manifest.contracts["ConsentRegistry"] = {
+        "status": "pending",
+        "txHash": "0x" + "ab" * 32,
+        "bytecodeHash": artifact.bytecode_hash,
+    }
+    manifest.save()
+    address = deployments.deploy(web3, sender, root).address("ConsentRegistry")
+    assert web3.eth.get_code(address) != b""
+
+
+def test_corrupt_manifest_is_reported(root, sender):
+    (root / "deployments").mkdir()
+    (root / "deployments" / f"{web3.eth.chain_id}.json").write_text("{not json")
+    with pytest.raises(DeploymentError, match="not valid JSON"):
+        deployments.deploy(web3, sender, root)
+
+
+def test_manifest_of_another_chain_is_refused(root, sender):
+    (root / "deployments").mkdir()
+    (root / "deployments" / f"{web3.eth.chain_id}.json").write_text(
+        json.dumps({"chainId": 5, "contracts": {}})
+    )
+    with pytest.raises(DeploymentError, match="is for chain 5"):
+        deployments.deploy(web3, sender, root)
+
+
+def test_missing_build_says_how_to_fix(tmp_path, sender):
+    with pytest.raises(DeploymentError, match="make compile"):
+        deployments.deploy(web3, sender, tmp_path)
+
+
+def test_address_of_undeployed_contract_says_how_to_fix(root):
+    with pytest.raises(DeploymentError, match="carechain deploy"):
+        deployments.Manifest.load(root, web3.eth.chain_id).address("ConsentRegistry")
+
+
+def test_committed_abi_files_are_current():
+    """abi/ is committed for frontends: it must match the contracts as compiled now."""
+    for name in deployments.CONTRACTS:
+        committed = json.loads((REPO / "abi" / f"{name}.json").read_text())
+        assert committed == deployments.load_artifact(REPO, name).abi, (
+            f"abi/{name}.json is stale: run make abi"
+        )
+    assert json.loads((REPO / "abi" / "eip712.json").read_text()) == eip712.export_types()
+    assert json.loads((REPO / "abi" / "purposes.json").read_text()) == purposes.export_table()
