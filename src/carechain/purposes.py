@@ -202,6 +202,22 @@ def purpose_by_id(purpose: bytes) -> Purpose | None:
     return _BY_ID.get(bytes(purpose))
 
 
+def check_grantable(purpose: bytes) -> bytes:
+    """Refuse to put a condition-revealing purpose, or a bare DUO modifier, into a new consent."""
+    known = purpose_by_id(purpose)
+    if known is not None and known.reveals_condition:
+        raise InputError(
+            f"purpose {known.code} ({known.curie}) reveals a condition and must not stand next to a patient "
+            "on chain; use a trial's opaque purpose (carechain.purposes.trial_purpose) instead"
+        )
+    if known is not None and known.modifier:
+        raise InputError(
+            f"{known.code} ({known.curie}) is a DUO modifier: it restricts a permission such as HMB or GRU "
+            "and grants nothing on its own"
+        )
+    return bytes(purpose)
+
+
 def trial_purpose(trial_id: int, version: int) -> bytes:
     """The opaque purpose a trial's consents use, so the trial's topic never sits next to a patient."""
     for field, value in (("trial_id", trial_id), ("version", version)):

@@ -151,6 +151,7 @@ def test_purposes_json_lists_duo_and_hl7(run):
             "InvalidExpiry(",
         ),
         (("consent", "submit", "/nonexistent.json"), "cannot read /nonexistent.json"),
+        (("consent", "grant", "0x" + "22" * 20, "-p", "DS", "-s", "labs"), "reveals a condition"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(run, patient_key, args, message):

@@ -20,6 +20,7 @@ from carechain.purposes import (
     UINT64_MAX,
     Purpose,
     Scope,
+    check_grantable,
     export_table,
     purpose_by_id,
     purpose_id,
@@ -384,3 +385,19 @@ def test_write_table_writes_loadable_deterministic_json(tmp_path: Path) -> None:
     assert first.endswith("\n")
     write_table(str(target))
     assert target.read_text(encoding="utf-8") == first
+
+
+@pytest.mark.parametrize("code", ["DS", "DSRCH"])
+def test_condition_revealing_purpose_is_not_grantable(code):
+    with pytest.raises(InputError, match="reveals a condition"):
+        check_grantable(purpose_id(code))
+
+
+def test_bare_modifier_is_not_grantable():
+    with pytest.raises(InputError, match="DUO modifier"):
+        check_grantable(purpose_id("NCU"))
+
+
+@pytest.mark.parametrize("purpose", [purpose_id("HMB"), purpose_id("TREAT"), trial_purpose(7, 1)])
+def test_permissions_and_opaque_trial_purposes_are_grantable(purpose):
+    assert check_grantable(purpose) == purpose

@@ -18,6 +18,7 @@ from carechain import eip712
 from carechain.chain import Sender, TxResult
 from carechain.deployments import Manifest, load_abi
 from carechain.errors import InputError
+from carechain.purposes import check_grantable
 
 ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
 
@@ -34,6 +35,11 @@ def _purpose_bytes(purpose: bytes | str) -> bytes:
     if len(raw) != 32:
         raise InputError(f"a purpose is 32 bytes, got {len(raw)}")
     return raw
+
+
+def _grantable(purpose: bytes | str) -> bytes:
+    """A purpose fit for a new or changed consent (never one that reveals a condition)."""
+    return check_grantable(_purpose_bytes(purpose))
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class GrantRequest:
     expires_at: int = 0
 
     def as_tuple(self) -> tuple[str, bytes, int, int]:
-        return (checksum(self.grantee, "grantee"), _purpose_bytes(self.purpose), self.scopes, self.expires_at)
+        return (checksum(self.grantee, "grantee"), _grantable(self.purpose), self.scopes, self.expires_at)
 
 
 @dataclass(frozen=True)
@@ -197,7 +203,7 @@ class ConsentClient:
     # ---- patient (or delegate) actions -------------------------------------------------------------
 
     def grant(self, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0) -> TxResult:
-        return self._send("grant", checksum(grantee, "grantee"), _purpose_bytes(purpose), scopes, expires_at)
+        return self._send("grant", checksum(grantee, "grantee"), _grantable(purpose), scopes, expires_at)
 
     def grant_for(
         self, patient: str, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0
@@ -206,7 +212,7 @@ class ConsentClient:
             "grantFor",
             checksum(patient, "patient"),
             checksum(grantee, "grantee"),
-            _purpose_bytes(purpose),
+            _grantable(purpose),
             scopes,
             expires_at,
         )
@@ -215,7 +221,7 @@ class ConsentClient:
         return self._send("grantBatch", [r.as_tuple() for r in requests])
 
     def update(self, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0) -> TxResult:
-        return self._send("update", checksum(grantee, "grantee"), _purpose_bytes(purpose), scopes, expires_at)
+        return self._send("update", checksum(grantee, "grantee"), _grantable(purpose), scopes, expires_at)
 
     def update_for(
         self, patient: str, grantee: str, purpose: bytes, scopes: int, expires_at: int = 0
@@ -224,7 +230,7 @@ class ConsentClient:
             "updateFor",
             checksum(patient, "patient"),
             checksum(grantee, "grantee"),
-            _purpose_bytes(purpose),
+            _grantable(purpose),
             scopes,
             expires_at,
         )
@@ -267,7 +273,7 @@ class ConsentClient:
         message: dict[str, Any] = {
             "patient": patient.address,
             "grantee": checksum(grantee, "grantee"),
-            "purpose": _purpose_bytes(purpose),
+            "purpose": _grantable(purpose),
             "scopes": scopes,
             "expiresAt": expires_at,
             "nonce": self.nonce(patient.address) if nonce is None else nonce,
