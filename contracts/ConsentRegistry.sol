@@ -217,7 +217,8 @@ contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
     }
 
     /// @dev Deadline, then nonce (consumed, so a signature works once), then the signature itself:
-    /// an EOA's ECDSA signature (low-s, 65 or 64 bytes) or an ERC-1271 contract wallet's answer.
+    /// an EOA's 65-byte ECDSA signature (low-s only; OZ 5.0 rejects the 64-byte EIP-2098 form) or an
+    /// ERC-1271 contract wallet's answer, asked under STATICCALL so it cannot change state.
     function _checkSignature(
         address patient,
         bytes32 structHash,

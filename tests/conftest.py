@@ -23,13 +23,24 @@ NEVER = 0
 
 
 @pytest.fixture(scope="module")
-def registry(ConsentRegistry, accounts):  # noqa: N803 - brownie's container name
+def registry(ConsentRegistry, accounts):
     return ConsentRegistry.deploy({"from": accounts[0]})
 
 
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     """Every test starts from the state the module fixtures left."""
+
+
+@pytest.fixture
+def synced_clock(isolation):
+    """Reads brownie's clock from the chain again at the start of a test that does time arithmetic.
+
+    Anvil rewinds its clock to the snapshot's block on every revert, brownie keeps its wall-clock offset, so
+    `chain.time()` runs ahead of Anvil by the wall time since the module's last kept block. The mined block
+    is rolled back with the rest of the test.
+    """
+    brownie.chain.mine()
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +88,7 @@ def now() -> int:
 
 def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, scopes: int = LABS,
                expires_at: int = NEVER, nonce: int | None = None, deadline: int | None = None,
-               chain_id: int | None = None, verifying_contract: str | None = None,
+               chain_id: int | None = None, verifying_contract: str | None = None, *,
                patient: str | None = None) -> tuple[Any, ...]:
     """A `SignedGrant` tuple as the contract takes it; domain overrides make cross-chain/contract forgeries.
 
@@ -95,8 +106,9 @@ def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: byte
             message["deadline"], signature)
 
 
-def sign_revoke(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, nonce: int | None = None,
-                deadline: int | None = None, patient: str | None = None) -> tuple[Any, ...]:
+def sign_revoke(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB,
+                nonce: int | None = None, deadline: int | None = None, *,
+                patient: str | None = None) -> tuple[Any, ...]:
     """Arguments of `revokeBySig` signed by `account` (for `patient`, by default the signer)."""
     patient = str(patient or account.address)
     message = {
