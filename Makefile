@@ -9,7 +9,9 @@ VENV := $(ROOT)/.venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 SOLC := $(ROOT)/.solc/solc-v0.8.28
-export PATH := $(ROOT)/node_modules/.bin:$(BIN):$(PATH)
+# .tools/bin holds Foundry's real binaries (see carechain.toolchain.link_foundry_tools): the npm
+# wrapper of forge always exits 0, so a failing forge test would not fail `make test`.
+export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
@@ -35,7 +37,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(SOLC): $(BIN)/.installed node_modules/.installed src/carechain/toolchain.py src/carechain/solcjs_wrapper.cjs
+$(SOLC) $(ROOT)/.tools/bin/forge &: $(BIN)/.installed node_modules/.installed src/carechain/toolchain.py \
+		src/carechain/solcjs_wrapper.cjs
 	$(BIN)/python -m carechain.toolchain
 
 # brownie keeps networks in ~/.brownie; add the Ganache 7 network once per machine.
@@ -44,7 +47,7 @@ networks: $(BIN)/.installed
 	  $(BIN)/brownie networks add Development ganache7 cmd=ganache host=http://127.0.0.1 port=8546 \
 	    evm_version=shanghai accounts=10 mnemonic=brownie gas_limit=30000000 >/dev/null
 
-setup: $(SOLC) networks
+setup: $(SOLC) $(ROOT)/.tools/bin/forge networks
 
 compile: setup
 	$(BIN)/brownie compile
@@ -77,7 +80,7 @@ lint:
 	$(BIN)/mypy
 
 clean:
-	rm -rf build .solc reports .pytest_cache .hypothesis
+	rm -rf build .solc .tools cache reports .pytest_cache .hypothesis
 
 abi: compile
 	$(BIN)/python -c "from carechain.deployments import export_abis; from pathlib import Path; export_abis(Path('.'))"

@@ -99,10 +99,34 @@ def provision(root: Path | None = None) -> Path:
     return target
 
 
+def link_foundry_tools(root: Path) -> list[Path]:
+    """Put Foundry's real `anvil` and `forge` binaries into `.tools/bin` (first on the Makefile's PATH).
+
+    The npm packages' `node_modules/.bin` entries are node wrappers: forge's always exits 0, even
+    when a test fails (foundry-rs/foundry#14781), and a wrapper killed hard leaves its child running.
+    """
+    folder = root / ".tools" / "bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    linked = []
+    for tool in ("anvil", "forge"):
+        binaries = sorted((root / "node_modules" / "@foundry-rs").glob(f"{tool}-*/bin/{tool}"))
+        if not binaries:
+            raise ToolchainError(f"Foundry's {tool} binary is not in node_modules: run `npm ci` in {root}")
+        link = folder / tool
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(binaries[0])
+        linked.append(link)
+    return linked
+
+
 def main() -> int:
-    """`python -m carechain.toolchain`: provision and print the compiler path."""
+    """`python -m carechain.toolchain`: provision the compiler and Foundry's binaries, print their paths."""
     try:
-        print(provision())
+        root = project_root()
+        print(provision(root))
+        for link in link_foundry_tools(root):
+            print(link)
     except ToolchainError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

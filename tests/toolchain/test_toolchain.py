@@ -89,3 +89,18 @@ def test_outside_a_project_is_reported(tmp_path, monkeypatch):
     monkeypatch.delenv("CARECHAIN_ROOT", raising=False)
     with pytest.raises(ToolchainError, match="not inside a CareChain project"):
         toolchain.project_root(tmp_path)
+
+
+@pytest.mark.parametrize("tool", ["anvil", "forge"])
+def test_foundry_tools_are_the_real_binaries(tool):
+    """Not the npm node wrappers: forge's wrapper exits 0 even when a test fails."""
+    link = ROOT / ".tools" / "bin" / tool
+    assert link.resolve().read_bytes()[:4] == b"\x7fELF"
+    assert subprocess.run(
+        [str(link), "--version"], capture_output=True, text=True, check=True
+    ).stdout.startswith(tool)
+
+
+def test_missing_foundry_tools_say_how_to_fix(tmp_path):
+    with pytest.raises(ToolchainError, match="npm ci"):
+        toolchain.link_foundry_tools(tmp_path)

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
+
+import {ConsentTest} from "./utils/ConsentTest.sol";
+
+/// @dev Fixed-input calls for `forge snapshot --match-test test_gas` (.gas-snapshot at the repo
+/// root). Everything but the measured call happens in setUp, so each figure is one call plus a
+/// one-line check that it did its job.
+contract ConsentRegistryGasTest is ConsentTest {
+    uint256 internal constant PATIENT_KEY = 0xA11CE;
+    uint64 internal constant SCOPES = 0x0F;
+
+    address internal patient;
+    address internal constant CLINIC = address(0xC11);
+    address internal constant LAB = address(0x1AB);
+    address internal constant RELAYER = address(0x4E1A);
+
+    IConsentRegistry.SignedGrant internal signed;
+
+    function setUp() public override {
+        super.setUp();
+        patient = vm.addr(PATIENT_KEY);
+        _grant(patient, CLINIC, GRU, SCOPES, START + 365 days);
+        signed = _signedGrant(
+            PATIENT_KEY, LAB, DS, SCOPES, START + 365 days, START + 1 days, block.chainid, address(registry)
+        );
+    }
+
+    function test_gas_grant_newConsent() public {
+        vm.prank(patient);
+        registry.grant(LAB, GRU, SCOPES, START + 365 days);
+        vm.assertTrue(registry.isPermitted(patient, LAB, GRU, SCOPES), "granted");
+    }
+
+    function test_gas_update() public {
+        vm.prank(patient);
+        registry.update(CLINIC, GRU, SCOPES | 0x30, START + 730 days);
+        vm.assertTrue(registry.isPermitted(patient, CLINIC, GRU, 0x30), "updated");
+    }
+
+    function test_gas_revoke() public {
+        vm.prank(patient);
+        registry.revoke(CLINIC, GRU);
+        vm.assertFalse(registry.isPermitted(patient, CLINIC, GRU, SCOPES), "revoked");
+    }
+
+    function test_gas_grantBySig() public {
+        vm.prank(RELAYER);
+        registry.grantBySig(signed);
+        vm.assertTrue(registry.isPermitted(patient, LAB, DS, SCOPES), "granted by signature");
+    }
+}
