@@ -1,9 +1,10 @@
-"""brownie run scripts/demo.py: patients grant, relay, delegate, check and revoke consents.
+"""brownie run scripts/demo.py: consents (grant, relay, delegate, check, revoke), then provider access.
 
 Runs on brownie's local Anvil (or Ganache: --network ganache7) and says what happens in plain
 words, with transaction hashes and gas used.
 """
 
+import os
 import warnings
 
 from brownie import accounts, chain, web3
@@ -11,7 +12,16 @@ from eth_account import Account
 
 from carechain import purposes
 from carechain.chain import Sender, TxResult
-from carechain.clients.consent import ConsentClient
+from carechain.clients import (
+    AccessClient,
+    ConsentClient,
+    CredentialClient,
+    RecordClient,
+    category_bit,
+    content_hash,
+    license_hash,
+    record_id,
+)
 from carechain.deployments import deploy
 from carechain.errors import CareChainError
 from carechain.purposes import Scope
@@ -121,4 +131,90 @@ def main() -> None:
     chain.sleep(8 * DAY)
     chain.mine()
     check(base, bob.address, "Dr Reyes", researcher.address, "HMB", ["labs"])
+
+    access_walkthrough(root, deployer, alice)
     print("\nDone: every permission above was decided by the chain, and no health data left the patients.")
+
+
+def access_walkthrough(root, authority, alice) -> None:
+    """A hospital anchors a lab result; Alice's GP reads it, a specialist cannot, the ER breaks the glass."""
+    hospital, gp, specialist, er_doctor = (accounts[i] for i in (6, 7, 8, 9))
+    reviewer = Account.create()
+    authority.transfer(reviewer.address, "1 ether", silent=True)
+
+    def client(kind, account):
+        return kind.from_manifest(
+            web3, root, Sender(web3, account if isinstance(account, str) else account.address)
+        )
+
+    step("The health authority's registrar attests credentials (only licence hashes go on chain)")
+    registry = client(CredentialClient, authority)
+    registry.add_registrar(authority.address)
+    salt = os.urandom(16)
+    for who, account, roles in (
+        ("St Mary's hospital", hospital, ("CUSTODIAN",)),
+        ("Dr Okafor (GP)", gp, ("PROVIDER",)),
+        ("Dr Lund (specialist)", specialist, ("PROVIDER",)),
+        ("Dr Silva (ER)", er_doctor, ("PROVIDER", "EMERGENCY")),
+        ("Dr Chen (reviewer)", reviewer.address, ("REVIEWER",)),
+    ):
+        address = account if isinstance(account, str) else account.address
+        for role in roles:
+            registry.attest(address, role, license_hash(f"{who}-{role}", salt), 0, chain.time() + 365 * DAY)
+        say(f"{who:22} {address}  {', '.join(roles)}")
+
+    step("St Mary's anchors Alice's lab result: the chain gets an opaque id and the hash of the ciphertext")
+    ciphertext = os.urandom(512)  # the encrypted FHIR Observation stays in the hospital's own store
+    lab = record_id(salt, "LAB-2026-0042")
+    tx(
+        "anchored",
+        client(RecordClient, hospital).anchor(
+            lab, alice.address, category_bit("labs"), content_hash(ciphertext)
+        ),
+    )
+    say(f"record {lab.hex()[:16]}…, content hash {content_hash(ciphertext).hex()[:16]}…")
+
+    step("Alice grants her GP access to her labs for 30 days")
+    result = client(AccessClient, alice).grant_access(
+        alice.address, gp.address, int(Scope.LABS), chain.time() + 30 * DAY
+    )
+    tx("access granted", result)
+    say(f"a new access grant cost {result.gas_used:,} gas (a new consent: see above)")
+
+    log = client(AccessClient, hospital)
+    step("The GP asks St Mary's gateway for the lab result: the chain allows it, the read is logged")
+    say(f"canAccess(GP) = {log.can_access(gp.address, lab)}")
+    tx("read logged", log.log_access(gp.address, lab, purposes.purpose_id("TREAT")))
+
+    step("A specialist Alice never granted asks for it")
+    say(f"canAccess(specialist) = {log.can_access(specialist.address, lab)}")
+    try:
+        log.log_access(specialist.address, lab, purposes.purpose_id("TREAT"))
+    except CareChainError as err:
+        say(f"the gateway refuses, and the chain would refuse to log it: {err}")
+
+    step("Alice is brought unconscious to the ER: Dr Silva breaks the glass (4 hours, reason ETREAT)")
+    result, episode = client(AccessClient, er_doctor).break_glass(
+        alice.address, purposes.purpose_id("ETREAT"), 4 * 3600
+    )
+    tx(f"break-glass episode {episode} opened", result)
+    say(f"opening break-glass cost {result.gas_used:,} gas; Alice and the reviewers see the event")
+    tx("ER read logged", log.log_access(er_doctor.address, lab, purposes.purpose_id("ETREAT")))
+    tx(
+        f"Dr Chen reviews episode {episode}: approved",
+        AccessClient.from_manifest(web3, root, Sender(web3, reviewer)).review(episode, True),
+    )
+
+    step("Alice lists who saw her records")
+    for read in log.reads(patient=alice.address):
+        who = {gp.address: "Dr Okafor (GP)", er_doctor.address: "Dr Silva (ER)"}.get(
+            read.provider, read.provider
+        )
+        basis = read.basis.name.lower().replace("_", " ") + (
+            f" #{read.episode_id}" if read.episode_id else ""
+        )
+        purpose = purposes.purpose_by_id(read.purpose)
+        say(
+            f"block {read.block_number}: {who} read {read.record_id.hex()[:16]}… for "
+            f"{purpose.code if purpose else '?'} under {basis}"
+        )

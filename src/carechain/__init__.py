@@ -4,7 +4,16 @@ The public API is re-exported here; see README.md for a walkthrough.
 """
 
 from carechain.chain import ChainUnavailable, Sender, TransactionFailed, TxResult, connect, decode_revert
-from carechain.clients import Consent, ConsentClient, GrantRequest, SignedGrant, SignedRevoke
+from carechain.clients import (
+    AccessClient,
+    Consent,
+    ConsentClient,
+    CredentialClient,
+    GrantRequest,
+    RecordClient,
+    SignedGrant,
+    SignedRevoke,
+)
 from carechain.deployments import Manifest, deploy, export_abis
 from carechain.errors import (
     CareChainError,
@@ -24,25 +33,30 @@ from carechain.purposes import (
     scopes_mask,
     trial_purpose,
 )
+from carechain.signed import SignedAction
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PURPOSES",
     "SCOPES",
+    "AccessClient",
     "CareChainError",
     "ChainUnavailable",
     "ConfigError",
     "Consent",
     "ConsentClient",
     "ContractError",
+    "CredentialClient",
     "DeploymentError",
     "GrantRequest",
     "InputError",
     "Manifest",
     "Purpose",
+    "RecordClient",
     "Scope",
     "Sender",
+    "SignedAction",
     "SignedGrant",
     "SignedRevoke",
     "ToolchainError",

@@ -26,8 +26,15 @@ from carechain import eip712
 from carechain.chain import LOCAL_CHAIN_IDS, Sender, TransactionFailed
 from carechain.errors import DeploymentError
 
-# Deployables in deploy order.
-CONTRACTS: tuple[str, ...] = ("ConsentRegistry",)
+# Deployables in deploy order, each with the deployables its constructor takes (by address).
+DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "ConsentRegistry": (),
+    "CredentialRegistry": (),
+    "RecordRegistry": ("CredentialRegistry",),
+    "AccessGrants": ("ConsentRegistry", "CredentialRegistry", "RecordRegistry"),
+}
+CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
+LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain
 
 Log = Callable[[str], None]
 
@@ -143,30 +150,47 @@ def deploy(
     root: Path,
     names: tuple[str, ...] = CONTRACTS,
     log: Log = _quiet,
+    admin: str | None = None,
+    admin_delay: int | None = None,
 ) -> Manifest:
-    """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run."""
+    """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
+
+    `admin` (default: the deployer) administers CredentialRegistry, whose admin transfers wait
+    `admin_delay` seconds (default: none on a local chain, two days elsewhere).
+    """
     chain_id = w3.eth.chain_id
     manifest = Manifest.load(root, chain_id)
+    if admin_delay is None:
+        admin_delay = 0 if is_local_chain(chain_id) else LIVE_ADMIN_DELAY
     for name in names:
         artifact = load_artifact(root, name)
         entry = manifest.contracts.get(name, {})
-        if _resume_pending(w3, sender, manifest, name, entry, artifact, log):
+        depends_on = {dep: manifest.address(dep) for dep in DEPENDENCIES.get(name, ())}
+        if _resume_pending(w3, sender, manifest, name, entry, artifact, depends_on, log):
             continue
-        reason = _why_redeploy(w3, entry, artifact)
+        reason = _why_redeploy(w3, entry, artifact, depends_on)
         if reason is None:
             log(f"{name}: reusing {entry['address']} (deployed in block {entry['block']})")
             continue
         log(f"{name}: deploying ({reason})")
-        tx_hash = sender.send(sender.constructor(artifact.abi, artifact.bytecode), artifact.abi)
+        args = _constructor_args(name, depends_on, admin or sender.address, admin_delay)
+        tx_hash = sender.send(sender.constructor(artifact.abi, artifact.bytecode, *args), artifact.abi)
         manifest.contracts[name] = {
             "status": "pending",
-            "txHash": "0x" + tx_hash.hex().removeprefix("0x"),
+            "txHash": "0x" + bytes(tx_hash).hex(),
             "bytecodeHash": artifact.bytecode_hash,
+            "dependsOn": depends_on,
         }
         manifest.save()
-        _record(manifest, name, artifact, sender, tx_hash, log)
+        _record(manifest, name, artifact, sender, tx_hash, depends_on, log)
     export_abis(root, names)
     return manifest
+
+
+def _constructor_args(name: str, depends_on: dict[str, str], admin: str, admin_delay: int) -> list[Any]:
+    if name == "CredentialRegistry":
+        return [to_checksum_address(admin), admin_delay]
+    return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
 
 
 def _resume_pending(
@@ -176,10 +200,15 @@ def _resume_pending(
     name: str,
     entry: dict[str, Any],
     artifact: Artifact,
+    depends_on: dict[str, str],
     log: Log,
 ) -> bool:
     """A deploy an earlier run sent but did not see mined: adopt it if it landed, else forget it."""
-    if entry.get("status") != "pending" or entry.get("bytecodeHash") != artifact.bytecode_hash:
+    if (
+        entry.get("status") != "pending"
+        or entry.get("bytecodeHash") != artifact.bytecode_hash
+        or entry.get("dependsOn", {}) != depends_on
+    ):
         return False
     tx_hash = HexBytes(entry["txHash"])
     try:
@@ -188,7 +217,7 @@ def _resume_pending(
         log(f"{name}: the earlier deploy {entry['txHash']} never reached this node; deploying again")
         return False
     try:
-        _record(manifest, name, artifact, sender, tx_hash, log)
+        _record(manifest, name, artifact, sender, tx_hash, depends_on, log)
     except TransactionFailed as err:
         log(f"{name}: the earlier deploy failed ({err}); deploying again")
         return False
@@ -196,7 +225,13 @@ def _resume_pending(
 
 
 def _record(
-    manifest: Manifest, name: str, artifact: Artifact, sender: Sender, tx_hash: HexBytes, log: Log
+    manifest: Manifest,
+    name: str,
+    artifact: Artifact,
+    sender: Sender,
+    tx_hash: HexBytes,
+    depends_on: dict[str, str],
+    log: Log,
 ) -> None:
     result = sender.wait(tx_hash)
     if not result.contract_address:
@@ -209,6 +244,7 @@ def _record(
         "deployer": sender.address,
         "abiHash": artifact.abi_hash,
         "bytecodeHash": artifact.bytecode_hash,
+        "dependsOn": depends_on,
         "compiler": {
             "version": artifact.compiler.get("version"),
             "evmVersion": artifact.compiler.get("evm_version"),
@@ -222,7 +258,9 @@ def _record(
     )
 
 
-def _why_redeploy(w3: Web3, entry: dict[str, Any], artifact: Artifact) -> str | None:
+def _why_redeploy(
+    w3: Web3, entry: dict[str, Any], artifact: Artifact, depends_on: dict[str, str]
+) -> str | None:
     """Why a recorded contract cannot be reused, or None if it can."""
     if "address" not in entry:
         return "not deployed on this chain yet"
@@ -230,6 +268,8 @@ def _why_redeploy(w3: Web3, entry: dict[str, Any], artifact: Artifact) -> str | 
         return f"no code at the recorded {entry['address']}: the chain was reset"
     if entry.get("bytecodeHash") != artifact.bytecode_hash:
         return "the contract changed since it was deployed"
+    if entry.get("dependsOn", {}) != depends_on:
+        return "a contract it depends on was redeployed"
     return None
 
 

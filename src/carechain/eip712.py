@@ -43,9 +43,25 @@ TYPES: dict[str, dict[str, list[dict[str, str]]]] = {
             {"name": "deadline", "type": "uint256"},
         ],
     },
+    "AccessGrants": {
+        "AccessGrant": [
+            {"name": "patient", "type": "address"},
+            {"name": "provider", "type": "address"},
+            {"name": "categories", "type": "uint64"},
+            {"name": "expiresAt", "type": "uint64"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ],
+        "AccessRevoke": [
+            {"name": "patient", "type": "address"},
+            {"name": "provider", "type": "address"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ],
+    },
 }
 
-DOMAIN_NAMES = {"ConsentRegistry": "CareChain ConsentRegistry"}
+DOMAIN_NAMES = {"ConsentRegistry": "CareChain ConsentRegistry", "AccessGrants": "CareChain AccessGrants"}
 DOMAIN_VERSION = "1"
 
 
@@ -69,7 +85,12 @@ class Domain:
 
 def consent_domain(chain_id: int, registry: str) -> Domain:
     """The domain of a ConsentRegistry deployment (what its `eip712Domain()` reports)."""
-    return Domain(DOMAIN_NAMES["ConsentRegistry"], DOMAIN_VERSION, chain_id, registry)
+    return contract_domain("ConsentRegistry", chain_id, registry)
+
+
+def contract_domain(contract: str, chain_id: int, address: str) -> Domain:
+    """The domain of a deployment of `contract` (ConsentRegistry, AccessGrants)."""
+    return Domain(DOMAIN_NAMES[contract], DOMAIN_VERSION, chain_id, address)
 
 
 def type_string(primary: str, contract: str = "ConsentRegistry") -> str:

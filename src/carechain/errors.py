@@ -43,48 +43,72 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-class ConsentError(ContractError):
-    """A ConsentRegistry custom error."""
+def _contract_error(name: str, doc: str) -> type[ContractError]:
+    return type(name, (ContractError,), {"__doc__": doc, "error_name": name})
 
 
-def _consent_error(name: str, doc: str) -> type[ConsentError]:
-    return type(name, (ConsentError,), {"__doc__": doc, "error_name": name})
-
-
-# One exception class per custom error of IConsentRegistry (and of OpenZeppelin's Nonces it inherits).
-InvalidGrantee = _consent_error("InvalidGrantee", "The grantee is the zero address.")
-InvalidPatient = _consent_error("InvalidPatient", "The patient is the zero address.")
-InvalidDelegate = _consent_error("InvalidDelegate", "The delegate is the zero address or the patient.")
-EmptyScopes = _consent_error("EmptyScopes", "A consent must cover at least one data scope.")
-InvalidExpiry = _consent_error("InvalidExpiry", "An expiry must lie in the future (or be 0: never).")
-ConsentAlreadyActive = _consent_error("ConsentAlreadyActive", "A live consent exists; use update.")
-ConsentNotActive = _consent_error("ConsentNotActive", "No live consent to update.")
-ConsentNotRevocable = _consent_error("ConsentNotRevocable", "Never granted, or already revoked.")
-NotPatientOrDelegate = _consent_error("NotPatientOrDelegate", "Caller is not the patient or a live delegate.")
-DelegateNotFound = _consent_error("DelegateNotFound", "The patient has no such delegate.")
-SignatureExpired = _consent_error("SignatureExpired", "The signed request's deadline has passed.")
-InvalidSignature = _consent_error("InvalidSignature", "The signature is not the patient's for this request.")
-EmptyBatch = _consent_error("EmptyBatch", "A batch must hold at least one item.")
-InvalidAccountNonce = _consent_error(
-    "InvalidAccountNonce", "The nonce was used already (a replay) or is ahead of the patient's."
-)
+# One exception class per custom error name of CareChain's contracts (and of the OpenZeppelin parts
+# they inherit). A name means the same thing in every contract that declares it.
+_ERRORS: dict[str, str] = {
+    # ConsentRegistry
+    "InvalidGrantee": "The grantee is the zero address.",
+    "InvalidPatient": "The patient is the zero address (or, for break-glass, the provider themself).",
+    "InvalidDelegate": "The delegate is the zero address or the patient.",
+    "EmptyScopes": "A consent must cover at least one data scope.",
+    "InvalidExpiry": "An expiry must lie in the future.",
+    "ConsentAlreadyActive": "A live consent exists; use update.",
+    "ConsentNotActive": "No live consent to update.",
+    "ConsentNotRevocable": "Never granted, or already revoked.",
+    "NotPatientOrDelegate": "The caller is not the patient or a live delegate.",
+    "DelegateNotFound": "The patient has no such delegate.",
+    "SignatureExpired": "The signed request's deadline has passed.",
+    "InvalidSignature": "The signature is not the patient's for this request.",
+    "EmptyBatch": "A batch must hold at least one item.",
+    "InvalidAccountNonce": "The nonce was used already (a replay) or is ahead of the signer's.",
+    # CredentialRegistry
+    "UnknownRole": "Not a credential role the registry knows.",
+    "InvalidAccount": "The account is the zero address.",
+    "InvalidValidity": "The validity window is empty or already over.",
+    "InvalidLicenseHash": "The licence hash is zero.",
+    "InvalidCredentialStatus": "The credential is not in the state this action needs.",
+    "AccessControlUnauthorizedAccount": "The caller lacks the role this action needs.",
+    "AccessControlEnforcedDefaultAdminDelay": "The admin transfer's delay has not passed yet.",
+    "AccessControlInvalidDefaultAdmin": "Not the pending default admin.",
+    "AccessControlEnforcedDefaultAdminRules": "The default admin role follows the two-step rules.",
+    "AccessControlBadConfirmation": "A role renouncement must name the caller.",
+    # RecordRegistry
+    "NotCustodian": "The caller holds no live CUSTODIAN credential.",
+    "NotRecordCustodian": "The record belongs to another custodian.",
+    "RecordExists": "A record with this id exists already; amend it.",
+    "UnknownRecord": "No record with this id.",
+    "InvalidRecord": "Zero id, patient or content hash, or a category outside the 64 scope bits.",
+    "UnknownVersion": "No such version of the record.",
+    # AccessGrants
+    "UncredentialedProvider": "The provider holds no live PROVIDER credential.",
+    "EmptyCategories": "An access grant must cover at least one category.",
+    "GrantNotActive": "No live access grant to revoke.",
+    "NotEmergencyProvider": "The caller holds no live EMERGENCY credential.",
+    "NotReviewer": "The caller holds no live REVIEWER credential.",
+    "InvalidBreakGlassDuration": "Break-glass access lasts more than nothing and at most 24 hours.",
+    "EpisodeNotOpen": "No such break-glass episode, or it was reviewed already.",
+    "SelfReview": "A clinician cannot review their own break-glass episode.",
+    "AccessDenied": "canAccess is false: the read is refused, not logged.",
+}
 
 ERROR_CLASSES: dict[str, type[ContractError]] = {
-    cls.error_name: cls
-    for cls in (
-        InvalidGrantee,
-        InvalidPatient,
-        InvalidDelegate,
-        EmptyScopes,
-        InvalidExpiry,
-        ConsentAlreadyActive,
-        ConsentNotActive,
-        ConsentNotRevocable,
-        NotPatientOrDelegate,
-        DelegateNotFound,
-        SignatureExpired,
-        InvalidSignature,
-        EmptyBatch,
-        InvalidAccountNonce,
-    )
+    name: _contract_error(name, doc) for name, doc in _ERRORS.items()
 }
+
+# Named handles for the errors callers most often catch.
+ConsentAlreadyActive = ERROR_CLASSES["ConsentAlreadyActive"]
+ConsentNotActive = ERROR_CLASSES["ConsentNotActive"]
+ConsentNotRevocable = ERROR_CLASSES["ConsentNotRevocable"]
+NotPatientOrDelegate = ERROR_CLASSES["NotPatientOrDelegate"]
+InvalidAccountNonce = ERROR_CLASSES["InvalidAccountNonce"]
+SignatureExpired = ERROR_CLASSES["SignatureExpired"]
+InvalidSignature = ERROR_CLASSES["InvalidSignature"]
+InvalidExpiry = ERROR_CLASSES["InvalidExpiry"]
+EmptyScopes = ERROR_CLASSES["EmptyScopes"]
+UncredentialedProvider = ERROR_CLASSES["UncredentialedProvider"]
+AccessDenied = ERROR_CLASSES["AccessDenied"]
+NotRecordCustodian = ERROR_CLASSES["NotRecordCustodian"]

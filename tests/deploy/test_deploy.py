@@ -100,7 +100,7 @@ def test_interrupted_deploy_is_adopted_not_repeated(root, sender):
     }
     manifest.save()
     block = web3.eth.block_number
-    address = deployments.deploy(web3, sender, root).address("ConsentRegistry")
+    address = deployments.deploy(web3, sender, root, names=("ConsentRegistry",)).address("ConsentRegistry")
     assert address == web3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
     assert web3.eth.block_number == block
     assert "status" not in _manifest(root)["contracts"]["ConsentRegistry"]
@@ -154,3 +154,45 @@ def test_committed_abi_files_are_current():
         )
     assert json.loads((REPO / "abi" / "eip712.json").read_text()) == eip712.export_types()
     assert json.loads((REPO / "abi" / "purposes.json").read_text()) == purposes.export_table()
+
+
+def test_contracts_are_wired_to_their_dependencies(root, sender):
+    manifest = deployments.deploy(web3, sender, root)
+    access = web3.eth.contract(
+        manifest.address("AccessGrants"), abi=deployments.load_abi(root, "AccessGrants")
+    )
+    assert access.functions.consents().call() == manifest.address("ConsentRegistry")
+    assert access.functions.credentials().call() == manifest.address("CredentialRegistry")
+    assert access.functions.records().call() == manifest.address("RecordRegistry")
+    credentials = web3.eth.contract(
+        manifest.address("CredentialRegistry"), abi=deployments.load_abi(root, "CredentialRegistry")
+    )
+    assert credentials.functions.defaultAdmin().call() == sender.address
+    assert credentials.functions.defaultAdminDelay().call() == 0  # a local chain; two days elsewhere
+
+
+def test_redeployed_dependency_redeploys_its_dependents_only(root, sender):
+    first = deployments.deploy(web3, sender, root)
+    before = {name: first.address(name) for name in deployments.CONTRACTS}
+    data = _manifest(root)
+    data["contracts"]["CredentialRegistry"]["address"] = "0x000000000000000000000000000000000000dEaD"
+    (root / "deployments" / f"{web3.eth.chain_id}.json").write_text(json.dumps(data))
+    logged: list[str] = []
+    second = deployments.deploy(web3, sender, root, log=logged.append)
+    after = {name: second.address(name) for name in deployments.CONTRACTS}
+    assert after["ConsentRegistry"] == before["ConsentRegistry"]
+    for name in ("CredentialRegistry", "RecordRegistry", "AccessGrants"):
+        assert after[name] != before[name]
+    assert any(
+        "RecordRegistry: deploying (a contract it depends on was redeployed)" in line for line in logged
+    )
+
+
+def test_explicit_admin_and_delay(root, sender):
+    admin = accounts[5].address
+    manifest = deployments.deploy(web3, sender, root, admin=admin, admin_delay=3600)
+    credentials = web3.eth.contract(
+        manifest.address("CredentialRegistry"), abi=deployments.load_abi(root, "CredentialRegistry")
+    )
+    assert credentials.functions.defaultAdmin().call() == admin
+    assert credentials.functions.defaultAdminDelay().call() == 3600

@@ -10,31 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, to_checksum_address
-from web3 import Web3
 
 from carechain import eip712
-from carechain.chain import Sender, TxResult
-from carechain.deployments import Manifest, load_abi
+from carechain.chain import TxResult
+from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.errors import InputError
 from carechain.purposes import check_grantable
 
 ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
 
 
-def checksum(value: str, what: str = "address") -> ChecksumAddress:
-    """A checksummed address, or one clear InputError naming what was wrong."""
-    if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
-    return to_checksum_address(value)
-
-
 def _purpose_bytes(purpose: bytes | str) -> bytes:
-    raw = bytes.fromhex(purpose.removeprefix("0x")) if isinstance(purpose, str) else bytes(purpose)
-    if len(raw) != 32:
-        raise InputError(f"a purpose is 32 bytes, got {len(raw)}")
-    return raw
+    return bytes32(purpose, "purpose")
 
 
 def _grantable(purpose: bytes | str) -> bytes:
@@ -169,36 +156,10 @@ def load_signed(path: Path) -> SignedGrant | SignedRevoke:
     return SignedRevoke.from_json(text) if kind == "Revoke" else SignedGrant.from_json(text)
 
 
-class ConsentClient:
+class ConsentClient(ContractClient):
     """A ConsentRegistry deployment, seen from one account (the sender) or read-only."""
 
     name = "ConsentRegistry"
-
-    def __init__(
-        self, w3: Web3, address: str, abi: list[dict[str, Any]], sender: Sender | None = None
-    ) -> None:
-        self.w3 = w3
-        self.abi = abi
-        self.contract = w3.eth.contract(address=checksum(address, "ConsentRegistry"), abi=abi)
-        self.sender = sender
-
-    @classmethod
-    def from_manifest(cls, w3: Web3, root: Path, sender: Sender | None = None) -> ConsentClient:
-        manifest = Manifest.load(root, w3.eth.chain_id)
-        return cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
-    def with_sender(self, sender: Sender) -> ConsentClient:
-        """The same deployment, acting as another account."""
-        return ConsentClient(self.w3, self.address, self.abi, sender)
-
-    def _send(self, function: str, *args: Any) -> TxResult:
-        if self.sender is None:
-            raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
-        return self.sender.transact(getattr(self.contract.functions, function)(*args), self.abi)
 
     # ---- patient (or delegate) actions -------------------------------------------------------------
 

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title ICredentialRegistry
+/// @notice Who is a provider, researcher, IRB, emergency clinician, break-glass reviewer or record
+/// custodian, as attested by a registrar, with the hash of the licence that backs it and a validity
+/// window. Other contracts ask `hasCredential(account, role)` at call time.
+/// @dev Only the hash of a licence is stored; the licence itself stays with the registrar.
+interface ICredentialRegistry {
+    /// @notice A credential's lifecycle. `Revoked` is final; a new attestation starts afresh.
+    enum Status {
+        None,
+        Active,
+        Suspended,
+        Revoked
+    }
+
+    /// @notice One credential; `validUntil` 0 means no end date.
+    struct Credential {
+        bytes32 licenseHash;
+        uint64 validFrom;
+        uint64 validUntil;
+        Status status;
+    }
+
+    /// @notice A registrar attested `account` in `role` (a new credential or a renewal).
+    event CredentialAttested(
+        address indexed account,
+        bytes32 indexed role,
+        bytes32 licenseHash,
+        uint64 validFrom,
+        uint64 validUntil,
+        address registrar
+    );
+    /// @notice A registrar suspended a credential (reversible).
+    event CredentialSuspended(address indexed account, bytes32 indexed role, address registrar);
+    /// @notice A registrar lifted a suspension.
+    event CredentialReinstated(address indexed account, bytes32 indexed role, address registrar);
+    /// @notice A registrar revoked a credential (final).
+    event CredentialRevoked(address indexed account, bytes32 indexed role, address registrar);
+
+    /// @notice The role is not one of the credential roles this registry knows.
+    error UnknownRole(bytes32 role);
+    /// @notice The account is the zero address.
+    error InvalidAccount(address account);
+    /// @notice The validity window is empty or already over.
+    error InvalidValidity(uint64 validFrom, uint64 validUntil);
+    /// @notice The licence hash is zero.
+    error InvalidLicenseHash();
+    /// @notice The credential is not in the state this action needs.
+    error InvalidCredentialStatus(address account, bytes32 role, Status status);
+
+    /// @notice Attest (or renew) `account` in `role` from `validFrom` until `validUntil` (0: no end).
+    function attest(address account, bytes32 role, bytes32 licenseHash, uint64 validFrom, uint64 validUntil)
+        external;
+
+    /// @notice Suspend an active credential.
+    function suspend(address account, bytes32 role) external;
+
+    /// @notice Lift a suspension.
+    function reinstate(address account, bytes32 role) external;
+
+    /// @notice Revoke a credential for good (active or suspended).
+    function revoke(address account, bytes32 role) external;
+
+    /// @notice True only while the credential is active and inside its validity window.
+    function hasCredential(address account, bytes32 role) external view returns (bool);
+
+    /// @notice The stored credential (all zero if never attested).
+    function getCredential(address account, bytes32 role) external view returns (Credential memory);
+}

@@ -1,0 +1,10 @@
+"""`carechain`: the command line over the library. Parse, call the library, print.
+
+Keys come only from PRIVATE_KEY, `.env` or an encrypted keystore (hidden prompt); bad input gets
+one line on stderr and a non-zero exit, never a traceback. One module per command group.
+"""
+
+from carechain.cli import access, consent  # noqa: F401 - importing registers the command groups
+from carechain.cli.core import cli, main, parse_time, show_time
+
+__all__ = ["cli", "main", "parse_time", "show_time"]

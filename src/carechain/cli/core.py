@@ -1,0 +1,196 @@
+"""The `carechain` command group, its shared context and helpers; command groups live beside it.
+
+Keys come only from PRIVATE_KEY, `.env` or an encrypted keystore (hidden prompt); bad input gets
+one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from carechain import purposes
+from carechain.chain import TxResult, connect
+from carechain.clients.base import ClientT
+from carechain.config import Settings, load_sender, load_settings
+from carechain.deployments import deploy as deploy_contracts
+from carechain.errors import CareChainError, InputError
+from carechain.toolchain import project_root
+
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> int:
+    """'never' or '0', a duration from now ('30d', '12h'), a date ('2027-01-31'), or a unix time."""
+    text = value.strip().lower()
+    now = int(time.time()) if now is None else now
+    if text in {"never", "0"}:
+        if not allow_never:
+            raise InputError("a deadline cannot be 'never'")
+        return 0
+    if match := _DURATION.match(text):
+        return now + int(match.group(1)) * _UNITS[match.group(2)]
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(
+            f"cannot read time {value!r}: use 'never', a duration like 30d / 12h, a date like 2027-01-31, "
+            "or a unix time"
+        ) from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def parse_duration(value: str) -> int:
+    """A duration like 30m, 4h or 1d, in seconds."""
+    match = _DURATION.match(value.strip().lower())
+    if not match:
+        raise InputError(f"cannot read duration {value!r}: use a number and a unit, like 30m, 4h or 1d")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def show_time(timestamp: int) -> str:
+    return (
+        "never"
+        if timestamp == 0
+        else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
+
+
+@dataclass
+class Context:
+    """What every command needs: settings, output mode, and lazily a node connection."""
+
+    settings: Settings
+    as_json: bool
+    console: Console
+
+    def client(self, kind: type[ClientT], with_key: bool = True) -> ClientT:
+        """A client of the deployment in this chain's manifest; with the configured key unless read-only."""
+        w3 = connect(self.settings.rpc_url)
+        sender = load_sender(w3, self.settings) if with_key else None
+        return kind.from_manifest(w3, self.settings.root, sender)
+
+    def emit(self, data: dict[str, Any], text: str) -> None:
+        if self.as_json:
+            click.echo(json.dumps(data, indent=2, default=str))
+        else:
+            self.console.print(text)
+
+    def tx(self, action: str, result: TxResult, **extra: Any) -> None:
+        self.emit(
+            {
+                "action": action,
+                "txHash": result.tx_hash,
+                "block": result.block_number,
+                "gasUsed": result.gas_used,
+                **extra,
+            },
+            f"{action}: tx {result.tx_hash} in block {result.block_number}, {result.gas_used:,} gas",
+        )
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class _Group(click.Group):
+    """Turns every CareChainError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CareChainError as err:
+            _fail(str(err))
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--rpc-url", envvar="RPC_URL", help="Node to talk to (default: $RPC_URL, .env, http://127.0.0.1:8545)."
+)
+@click.option(
+    "--keystore",
+    envvar="KEYSTORE",
+    type=click.Path(dir_okay=False),
+    help="Encrypted JSON keystore; the password is asked for, hidden (or $KEYSTORE_PASSWORD).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder with deployments/ and abi/ (default: found from the working folder).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context, rpc_url: str | None, keystore: str | None, as_json: bool, root: Path | None
+) -> None:
+    """CareChain: patient consents on an Ethereum chain.
+
+    \b
+    Examples:
+      carechain deploy
+      carechain consent grant 0xResearcher --purpose HMB --scopes labs,genomics --expires 365d
+      carechain consent check 0xPatient 0xResearcher --purpose HMB --scopes labs
+      carechain consent sign 0xResearcher --purpose HMB --scopes labs -o consent.json
+      carechain consent submit consent.json
+    Keys: PRIVATE_KEY in the environment or .env, or --keystore (never on the command line).
+    """
+    try:
+        folder = root.resolve() if root else project_root()
+    except CareChainError:
+        folder = Path.cwd()
+    ctx.obj = Context(load_settings(folder, rpc_url, keystore), as_json, Console())
+
+
+@cli.command()
+@pass_ctx
+def deploy(ctx: Context) -> None:
+    """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/."""
+    w3 = connect(ctx.settings.rpc_url)
+    lines: list[str] = []
+    log = lines.append if ctx.as_json else ctx.console.print
+    manifest = deploy_contracts(w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log)
+    ctx.emit(manifest.data, f"manifest: {manifest.path}")
+
+
+@cli.command("purposes")
+@pass_ctx
+def list_purposes(ctx: Context) -> None:
+    """List the purpose codes (GA4GH DUO, HL7 purpose of use) and data scopes."""
+    table_data = purposes.export_table()
+    if ctx.as_json:
+        click.echo(json.dumps(table_data, indent=2))
+        return
+    table = Table("code", "CURIE", "label", title="Purposes")
+    for p in table_data["purposes"]:
+        table.add_row(p["code"], p["curie"], p["label"])
+    ctx.console.print(table)
+    scopes = Table("scope", "bit", "label", title="Data scopes")
+    for s in table_data["scopes"]:
+        scopes.add_row(s["name"], str(s["bit"]), s["label"])
+    ctx.console.print(scopes)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="carechain")
+
+
+if __name__ == "__main__":
+    main()

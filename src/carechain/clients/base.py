@@ -1,0 +1,70 @@
+"""What every contract client shares: the contract, an optional sender, sends and reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eth_typing import ChecksumAddress
+from eth_utils.address import is_address, to_checksum_address
+from web3 import Web3
+
+from carechain.chain import Sender, TxResult
+from carechain.deployments import Manifest, load_abi
+from carechain.errors import InputError
+
+ClientT = TypeVar("ClientT", bound="ContractClient")
+
+
+def checksum(value: str, what: str = "address") -> ChecksumAddress:
+    """A checksummed address, or one clear InputError naming what was wrong."""
+    if not isinstance(value, str) or not is_address(value):
+        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
+    return to_checksum_address(value)
+
+
+def bytes32(value: bytes | str, what: str = "value") -> bytes:
+    """32 bytes from bytes or 0x-hex, or one clear InputError."""
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    except ValueError:
+        raise InputError(f"{what} {value!r} is not hex") from None
+    if len(raw) != 32:
+        raise InputError(f"a {what} is 32 bytes, got {len(raw)}")
+    return raw
+
+
+class ContractClient:
+    """One deployment of one contract, seen from one account (the sender) or read-only."""
+
+    name = ""
+
+    def __init__(
+        self, w3: Web3, address: str, abi: list[dict[str, Any]], sender: Sender | None = None
+    ) -> None:
+        self.w3 = w3
+        self.abi = abi
+        self.contract = w3.eth.contract(address=checksum(address, self.name or "contract"), abi=abi)
+        self.sender = sender
+
+    @classmethod
+    def from_manifest(cls: type[ClientT], w3: Web3, root: Path, sender: Sender | None = None) -> ClientT:
+        """The deployment recorded in deployments/<chainId>.json."""
+        manifest = Manifest.load(root, w3.eth.chain_id)
+        return cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def with_sender(self: ClientT, sender: Sender) -> ClientT:
+        """The same deployment, acting as another account."""
+        return type(self)(self.w3, self.address, self.abi, sender)
+
+    def _send(self, function: str, *args: Any) -> TxResult:
+        if self.sender is None:
+            raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
+        return self.sender.transact(getattr(self.contract.functions, function)(*args), self.abi)
+
+    def _call(self, function: str, *args: Any) -> Any:
+        return getattr(self.contract.functions, function)(*args).call()
