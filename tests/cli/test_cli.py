@@ -3,65 +3,25 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from brownie import accounts, web3
+from cli_fixtures import funded, ok
 from click.testing import CliRunner
 from eth_account import Account
 
 from carechain.cli import cli, parse_time
 
-REPO = Path(__file__).parents[2]
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("project")
-    (folder / "build").symlink_to(REPO / "build")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def rpc():
-    return web3.provider.endpoint_uri
-
-
-def _funded():
-    account = Account.create()
-    accounts[0].transfer(account.address, "1 ether")
-    return account
-
-
-@pytest.fixture
-def patient_key():
-    return _funded()
-
-
-@pytest.fixture
-def run(root, rpc):
-    """Invoke the CLI in-process; `key` becomes PRIVATE_KEY (never an argument)."""
-
-    def invoke(*args: str, key=None, input=None):
-        env = {"PRIVATE_KEY": key.key.hex() if key else "", "KEYSTORE": "", "RPC_URL": ""}
-        return CliRunner().invoke(cli, ["--rpc-url", rpc, "--root", str(root), *args], env=env, input=input)
-
-    return invoke
+pytest_plugins = ["cli_fixtures"]
 
 
 @pytest.fixture(autouse=True)
 def deployed(run):
-    result = run("deploy")
-    assert result.exit_code == 0, result.output
-
-
-def _ok(result):
-    assert result.exit_code == 0, result.output
-    return result
+    ok(run("deploy"))
 
 
 def test_deploy_json_reports_manifest(run, root):
-    data = json.loads(_ok(run("--json", "deploy")).output)
+    data = json.loads(ok(run("--json", "deploy")).output)
     assert data["chainId"] == web3.eth.chain_id
     assert (
         data["contracts"]["ConsentRegistry"]["address"]
@@ -73,7 +33,7 @@ def test_deploy_json_reports_manifest(run, root):
 
 def test_grant_check_update_revoke(run, patient_key):
     grantee = accounts[2].address
-    out = _ok(
+    out = ok(
         run("consent", "grant", grantee, "-p", "HMB", "-s", "labs,genomics", "-e", "30d", key=patient_key)
     )
     assert "granted: tx 0x" in out.output
@@ -81,11 +41,9 @@ def test_grant_check_update_revoke(run, patient_key):
     assert check.exit_code == 0 and check.output.startswith("PERMITTED")
     denied = run("consent", "check", patient_key.address, grantee, "-p", "HMB", "-s", "imaging")
     assert denied.exit_code == 3 and denied.output.startswith("NOT PERMITTED")
-    _ok(run("consent", "update", grantee, "-p", "HMB", "-s", "imaging", key=patient_key))
+    ok(run("consent", "update", grantee, "-p", "HMB", "-s", "imaging", key=patient_key))
     assert run("consent", "check", patient_key.address, grantee, "-p", "HMB", "-s", "imaging").exit_code == 0
-    revoked = json.loads(
-        _ok(run("--json", "consent", "revoke", grantee, "-p", "HMB", key=patient_key)).output
-    )
+    revoked = json.loads(ok(run("--json", "consent", "revoke", grantee, "-p", "HMB", key=patient_key)).output)
     assert revoked["action"] == "revoked" and revoked["gasUsed"] > 21_000
     data = json.loads(
         run("--json", "consent", "check", patient_key.address, grantee, "-p", "HMB", "-s", "imaging").output
@@ -95,12 +53,12 @@ def test_grant_check_update_revoke(run, patient_key):
 
 def test_sign_then_submit_by_someone_else(run, tmp_path):
     patient = Account.create()  # no ether: signs only
-    relayer = _funded()
+    relayer = funded()
     grantee = accounts[2].address
     signed = tmp_path / "consent.json"
-    _ok(run("consent", "sign", grantee, "-p", "TREAT", "-s", "medications", "-o", str(signed), key=patient))
+    ok(run("consent", "sign", grantee, "-p", "TREAT", "-s", "medications", "-o", str(signed), key=patient))
     assert json.loads(signed.read_text())["patient"] == patient.address
-    _ok(run("consent", "submit", str(signed), key=relayer))
+    ok(run("consent", "submit", str(signed), key=relayer))
     assert (
         run("consent", "check", patient.address, grantee, "-p", "TREAT", "-s", "medications").exit_code == 0
     )
@@ -110,30 +68,30 @@ def test_sign_then_submit_by_someone_else(run, tmp_path):
         f"error: InvalidAccountNonce(account={patient.address}, currentNonce=1)"
     ]
     revocation = tmp_path / "revoke.json"
-    _ok(run("consent", "sign-revoke", grantee, "-p", "TREAT", "-o", str(revocation), key=patient))
-    _ok(run("consent", "submit", str(revocation), key=relayer))
+    ok(run("consent", "sign-revoke", grantee, "-p", "TREAT", "-o", str(revocation), key=patient))
+    ok(run("consent", "submit", str(revocation), key=relayer))
     assert (
         run("consent", "check", patient.address, grantee, "-p", "TREAT", "-s", "medications").exit_code == 3
     )
 
 
 def test_delegate_add_act_remove(run, patient_key):
-    parent = _funded()
+    parent = funded()
     grantee = accounts[3].address
-    _ok(run("consent", "delegate", "add", parent.address, "-e", "365d", key=patient_key))
-    _ok(
+    ok(run("consent", "delegate", "add", parent.address, "-e", "365d", key=patient_key))
+    ok(
         run(
             "consent", "grant", grantee, "-p", "TREAT", "-s", "labs", "--for", patient_key.address, key=parent
         )
     )
     assert run("consent", "check", patient_key.address, grantee, "-p", "TREAT", "-s", "labs").exit_code == 0
-    _ok(run("consent", "delegate", "remove", parent.address, key=patient_key))
+    ok(run("consent", "delegate", "remove", parent.address, key=patient_key))
     refused = run("consent", "revoke", grantee, "-p", "TREAT", "--for", patient_key.address, key=parent)
     assert refused.exit_code == 1 and refused.output.startswith("error: NotPatientOrDelegate(")
 
 
 def test_purposes_json_lists_duo_and_hl7(run):
-    data = json.loads(_ok(run("--json", "purposes")).output)
+    data = json.loads(ok(run("--json", "purposes")).output)
     codes = {p["code"] for p in data["purposes"]}
     assert {"HMB", "GRU", "TREAT", "HRESCH"} <= codes
     assert any(s["name"] == "labs" for s in data["scopes"])
@@ -213,7 +171,7 @@ def test_signing_without_a_key_is_refused(run, tmp_path):
 
 
 def test_keystore_with_hidden_prompt(run, root, rpc, tmp_path):
-    account = _funded()
+    account = funded()
     keystore = tmp_path / "key.json"
     keystore.write_text(json.dumps(Account.encrypt(account.key, "correct horse")))
     args = [

@@ -155,7 +155,7 @@ def cli(
         folder = root.resolve() if root else project_root()
     except CareChainError:
         folder = Path.cwd()
-    ctx.obj = Context(load_settings(folder, rpc_url, keystore), as_json, Console())
+    ctx.obj = Context(load_settings(folder, rpc_url, keystore), as_json, Console(soft_wrap=True))
 
 
 @cli.command()
