@@ -15,7 +15,7 @@ export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
-GANACHE_SUITE := tests/consent
+GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
 

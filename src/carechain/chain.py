@@ -83,10 +83,13 @@ def _plain(value: Any) -> Any:
 
 
 def _revert_data(err: Exception) -> str | None:
-    """Revert data from web3's ContractLogicError, or from the JSON-RPC error dict some stacks raise."""
+    """Revert data from web3's ContractLogicError, or from the JSON-RPC error dict some stacks raise.
+
+    Anvil puts the data in `data`; Ganache 7 in `data.result` (with `data.message` "revert").
+    """
     data: Any = err.data if isinstance(err, ContractLogicError) else (err.args[0] if err.args else None)
-    if isinstance(data, dict):
-        data = data.get("data")
+    while isinstance(data, dict):
+        data = data.get("data", data.get("result"))
     return data if isinstance(data, str) and data.startswith("0x") else None
 
 

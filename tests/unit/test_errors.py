@@ -70,3 +70,20 @@ def test_unknown_revert_is_still_a_contract_error(data):
     err = decode_revert(ABI, data)
     assert type(err) is errors.ContractError
     assert err.name == "UnknownRevert"
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        ValueError({"code": 3, "message": "execution reverted", "data": "{data}"}),  # Anvil through brownie
+        ValueError({"message": "VM Exception", "data": {"hash": None, "result": "{data}", "message": "revert"}}),
+    ],
+    ids=["anvil", "ganache"],
+)
+def test_revert_data_is_found_in_each_node_s_error_shape(raised):
+    from carechain.chain import _revert_data
+
+    data = _data("EmptyScopes()", [], [])
+    shaped = ValueError(json.loads(json.dumps(raised.args[0]).replace("{data}", data)))
+    assert _revert_data(shaped) == data
+    assert isinstance(decode_revert(ABI, _revert_data(shaped)), errors.EmptyScopes)
