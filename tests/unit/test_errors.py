@@ -76,7 +76,9 @@ def test_unknown_revert_is_still_a_contract_error(data):
     "raised",
     [
         ValueError({"code": 3, "message": "execution reverted", "data": "{data}"}),  # Anvil through brownie
-        ValueError({"message": "VM Exception", "data": {"hash": None, "result": "{data}", "message": "revert"}}),
+        ValueError(
+            {"message": "VM Exception", "data": {"hash": None, "result": "{data}", "message": "revert"}}
+        ),
     ],
     ids=["anvil", "ganache"],
 )
