@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh ConsentRegistry per module, chain state rolled back after every test."""
+"""Shared fixtures: fresh contracts per module, chain state rolled back after every test."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import brownie
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from carechain import eip712
 from carechain.purposes import Scope, purpose_id
@@ -21,10 +22,65 @@ GENOMICS = int(Scope.GENOMICS)
 IMAGING = int(Scope.IMAGING)
 NEVER = 0
 
+# CredentialRegistry roles: what a credential says about its holder, and who may attest one.
+PROVIDER = keccak(text="carechain.credential.PROVIDER")
+RESEARCHER = keccak(text="carechain.credential.RESEARCHER")
+IRB = keccak(text="carechain.credential.IRB")
+EMERGENCY = keccak(text="carechain.credential.EMERGENCY")
+REVIEWER = keccak(text="carechain.credential.REVIEWER")
+CUSTODIAN = keccak(text="carechain.credential.CUSTODIAN")
+CREDENTIAL_ROLES = {
+    "PROVIDER": PROVIDER, "RESEARCHER": RESEARCHER, "IRB": IRB, "EMERGENCY": EMERGENCY,
+    "REVIEWER": REVIEWER, "CUSTODIAN": CUSTODIAN,
+}
+REGISTRAR_ROLE = keccak(text="carechain.REGISTRAR")
+DEFAULT_ADMIN_ROLE = bytes(32)
+NO_END = 0  # a credential's validUntil 0: valid until revoked
+
+# ICredentialRegistry.Status as the ABI returns it.
+NONE, ACTIVE, SUSPENDED, REVOKED = range(4)
+
+
+def category(scope: int) -> int:
+    """A record's category: the bit index of a one-bit scope mask (LABS 1 << 7 -> 7)."""
+    return int(scope).bit_length() - 1
+
+
+def record_id(label: str) -> bytes:
+    """An opaque record id, as a custodian derives it: a salted hash of its own identifier."""
+    return keccak(b"custodian-salt:" + label.encode())
+
+
+def content_hash(label: str) -> bytes:
+    """The hash of one encrypted version of a record: all the chain learns of its content."""
+    return keccak(b"ciphertext:" + label.encode())
+
+
+LAB_RECORD = record_id("lab-result-1")
+LAB_V0 = content_hash("lab-result-1 v0")
+
 
 @pytest.fixture(scope="module")
 def registry(ConsentRegistry, accounts):
     return ConsentRegistry.deploy({"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def credentials(CredentialRegistry, accounts, registrar):
+    """A CredentialRegistry whose default admin (no transfer delay) has appointed one registrar."""
+    deployed = CredentialRegistry.deploy(accounts[0], 0, {"from": accounts[0]})
+    deployed.grantRole(REGISTRAR_ROLE, registrar, {"from": accounts[0]})
+    return deployed
+
+
+@pytest.fixture(scope="module")
+def records(RecordRegistry, credentials, accounts):
+    return RecordRegistry.deploy(credentials, {"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def access(AccessGrants, registry, credentials, records, accounts):
+    return AccessGrants.deploy(registry, credentials, records, {"from": accounts[0]})
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +124,59 @@ def stranger(accounts):
     return accounts[5]
 
 
+@pytest.fixture(scope="session")
+def registrar(accounts):
+    return accounts[7]
+
+
+def license_hash(holder: Any, role: bytes) -> bytes:
+    """A salted licence hash, as a registrar would anchor one: the licence itself never goes on chain."""
+    return keccak(b"licence-salt" + bytes.fromhex(str(holder)[2:]) + role)
+
+
+def attest(credentials: Any, registrar: Any, holder: Any, role: bytes, valid_from: int = 0,
+           valid_until: int = NO_END) -> Any:
+    """The registrar attests `holder` in `role`; returns the transaction."""
+    return credentials.attest(holder, role, license_hash(holder, role), valid_from, valid_until,
+                              {"from": registrar})
+
+
+@pytest.fixture(scope="module")
+def custodian(accounts, credentials, registrar):
+    """A hospital's record gateway, holding a CUSTODIAN credential."""
+    attest(credentials, registrar, accounts[6], CUSTODIAN)
+    return accounts[6]
+
+
+@pytest.fixture(scope="module")
+def provider(grantee, credentials, registrar):
+    """The grantee as a credentialed PROVIDER."""
+    attest(credentials, registrar, grantee, PROVIDER)
+    return grantee
+
+
+@pytest.fixture(scope="module")
+def er_doctor(accounts, credentials, registrar):
+    """An emergency clinician: EMERGENCY (break-glass) and PROVIDER credentials."""
+    attest(credentials, registrar, accounts[8], EMERGENCY)
+    attest(credentials, registrar, accounts[8], PROVIDER)
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def reviewer(accounts, credentials, registrar):
+    """A break-glass reviewer (REVIEWER credential)."""
+    attest(credentials, registrar, accounts[9], REVIEWER)
+    return accounts[9]
+
+
+@pytest.fixture
+def lab_record(records, custodian, patient):
+    """The custodian has anchored one of the patient's lab results (category LABS)."""
+    records.anchor(LAB_RECORD, patient, category(LABS), LAB_V0, {"from": custodian})
+    return LAB_RECORD
+
+
 @pytest.fixture
 def signer() -> LocalAccount:
     """A patient who only signs: a fresh key with no ether, so relaying is the only way."""
@@ -84,6 +193,21 @@ def funded_signer(signer, accounts):
 
 def now() -> int:
     return brownie.chain.time()
+
+
+def at_next_block(timestamp: int) -> None:
+    """Make the next block's time exactly `timestamp` (Anvil), for boundary cases."""
+    response = brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+    assert "error" not in response, response
+
+
+def mine_at(timestamp: int) -> None:
+    """Mine a block at exactly `timestamp`, so views see that time; brownie's clock follows the block.
+
+    (brownie's own `chain.mine(timestamp=...)` sends Anvil malformed params.)
+    """
+    at_next_block(timestamp)
+    brownie.chain.mine()
 
 
 def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, scopes: int = LABS,
@@ -119,6 +243,45 @@ def sign_revoke(registry: Any, account: LocalAccount, grantee: str, purpose: byt
     domain = eip712.consent_domain(brownie.chain.id, registry.address)
     signature = eip712.sign(account, eip712.typed_data(domain, "Revoke", message))
     return (message["patient"], message["grantee"], purpose, message["nonce"], message["deadline"], signature)
+
+
+def _access_domain(access: Any, chain_id: int | None, verifying_contract: str | None) -> eip712.Domain:
+    chain_id = chain_id or brownie.chain.id
+    return eip712.contract_domain("AccessGrants", chain_id, verifying_contract or access.address)
+
+
+def sign_access_grant(access: Any, account: LocalAccount, provider: str, categories: int = LABS,
+                      expires_at: int | None = None, nonce: int | None = None, deadline: int | None = None,
+                      chain_id: int | None = None, verifying_contract: str | None = None, *,
+                      patient: str | None = None) -> tuple[Any, ...]:
+    """Arguments of `grantAccessBySig` signed by `account` (EIP-712 `AccessGrant`), for `patient` (by default
+    the signer); a day's access unless `expires_at` says otherwise; domain overrides make forgeries."""
+    patient = str(patient or account.address)
+    message = {
+        "patient": patient, "provider": str(provider), "categories": categories,
+        "expiresAt": now() + 86400 if expires_at is None else expires_at,
+        "nonce": access.nonces(patient) if nonce is None else nonce,
+        "deadline": now() + 3600 if deadline is None else deadline,
+    }
+    payload = eip712.typed_data(_access_domain(access, chain_id, verifying_contract), "AccessGrant", message,
+                                "AccessGrants")
+    return (*message.values(), eip712.sign(account, payload))
+
+
+def sign_access_revoke(access: Any, account: LocalAccount, provider: str, nonce: int | None = None,
+                       deadline: int | None = None, chain_id: int | None = None,
+                       verifying_contract: str | None = None, *,
+                       patient: str | None = None) -> tuple[Any, ...]:
+    """Arguments of `revokeAccessBySig` signed by `account` (EIP-712 `AccessRevoke`)."""
+    patient = str(patient or account.address)
+    message = {
+        "patient": patient, "provider": str(provider),
+        "nonce": access.nonces(patient) if nonce is None else nonce,
+        "deadline": now() + 3600 if deadline is None else deadline,
+    }
+    payload = eip712.typed_data(_access_domain(access, chain_id, verifying_contract), "AccessRevoke", message,
+                                "AccessGrants")
+    return (*message.values(), eip712.sign(account, payload))
 
 
 def _brownie_arg(value: Any) -> str:

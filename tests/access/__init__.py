@@ -1,0 +1,1 @@
+"""AccessGrants tests (a package, so file names may repeat across folders)."""

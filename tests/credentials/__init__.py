@@ -1,0 +1,1 @@
+"""CredentialRegistry tests (a package, so file names may repeat across folders)."""

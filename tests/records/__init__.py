@@ -1,0 +1,1 @@
+"""RecordRegistry tests (a package, so file names may repeat across folders)."""
