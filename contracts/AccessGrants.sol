@@ -2,19 +2,18 @@
 pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IAccessGrants} from "./interfaces/IAccessGrants.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {SignedByPatient} from "./utils/SignedByPatient.sol";
 
 /// @title AccessGrants
 /// @notice Who may read which record now, and the evidence of every read. Grants come from the
 /// patient or a live delegate (ConsentRegistry's delegates); providers' credentials are re-checked
 /// at every `canAccess`; break-glass episodes stay open until a reviewer closes them.
-contract AccessGrants is IAccessGrants, EIP712, Nonces {
+contract AccessGrants is IAccessGrants, SignedByPatient {
     bytes32 private constant _PROVIDER = keccak256("carechain.credential.PROVIDER");
     bytes32 private constant _EMERGENCY = keccak256("carechain.credential.EMERGENCY");
     bytes32 private constant _REVIEWER = keccak256("carechain.credential.REVIEWER");
@@ -29,6 +28,14 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
     /// @notice EIP-712 type of a signed revocation of a category grant.
     bytes32 public constant ACCESS_REVOKE_TYPEHASH =
         keccak256("AccessRevoke(address patient,address provider,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type of a signed one-record grant.
+    bytes32 public constant RECORD_ACCESS_GRANT_TYPEHASH = keccak256(
+        "RecordAccessGrant(address patient,address provider,bytes32 recordId,uint64 expiresAt,uint256 nonce,uint256 deadline)"
+    );
+    /// @notice EIP-712 type of a signed one-record revocation.
+    bytes32 public constant RECORD_ACCESS_REVOKE_TYPEHASH = keccak256(
+        "RecordAccessRevoke(address patient,address provider,bytes32 recordId,uint256 nonce,uint256 deadline)"
+    );
 
     IConsentRegistry public immutable consents;
     ICredentialRegistry public immutable credentials;
@@ -63,9 +70,7 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
     function grantRecordAccess(address provider, bytes32 recordId, uint64 expiresAt) external {
         address patient = records.getRecord(recordId).patient;
         _checkActor(patient);
-        _checkGrantee(provider, expiresAt);
-        _recordGrants[provider][recordId] = Grant(0, _time(), expiresAt, 0);
-        emit AccessGranted(patient, provider, recordId, 0, expiresAt, msg.sender);
+        _grantRecord(patient, provider, recordId, expiresAt, msg.sender);
     }
 
     /// @inheritdoc IAccessGrants
@@ -78,10 +83,7 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
     function revokeRecordAccess(address provider, bytes32 recordId) external {
         address patient = records.getRecord(recordId).patient;
         _checkActor(patient);
-        Grant storage grant = _recordGrants[provider][recordId];
-        if (!_isLive(grant)) revert GrantNotActive(patient, provider, recordId);
-        grant.revokedAt = _time();
-        emit AccessRevoked(patient, provider, recordId, msg.sender);
+        _revokeRecord(patient, provider, recordId, msg.sender);
     }
 
     /// @inheritdoc IAccessGrants
@@ -114,9 +116,37 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
     }
 
     /// @inheritdoc IAccessGrants
-    function useNonce() external returns (uint256 nonce) {
-        nonce = _useNonce(msg.sender);
-        emit NonceUsed(msg.sender, nonce);
+    function grantRecordAccessBySig(
+        address patient,
+        address provider,
+        bytes32 recordId,
+        uint64 expiresAt,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _checkRecordPatient(recordId, patient);
+        bytes32 structHash = keccak256(
+            abi.encode(RECORD_ACCESS_GRANT_TYPEHASH, patient, provider, recordId, expiresAt, nonce, deadline)
+        );
+        _checkSignature(patient, structHash, nonce, deadline, signature);
+        _grantRecord(patient, provider, recordId, expiresAt, patient);
+    }
+
+    /// @inheritdoc IAccessGrants
+    function revokeRecordAccessBySig(
+        address patient,
+        address provider,
+        bytes32 recordId,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _checkRecordPatient(recordId, patient);
+        bytes32 structHash =
+            keccak256(abi.encode(RECORD_ACCESS_REVOKE_TYPEHASH, patient, provider, recordId, nonce, deadline));
+        _checkSignature(patient, structHash, nonce, deadline, signature);
+        _revokeRecord(patient, provider, recordId, patient);
     }
 
     /* ------------------------------------------------------------------ */
@@ -210,12 +240,6 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
         return _episodeCount;
     }
 
-    /// @notice The EIP-712 domain separator of this deployment.
-    // solhint-disable-next-line func-name-mixedcase
-    function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparatorV4();
-    }
-
     /* ------------------------------------------------------------------ */
     /*                              INTERNALS                             */
     /* ------------------------------------------------------------------ */
@@ -248,6 +272,25 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
         emit AccessGranted(patient, provider, bytes32(0), categories, expiresAt, actor);
     }
 
+    function _grantRecord(address patient, address provider, bytes32 recordId, uint64 expiresAt, address actor)
+        private
+    {
+        _checkGrantee(provider, expiresAt);
+        _recordGrants[provider][recordId] = Grant(0, _time(), expiresAt, 0);
+        emit AccessGranted(patient, provider, recordId, 0, expiresAt, actor);
+    }
+
+    function _revokeRecord(address patient, address provider, bytes32 recordId, address actor) private {
+        Grant storage grant = _recordGrants[provider][recordId];
+        if (!_isLive(grant)) revert GrantNotActive(patient, provider, recordId);
+        grant.revokedAt = _time();
+        emit AccessRevoked(patient, provider, recordId, actor);
+    }
+
+    function _checkRecordPatient(bytes32 recordId, address patient) private view {
+        if (records.getRecord(recordId).patient != patient) revert NotRecordPatient(recordId, patient);
+    }
+
     function _revoke(address patient, address provider, address actor) private {
         Grant storage grant = _grants[patient][provider];
         if (!_isLive(grant)) revert GrantNotActive(patient, provider, bytes32(0));
@@ -267,29 +310,7 @@ contract AccessGrants is IAccessGrants, EIP712, Nonces {
         }
     }
 
-    /// @dev As in ConsentRegistry: deadline, then the nonce (consumed), then the signature
-    /// (65-byte low-s ECDSA, or ERC-1271 under STATICCALL).
-    function _checkSignature(
-        address patient,
-        bytes32 structHash,
-        uint256 nonce,
-        uint256 deadline,
-        bytes calldata signature
-    ) private {
-        if (patient == address(0)) revert InvalidPatient(patient);
-        if (_time() > deadline) revert SignatureExpired(deadline, _time());
-        _useCheckedNonce(patient, nonce);
-        if (!SignatureChecker.isValidSignatureNow(patient, _hashTypedDataV4(structHash), signature)) {
-            revert InvalidSignature(patient);
-        }
-    }
-
     function _isLive(Grant storage grant) private view returns (bool) {
         return grant.grantedAt != 0 && grant.revokedAt == 0 && _time() < grant.expiresAt;
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
     }
 }

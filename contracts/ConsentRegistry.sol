@@ -2,17 +2,16 @@
 pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+import {SignedByPatient} from "./utils/SignedByPatient.sol";
 
 /// @title ConsentRegistry
 /// @notice Patients grant, update and revoke consents by purpose and data scope, themselves, through
 /// a delegate, or by an EIP-712 signature that someone else submits. Other contracts ask
 /// `isPermitted`, which honours revocation and expiry.
 /// @dev No owner, no pause, no upgrade: a revocation can never be blocked.
-contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
+contract ConsentRegistry is IConsentRegistry, SignedByPatient {
     /// @inheritdoc IConsentRegistry
     address public constant ANY_GRANTEE = address(type(uint160).max);
 
@@ -112,12 +111,6 @@ contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
         _revoke(patient, grantee, purpose, patient);
     }
 
-    /// @inheritdoc IConsentRegistry
-    function useNonce() external returns (uint256 nonce) {
-        nonce = _useNonce(msg.sender);
-        emit NonceUsed(msg.sender, nonce);
-    }
-
     /* ------------------------------------------------------------------ */
     /*                              DELEGATES                             */
     /* ------------------------------------------------------------------ */
@@ -166,12 +159,6 @@ contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
         return _delegates[patient][delegate];
     }
 
-    /// @notice The EIP-712 domain separator of this deployment (chain id and address bound).
-    // solhint-disable-next-line func-name-mixedcase
-    function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparatorV4();
-    }
-
     /* ------------------------------------------------------------------ */
     /*                              INTERNALS                             */
     /* ------------------------------------------------------------------ */
@@ -216,24 +203,6 @@ contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
         _grant(s.patient, s.grantee, s.purpose, s.scopes, s.expiresAt, s.patient);
     }
 
-    /// @dev Deadline, then nonce (consumed, so a signature works once), then the signature itself:
-    /// an EOA's 65-byte ECDSA signature (low-s only; OZ 5.0 rejects the 64-byte EIP-2098 form) or an
-    /// ERC-1271 contract wallet's answer, asked under STATICCALL so it cannot change state.
-    function _checkSignature(
-        address patient,
-        bytes32 structHash,
-        uint256 nonce,
-        uint256 deadline,
-        bytes calldata signature
-    ) private {
-        if (patient == address(0)) revert InvalidPatient(patient);
-        if (_time() > deadline) revert SignatureExpired(deadline, _time());
-        _useCheckedNonce(patient, nonce);
-        if (!SignatureChecker.isValidSignatureNow(patient, _hashTypedDataV4(structHash), signature)) {
-            revert InvalidSignature(patient);
-        }
-    }
-
     function _checkActor(address patient) private view {
         if (msg.sender != patient && !isDelegate(patient, msg.sender)) {
             revert NotPatientOrDelegate(msg.sender, patient);
@@ -251,10 +220,5 @@ contract ConsentRegistry is IConsentRegistry, EIP712, Nonces {
 
     function _covers(Consent storage consent, uint64 requiredScopes) private view returns (bool) {
         return _isLive(consent) && consent.scopes & requiredScopes == requiredScopes;
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
     }
 }

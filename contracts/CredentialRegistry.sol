@@ -38,6 +38,9 @@ contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRul
         if (validUntil != 0 && (validUntil <= validFrom || validUntil <= _time())) {
             revert InvalidValidity(validFrom, validUntil);
         }
+        // A suspension is lifted by `reinstate` only: a renewal must not bypass it.
+        Status status = _credentials[account][role].status;
+        if (status == Status.Suspended) revert InvalidCredentialStatus(account, role, status);
         _credentials[account][role] = Credential(licenseHash, validFrom, validUntil, Status.Active);
         emit CredentialAttested(account, role, licenseHash, validFrom, validUntil, msg.sender);
     }

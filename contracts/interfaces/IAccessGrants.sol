@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {ISignedByPatient} from "./ISignedByPatient.sol";
+
 /// @title IAccessGrants
 /// @notice Patients (or their live delegates) grant credentialed providers time-boxed access to
 /// record categories or to one record; emergency clinicians can break the glass, always audited;
 /// custodians log every read. `canAccess(provider, recordId)` is the one check everything uses.
-interface IAccessGrants {
+interface IAccessGrants is ISignedByPatient {
     /// @notice Why a provider may read a record now.
     enum Basis {
         None,
@@ -72,8 +74,6 @@ interface IAccessGrants {
         Basis basis,
         uint256 episodeId
     );
-    /// @notice A patient burned their current signature nonce.
-    event NonceUsed(address indexed patient, uint256 nonce);
 
     /// @notice The provider holds no live PROVIDER credential.
     error UncredentialedProvider(address provider);
@@ -91,8 +91,6 @@ interface IAccessGrants {
     error NotReviewer(address account);
     /// @notice Break-glass access lasts more than nothing and at most `maxDuration`.
     error InvalidBreakGlassDuration(uint64 duration, uint64 maxDuration);
-    /// @notice The patient is the zero address or the provider themself.
-    error InvalidPatient(address patient);
     /// @notice No such episode, or it was already reviewed.
     error EpisodeNotOpen(uint256 episodeId);
     /// @notice A clinician cannot review their own break-glass episode.
@@ -101,10 +99,8 @@ interface IAccessGrants {
     error NotRecordCustodian(bytes32 recordId, address caller);
     /// @notice `canAccess` is false: the read is refused, not logged.
     error AccessDenied(address provider, bytes32 recordId);
-    /// @notice The signed request's deadline has passed.
-    error SignatureExpired(uint256 deadline, uint64 currentTime);
-    /// @notice The signature is not the patient's for this request.
-    error InvalidSignature(address patient);
+    /// @notice A signed one-record grant or revocation names a patient the record is not about.
+    error NotRecordPatient(bytes32 recordId, address patient);
 
     /// @notice Grant `provider` access to `patient`'s records in `categories` until `expiresAt`.
     function grantAccess(address patient, address provider, uint64 categories, uint64 expiresAt) external;
@@ -138,8 +134,26 @@ interface IAccessGrants {
         bytes calldata signature
     ) external;
 
-    /// @notice Burn the caller's current nonce.
-    function useNonce() external returns (uint256 nonce);
+    /// @notice Submit a one-record grant the record's patient signed (EIP-712 `RecordAccessGrant`).
+    function grantRecordAccessBySig(
+        address patient,
+        address provider,
+        bytes32 recordId,
+        uint64 expiresAt,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Submit a one-record revocation the record's patient signed (EIP-712 `RecordAccessRevoke`).
+    function revokeRecordAccessBySig(
+        address patient,
+        address provider,
+        bytes32 recordId,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice An EMERGENCY-credentialed provider opens access to `patient`'s records for `duration`.
     function breakGlass(address patient, bytes32 reasonCode, uint64 duration) external returns (uint256 episodeId);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {ISignedByPatient} from "./ISignedByPatient.sol";
+
 /// @title IConsentRegistry
 /// @notice Patient consents by purpose and data scope. A consent is the triple
 /// (patient, grantee, purpose) mapped to a bitmask of data scopes, the time it was granted, an
@@ -8,7 +10,7 @@ pragma solidity ^0.8.20;
 /// `purpose` is keccak256 of a GA4GH DUO / HL7 purpose-of-use CURIE or an opaque trial purpose.
 /// @dev No admin: nobody but a patient or their live delegate changes a patient's consents, and
 /// nothing can pause a revocation.
-interface IConsentRegistry {
+interface IConsentRegistry is ISignedByPatient {
     /* ------------------------------------------------------------------ */
     /*                               STRUCTS                              */
     /* ------------------------------------------------------------------ */
@@ -78,8 +80,6 @@ interface IConsentRegistry {
     /// @notice A patient removed a delegate.
     event DelegateRemoved(address indexed patient, address indexed delegate);
 
-    /// @notice A patient burned their current signature nonce, voiding every signature made with it.
-    event NonceUsed(address indexed patient, uint256 nonce);
 
     /* ------------------------------------------------------------------ */
     /*                               ERRORS                               */
@@ -87,8 +87,6 @@ interface IConsentRegistry {
 
     /// @notice The grantee is the zero address.
     error InvalidGrantee(address grantee);
-    /// @notice The patient is the zero address.
-    error InvalidPatient(address patient);
     /// @notice The delegate is the zero address or the patient themself.
     error InvalidDelegate(address delegate);
     /// @notice A consent must cover at least one data scope.
@@ -105,10 +103,6 @@ interface IConsentRegistry {
     error NotPatientOrDelegate(address caller, address patient);
     /// @notice The patient has no such delegate.
     error DelegateNotFound(address patient, address delegate);
-    /// @notice The signed request's deadline has passed.
-    error SignatureExpired(uint256 deadline, uint64 currentTime);
-    /// @notice The signature is not the patient's (EOA or ERC-1271) for this request.
-    error InvalidSignature(address patient);
     /// @notice A batch must hold at least one item.
     error EmptyBatch();
 
@@ -152,9 +146,6 @@ interface IConsentRegistry {
         uint256 deadline,
         bytes calldata signature
     ) external;
-
-    /// @notice Burns the caller's current nonce, voiding signatures not yet submitted.
-    function useNonce() external returns (uint256 nonce);
 
     /* ------------------------------------------------------------------ */
     /*                              DELEGATES                             */

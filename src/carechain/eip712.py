@@ -58,6 +58,21 @@ TYPES: dict[str, dict[str, list[dict[str, str]]]] = {
             {"name": "nonce", "type": "uint256"},
             {"name": "deadline", "type": "uint256"},
         ],
+        "RecordAccessGrant": [
+            {"name": "patient", "type": "address"},
+            {"name": "provider", "type": "address"},
+            {"name": "recordId", "type": "bytes32"},
+            {"name": "expiresAt", "type": "uint64"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ],
+        "RecordAccessRevoke": [
+            {"name": "patient", "type": "address"},
+            {"name": "provider", "type": "address"},
+            {"name": "recordId", "type": "bytes32"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ],
     },
 }
 

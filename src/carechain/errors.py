@@ -93,6 +93,7 @@ _ERRORS: dict[str, str] = {
     "EpisodeNotOpen": "No such break-glass episode, or it was reviewed already.",
     "SelfReview": "A clinician cannot review their own break-glass episode.",
     "AccessDenied": "canAccess is false: the read is refused, not logged.",
+    "NotRecordPatient": "A signed one-record grant names a patient the record is not about.",
 }
 
 ERROR_CLASSES: dict[str, type[ContractError]] = {

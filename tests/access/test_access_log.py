@@ -25,19 +25,28 @@ def test_custodian_logs_a_granted_read(access, patient, provider, custodian, lab
         access.grantAccess(patient, provider, LABS, now() + 86400, {"from": patient})
     tx = access.logAccess(provider, lab_record, TREAT, {"from": custodian})
     assert tx.events["RecordAccessed"] == {
-        "recordId": hex32(lab_record), "patient": patient, "provider": provider, "purpose": hex32(TREAT),
-        "basis": basis, "episodeId": 0,
+        "recordId": hex32(lab_record),
+        "patient": patient,
+        "provider": provider,
+        "purpose": hex32(TREAT),
+        "basis": basis,
+        "episodeId": 0,
     }
     assert len(logged_reads(access)) == 1
 
 
-def test_custodian_logs_a_break_glass_read_with_its_episode(access, patient, er_doctor, custodian,
-                                                            lab_record):
+def test_custodian_logs_a_break_glass_read_with_its_episode(
+    access, patient, er_doctor, custodian, lab_record
+):
     episode_id = access.breakGlass(patient, REASON, 3600, {"from": er_doctor}).return_value
     tx = access.logAccess(er_doctor, lab_record, TREAT, {"from": custodian})
     assert tx.events["RecordAccessed"] == {
-        "recordId": hex32(lab_record), "patient": patient, "provider": er_doctor, "purpose": hex32(TREAT),
-        "basis": BREAK_GLASS, "episodeId": episode_id,
+        "recordId": hex32(lab_record),
+        "patient": patient,
+        "provider": er_doctor,
+        "purpose": hex32(TREAT),
+        "basis": BREAK_GLASS,
+        "episodeId": episode_id,
     }
 
 
@@ -59,8 +68,9 @@ def test_non_custodian_reverts(access, patient, provider, stranger, lab_record, 
     assert logged_reads(access) == []
 
 
-def test_another_custodian_cannot_log_this_record(access, credentials, registrar, patient, provider, stranger,
-                                                  lab_record):
+def test_another_custodian_cannot_log_this_record(
+    access, credentials, registrar, patient, provider, stranger, lab_record
+):
     """A forged log entry would blame a provider for a read that never happened."""
     attest(credentials, registrar, stranger, CUSTODIAN)
     access.grantAccess(patient, provider, LABS, now() + 86400, {"from": patient})
@@ -74,8 +84,9 @@ def test_read_without_access_is_denied_and_not_logged(access, provider, custodia
     assert logged_reads(access) == []
 
 
-def test_read_after_credential_suspension_is_denied(access, credentials, registrar, patient, provider,
-                                                    custodian, lab_record):
+def test_read_after_credential_suspension_is_denied(
+    access, credentials, registrar, patient, provider, custodian, lab_record
+):
     access.grantAccess(patient, provider, LABS, now() + 86400, {"from": patient})
     credentials.suspend(provider, PROVIDER, {"from": registrar})
     with reverts("AccessDenied", provider.address, lab_record):

@@ -29,12 +29,23 @@ def test_break_glass_opens_an_episode_and_tells_everyone(access, patient, er_doc
     assert tx.return_value == 1
     expires_at = tx.timestamp + 3600
     assert tuple(access.getEpisode(1)) == (
-        er_doctor, tx.timestamp, expires_at, patient, OPEN, ZERO_ADDRESS, hex32(UNCONSCIOUS))
+        er_doctor,
+        tx.timestamp,
+        expires_at,
+        patient,
+        OPEN,
+        ZERO_ADDRESS,
+        hex32(UNCONSCIOUS),
+    )
     assert access.episodeCount() == 1
     assert access.breakGlassCount(er_doctor) == 1
     assert tx.events["BreakGlassOpened"] == {
-        "episodeId": 1, "patient": patient, "provider": er_doctor, "reasonCode": hex32(UNCONSCIOUS),
-        "expiresAt": expires_at, "providerEpisodes": 1,
+        "episodeId": 1,
+        "patient": patient,
+        "provider": er_doctor,
+        "reasonCode": hex32(UNCONSCIOUS),
+        "expiresAt": expires_at,
+        "providerEpisodes": 1,
     }
 
 
@@ -50,8 +61,9 @@ def test_access_during_the_window_then_not_after(access, patient, er_doctor, lab
     assert access.getEpisode(1)[4] == OPEN
 
 
-def test_episode_covers_every_category_of_that_patient_only(access, records, custodian, patient, stranger,
-                                                            er_doctor, lab_record):
+def test_episode_covers_every_category_of_that_patient_only(
+    access, records, custodian, patient, stranger, er_doctor, lab_record
+):
     theirs = record_id("stranger-genome")
     records.anchor(theirs, stranger, category(GENOMICS), content_hash("stranger-genome"), {"from": custodian})
     access.breakGlass(patient, UNCONSCIOUS, 3600, {"from": er_doctor})
@@ -59,8 +71,9 @@ def test_episode_covers_every_category_of_that_patient_only(access, records, cus
     assert not access.canAccess(er_doctor, theirs)
 
 
-def test_repeated_use_is_counted_per_provider(access, credentials, registrar, patient, stranger, er_doctor,
-                                              accounts):
+def test_repeated_use_is_counted_per_provider(
+    access, credentials, registrar, patient, stranger, er_doctor, accounts
+):
     access.breakGlass(patient, UNCONSCIOUS, 600, {"from": er_doctor})
     tx = access.breakGlass(stranger, UNCONSCIOUS, 600, {"from": er_doctor})
     assert tx.events["BreakGlassOpened"]["episodeId"] == 2
@@ -95,8 +108,9 @@ def test_emergency_credential_alone_suffices(access, credentials, registrar, pat
 
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
-def test_withdrawn_emergency_credential_ends_access(access, credentials, registrar, patient, er_doctor,
-                                                    lab_record, action):
+def test_withdrawn_emergency_credential_ends_access(
+    access, credentials, registrar, patient, er_doctor, lab_record, action
+):
     access.breakGlass(patient, UNCONSCIOUS, 3600, {"from": er_doctor})
     getattr(credentials, action)(er_doctor, EMERGENCY, {"from": registrar})
     assert credentials.hasCredential(er_doctor, PROVIDER)

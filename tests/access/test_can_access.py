@@ -72,8 +72,9 @@ def test_highest_category_bit(access, records, custodian, patient, provider):
     assert basis(access, provider, top) == (CATEGORY_GRANT, 0)
 
 
-def test_category_grant_covers_only_its_patients_records(access, records, custodian, patient, provider,
-                                                         stranger, lab_record):
+def test_category_grant_covers_only_its_patients_records(
+    access, records, custodian, patient, provider, stranger, lab_record
+):
     theirs = record_id("stranger-lab")
     records.anchor(theirs, stranger, category(LABS), content_hash("stranger-lab"), {"from": custodian})
     access.grantAccess(patient, provider, LABS, now() + 86400, {"from": patient})
@@ -81,8 +82,9 @@ def test_category_grant_covers_only_its_patients_records(access, records, custod
     assert not access.canAccess(provider, theirs)
 
 
-def test_grant_covers_only_its_provider(access, credentials, registrar, patient, provider, stranger,
-                                        lab_record):
+def test_grant_covers_only_its_provider(
+    access, credentials, registrar, patient, provider, stranger, lab_record
+):
     attest(credentials, registrar, stranger, PROVIDER)
     grant(access, patient, provider, lab_record, "category")
     grant(access, patient, provider, lab_record, "record")
@@ -102,8 +104,9 @@ def test_grant_ends_at_its_expiry(access, patient, provider, lab_record, kind):
 
 @pytest.mark.parametrize("kind", GRANT_KINDS)
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
-def test_withdrawn_credential_denies_a_live_grant(access, credentials, registrar, patient, provider,
-                                                  lab_record, kind, action):
+def test_withdrawn_credential_denies_a_live_grant(
+    access, credentials, registrar, patient, provider, lab_record, kind, action
+):
     grant(access, patient, provider, lab_record, kind)
     getattr(credentials, action)(provider, PROVIDER, {"from": registrar})
     assert not access.canAccess(provider, lab_record)
@@ -111,8 +114,9 @@ def test_withdrawn_credential_denies_a_live_grant(access, credentials, registrar
 
 
 @pytest.mark.parametrize("kind", GRANT_KINDS)
-def test_suspension_lifted_restores_the_grant(access, credentials, registrar, patient, provider, lab_record,
-                                              kind):
+def test_suspension_lifted_restores_the_grant(
+    access, credentials, registrar, patient, provider, lab_record, kind
+):
     grant(access, patient, provider, lab_record, kind)
     credentials.suspend(provider, PROVIDER, {"from": registrar})
     credentials.reinstate(provider, PROVIDER, {"from": registrar})
@@ -120,8 +124,9 @@ def test_suspension_lifted_restores_the_grant(access, credentials, registrar, pa
 
 
 @pytest.mark.parametrize("kind", GRANT_KINDS)
-def test_expired_credential_denies_a_live_grant(access, credentials, registrar, patient, stranger, lab_record,
-                                                kind):
+def test_expired_credential_denies_a_live_grant(
+    access, credentials, registrar, patient, stranger, lab_record, kind
+):
     valid_until = now() + 3600
     attest(credentials, registrar, stranger, PROVIDER, valid_until=valid_until)
     grant(access, patient, stranger, lab_record, kind, now() + 86400)
@@ -130,8 +135,9 @@ def test_expired_credential_denies_a_live_grant(access, credentials, registrar, 
     assert not access.canAccess(stranger, lab_record)
 
 
-def test_emergency_credential_is_no_provider_credential(access, credentials, registrar, patient, er_doctor,
-                                                        lab_record):
+def test_emergency_credential_is_no_provider_credential(
+    access, credentials, registrar, patient, er_doctor, lab_record
+):
     """Without a break-glass episode, a grant is read through the PROVIDER credential only."""
     grant(access, patient, er_doctor, lab_record, "category")
     credentials.suspend(er_doctor, PROVIDER, {"from": registrar})

@@ -29,8 +29,12 @@ def test_grant_stores_grant_and_emits_event(access, patient, provider, lab_recor
     assert values(access.getGrant(patient, provider)) == (LABS | IMAGING, tx.timestamp, expires_at, 0)
     assert access.canAccess(provider, lab_record)
     assert tx.events["AccessGranted"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(NO_RECORD), "categories": LABS | IMAGING,
-        "expiresAt": expires_at, "actor": patient,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(NO_RECORD),
+        "categories": LABS | IMAGING,
+        "expiresAt": expires_at,
+        "actor": patient,
     }
 
 
@@ -56,8 +60,9 @@ def test_grantee_whose_credential_expired_reverts(access, credentials, registrar
 
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
-def test_grantee_whose_credential_was_withdrawn_reverts(access, credentials, registrar, patient, provider,
-                                                        action):
+def test_grantee_whose_credential_was_withdrawn_reverts(
+    access, credentials, registrar, patient, provider, action
+):
     getattr(credentials, action)(provider, PROVIDER, {"from": registrar})
     with reverts("UncredentialedProvider", provider.address):
         access.grantAccess(patient, provider, LABS, now() + 86400, {"from": patient})
@@ -96,8 +101,12 @@ def test_delegate_grants_for_the_patient(access, registry, patient, provider, de
     assert values(access.getGrant(patient, provider)) == (LABS, tx.timestamp, expires_at, 0)
     assert access.canAccess(provider, lab_record)
     assert tx.events["AccessGranted"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(NO_RECORD), "categories": LABS,
-        "expiresAt": expires_at, "actor": delegate,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(NO_RECORD),
+        "categories": LABS,
+        "expiresAt": expires_at,
+        "actor": delegate,
     }
 
 

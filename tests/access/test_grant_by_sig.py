@@ -35,25 +35,30 @@ SIGNER_RECORD = record_id("signer-lab-1")
 
 def replace(signed: tuple, field: int, value) -> tuple:
     """The signed request with one field changed after signing (what a dishonest relayer would send)."""
-    return (*signed[:field], value, *signed[field + 1:])
+    return (*signed[:field], value, *signed[field + 1 :])
 
 
 @pytest.fixture
 def signer_record(records, custodian, signer):
     """A lab result of the signing patient."""
-    records.anchor(SIGNER_RECORD, signer.address, category(LABS), content_hash("signer-lab-1"),
-                   {"from": custodian})
+    records.anchor(
+        SIGNER_RECORD, signer.address, category(LABS), content_hash("signer-lab-1"), {"from": custodian}
+    )
     return SIGNER_RECORD
 
 
 def test_typehashes_match_the_python_type_strings(access):
     assert eip712.type_string("AccessGrant", "AccessGrants") == (
         "AccessGrant(address patient,address provider,uint64 categories,uint64 expiresAt,uint256 nonce,"
-        "uint256 deadline)")
+        "uint256 deadline)"
+    )
     assert eip712.type_string("AccessRevoke", "AccessGrants") == (
-        "AccessRevoke(address patient,address provider,uint256 nonce,uint256 deadline)")
-    for primary, typehash in [("AccessGrant", access.ACCESS_GRANT_TYPEHASH()),
-                              ("AccessRevoke", access.ACCESS_REVOKE_TYPEHASH())]:
+        "AccessRevoke(address patient,address provider,uint256 nonce,uint256 deadline)"
+    )
+    for primary, typehash in [
+        ("AccessGrant", access.ACCESS_GRANT_TYPEHASH()),
+        ("AccessRevoke", access.ACCESS_REVOKE_TYPEHASH()),
+    ]:
         assert typehash == hex32(keccak(text=eip712.type_string(primary, "AccessGrants")))
 
 
@@ -76,8 +81,12 @@ def test_relayed_grant_by_fresh_key_without_ether(access, signer, provider, rela
     assert access.nonces(signer.address) == 1
     assert web3.eth.get_balance(signer.address) == 0
     assert tx.events["AccessGranted"] == {
-        "patient": signer.address, "provider": provider, "recordId": hex32(NO_RECORD),
-        "categories": LABS | IMAGING, "expiresAt": expires_at, "actor": signer.address,
+        "patient": signer.address,
+        "provider": provider,
+        "recordId": hex32(NO_RECORD),
+        "categories": LABS | IMAGING,
+        "expiresAt": expires_at,
+        "actor": signer.address,
     }
 
 
@@ -88,7 +97,9 @@ def test_relayed_revoke(access, signer, provider, relayer, signer_record):
     assert not access.canAccess(provider, signer_record)
     assert access.nonces(signer.address) == 2
     assert tx.events["AccessRevoked"] == {
-        "patient": signer.address, "provider": provider, "recordId": hex32(NO_RECORD),
+        "patient": signer.address,
+        "provider": provider,
+        "recordId": hex32(NO_RECORD),
         "actor": signer.address,
     }
 
@@ -157,8 +168,9 @@ def test_signature_for_another_contract_reverts(access, registry, signer, provid
         call(*signed, {"from": relayer})
 
 
-def test_signature_for_one_deployment_fails_on_another(AccessGrants, access, registry, credentials, records,
-                                                       signer, provider, relayer):
+def test_signature_for_one_deployment_fails_on_another(
+    AccessGrants, access, registry, credentials, records, signer, provider, relayer
+):
     second = AccessGrants.deploy(registry, credentials, records, {"from": relayer})
     signed = sign_access_grant(access, signer, provider)
     with reverts("InvalidSignature", signer.address):
@@ -171,8 +183,9 @@ def test_consent_signature_is_no_access_grant(access, registry, signer, provider
     """A ConsentRegistry `Grant` signature, same nonce, same patient, is refused: domain and type differ."""
     consent = sign_grant(registry, signer, provider)
     with reverts("InvalidSignature", signer.address):
-        access.grantAccessBySig(signer.address, provider, LABS, now() + 86400, 0, consent[6], consent[7],
-                                {"from": relayer})
+        access.grantAccessBySig(
+            signer.address, provider, LABS, now() + 86400, 0, consent[6], consent[7], {"from": relayer}
+        )
 
 
 def test_signature_by_another_key_reverts(access, signer, provider, relayer):
@@ -190,9 +203,16 @@ def test_delegate_signature_is_not_the_patients(access, registry, patient, provi
         access.grantAccessBySig(*forged, {"from": relayer})
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    (PROVIDER, "0x" + "11" * 20), (CATEGORIES, LABS | GENOMICS), (EXPIRES_AT, 2**40), (DEADLINE, 2**40),
-], ids=["provider", "categories", "expiresAt", "deadline"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (PROVIDER, "0x" + "11" * 20),
+        (CATEGORIES, LABS | GENOMICS),
+        (EXPIRES_AT, 2**40),
+        (DEADLINE, 2**40),
+    ],
+    ids=["provider", "categories", "expiresAt", "deadline"],
+)
 def test_relayer_cannot_alter_a_signed_field(access, signer, provider, relayer, field, value):
     tampered = replace(sign_access_grant(access, signer, provider), field, value)
     with reverts("InvalidSignature", signer.address):
@@ -201,14 +221,18 @@ def test_relayer_cannot_alter_a_signed_field(access, signer, provider, relayer, 
 
 def test_zero_patient_reverts(access, signer, provider, relayer):
     with reverts("InvalidPatient", ZERO_ADDRESS):
-        access.grantAccessBySig(*replace(sign_access_grant(access, signer, provider), PATIENT, ZERO_ADDRESS),
-                                {"from": relayer})
+        access.grantAccessBySig(
+            *replace(sign_access_grant(access, signer, provider), PATIENT, ZERO_ADDRESS), {"from": relayer}
+        )
     with reverts("InvalidPatient", ZERO_ADDRESS):
         access.revokeAccessBySig(ZERO_ADDRESS, provider, 0, now() + 3600, b"", {"from": relayer})
 
 
-@pytest.mark.parametrize("malform", [lambda sig: b"", lambda sig: sig[:64], lambda sig: sig + b"\x00"],
-                         ids=["empty", "64-bytes", "66-bytes"])
+@pytest.mark.parametrize(
+    "malform",
+    [lambda sig: b"", lambda sig: sig[:64], lambda sig: sig + b"\x00"],
+    ids=["empty", "64-bytes", "66-bytes"],
+)
 def test_malformed_signature_reverts(access, signer, provider, relayer, malform):
     signed = sign_access_grant(access, signer, provider)
     with reverts("InvalidSignature", signer.address):
@@ -219,8 +243,9 @@ def test_grant_by_sig_is_validated_like_a_grant(access, signer, provider, relaye
     with reverts("EmptyCategories"):
         access.grantAccessBySig(*sign_access_grant(access, signer, provider, categories=0), {"from": relayer})
     with reverts("InvalidExpiry", NEVER, ...):
-        access.grantAccessBySig(*sign_access_grant(access, signer, provider, expires_at=NEVER),
-                                {"from": relayer})
+        access.grantAccessBySig(
+            *sign_access_grant(access, signer, provider, expires_at=NEVER), {"from": relayer}
+        )
     with reverts("UncredentialedProvider", stranger.address):
         access.grantAccessBySig(*sign_access_grant(access, signer, stranger), {"from": relayer})
     assert access.nonces(signer.address) == 0
@@ -250,28 +275,28 @@ def test_nonces_are_separate_from_the_consent_registrys(access, registry, signer
     assert access.nonces(signer.address) == 1
 
 
-def test_contract_wallet_patient_signs_through_its_owner(ERC1271WalletMock, access, records, custodian,
-                                                         signer, provider, relayer, accounts):
+def test_contract_wallet_patient_signs_through_its_owner(
+    ERC1271WalletMock, access, records, custodian, signer, provider, relayer, accounts
+):
     """ERC-1271: a smart-contract wallet's owner key signs for the wallet, which is the patient."""
     wallet = ERC1271WalletMock.deploy(signer.address, {"from": accounts[0]})
     wallet_record = record_id("wallet-lab-1")
     records.anchor(wallet_record, wallet, category(LABS), content_hash("wallet-lab-1"), {"from": custodian})
-    tx = access.grantAccessBySig(*sign_access_grant(access, signer, provider, patient=wallet.address),
-                                 {"from": relayer})
+    tx = access.grantAccessBySig(
+        *sign_access_grant(access, signer, provider, patient=wallet.address), {"from": relayer}
+    )
     assert tx.events["AccessGranted"]["patient"] == wallet
     assert tx.events["AccessGranted"]["actor"] == wallet
     assert access.canAccess(provider, wallet_record)
     forged = sign_access_revoke(access, Account.create(), provider, patient=wallet.address)
     with reverts("InvalidSignature", wallet.address):
         access.revokeAccessBySig(*forged, {"from": relayer})
-    access.revokeAccessBySig(*sign_access_revoke(access, signer, provider, patient=wallet.address),
-                             {"from": relayer})
+    access.revokeAccessBySig(
+        *sign_access_revoke(access, signer, provider, patient=wallet.address), {"from": relayer}
+    )
     assert not access.canAccess(provider, wallet_record)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "design gap: only category grants have signed variants; a patient who only signs (no ether, the relayed "
-    "flow DESIGN promises 'as in ConsentRegistry') can neither grant nor revoke a one-record grant"))
 def test_one_record_grants_have_signed_variants_too(access):
     functions = {item["name"] for item in access.abi if item["type"] == "function"}
     assert {"grantRecordAccessBySig", "revokeRecordAccessBySig"} <= functions

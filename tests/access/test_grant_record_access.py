@@ -37,8 +37,12 @@ def test_grant_opens_that_record_only(access, patient, provider, lab_record, oth
     assert access.canAccess(provider, lab_record)
     assert not access.canAccess(provider, other_lab)
     assert tx.events["AccessGranted"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(lab_record), "categories": 0,
-        "expiresAt": expires_at, "actor": patient,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(lab_record),
+        "categories": 0,
+        "expiresAt": expires_at,
+        "actor": patient,
     }
 
 
@@ -51,8 +55,9 @@ def test_delegate_grants_a_record(access, registry, patient, provider, delegate,
 
 
 @pytest.mark.parametrize("who", ["stranger", "custodian", "provider"])
-def test_only_the_records_patient_or_delegate_grants(access, patient, provider, stranger, custodian,
-                                                     lab_record, who):
+def test_only_the_records_patient_or_delegate_grants(
+    access, patient, provider, stranger, custodian, lab_record, who
+):
     """Not even the custodian who holds the record may open it to someone."""
     caller = {"stranger": stranger, "custodian": custodian, "provider": provider}[who]
     with reverts("NotPatientOrDelegate", caller.address, patient.address):
@@ -60,8 +65,9 @@ def test_only_the_records_patient_or_delegate_grants(access, patient, provider, 
     assert values(access.getRecordGrant(provider, lab_record)) == (0, 0, 0, 0)
 
 
-def test_delegate_of_another_patient_reverts(access, registry, patient, provider, delegate, stranger,
-                                             lab_record):
+def test_delegate_of_another_patient_reverts(
+    access, registry, patient, provider, delegate, stranger, lab_record
+):
     registry.setDelegate(delegate, NEVER, {"from": stranger})
     with reverts("NotPatientOrDelegate", delegate.address, patient.address):
         access.grantRecordAccess(provider, lab_record, now() + 86400, {"from": delegate})
@@ -78,8 +84,9 @@ def test_uncredentialed_grantee_reverts(access, patient, stranger, lab_record):
         access.grantRecordAccess(stranger, lab_record, now() + 86400, {"from": patient})
 
 
-def test_grantee_whose_credential_expired_reverts(access, credentials, registrar, patient, stranger,
-                                                  lab_record):
+def test_grantee_whose_credential_expired_reverts(
+    access, credentials, registrar, patient, stranger, lab_record
+):
     valid_until = now() + 3600
     attest(credentials, registrar, stranger, PROVIDER, valid_until=valid_until)
     mine_at(valid_until)

@@ -65,8 +65,22 @@ def is_small_value(value) -> bool:
 
 
 @pytest.fixture
-def full_flow(access, records, credentials, registry, registrar, custodian, provider, er_doctor, reviewer,
-              patient, delegate, signer, relayer, stranger):
+def full_flow(
+    access,
+    records,
+    credentials,
+    registry,
+    registrar,
+    custodian,
+    provider,
+    er_doctor,
+    reviewer,
+    patient,
+    delegate,
+    signer,
+    relayer,
+    stranger,
+):
     """Every state-changing entry point of the three contracts, driven with derived values only."""
     key = keccak(SALT + b"gateway key")
     record = keccak(SALT + MRN + b"lab/1")
@@ -117,8 +131,16 @@ def test_every_event_value_is_an_address_hash_or_small_int(full_flow):
             seen.add(event.name)
             for field, value in event.items():
                 assert is_small_value(value), f"{event.name}.{field} = {value!r}"
-    assert {"CredentialAttested", "RecordAnchored", "AccessGranted", "RecordAccessed", "BreakGlassOpened",
-            "BreakGlassReviewed", "AccessRevoked", "CredentialRevoked"} <= seen
+    assert {
+        "CredentialAttested",
+        "RecordAnchored",
+        "AccessGranted",
+        "RecordAccessed",
+        "BreakGlassOpened",
+        "BreakGlassReviewed",
+        "AccessRevoked",
+        "CredentialRevoked",
+    } <= seen
 
 
 def test_every_argument_is_an_address_hash_or_small_int(full_flow, access, records, credentials, registry):
@@ -137,8 +159,11 @@ def test_every_argument_is_an_address_hash_or_small_int(full_flow, access, recor
 @pytest.mark.parametrize("name", ["CredentialRegistry", "RecordRegistry", "AccessGrants"])
 def test_no_entry_point_or_event_takes_free_text(name, CredentialRegistry, RecordRegistry, AccessGrants):
     """The ABI itself leaves no room for text: no string anywhere, bytes only for signatures."""
-    abi = {"CredentialRegistry": CredentialRegistry, "RecordRegistry": RecordRegistry,
-           "AccessGrants": AccessGrants}[name].abi
+    abi = {
+        "CredentialRegistry": CredentialRegistry,
+        "RecordRegistry": RecordRegistry,
+        "AccessGrants": AccessGrants,
+    }[name].abi
     for item in (i for i in abi if i["type"] in ("function", "event")):
         for field in item["inputs"]:
             assert field["type"] != "string", f"{name}.{item.get('name')}({field['name']})"
@@ -156,11 +181,16 @@ def test_content_is_only_its_hash(records, custodian, patient):
     assert records.latestContentHash(record) != "0x" + keccak(RESULT).hex()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "design: RecordRegistry stores and emits a record's category in the clear next to the patient's "
-    "address, so anchoring a record in a condition-revealing category (HIV, substance use, mental health...) "
-    "tells any chain observer that this patient has such a record -- what DESIGN forbids for "
-    "condition-revealing purposes"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "design: RecordRegistry stores and emits a record's category in the clear next to the patient's "
+        "address, so anchoring a record in a condition-revealing category (HIV, substance use, mental "
+        "health...) "
+        "tells any chain observer that this patient has such a record -- what DESIGN forbids for "
+        "condition-revealing purposes"
+    ),
+)
 def test_condition_revealing_category_never_stands_next_to_the_patient(records, custodian, patient):
     hiv = category(Scope.HIV)
     tx = records.anchor(keccak(SALT + MRN + b"hiv/1"), patient, hiv, keccak(b"blob"), {"from": custodian})

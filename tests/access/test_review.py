@@ -20,15 +20,26 @@ def episode(access, patient, er_doctor, lab_record):
     return tx.return_value, tx.timestamp + 3600
 
 
-def test_approval_closes_the_episode_and_keeps_the_window(access, patient, er_doctor, reviewer, lab_record,
-                                                          episode):
+def test_approval_closes_the_episode_and_keeps_the_window(
+    access, patient, er_doctor, reviewer, lab_record, episode
+):
     episode_id, expires_at = episode
     opened_at = access.getEpisode(episode_id)[1]
     tx = access.reviewBreakGlass(episode_id, True, NOTE, {"from": reviewer})
     assert tuple(access.getEpisode(episode_id)) == (
-        er_doctor, opened_at, expires_at, patient, APPROVED, reviewer, hex32(REASON))
+        er_doctor,
+        opened_at,
+        expires_at,
+        patient,
+        APPROVED,
+        reviewer,
+        hex32(REASON),
+    )
     assert tx.events["BreakGlassReviewed"] == {
-        "episodeId": episode_id, "reviewer": reviewer, "approved": True, "noteHash": hex32(NOTE),
+        "episodeId": episode_id,
+        "reviewer": reviewer,
+        "approved": True,
+        "noteHash": hex32(NOTE),
     }
     assert tuple(access.accessBasis(er_doctor, lab_record)) == (BREAK_GLASS, episode_id)
     mine_at(expires_at)
@@ -42,7 +53,10 @@ def test_flag_ends_access_immediately(access, patient, er_doctor, reviewer, lab_
     assert not access.canAccess(er_doctor, lab_record)
     assert tuple(access.accessBasis(er_doctor, lab_record)) == (0, 0)
     assert tx.events["BreakGlassReviewed"] == {
-        "episodeId": episode_id, "reviewer": reviewer, "approved": False, "noteHash": hex32(NOTE),
+        "episodeId": episode_id,
+        "reviewer": reviewer,
+        "approved": False,
+        "noteHash": hex32(NOTE),
     }
 
 
@@ -62,8 +76,9 @@ def test_episode_stays_open_until_reviewed(access, episode):
 
 
 @pytest.mark.parametrize("who", ["stranger", "patient", "provider", "er_doctor"])
-def test_caller_without_reviewer_credential_reverts(access, stranger, patient, provider, er_doctor, episode,
-                                                    who):
+def test_caller_without_reviewer_credential_reverts(
+    access, stranger, patient, provider, er_doctor, episode, who
+):
     caller = {"stranger": stranger, "patient": patient, "provider": provider, "er_doctor": er_doctor}[who]
     with reverts("NotReviewer", caller.address):
         access.reviewBreakGlass(episode[0], True, NOTE, {"from": caller})
@@ -71,8 +86,9 @@ def test_caller_without_reviewer_credential_reverts(access, stranger, patient, p
 
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
-def test_reviewer_whose_credential_was_withdrawn_reverts(access, credentials, registrar, reviewer, episode,
-                                                         action):
+def test_reviewer_whose_credential_was_withdrawn_reverts(
+    access, credentials, registrar, reviewer, episode, action
+):
     getattr(credentials, action)(reviewer, REVIEWER, {"from": registrar})
     with reverts("NotReviewer", reviewer.address):
         access.reviewBreakGlass(episode[0], True, NOTE, {"from": reviewer})
@@ -104,16 +120,18 @@ def test_reviewer_is_checked_first(access, stranger):
         access.reviewBreakGlass(0, True, NOTE, {"from": stranger})
 
 
-def test_flagging_one_episode_leaves_other_patients_episodes(access, patient, stranger, er_doctor, reviewer,
-                                                              episode):
+def test_flagging_one_episode_leaves_other_patients_episodes(
+    access, patient, stranger, er_doctor, reviewer, episode
+):
     other = access.breakGlass(stranger, REASON, 3600, {"from": er_doctor}).return_value
     access.reviewBreakGlass(episode[0], False, NOTE, {"from": reviewer})
     assert access.getEpisode(other)[4] == OPEN
     assert access.getEpisode(other)[2] > access.getEpisode(episode[0])[2]
 
 
-def test_flagged_clinician_can_break_the_glass_again(access, patient, er_doctor, reviewer, lab_record,
-                                                     episode):
+def test_flagged_clinician_can_break_the_glass_again(
+    access, patient, er_doctor, reviewer, lab_record, episode
+):
     """A flag ends one episode; withdrawing the EMERGENCY credential is the registrar's step."""
     access.reviewBreakGlass(episode[0], False, NOTE, {"from": reviewer})
     again = access.breakGlass(patient, REASON, 3600, {"from": er_doctor}).return_value

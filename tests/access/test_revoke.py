@@ -31,7 +31,10 @@ def test_revoke_ends_a_category_grant(access, patient, provider, lab_record, gra
     assert values(access.getGrant(patient, provider)) == (LABS, granted_at, granted, tx.timestamp)
     assert not access.canAccess(provider, lab_record)
     assert tx.events["AccessRevoked"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(NO_RECORD), "actor": patient,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(NO_RECORD),
+        "actor": patient,
     }
 
 
@@ -39,10 +42,17 @@ def test_revoke_ends_a_record_grant(access, patient, provider, lab_record, recor
     granted_at = access.getRecordGrant(provider, lab_record)[1]
     tx = access.revokeRecordAccess(provider, lab_record, {"from": patient})
     assert values(access.getRecordGrant(provider, lab_record)) == (
-        0, granted_at, record_granted, tx.timestamp)
+        0,
+        granted_at,
+        record_granted,
+        tx.timestamp,
+    )
     assert not access.canAccess(provider, lab_record)
     assert tx.events["AccessRevoked"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(lab_record), "actor": patient,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(lab_record),
+        "actor": patient,
     }
 
 
@@ -66,14 +76,18 @@ def test_delegate_revokes(access, registry, patient, provider, delegate, lab_rec
     assert tx.events["AccessRevoked"]["actor"] == delegate
     tx = access.revokeRecordAccess(provider, lab_record, {"from": delegate})
     assert tx.events["AccessRevoked"] == {
-        "patient": patient, "provider": provider, "recordId": hex32(lab_record), "actor": delegate,
+        "patient": patient,
+        "provider": provider,
+        "recordId": hex32(lab_record),
+        "actor": delegate,
     }
     assert not access.canAccess(provider, lab_record)
 
 
 @pytest.mark.parametrize("who", ["stranger", "provider", "custodian"])
-def test_others_cannot_revoke(access, patient, provider, stranger, custodian, lab_record, granted,
-                              record_granted, who):
+def test_others_cannot_revoke(
+    access, patient, provider, stranger, custodian, lab_record, granted, record_granted, who
+):
     caller = {"stranger": stranger, "provider": provider, "custodian": custodian}[who]
     with reverts("NotPatientOrDelegate", caller.address, patient.address):
         access.revokeAccess(patient, provider, {"from": caller})
@@ -117,8 +131,9 @@ def test_revoke_for_zero_patient_reverts(access, provider, stranger):
         access.revokeAccess(ZERO_ADDRESS, provider, {"from": stranger})
 
 
-def test_revoke_works_after_the_provider_lost_their_credential(access, credentials, registrar, patient,
-                                                                provider, granted):
+def test_revoke_works_after_the_provider_lost_their_credential(
+    access, credentials, registrar, patient, provider, granted
+):
     """Nothing a registrar does can stand in the way of a patient's revocation."""
     credentials.revoke(provider, credentials.PROVIDER(), {"from": registrar})
     tx = access.revokeAccess(patient, provider, {"from": patient})

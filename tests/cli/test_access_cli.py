@@ -198,3 +198,54 @@ def test_bad_input_is_one_line(run, args, message):
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1
     assert lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_signed_record_grant_and_signed_revocation(run, people, lab, tmp_path):
+    record_id, _ = lab
+    p = people
+    grant, revoke = tmp_path / "record-grant.json", tmp_path / "record-revoke.json"
+    ok(
+        run(
+            "access",
+            "sign",
+            p["specialist"].address,
+            "--record",
+            record_id,
+            "-e",
+            "1d",
+            "-o",
+            str(grant),
+            key=p["patient"],
+        )
+    )
+    ok(run("access", "submit", str(grant), key=p["hospital"]))
+    assert "record grant" in ok(run("access", "check", p["specialist"].address, record_id)).output
+    ok(
+        run(
+            "access",
+            "sign",
+            p["specialist"].address,
+            "--record",
+            record_id,
+            "--revoke",
+            "-o",
+            str(revoke),
+            key=p["patient"],
+        )
+    )
+    ok(run("access", "submit", str(revoke), key=p["hospital"]))
+    assert run("access", "check", p["specialist"].address, record_id).exit_code == 3
+
+
+def test_sign_needs_exactly_one_kind_of_grant(run, people, tmp_path):
+    result = run(
+        "access",
+        "sign",
+        people["gp"].address,
+        "-e",
+        "1d",
+        "-o",
+        str(tmp_path / "x.json"),
+        key=people["patient"],
+    )
+    assert result.exit_code == 1 and "one of --categories / --record" in result.output

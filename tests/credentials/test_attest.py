@@ -71,14 +71,14 @@ def test_reattest_renews_licence_and_window(credentials, registrar, grantee):
     assert tx.events["CredentialAttested"]["licenseHash"] == hex32(renewed)
 
 
-def test_reattest_of_a_suspended_credential_makes_it_active(credentials, registrar, grantee):
-    """A renewal is a fresh attestation: the registrar who may reinstate may also re-attest."""
+def test_reattest_of_a_suspended_credential_is_refused(credentials, registrar, grantee):
+    """Only `reinstate` lifts a suspension: a renewal must not bypass it."""
     credentials.attest(grantee, PROVIDER, license_hash(grantee, PROVIDER), 0, NO_END, {"from": registrar})
     credentials.suspend(grantee, PROVIDER, {"from": registrar})
+    with reverts("InvalidCredentialStatus", grantee.address, PROVIDER, SUSPENDED):
+        credentials.attest(grantee, PROVIDER, license_hash(grantee, PROVIDER), 0, NO_END, {"from": registrar})
     assert credentials.getCredential(grantee, PROVIDER)[3] == SUSPENDED
-    credentials.attest(grantee, PROVIDER, license_hash(grantee, PROVIDER), 0, NO_END, {"from": registrar})
-    assert credentials.getCredential(grantee, PROVIDER)[3] == ACTIVE
-    assert credentials.hasCredential(grantee, PROVIDER)
+    assert not credentials.hasCredential(grantee, PROVIDER)
 
 
 @pytest.mark.parametrize("role", [

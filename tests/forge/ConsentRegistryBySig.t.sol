@@ -5,6 +5,7 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {ConsentRegistry} from "../../contracts/ConsentRegistry.sol";
 import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
+import {ISignedByPatient} from "../../contracts/interfaces/ISignedByPatient.sol";
 
 import {ConsentTest} from "./utils/ConsentTest.sol";
 
@@ -75,7 +76,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
         uint64 submittedAt = uint64(deadline + _bound(lateBy, 1, MAX_TTL));
         vm.warp(submittedAt);
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.SignatureExpired.selector, deadline, submittedAt));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.SignatureExpired.selector, deadline, submittedAt));
         registry.grantBySig(signed);
         vm.assertEq(registry.nonces(signed.patient), 0, "nonce not consumed");
     }
@@ -93,7 +94,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
         IConsentRegistry.SignedGrant memory signed =
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, otherChainId, address(registry));
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -112,7 +113,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, block.chainid, address(registry));
 
         vm.chainId(newChainId);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -129,7 +130,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
         IConsentRegistry.SignedGrant memory signed =
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, block.chainid, otherContract);
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -146,7 +147,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, block.chainid, address(registry));
         ConsentRegistry second = new ConsentRegistry();
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         second.grantBySig(signed);
         registry.grantBySig(signed);
         vm.assertTrue(registry.isPermitted(signed.patient, grantee, purpose, signed.scopes), "first deployment");
@@ -167,7 +168,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, block.chainid, address(registry));
         signed.signature = _sign(otherKey, _digest(_grantStructHash(signed), block.chainid, address(registry)));
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -186,7 +187,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
         signed.scopes = scopes | _nonEmpty(widenedScopes);
         vm.assume(signed.scopes != scopes);
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -203,7 +204,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             _signedGrant(key, grantee, purpose, _nonEmpty(scopes), 0, START, block.chainid, address(registry));
         signed.signature = garbage;
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
     }
 
@@ -221,7 +222,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             vm.sign(key, _digest(_grantStructHash(signed), block.chainid, address(registry)));
         signed.signature = abi.encodePacked(r, bytes32(SECP256K1_ORDER - uint256(s)), v == 27 ? uint8(28) : uint8(27));
 
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidSignature.selector, signed.patient));
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
         registry.grantBySig(signed);
         signed.signature = lowS;
         registry.grantBySig(signed);
@@ -247,7 +248,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
             deadline: START,
             signature: signature
         });
-        bytes memory err = abi.encodeWithSelector(IConsentRegistry.InvalidPatient.selector, address(0));
+        bytes memory err = abi.encodeWithSelector(ISignedByPatient.InvalidPatient.selector, address(0));
 
         vm.expectRevert(err);
         registry.grantBySig(signed);
@@ -276,7 +277,7 @@ contract ConsentRegistryBySigTest is ConsentTest {
         IConsentRegistry.SignedGrant memory signed =
             _signedGrant(key, grantee, purpose, scopes, 0, START, block.chainid, address(registry));
         vm.expectEmit(address(registry));
-        emit IConsentRegistry.NonceUsed(patient, 0);
+        emit ISignedByPatient.NonceUsed(patient, 0);
         vm.prank(patient);
         registry.useNonce();
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, 1));

@@ -289,25 +289,56 @@ def access_check(ctx: Context, provider: str, record_id: str) -> None:
 
 @access.command("sign")
 @click.argument("provider")
-@click.option("--categories", "-c", required=True)
-@click.option("--expires", "-e", required=True)
-@click.option("--deadline", default="1h", show_default=True)
+@click.option("--categories", "-c", help="Comma-separated data scopes (a category grant).")
+@click.option("--record", "record_id", help="One record instead of categories.")
+@click.option("--expires", "-e", help="Until when (a duration, a date or a unix time); not for --revoke.")
+@click.option("--revoke", is_flag=True, help="Sign a revocation instead of a grant.")
+@click.option(
+    "--deadline", default="1h", show_default=True, help="Until when the signature may be submitted."
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @pass_ctx
 def access_sign(
-    ctx: Context, provider: str, categories: str, expires: str, deadline: str, output: Path
+    ctx: Context,
+    provider: str,
+    categories: str | None,
+    record_id: str | None,
+    expires: str | None,
+    revoke: bool,
+    deadline: str,
+    output: Path,
 ) -> None:
-    """Sign an access grant as the patient (EIP-712), for a clinic to submit."""
+    """Sign an access grant or revocation as the patient (EIP-712), for a clinic to submit."""
+    if revoke == bool(expires) or (not revoke and (categories is None) == (record_id is None)):
+        raise InputError("sign a grant with --expires and one of --categories / --record, or --revoke")
     patient = require_account(ctx.settings)
-    signed = ctx.client(AccessClient, with_key=False).sign_grant(
-        patient,
-        checksum(provider, "provider"),
-        _categories(categories),
-        parse_time(expires, allow_never=False),
-        parse_time(deadline, allow_never=False),
-    )
+    provider, until = checksum(provider, "provider"), parse_time(deadline, allow_never=False)
+    client = ctx.client(AccessClient, with_key=False)
+    if record_id and revoke:
+        signed = client.sign_record_revoke(patient, provider, bytes32(record_id, "record id"), until)
+    elif record_id:
+        signed = client.sign_record_grant(
+            patient,
+            provider,
+            bytes32(record_id, "record id"),
+            parse_time(expires or "", allow_never=False),
+            until,
+        )
+    elif revoke:
+        signed = client.sign_revoke(patient, provider, until)
+    else:
+        signed = client.sign_grant(
+            patient,
+            provider,
+            _categories(categories or ""),
+            parse_time(expires or "", allow_never=False),
+            until,
+        )
     output.write_text(signed.to_json() + "\n")
-    ctx.emit({"file": str(output), "patient": signed.signer}, f"signed access grant written to {output}")
+    ctx.emit(
+        {"file": str(output), "patient": signed.signer, "kind": signed.kind},
+        f"signed {signed.kind} written to {output}",
+    )
 
 
 @access.command("submit")

@@ -16,6 +16,12 @@ from carechain.errors import InputError
 from carechain.signed import SignedAction
 
 MAX_BREAK_GLASS = 24 * 3600
+_SUBMIT = {
+    "AccessGrant": "grantAccessBySig",
+    "AccessRevoke": "revokeAccessBySig",
+    "RecordAccessGrant": "grantRecordAccessBySig",
+    "RecordAccessRevoke": "revokeRecordAccessBySig",
+}
 
 
 class Basis(IntEnum):
@@ -114,39 +120,73 @@ class AccessClient(ContractClient):
         deadline: int | None = None,
         nonce: int | None = None,
     ) -> SignedAction:
-        """The patient signs an access grant off chain, for a clinic to submit."""
-        return SignedAction.sign(
-            patient,
-            self.domain(),
-            "AccessGrant",
-            {
-                "patient": patient.address,
-                "provider": checksum(provider, "provider"),
-                "categories": categories,
-                "expiresAt": expires_at,
-                "nonce": self.nonce(patient.address) if nonce is None else nonce,
-                "deadline": int(time.time()) + 3600 if deadline is None else deadline,
-            },
-        )
+        """The patient signs a category grant off chain, for a clinic to submit."""
+        fields = {
+            "provider": checksum(provider, "provider"),
+            "categories": categories,
+            "expiresAt": expires_at,
+        }
+        return self._sign(patient, "AccessGrant", fields, deadline, nonce)
 
     def sign_revoke(
         self, patient: LocalAccount, provider: str, deadline: int | None = None, nonce: int | None = None
     ) -> SignedAction:
+        return self._sign(
+            patient, "AccessRevoke", {"provider": checksum(provider, "provider")}, deadline, nonce
+        )
+
+    def sign_record_grant(
+        self,
+        patient: LocalAccount,
+        provider: str,
+        record: bytes,
+        expires_at: int,
+        deadline: int | None = None,
+        nonce: int | None = None,
+    ) -> SignedAction:
+        """The record's patient signs a one-record grant off chain."""
+        fields = {
+            "provider": checksum(provider, "provider"),
+            "recordId": bytes32(record, "record id"),
+            "expiresAt": expires_at,
+        }
+        return self._sign(patient, "RecordAccessGrant", fields, deadline, nonce)
+
+    def sign_record_revoke(
+        self,
+        patient: LocalAccount,
+        provider: str,
+        record: bytes,
+        deadline: int | None = None,
+        nonce: int | None = None,
+    ) -> SignedAction:
+        fields = {"provider": checksum(provider, "provider"), "recordId": bytes32(record, "record id")}
+        return self._sign(patient, "RecordAccessRevoke", fields, deadline, nonce)
+
+    def _sign(
+        self,
+        patient: LocalAccount,
+        kind: str,
+        fields: dict[str, Any],
+        deadline: int | None,
+        nonce: int | None,
+    ) -> SignedAction:
+        """Sign with the patient's next nonce and, by default, a one-hour deadline."""
         return SignedAction.sign(
             patient,
             self.domain(),
-            "AccessRevoke",
+            kind,
             {
                 "patient": patient.address,
-                "provider": checksum(provider, "provider"),
+                **fields,
                 "nonce": self.nonce(patient.address) if nonce is None else nonce,
                 "deadline": int(time.time()) + 3600 if deadline is None else deadline,
             },
         )
 
     def submit(self, signed: SignedAction) -> TxResult:
-        """Submit a patient's signed access grant or revocation; the sender pays the gas."""
-        function = {"AccessGrant": "grantAccessBySig", "AccessRevoke": "revokeAccessBySig"}.get(signed.kind)
+        """Submit a patient's signed grant or revocation; the sender (clinic, relayer) pays the gas."""
+        function = _SUBMIT.get(signed.kind)
         if function is None:
             raise InputError(f"a signed {signed.kind} is not for AccessGrants")
         return self._send(function, *signed.args())
