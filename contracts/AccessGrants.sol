@@ -17,6 +17,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
     bytes32 private constant _PROVIDER = keccak256("carechain.credential.PROVIDER");
     bytes32 private constant _EMERGENCY = keccak256("carechain.credential.EMERGENCY");
     bytes32 private constant _REVIEWER = keccak256("carechain.credential.REVIEWER");
+    bytes32 private constant _CUSTODIAN = keccak256("carechain.credential.CUSTODIAN");
 
     /// @notice Longest break-glass access one episode opens.
     uint64 public constant MAX_BREAK_GLASS = 24 hours;
@@ -193,7 +194,10 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
     /// @inheritdoc IAccessGrants
     function logAccess(address provider, bytes32 recordId, bytes32 purpose) external {
         IRecordRegistry.Record memory record = records.getRecord(recordId);
-        if (record.custodian != msg.sender) revert NotRecordCustodian(recordId, msg.sender);
+        // The record's custodian, and only while its CUSTODIAN credential is live (as for `amend`).
+        if (record.custodian != msg.sender || !credentials.hasCredential(msg.sender, _CUSTODIAN)) {
+            revert NotRecordCustodian(recordId, msg.sender);
+        }
         (Basis basis, uint256 episodeId) = _basis(provider, recordId, record);
         if (basis == Basis.None) revert AccessDenied(provider, recordId);
         emit RecordAccessed(recordId, record.patient, provider, purpose, basis, episodeId);

@@ -30,7 +30,7 @@ contract RecordRegistry is IRecordRegistry {
         }
         if (_records[recordId].versions != 0) revert RecordExists(recordId);
         _records[recordId] = Record({patient: patient, category: category, versions: 1, custodian: msg.sender});
-        _versions[recordId][0] = Version(contentHash, uint64(block.timestamp));
+        _versions[recordId][0] = Version(contentHash, _time());
         emit RecordAnchored(recordId, patient, msg.sender, category, 0, contentHash);
     }
 
@@ -42,7 +42,7 @@ contract RecordRegistry is IRecordRegistry {
         if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
         if (contentHash == bytes32(0)) revert InvalidRecord(recordId, record.patient, record.category, contentHash);
         uint32 version = record.versions++;
-        _versions[recordId][version] = Version(contentHash, uint64(block.timestamp));
+        _versions[recordId][version] = Version(contentHash, _time());
         emit RecordAnchored(recordId, record.patient, msg.sender, record.category, version, contentHash);
     }
 
@@ -67,5 +67,10 @@ contract RecordRegistry is IRecordRegistry {
     /// @inheritdoc IRecordRegistry
     function exists(bytes32 recordId) external view returns (bool) {
         return _records[recordId].versions != 0;
+    }
+
+    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
+    function _time() internal view virtual returns (uint64) {
+        return uint64(block.timestamp);
     }
 }

@@ -95,7 +95,7 @@ interface IAccessGrants is ISignedByPatient {
     error EpisodeNotOpen(uint256 episodeId);
     /// @notice A clinician cannot review their own break-glass episode.
     error SelfReview(uint256 episodeId, address reviewer);
-    /// @notice Only the record's custodian logs reads of it.
+    /// @notice Only the record's custodian, with a live CUSTODIAN credential, logs reads of it.
     error NotRecordCustodian(bytes32 recordId, address caller);
     /// @notice `canAccess` is false: the read is refused, not logged.
     error AccessDenied(address provider, bytes32 recordId);

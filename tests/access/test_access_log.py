@@ -105,3 +105,16 @@ def test_unknown_record_reverts(access, provider, custodian):
     unknown = record_id("never-anchored")
     with reverts("UnknownRecord", unknown):
         access.logAccess(provider, unknown, TREAT, {"from": custodian})
+
+
+def test_custodian_with_a_suspended_credential_cannot_log(
+    access, credentials, registrar, custodian, provider, patient, lab_record
+):
+    """As for `amend`: a custodian whose CUSTODIAN credential is not live writes nothing, reads included."""
+    access.grantAccess(patient, provider, LABS, now() + 86_400, {"from": patient})
+    credentials.suspend(custodian, CUSTODIAN, {"from": registrar})
+    with reverts("NotRecordCustodian", lab_record, custodian.address):
+        access.logAccess(provider, lab_record, TREAT, {"from": custodian})
+    credentials.reinstate(custodian, CUSTODIAN, {"from": registrar})
+    tx = access.logAccess(provider, lab_record, TREAT, {"from": custodian})
+    assert tx.events["RecordAccessed"]["provider"] == provider.address

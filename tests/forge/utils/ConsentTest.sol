@@ -87,15 +87,25 @@ abstract contract ConsentTest {
     /* ---- EIP-712 ---- */
 
     function _domainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                DOMAIN_TYPEHASH, keccak256("CareChain ConsentRegistry"), keccak256("1"), chainId, verifyingContract
-            )
-        );
+        return _domainSeparator("CareChain ConsentRegistry", chainId, verifyingContract);
+    }
+
+    /// @dev The domain of any CareChain contract that signs: its name, version "1".
+    function _domainSeparator(string memory name, uint256 chainId, address verifyingContract)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return
+            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256(bytes(name)), keccak256("1"), chainId, verifyingContract));
     }
 
     function _digest(bytes32 structHash, uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(chainId, verifyingContract), structHash));
+        return _typedDataHash(_domainSeparator(chainId, verifyingContract), structHash);
+    }
+
+    function _typedDataHash(bytes32 domainSeparator, bytes32 structHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash));
     }
 
     function _grantStructHash(IConsentRegistry.SignedGrant memory s) internal pure returns (bytes32) {
