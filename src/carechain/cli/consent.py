@@ -45,38 +45,32 @@ def _scopes(value: str) -> int:
     return purposes.scopes_mask(part.strip() for part in value.split(",") if part.strip())
 
 
-@consent.command("grant")
-@click.argument("grantee")
-@purpose_option
-@scopes_option
-@expires_option
-@for_option
-@pass_ctx
-def consent_grant(
-    ctx: Context, grantee: str, purpose: str, scopes: str, expires: str, patient: str | None
-) -> None:
-    """Grant GRANTEE (an address, or 'any') consent for a purpose over data scopes."""
-    args = (_grantee(grantee), purposes.purpose_id(purpose), _scopes(scopes), parse_time(expires))
-    client = ctx.client(ConsentClient)
-    result = client.grant_for(checksum(patient, "patient"), *args) if patient else client.grant(*args)
-    ctx.tx("granted", result)
+def _write_command(name: str, verb: str, doc: str) -> None:
+    """`consent grant` and `consent update`: the same inputs, as the patient or (--for) a delegate."""
+
+    @consent.command(name, help=doc)
+    @click.argument("grantee")
+    @purpose_option
+    @scopes_option
+    @expires_option
+    @for_option
+    @pass_ctx
+    def command(
+        ctx: Context, grantee: str, purpose: str, scopes: str, expires: str, patient: str | None
+    ) -> None:
+        args = (_grantee(grantee), purposes.purpose_id(purpose), _scopes(scopes), parse_time(expires))
+        client = ctx.client(ConsentClient)
+        if patient:
+            result = getattr(client, f"{name}_for")(checksum(patient, "patient"), *args)
+        else:
+            result = getattr(client, name)(*args)
+        ctx.tx(verb, result)
 
 
-@consent.command("update")
-@click.argument("grantee")
-@purpose_option
-@scopes_option
-@expires_option
-@for_option
-@pass_ctx
-def consent_update(
-    ctx: Context, grantee: str, purpose: str, scopes: str, expires: str, patient: str | None
-) -> None:
-    """Change the scopes or expiry of a live consent."""
-    args = (_grantee(grantee), purposes.purpose_id(purpose), _scopes(scopes), parse_time(expires))
-    client = ctx.client(ConsentClient)
-    result = client.update_for(checksum(patient, "patient"), *args) if patient else client.update(*args)
-    ctx.tx("updated", result)
+_write_command(
+    "grant", "granted", "Grant GRANTEE (an address, or 'any') consent for a purpose over data scopes."
+)
+_write_command("update", "updated", "Change the scopes or expiry of a live consent.")
 
 
 @consent.command("revoke")

@@ -9,7 +9,6 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from carechain import eip712
 from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.errors import InputError
@@ -106,10 +105,6 @@ class AccessClient(ContractClient):
 
     def revoke_record_access(self, provider: str, record: bytes) -> TxResult:
         return self._send("revokeRecordAccess", checksum(provider, "provider"), bytes32(record, "record id"))
-
-    def domain(self) -> eip712.Domain:
-        _, name, version, chain_id, verifying_contract, _, _ = self._call("eip712Domain")
-        return eip712.Domain(name, version, chain_id, verifying_contract)
 
     def sign_grant(
         self,

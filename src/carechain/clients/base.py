@@ -9,6 +9,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 
+from carechain import eip712
 from carechain.chain import Sender, TxResult
 from carechain.deployments import Manifest, load_abi
 from carechain.errors import InputError
@@ -60,6 +61,11 @@ class ContractClient:
     def with_sender(self: ClientT, sender: Sender) -> ClientT:
         """The same deployment, acting as another account."""
         return type(self)(self.w3, self.address, self.abi, sender)
+
+    def domain(self) -> eip712.Domain:
+        """The EIP-712 domain as the contract reports it (ERC-5267 `eip712Domain()`)."""
+        _, name, version, chain_id, verifying_contract, _, _ = self._call("eip712Domain")
+        return eip712.Domain(name, version, chain_id, verifying_contract)
 
     def _send(self, function: str, *args: Any) -> TxResult:
         if self.sender is None:

@@ -215,11 +215,6 @@ class ConsentClient(ContractClient):
 
     # ---- signed (relayed) ------------------------------------------------------------------------
 
-    def domain(self) -> eip712.Domain:
-        """The EIP-712 domain as the contract reports it (ERC-5267)."""
-        _, name, version, chain_id, verifying_contract, _, _ = self.contract.functions.eip712Domain().call()
-        return eip712.Domain(name, version, chain_id, verifying_contract)
-
     def sign_grant(
         self,
         patient: LocalAccount,
