@@ -22,7 +22,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from carechain import eip712
+from carechain import eip712, purposes
 from carechain.chain import LOCAL_CHAIN_IDS, Sender, TransactionFailed
 from carechain.errors import DeploymentError
 
@@ -85,8 +85,6 @@ def load_abi(root: Path, name: str) -> list[dict[str, Any]]:
 
 def export_abis(root: Path, names: tuple[str, ...] = CONTRACTS) -> list[Path]:
     """Write abi/<Name>.json, abi/eip712.json and abi/purposes.json for dApp frontends."""
-    from carechain import purposes  # the table is large; only exports need it
-
     folder = root / "abi"
     folder.mkdir(exist_ok=True)
     written = []

@@ -21,7 +21,9 @@ def deployed(run):
 
 
 def test_deploy_json_reports_manifest(run, root):
-    data = json.loads(ok(run("--json", "deploy")).output)
+    result = ok(run("--json", "deploy"))
+    assert "reusing" in result.stderr  # progress on stderr, one JSON document on stdout
+    data = json.loads(result.stdout)
     assert data["chainId"] == web3.eth.chain_id
     assert (
         data["contracts"]["ConsentRegistry"]["address"]

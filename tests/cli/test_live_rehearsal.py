@@ -91,7 +91,7 @@ def test_deploy_waits_for_blocks_reuses_and_survives_a_reset(node, root):
     assert first.exit_code == 0, first.output
     manifest_path = root / "deployments" / f"{CHAIN_ID}.json"
     address = json.loads(manifest_path.read_text())["contracts"]["ConsentRegistry"]["address"]
-    assert json.loads(first.output)["chainId"] == CHAIN_ID
+    assert json.loads(first.stdout)["chainId"] == CHAIN_ID
 
     again = _deploy(root, node.url)
     assert again.exit_code == 0, again.output

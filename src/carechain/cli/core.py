@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import requests
 from rich.console import Console
 from rich.table import Table
 
@@ -113,6 +114,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CareChainError as err:
             _fail(str(err))
+        except requests.exceptions.RequestException as err:  # the node went away mid-command
+            _fail(f"the Ethereum node stopped answering ({type(err).__name__}); re-run once it is back")
 
 
 def _fail(message: str) -> NoReturn:
@@ -163,8 +166,13 @@ def cli(
 def deploy(ctx: Context) -> None:
     """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/."""
     w3 = connect(ctx.settings.rpc_url)
-    lines: list[str] = []
-    log = lines.append if ctx.as_json else ctx.console.print
+
+    def log(line: str) -> None:  # progress goes to stderr with --json, so stdout stays one JSON document
+        if ctx.as_json:
+            click.echo(line, err=True)
+        else:
+            ctx.console.print(line)
+
     manifest = deploy_contracts(w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log)
     ctx.emit(manifest.data, f"manifest: {manifest.path}")
 
