@@ -23,6 +23,7 @@ from carechain.errors import (
     InputError,
     ToolchainError,
 )
+from carechain.localnode import LocalNode, local_node
 from carechain.purposes import (
     PURPOSES,
     SCOPES,
@@ -51,6 +52,7 @@ __all__ = [
     "DeploymentError",
     "GrantRequest",
     "InputError",
+    "LocalNode",
     "Manifest",
     "Purpose",
     "RecordClient",
@@ -66,6 +68,7 @@ __all__ = [
     "decode_revert",
     "deploy",
     "export_abis",
+    "local_node",
     "purpose_id",
     "scope_names",
     "scopes_mask",

@@ -7,10 +7,6 @@ the second time, redeploys after the node is reset, and says so clearly when the
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,57 +14,18 @@ import pytest
 from click.testing import CliRunner
 
 from carechain.cli import cli
+from carechain.localnode import LocalNode, local_node
 
 REPO = Path(__file__).parents[2]
 CHAIN_ID = 11155111  # Sepolia's id: a public network, so its manifest is one that would be committed
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Anvil's first dev key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveNode:
-    """An Anvil that mines a block every second, started and stopped by the test."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        anvil = shutil.which("anvil")
-        assert anvil, "anvil (npm @foundry-rs/anvil) must be on PATH"
-        self.process = subprocess.Popen(
-            [anvil, "--port", str(self.port), "--chain-id", str(CHAIN_ID), "--block-time", "1"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("anvil did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
-def node() -> Iterator[LiveNode]:
-    live = LiveNode()
-    live.start()
-    try:
+def node() -> Iterator[LocalNode]:
+    """An Anvil that mines a block every second, started and stopped by the test."""
+    with local_node(chain_id=CHAIN_ID, block_time=1) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture
