@@ -17,13 +17,14 @@ export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
 GANACHE_SUITE := tests/consent tests/smoke
 
-.PHONY: abi help setup compile demo test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
+.PHONY: abi help setup compile demo bench test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
 
 help:
 	@echo "make demo        run the consent walkthrough on a local Anvil chain (installs on first run)"
 	@echo "make test        everything CI runs: lint, forge fuzz, pytest on Anvil and the consent suite on Ganache"
 	@echo "make test-quick  pytest on Anvil and forge, without installs (day-to-day)"
 	@echo "make fuzz        forge fuzz/invariant tests with the deep profile"
+	@echo "make bench       gas of each operation beside EAS on its own Anvil; writes benchmarks/results/gas.json"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,9 @@ compile: setup
 demo: compile
 	$(BIN)/brownie run scripts/demo.py --network development
 
+bench: compile
+	$(BIN)/python benchmarks/gas.py
+
 test: compile lint forge test-anvil test-ganache
 
 test-quick: forge test-anvil
@@ -76,7 +80,7 @@ fuzz:
 	FOUNDRY_PROFILE=deep forge test
 
 lint:
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
 
 clean:

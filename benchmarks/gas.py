@@ -1,0 +1,282 @@
+"""Gas of CareChain's operations beside the Ethereum Attestation Service, measured in one run.
+
+`make bench` (`python benchmarks/gas.py`) starts its own Anvil with a 30M block gas limit (100 EAS
+attestations do not fit brownie's 12M), deploys CareChain and EAS (the npm package's shipped
+artifacts, as they are), performs each operation once, prints a table and writes
+benchmarks/results/gas.json: operation name -> gas used by its mined transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from carechain import CareChainError, Sender, connect, eip712, local_node, purpose_id, scopes_mask
+from carechain.clients import (
+    AccessClient,
+    ConsentClient,
+    CredentialClient,
+    GrantRequest,
+    RecordClient,
+    category_bit,
+    content_hash,
+    license_hash,
+    record_id,
+)
+from carechain.deployments import deploy
+from carechain.localnode import find_anvil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
+EAS_ARTIFACTS = Path("node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts")
+BLOCK_GAS_LIMIT = 30_000_000
+BATCH = 100
+DAY = 86_400
+YEAR = 365 * DAY
+# Fixed, far-off signature deadline and whole-day expiries: calldata (zero bytes cost less) and the
+# deterministic signatures then repeat, so runs on one day give identical numbers.
+DEADLINE = 4_102_444_800  # 2100-01-01
+ZERO_ADDRESS = "0x" + "00" * 20
+
+HMB = purpose_id("HMB")
+SCOPES = scopes_mask(["labs", "genomics"])
+EAS_SCHEMA = "bytes32 purpose,uint256 scopes"  # what a consent says, as an EAS schema
+EAS_ATTEST_TYPE = [  # EIP1271Verifier.ATTEST_TYPEHASH hashes exactly this type
+    {"name": "attester", "type": "address"},
+    {"name": "schema", "type": "bytes32"},
+    {"name": "recipient", "type": "address"},
+    {"name": "expirationTime", "type": "uint64"},
+    {"name": "revocable", "type": "bool"},
+    {"name": "refUID", "type": "bytes32"},
+    {"name": "data", "type": "bytes"},
+    {"name": "value", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint64"},
+]
+
+REQUIRED = (
+    "consent.grant",
+    "consent.update",
+    "consent.revoke",
+    "consent.grant_by_sig",
+    "consent.batch_grant_per_item",
+    "consent.batch_signed_per_item",
+    "access.grant",
+    "access.break_glass",
+    "eas.attest",
+    "eas.attest_by_delegation",
+    "eas.multi_attest_per_item",
+)
+# The EAS operation doing the comparable work: the reference each ratio is taken against.
+REFERENCES = {
+    "consent.grant": "eas.attest",
+    "consent.grant_by_sig": "eas.attest_by_delegation",
+    "consent.batch_grant_per_item": "eas.multi_attest_per_item",
+    "consent.batch_signed_per_item": "eas.attest_by_delegation",
+    "access.grant": "eas.attest",
+    "access.grant_record": "eas.attest",
+    "credential.attest": "eas.attest",
+}
+# Issue 9's gas targets (upper bounds); trial.* wait for the TrialRegistry.
+TARGETS = {
+    "consent.grant": 55_600,
+    "consent.grant_by_sig": 80_000,
+    "consent.batch_grant_per_item": 30_000,
+    "consent.batch_signed_per_item": 55_000,
+}
+
+
+def measure(w3: Web3, accounts: Sequence[str], root: Path = ROOT, batch: int = BATCH) -> dict[str, int]:
+    """Deploy CareChain and EAS on `w3` and return the gas of each operation (node-unlocked `accounts`)."""
+    if len(accounts) < 8:
+        raise ValueError(f"the bench needs 8 unlocked accounts, the node has {len(accounts)}")
+    expires = (int(w3.eth.get_block("latest")["timestamp"]) + YEAR) // DAY * DAY + DAY  # a year ahead
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "build").symlink_to(root / "build")
+        gas = _carechain(w3, accounts, folder, batch, expires)
+    gas.update(_eas(w3, accounts, root / EAS_ARTIFACTS, batch, expires))
+    return gas
+
+
+def _carechain(w3: Web3, accounts: Sequence[str], folder: Path, batch: int, expires: int) -> dict[str, int]:
+    authority, patient, researcher, clinic, gp, specialist, er, hospital = accounts[:8]
+    deploy(w3, Sender(w3, authority), folder)
+
+    def as_(kind: Any, account: str) -> Any:
+        return kind.from_manifest(w3, folder, Sender(w3, account))
+
+    gas: dict[str, int] = {}
+    consent: ConsentClient = as_(ConsentClient, patient)
+    gas["consent.grant"] = consent.grant(researcher, HMB, SCOPES, expires).gas_used
+    gas["consent.update"] = consent.update(researcher, HMB, scopes_mask(["labs"]), expires).gas_used
+    gas["consent.revoke"] = consent.revoke(researcher, HMB).gas_used
+
+    relay: ConsentClient = as_(ConsentClient, clinic)
+    first = relay.sign_grant(_key("signed", 0), researcher, HMB, SCOPES, expires, DEADLINE)
+    gas["consent.grant_by_sig"] = relay.submit_grant(first).gas_used
+    requests = [GrantRequest(_address("grantee", i), HMB, SCOPES, expires) for i in range(batch)]
+    gas["consent.batch_grant_per_item"] = consent.grant_batch(requests).gas_used // batch
+    cohort = [
+        relay.sign_grant(_key("cohort", i), researcher, HMB, SCOPES, expires, DEADLINE) for i in range(batch)
+    ]
+    gas["consent.batch_signed_per_item"] = relay.submit_grants(cohort).gas_used // batch
+
+    registry: CredentialClient = as_(CredentialClient, authority)
+    registry.add_registrar(authority)
+    salt = keccak(text="carechain-bench licence salt")
+    gas["credential.attest"] = registry.attest(gp, "PROVIDER", license_hash(gp, salt), 0, expires).gas_used
+    for account, role in ((specialist, "PROVIDER"), (er, "EMERGENCY"), (hospital, "CUSTODIAN")):
+        registry.attest(account, role, license_hash(account, salt), 0, expires)
+
+    record = record_id(salt, "lab-result-1")
+    anchored = as_(RecordClient, hospital).anchor(
+        record, patient, category_bit("labs"), content_hash(b"ciphertext")
+    )
+    gas["record.anchor"] = anchored.gas_used
+    access: AccessClient = as_(AccessClient, patient)
+    gas["access.grant"] = access.grant_access(patient, gp, scopes_mask(["labs"]), expires).gas_used
+    gas["access.grant_record"] = access.grant_record_access(specialist, record, expires).gas_used
+    gas["access.log_access"] = (
+        as_(AccessClient, hospital).log_access(gp, record, purpose_id("TREAT")).gas_used
+    )
+    opened, _ = as_(AccessClient, er).break_glass(patient, purpose_id("ETREAT"), 4 * 3600)
+    gas["access.break_glass"] = opened.gas_used
+    return gas
+
+
+def _eas(w3: Web3, accounts: Sequence[str], artifacts: Path, batch: int, expires: int) -> dict[str, int]:
+    """The same consents as EAS attestations: patient attests to the grantee under a registered schema."""
+    authority, patient, researcher, clinic = accounts[:4]
+    deployer = Sender(w3, authority)
+    schemas = _deploy_artifact(w3, deployer, artifacts / "SchemaRegistry.sol" / "SchemaRegistry.json")
+    eas = _deploy_artifact(w3, deployer, artifacts / "EAS.sol" / "EAS.json", schemas.address)
+    registered = deployer.transact(schemas.functions.register(EAS_SCHEMA, ZERO_ADDRESS, True), schemas.abi)
+    schema = bytes(schemas.events.Registered().process_receipt(registered.receipt)[0]["args"]["uid"])
+    data = abi_encode(["bytes32", "uint256"], [HMB, SCOPES])
+
+    def request(recipient: str) -> tuple[Any, ...]:
+        return (recipient, expires, True, bytes(32), data, 0)
+
+    gas: dict[str, int] = {}
+    attest = eas.functions.attest((schema, request(researcher)))
+    gas["eas.attest"] = Sender(w3, patient).transact(attest, eas.abi).gas_used
+
+    signer = _key("eas-signed", 0)
+    signature = _sign_eas_attest(eas, signer, schema, request(researcher), DEADLINE)
+    delegated = eas.functions.attestByDelegation(
+        (schema, request(researcher), signature, signer.address, DEADLINE)
+    )
+    gas["eas.attest_by_delegation"] = Sender(w3, clinic).transact(delegated, eas.abi).gas_used
+
+    many = [request(_address("eas-grantee", i)) for i in range(batch)]
+    multi = eas.functions.multiAttest([(schema, many)])
+    gas["eas.multi_attest_per_item"] = Sender(w3, patient).transact(multi, eas.abi).gas_used // batch
+    return gas
+
+
+def _deploy_artifact(w3: Web3, sender: Sender, path: Path, *args: Any) -> Contract:
+    """Deploy a Hardhat artifact's bytecode as shipped."""
+    if not path.is_file():
+        raise CareChainError(f"no EAS artifact at {path}: run `npm ci` (package.json pins eas-contracts)")
+    artifact = json.loads(path.read_text())
+    result = sender.transact(
+        sender.constructor(artifact["abi"], artifact["bytecode"], *args), artifact["abi"]
+    )
+    assert result.contract_address
+    return w3.eth.contract(address=to_checksum_address(result.contract_address), abi=artifact["abi"])
+
+
+def _sign_eas_attest(
+    eas: Contract, attester: LocalAccount, schema: bytes, request: tuple[Any, ...], deadline: int
+) -> tuple[int, bytes, bytes]:
+    """EAS's delegated-attestation signature (EIP-712, domain from the contract's eip712Domain())."""
+    _, name, version, chain_id, verifying_contract, _, _ = eas.functions.eip712Domain().call()
+    recipient, expiration, revocable, ref_uid, data, value = request
+    message = {
+        "attester": attester.address,
+        "schema": schema,
+        "recipient": recipient,
+        "expirationTime": expiration,
+        "revocable": revocable,
+        "refUID": ref_uid,
+        "data": data,
+        "value": value,
+        "nonce": eas.functions.getNonce(attester.address).call(),
+        "deadline": deadline,
+    }
+    payload = {
+        "types": {"EIP712Domain": eip712.DOMAIN_TYPE, "Attest": EAS_ATTEST_TYPE},
+        "primaryType": "Attest",
+        "domain": eip712.Domain(name, version, chain_id, verifying_contract).as_dict(),
+        "message": message,
+    }
+    signature = eip712.sign(attester, payload)
+    return signature[64], signature[:32], signature[32:64]
+
+
+def _key(label: str, index: int) -> LocalAccount:
+    """A deterministic throwaway key: a patient who signs but never holds ether."""
+    account: LocalAccount = Account.from_key(keccak(text=f"carechain-bench:{label}:{index}"))
+    return account
+
+
+def _address(label: str, index: int) -> str:
+    return to_checksum_address(keccak(text=f"carechain-bench:{label}:{index}")[12:])
+
+
+def write_results(gas: dict[str, int], path: Path = RESULTS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gas, sort_keys=True, indent=2) + "\n")
+    return path
+
+
+def target_checks(gas: dict[str, int]) -> list[tuple[str, str, bool]]:
+    """Issue 9's targets that can be checked now: (name, target, met)."""
+    checks = [(name, f"<= {bound:,}", gas[name] <= bound) for name, bound in TARGETS.items()]
+    quarter = gas["eas.attest"] // 4
+    checks.insert(1, ("consent.grant", f"<= eas.attest / 4 = {quarter:,}", gas["consent.grant"] <= quarter))
+    return checks
+
+
+def format_table(gas: dict[str, int]) -> str:
+    lines = [f"{'operation':<32}{'gas':>10}  {'reference (EAS, same run)':<36}{'ratio':>7}"]
+    for name in sorted(gas):
+        reference = REFERENCES.get(name)
+        shown = f"{reference} {gas[reference]:,}" if reference else ""
+        ratio = f"{gas[name] / gas[reference]:.2f}x" if reference else ""
+        lines.append(f"{name:<32}{gas[name]:>10,}  {shown:<36}{ratio:>7}")
+    lines.append("")
+    lines += [
+        f"target {name} {bound}: {'met' if met else 'MISSED'}" for name, bound, met in target_checks(gas)
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    try:
+        with local_node(find_anvil(ROOT), gas_limit=BLOCK_GAS_LIMIT) as node:
+            w3 = connect(node.url)
+            gas = measure(w3, w3.eth.accounts)
+    except CareChainError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(format_table(gas))
+    print(f"\nwrote {write_results(gas).relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The gas bench measures every required operation, beside EAS, and writes them as name -> integer.
+
+brownie's Anvil has a 12M block gas limit, so batches are 10 here; `make bench` runs 100 on 30M.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from brownie import accounts, web3
+
+from benchmarks.gas import REQUIRED, measure, write_results
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    gas = measure(web3, [a.address for a in accounts], batch=10)
+    path = write_results(gas, tmp_path_factory.mktemp("bench") / "gas.json")
+    return path, json.loads(path.read_text())
+
+
+def test_every_required_operation_is_a_positive_integer(written):
+    _, gas = written
+    missing = [name for name in REQUIRED if name not in gas]
+    assert not missing
+    assert all(type(value) is int and value > 0 for value in gas.values()), gas
+
+
+def test_a_consent_costs_less_than_an_eas_attestation(written):
+    _, gas = written
+    assert gas["consent.grant"] < gas["eas.attest"]
+
+
+def test_json_has_sorted_keys_and_a_trailing_newline(written):
+    path, gas = written
+    text = path.read_text()
+    assert list(gas) == sorted(gas)
+    assert text.endswith("}\n")
