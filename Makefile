@@ -15,6 +15,8 @@ export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
+# brownie starts and stops its chain; the guard makes sure the chain also stops when brownie is killed.
+GUARD = $(BIN)/python -m carechain.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
@@ -54,7 +56,7 @@ compile: setup
 	$(BIN)/brownie compile
 
 demo: compile
-	$(BIN)/brownie run scripts/demo.py --network development
+	$(GUARD) $(BIN)/brownie run scripts/demo.py --network development
 
 bench: compile
 	$(BIN)/python benchmarks/gas.py
@@ -64,10 +66,10 @@ test: compile lint forge test-anvil test-ganache
 test-quick: forge test-anvil
 
 test-anvil:
-	$(BIN)/brownie test tests --network development
+	$(GUARD) $(BIN)/brownie test tests --network development
 
 test-ganache:
-	$(BIN)/brownie test $(GANACHE_SUITE) --network ganache7
+	$(GUARD) $(BIN)/brownie test $(GANACHE_SUITE) --network ganache7
 
 forge:
 	FOUNDRY_PROFILE=$(FORGE_PROFILE) forge test
