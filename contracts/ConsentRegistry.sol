@@ -169,11 +169,11 @@ contract ConsentRegistry is IConsentRegistry, SignedByPatient {
         if (grantee == address(0)) revert InvalidGrantee(grantee);
         if (scopes == 0) revert EmptyScopes();
         _checkExpiry(expiresAt);
-        Consent storage consent = _consents[patient][grantee][purpose];
-        if (_isLive(consent)) revert ConsentAlreadyActive(patient, grantee, purpose);
+        // The inner mapping is looked up once (two keccaks saved on the write below).
+        mapping(bytes32 => Consent) storage byPurpose = _consents[patient][grantee];
+        if (_isLive(byPurpose[purpose])) revert ConsentAlreadyActive(patient, grantee, purpose);
         // One SSTORE of the whole packed slot: a re-grant after revocation or expiry starts afresh.
-        _consents[patient][grantee][purpose] =
-            Consent({scopes: scopes, grantedAt: _time(), expiresAt: expiresAt, revokedAt: 0});
+        byPurpose[purpose] = Consent({scopes: scopes, grantedAt: _time(), expiresAt: expiresAt, revokedAt: 0});
         emit ConsentGranted(patient, grantee, purpose, scopes, expiresAt, actor);
     }
 
