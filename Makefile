@@ -60,6 +60,7 @@ demo: compile
 
 bench: compile
 	$(BIN)/python benchmarks/gas.py
+	$(BIN)/python benchmarks/merkle.py
 
 test: compile lint forge test-anvil test-ganache
 

@@ -1,0 +1,1 @@
+"""carechain.merkle tests (a package, so file names may repeat across folders)."""
