@@ -32,6 +32,7 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "CredentialRegistry": (),
     "RecordRegistry": ("CredentialRegistry",),
     "AccessGrants": ("ConsentRegistry", "CredentialRegistry", "RecordRegistry"),
+    "TrialRegistry": ("ConsentRegistry", "CredentialRegistry"),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
 LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain

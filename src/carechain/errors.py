@@ -94,6 +94,33 @@ _ERRORS: dict[str, str] = {
     "SelfReview": "A clinician cannot review their own break-glass episode.",
     "AccessDenied": "canAccess is false: the read is refused, not logged.",
     "NotRecordPatient": "A signed one-record grant names a patient the record is not about.",
+    # TrialRegistry
+    "UnknownTrial": "No trial with this id.",
+    "NotSponsor": "Only the trial's sponsor may do this.",
+    "NotIrb": "The caller holds no live IRB credential.",
+    "IrbIsSponsor": "A sponsor cannot approve their own trial.",
+    "NotResearcher": "A site must hold a live RESEARCHER credential.",
+    "NotSite": "The caller is not an active site of the trial (or its RESEARCHER credential lapsed).",
+    "SiteExists": "The site is already active in this trial.",
+    "InvalidRegistration": "A trial needs a protocol hash, scopes, and plain or blinded endpoints.",
+    "InvalidHash": "A zero hash or root, or an empty batch.",
+    "TrialLocked": "The database is locked: nothing more is enrolled, committed or amended.",
+    "InvalidTrialStatus": "The trial is not in the status this action needs.",
+    "InvalidVersion": "Not the latest, unapproved protocol version (or no such version).",
+    "ProtocolNotApproved": "The latest protocol version awaits IRB approval.",
+    "NoConsent": "The subject has no live consent to this trial's consent version and scopes.",
+    "InvalidSubject": "The subject is the zero address, the site or the sponsor.",
+    "AlreadyEnrolled": "The subject was enrolled in this trial already.",
+    "NotEnrolled": "The subject is not enrolled, or has withdrawn.",
+    "ConsentStillLive": "Only the subject or a site may withdraw a subject whose consent stands.",
+    "AlreadyReconsented": "The subject's consent already names the current consent version.",
+    "BatchExists": "A batch with this Merkle root was committed already.",
+    "NotBlinded": "The endpoints were pre-registered in the clear: nothing to reveal.",
+    "AlreadyRevealed": "The blinded analysis plan was revealed already.",
+    "RevealMismatch": "The endpoints and salt do not match the commitment.",
+    "EndpointsNotRevealed": "Reveal the blinded analysis plan before reporting results.",
+    "EndpointsMismatch": "The results name endpoints other than the pre-registered ones.",
+    "MerkleProofInvalidMultiproof": "The multiproof is malformed (its lengths or flags do not fit).",
 }
 
 ERROR_CLASSES: dict[str, type[ContractError]] = {
@@ -113,3 +140,5 @@ EmptyScopes = ERROR_CLASSES["EmptyScopes"]
 UncredentialedProvider = ERROR_CLASSES["UncredentialedProvider"]
 AccessDenied = ERROR_CLASSES["AccessDenied"]
 NotRecordCustodian = ERROR_CLASSES["NotRecordCustodian"]
+NoConsent = ERROR_CLASSES["NoConsent"]
+TrialLocked = ERROR_CLASSES["TrialLocked"]

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
+import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
+import {ITrialRegistry} from "./interfaces/ITrialRegistry.sol";
+
+/// @title TrialRegistry
+/// @notice Trials register their protocol and endpoints before they start; an IRB approves each
+/// protocol version; sites enrol only subjects whose consent ConsentRegistry confirms at that moment,
+/// and commit Merkle roots of their data; after the lock, results must name the pre-registered endpoints.
+contract TrialRegistry is ITrialRegistry {
+    bytes32 private constant _IRB = keccak256("carechain.credential.IRB");
+    bytes32 private constant _RESEARCHER = keccak256("carechain.credential.RESEARCHER");
+
+    IConsentRegistry public immutable consents;
+    ICredentialRegistry public immutable credentials;
+
+    mapping(uint256 trialId => Trial) private _trials;
+    mapping(uint256 trialId => mapping(uint32 version => ProtocolVersion)) private _versions;
+    mapping(uint256 trialId => mapping(address site => Site)) private _sites;
+    mapping(uint256 trialId => mapping(address subject => Enrolment)) private _enrolments;
+    mapping(uint256 trialId => mapping(bytes32 root => Batch)) private _batches;
+    uint256 private _trialCount;
+
+    constructor(IConsentRegistry consents_, ICredentialRegistry credentials_) {
+        consents = consents_;
+        credentials = credentials_;
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               SPONSOR                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ITrialRegistry
+    function register(
+        bytes32 protocolHash,
+        uint64 requiredScopes,
+        bytes32 primaryEndpoints,
+        bytes32 secondaryEndpoints,
+        bytes32 endpointsCommitment
+    ) external returns (uint256 trialId) {
+        bool plain = endpointsCommitment == bytes32(0) && primaryEndpoints != bytes32(0);
+        bool blinded = endpointsCommitment != bytes32(0) && primaryEndpoints == bytes32(0)
+            && secondaryEndpoints == bytes32(0);
+        if (protocolHash == bytes32(0) || requiredScopes == 0 || !(plain || blinded)) {
+            revert InvalidRegistration(protocolHash, requiredScopes);
+        }
+        trialId = ++_trialCount;
+        Trial storage trial = _trials[trialId];
+        trial.sponsor = msg.sender;
+        trial.status = Status.Registered;
+        trial.protocolVersion = 1;
+        trial.consentVersion = 1;
+        trial.requiredScopes = requiredScopes;
+        trial.primaryEndpoints = primaryEndpoints;
+        trial.secondaryEndpoints = secondaryEndpoints;
+        trial.endpointsCommitment = endpointsCommitment;
+        _versions[trialId][1].protocolHash = protocolHash;
+        _versions[trialId][1].registeredAt = _time();
+        emit TrialRegistered(
+            trialId, msg.sender, protocolHash, requiredScopes, primaryEndpoints, secondaryEndpoints, endpointsCommitment
+        );
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function amend(uint256 trialId, bytes32 protocolHash, bool requiresReconsent) external returns (uint32 version) {
+        Trial storage trial = _sponsored(trialId);
+        _requireOpen(trialId, trial);
+        if (protocolHash == bytes32(0)) revert InvalidHash(protocolHash);
+        version = ++trial.protocolVersion;
+        if (requiresReconsent) trial.consentVersion = version;
+        trial.currentApproved = false;
+        _versions[trialId][version] = ProtocolVersion({
+            protocolHash: protocolHash,
+            registeredAt: _time(),
+            requiresReconsent: requiresReconsent,
+            irb: address(0),
+            approvedAt: 0
+        });
+        emit ProtocolAmended(trialId, version, protocolHash, requiresReconsent);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function addSite(uint256 trialId, address site) external {
+        _requireOpen(trialId, _sponsored(trialId));
+        if (!credentials.hasCredential(site, _RESEARCHER)) revert NotResearcher(site);
+        Site storage entry = _sites[trialId][site];
+        if (entry.active) revert SiteExists(trialId, site);
+        entry.active = true;
+        entry.addedAt = _time();
+        emit SiteAdded(trialId, site);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function removeSite(uint256 trialId, address site) external {
+        _sponsored(trialId);
+        Site storage entry = _sites[trialId][site];
+        if (!entry.active) revert NotSite(trialId, site);
+        entry.active = false;
+        emit SiteRemoved(trialId, site);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function revealEndpoints(uint256 trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints, bytes32 salt)
+        external
+    {
+        Trial storage trial = _sponsored(trialId);
+        if (trial.endpointsCommitment == bytes32(0)) revert NotBlinded(trialId);
+        if (trial.primaryEndpoints != bytes32(0)) revert AlreadyRevealed(trialId);
+        // The sponsor is inside the commitment: a copy of it registered by anyone else cannot be revealed.
+        bytes32 expected = keccak256(abi.encode(msg.sender, primaryEndpoints, secondaryEndpoints, salt));
+        if (primaryEndpoints == bytes32(0) || expected != trial.endpointsCommitment) revert RevealMismatch(trialId);
+        trial.primaryEndpoints = primaryEndpoints;
+        trial.secondaryEndpoints = secondaryEndpoints;
+        emit EndpointsRevealed(trialId, primaryEndpoints, secondaryEndpoints);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function lock(uint256 trialId) external {
+        Trial storage trial = _sponsored(trialId);
+        if (trial.status != Status.Approved) revert InvalidTrialStatus(trialId, trial.status);
+        trial.status = Status.Locked;
+        trial.lockedAt = _time();
+        emit DatabaseLocked(trialId, _time());
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function reportResults(uint256 trialId, bytes32 resultsHash, bytes32 primaryEndpoints, bytes32 secondaryEndpoints)
+        external
+    {
+        Trial storage trial = _sponsored(trialId);
+        if (trial.status != Status.Locked) revert InvalidTrialStatus(trialId, trial.status);
+        if (resultsHash == bytes32(0)) revert InvalidHash(resultsHash);
+        if (trial.primaryEndpoints == bytes32(0)) revert EndpointsNotRevealed(trialId);
+        if (primaryEndpoints != trial.primaryEndpoints || secondaryEndpoints != trial.secondaryEndpoints) {
+            revert EndpointsMismatch(trialId, primaryEndpoints, secondaryEndpoints);
+        }
+        trial.status = Status.Reported;
+        trial.reportedAt = _time();
+        trial.resultsHash = resultsHash;
+        emit ResultsReported(trialId, resultsHash, primaryEndpoints, secondaryEndpoints);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 IRB                                */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ITrialRegistry
+    function approve(uint256 trialId, uint32 version) external {
+        Trial storage trial = _trial(trialId);
+        _requireOpen(trialId, trial);
+        if (!credentials.hasCredential(msg.sender, _IRB)) revert NotIrb(msg.sender);
+        if (msg.sender == trial.sponsor) revert IrbIsSponsor(trialId, msg.sender);
+        if (version != trial.protocolVersion || trial.currentApproved) revert InvalidVersion(trialId, version);
+        trial.currentApproved = true;
+        trial.status = Status.Approved;
+        ProtocolVersion storage approved = _versions[trialId][version];
+        approved.irb = msg.sender;
+        approved.approvedAt = _time();
+        emit ProtocolApproved(trialId, version, msg.sender);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                SITES                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ITrialRegistry
+    function enroll(uint256 trialId, address subject) external {
+        Trial storage trial = _trial(trialId);
+        _requireOpen(trialId, trial);
+        _requireSite(trialId);
+        if (!trial.currentApproved) revert ProtocolNotApproved(trialId, trial.protocolVersion);
+        if (subject == address(0) || subject == msg.sender || subject == trial.sponsor) revert InvalidSubject(subject);
+        Enrolment storage enrolment = _enrolments[trialId][subject];
+        if (enrolment.enrolledAt != 0) revert AlreadyEnrolled(trialId, subject);
+        uint32 version = trial.consentVersion;
+        if (!_consented(trialId, trial, subject, version)) revert NoConsent(trialId, subject, version);
+        _enrolments[trialId][subject] = Enrolment({enrolledAt: _time(), withdrawnAt: 0, consentVersion: version});
+        ++trial.enrolled;
+        emit SubjectEnrolled(trialId, subject, msg.sender, version);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function reconsent(uint256 trialId, address subject) external {
+        Trial storage trial = _trial(trialId);
+        _requireOpen(trialId, trial);
+        _requireSite(trialId);
+        Enrolment storage enrolment = _enrolled(trialId, subject);
+        uint32 version = trial.consentVersion;
+        if (enrolment.consentVersion == version) revert AlreadyReconsented(trialId, subject, version);
+        if (!_consented(trialId, trial, subject, version)) revert NoConsent(trialId, subject, version);
+        enrolment.consentVersion = version;
+        emit SubjectReconsented(trialId, subject, version);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function withdraw(uint256 trialId, address subject) external {
+        Trial storage trial = _trial(trialId);
+        Enrolment storage enrolment = _enrolled(trialId, subject);
+        (bool live, uint64 withdrawnAt) = _consentEnd(trialId, subject, enrolment.consentVersion);
+        if (!live && trial.consentVersion != enrolment.consentVersion) {
+            // A consent to the newer version that no site has recorded yet (`reconsent`) counts too.
+            (bool newerLive, uint64 newerEnd) = _consentEnd(trialId, subject, trial.consentVersion);
+            live = newerLive;
+            if (newerEnd > withdrawnAt) withdrawnAt = newerEnd;
+        }
+        if (live) {
+            // The consent still stands: only the subject, or an investigator discontinuing them, ends it.
+            if (msg.sender != subject && !_isSite(trialId, msg.sender)) revert ConsentStillLive(trialId, subject);
+            withdrawnAt = _time();
+        }
+        enrolment.withdrawnAt = withdrawnAt;
+        emit SubjectWithdrawn(trialId, subject, withdrawnAt, msg.sender);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function commitBatch(uint256 trialId, bytes32 root, uint32 rows) external returns (uint32 sequence) {
+        Trial storage trial = _trial(trialId);
+        if (trial.status != Status.Approved) {
+            if (trial.status == Status.Locked || trial.status == Status.Reported) {
+                revert TrialLocked(trialId, trial.lockedAt);
+            }
+            revert InvalidTrialStatus(trialId, trial.status);
+        }
+        Site storage site = _requireSite(trialId);
+        if (root == bytes32(0) || rows == 0) revert InvalidHash(root);
+        Batch storage batch = _batches[trialId][root];
+        if (batch.committedAt != 0) revert BatchExists(trialId, root);
+        sequence = site.batches++;
+        // One slot per batch, whatever its size: the rows stay with the site.
+        _batches[trialId][root] = Batch({site: msg.sender, committedAt: _time(), sequence: sequence});
+        emit BatchCommitted(trialId, msg.sender, sequence, root, rows);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ITrialRegistry
+    function trialPurpose(uint256 trialId, uint32 version) public pure returns (bytes32) {
+        return keccak256(abi.encode("carechain.trial", trialId, uint256(version)));
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function trialCount() external view returns (uint256) {
+        return _trialCount;
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getTrial(uint256 trialId) external view returns (Trial memory) {
+        return _trial(trialId);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getProtocolVersion(uint256 trialId, uint32 version) external view returns (ProtocolVersion memory) {
+        if (version == 0 || version > _trial(trialId).protocolVersion) revert InvalidVersion(trialId, version);
+        return _versions[trialId][version];
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getSite(uint256 trialId, address site) external view returns (Site memory) {
+        return _sites[trialId][site];
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getEnrolment(uint256 trialId, address subject) external view returns (Enrolment memory) {
+        return _enrolments[trialId][subject];
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function isEnrolled(uint256 trialId, address subject) external view returns (bool) {
+        Enrolment storage enrolment = _enrolments[trialId][subject];
+        return enrolment.enrolledAt != 0 && enrolment.withdrawnAt == 0;
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getBatch(uint256 trialId, bytes32 root) external view returns (Batch memory) {
+        return _batches[trialId][root];
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function verifyRow(uint256 trialId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        return _batches[trialId][root].committedAt != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function verifyRows(
+        uint256 trialId,
+        bytes32 root,
+        bytes32[] calldata leaves,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external view returns (bool) {
+        return _batches[trialId][root].committedAt != 0 && leaves.length != 0
+            && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              INTERNALS                             */
+    /* ------------------------------------------------------------------ */
+
+    function _trial(uint256 trialId) private view returns (Trial storage trial) {
+        trial = _trials[trialId];
+        if (trial.status == Status.None) revert UnknownTrial(trialId);
+    }
+
+    function _sponsored(uint256 trialId) private view returns (Trial storage trial) {
+        trial = _trial(trialId);
+        if (trial.sponsor != msg.sender) revert NotSponsor(trialId, msg.sender);
+    }
+
+    /// @dev Not locked (nor reported, which comes after the lock).
+    function _requireOpen(uint256 trialId, Trial storage trial) private view {
+        if (trial.lockedAt != 0) revert TrialLocked(trialId, trial.lockedAt);
+    }
+
+    /// @dev The caller is an active site whose RESEARCHER credential is live now.
+    function _requireSite(uint256 trialId) private view returns (Site storage site) {
+        site = _sites[trialId][msg.sender];
+        if (!site.active || !credentials.hasCredential(msg.sender, _RESEARCHER)) revert NotSite(trialId, msg.sender);
+    }
+
+    function _isSite(uint256 trialId, address account) private view returns (bool) {
+        return _sites[trialId][account].active && credentials.hasCredential(account, _RESEARCHER);
+    }
+
+    function _enrolled(uint256 trialId, address subject) private view returns (Enrolment storage enrolment) {
+        enrolment = _enrolments[trialId][subject];
+        if (enrolment.enrolledAt == 0 || enrolment.withdrawnAt != 0) revert NotEnrolled(trialId, subject);
+    }
+
+    function _consented(uint256 trialId, Trial storage trial, address subject, uint32 version)
+        private
+        view
+        returns (bool)
+    {
+        return consents.isPermitted(subject, address(this), trialPurpose(trialId, version), trial.requiredScopes);
+    }
+
+    /// @dev Whether the subject's consent to `version` covers the trial now; if not, the latest time it may
+    /// have held, as far as the chain knows (0: never given): the later end of the subject's consents to
+    /// this contract and to any grantee, so a withdrawal is never dated while one of them still covered it.
+    function _consentEnd(uint256 trialId, address subject, uint32 version)
+        private
+        view
+        returns (bool live, uint64 end)
+    {
+        if (_consented(trialId, _trials[trialId], subject, version)) return (true, 0);
+        bytes32 purpose = trialPurpose(trialId, version);
+        uint64 direct = _endOf(consents.getConsent(subject, address(this), purpose));
+        uint64 broad = _endOf(consents.getConsent(subject, consents.ANY_GRANTEE(), purpose));
+        end = direct > broad ? direct : broad;
+    }
+
+    /// @dev When a consent stopped: the earlier of its revocation and its expiry (an expired consent may
+    /// still be revoked, for the record); now if it is live but narrowed (the chain keeps no time for
+    /// that); 0 if it was never granted.
+    function _endOf(IConsentRegistry.Consent memory consent) private view returns (uint64 end) {
+        if (consent.grantedAt == 0) return 0;
+        end = _time();
+        if (consent.revokedAt != 0 && consent.revokedAt < end) end = consent.revokedAt;
+        if (consent.expiresAt != 0 && consent.expiresAt < end) end = consent.expiresAt;
+    }
+
+    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
+    function _time() internal view virtual returns (uint64) {
+        return uint64(block.timestamp);
+    }
+}

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title ITrialRegistry
+/// @notice Clinical-trial integrity: what a sponsor promised before the trial (protocol versions and
+/// pre-registered endpoints), who consented (enrolment gated on ConsentRegistry at call time), which
+/// data existed when (Merkle roots of case-report-form batches, committed by sites), and that nothing
+/// changed after the database lock (results committed against the pre-registered endpoints).
+/// @dev Only hashes, addresses, counts, bitmasks and times are stored. Subjects enrol under an address
+/// of their own per trial, so their trials cannot be linked to each other; a batch root reveals
+/// nothing about the rows in it (each leaf is salted).
+interface ITrialRegistry {
+    /* ------------------------------------------------------------------ */
+    /*                               STRUCTS                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Where a trial stands. `Approved`: an IRB approved one of its protocol versions at least once.
+    enum Status {
+        None,
+        Registered,
+        Approved,
+        Locked,
+        Reported
+    }
+
+    /// @notice A trial's current state.
+    /// @param sponsor Who registered the trial; amends, adds sites, locks and reports.
+    /// @param status See `Status`.
+    /// @param protocolVersion The latest protocol version (1 at registration).
+    /// @param consentVersion The protocol version consents must name: the latest one that required re-consent.
+    /// @param currentApproved Whether an IRB approved the latest protocol version (enrolment needs it).
+    /// @param requiredScopes The data scopes a subject's consent must cover.
+    /// @param enrolled How many subjects were ever enrolled.
+    /// @param lockedAt When the database was locked (0: not yet).
+    /// @param reportedAt When results were reported (0: not yet).
+    /// @param primaryEndpoints Hash of the pre-registered primary endpoints (0 while a blinded plan is unrevealed).
+    /// @param secondaryEndpoints Hash of the pre-registered secondary endpoints (0: none).
+    /// @param endpointsCommitment For a blinded analysis plan: keccak256(abi.encode(sponsor, primary,
+    /// secondary, salt)); 0 for a plain pre-registration.
+    /// @param resultsHash Hash of the results document (0: not reported).
+    struct Trial {
+        address sponsor;
+        Status status;
+        uint32 protocolVersion;
+        uint32 consentVersion;
+        bool currentApproved;
+        uint64 requiredScopes;
+        uint64 lockedAt;
+        uint64 reportedAt;
+        uint32 enrolled;
+        bytes32 primaryEndpoints;
+        bytes32 secondaryEndpoints;
+        bytes32 endpointsCommitment;
+        bytes32 resultsHash;
+    }
+
+    /// @notice One protocol version; amendments append, nothing is overwritten.
+    struct ProtocolVersion {
+        bytes32 protocolHash;
+        uint64 registeredAt;
+        bool requiresReconsent;
+        address irb;
+        uint64 approvedAt;
+    }
+
+    /// @notice A site of a trial. `batches` is the next batch sequence number of this site.
+    struct Site {
+        bool active;
+        uint32 batches;
+        uint64 addedAt;
+    }
+
+    /// @notice A subject's enrolment, in one slot.
+    /// @param enrolledAt When a site enrolled the subject (0: never).
+    /// @param withdrawnAt When the subject withdrew or their consent lapsed (0: still in).
+    /// @param consentVersion The consent version the subject's live consent names.
+    struct Enrolment {
+        uint64 enrolledAt;
+        uint64 withdrawnAt;
+        uint32 consentVersion;
+    }
+
+    /// @notice A committed batch of case-report-form rows, in one slot, found by its Merkle root.
+    struct Batch {
+        address site;
+        uint64 committedAt;
+        uint32 sequence;
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               EVENTS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice A sponsor registered a trial (protocol version 1).
+    event TrialRegistered(
+        uint256 indexed trialId,
+        address indexed sponsor,
+        bytes32 protocolHash,
+        uint64 requiredScopes,
+        bytes32 primaryEndpoints,
+        bytes32 secondaryEndpoints,
+        bytes32 endpointsCommitment
+    );
+    /// @notice A sponsor amended the protocol: a new version (re-consent moves the consent version).
+    event ProtocolAmended(uint256 indexed trialId, uint32 version, bytes32 protocolHash, bool requiresReconsent);
+    /// @notice An IRB approved a protocol version.
+    event ProtocolApproved(uint256 indexed trialId, uint32 version, address indexed irb);
+    /// @notice A sponsor added a site.
+    event SiteAdded(uint256 indexed trialId, address indexed site);
+    /// @notice A sponsor removed a site; its committed batches stay.
+    event SiteRemoved(uint256 indexed trialId, address indexed site);
+    /// @notice A site enrolled a subject whose consent names `consentVersion`.
+    event SubjectEnrolled(
+        uint256 indexed trialId, address indexed subject, address indexed site, uint32 consentVersion
+    );
+    /// @notice A site confirmed that an enrolled subject consented again to a newer consent version.
+    event SubjectReconsented(uint256 indexed trialId, address indexed subject, uint32 consentVersion);
+    /// @notice A subject left the trial at `withdrawnAt` (their consent's revocation or expiry, or
+    /// the time of the call); `actor` recorded it.
+    event SubjectWithdrawn(uint256 indexed trialId, address indexed subject, uint64 withdrawnAt, address actor);
+    /// @notice A site committed the Merkle root of a batch of `rows` case-report-form rows.
+    event BatchCommitted(
+        uint256 indexed trialId, address indexed site, uint32 sequence, bytes32 root, uint32 rows
+    );
+    /// @notice The sponsor revealed a blinded analysis plan's endpoints; they matched the commitment.
+    event EndpointsRevealed(uint256 indexed trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints);
+    /// @notice The sponsor locked the database: no more commitments, enrolments or amendments.
+    event DatabaseLocked(uint256 indexed trialId, uint64 lockedAt);
+    /// @notice The sponsor reported results against the pre-registered endpoints.
+    event ResultsReported(uint256 indexed trialId, bytes32 resultsHash, bytes32 primaryEndpoints, bytes32 secondaryEndpoints);
+
+    /* ------------------------------------------------------------------ */
+    /*                               ERRORS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice No trial with this id.
+    error UnknownTrial(uint256 trialId);
+    /// @notice The caller is not the trial's sponsor.
+    error NotSponsor(uint256 trialId, address account);
+    /// @notice The caller holds no live IRB credential.
+    error NotIrb(address account);
+    /// @notice A sponsor cannot approve their own trial.
+    error IrbIsSponsor(uint256 trialId, address irb);
+    /// @notice The account holds no live RESEARCHER credential (a site must).
+    error NotResearcher(address account);
+    /// @notice The caller is not an active site of the trial.
+    error NotSite(uint256 trialId, address account);
+    /// @notice The site is already active.
+    error SiteExists(uint256 trialId, address site);
+    /// @notice Zero protocol hash or scopes, or endpoints neither plain (primary set, no commitment)
+    /// nor blinded (a commitment, no plain hashes).
+    error InvalidRegistration(bytes32 protocolHash, uint64 requiredScopes);
+    /// @notice The zero protocol hash, or a zero/duplicate batch root or an empty batch.
+    error InvalidHash(bytes32 value);
+    /// @notice The database is locked: nothing more is enrolled, committed or amended.
+    error TrialLocked(uint256 trialId, uint64 lockedAt);
+    /// @notice The action needs another status (e.g. commit before approval, report before lock).
+    error InvalidTrialStatus(uint256 trialId, Status status);
+    /// @notice Only the latest protocol version, not yet approved, can be approved.
+    error InvalidVersion(uint256 trialId, uint32 version);
+    /// @notice The latest protocol version awaits IRB approval: no enrolment until then.
+    error ProtocolNotApproved(uint256 trialId, uint32 version);
+    /// @notice The subject has no live consent for this trial's consent version and scopes.
+    error NoConsent(uint256 trialId, address subject, uint32 consentVersion);
+    /// @notice The subject is the zero address, or the site or sponsor itself.
+    error InvalidSubject(address subject);
+    /// @notice The subject is already enrolled (a withdrawn subject is not re-enrolled).
+    error AlreadyEnrolled(uint256 trialId, address subject);
+    /// @notice The subject is not enrolled, or has withdrawn.
+    error NotEnrolled(uint256 trialId, address subject);
+    /// @notice Only the subject or a site may withdraw a subject whose consent is still live.
+    error ConsentStillLive(uint256 trialId, address subject);
+    /// @notice The subject's consent already names the trial's consent version.
+    error AlreadyReconsented(uint256 trialId, address subject, uint32 consentVersion);
+    /// @notice A batch with this root was committed already.
+    error BatchExists(uint256 trialId, bytes32 root);
+    /// @notice The trial's endpoints were pre-registered in the clear: there is nothing to reveal.
+    error NotBlinded(uint256 trialId);
+    /// @notice The blinded plan was revealed already.
+    error AlreadyRevealed(uint256 trialId);
+    /// @notice The revealed endpoints and salt do not hash to the commitment.
+    error RevealMismatch(uint256 trialId);
+    /// @notice A blinded plan must be revealed before results are reported.
+    error EndpointsNotRevealed(uint256 trialId);
+    /// @notice The results name endpoints other than the pre-registered ones (outcome switching).
+    error EndpointsMismatch(uint256 trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints);
+
+    /* ------------------------------------------------------------------ */
+    /*                               SPONSOR                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Register a trial: protocol version 1, the data scopes consents must cover, and either plain
+    /// endpoint hashes (`endpointsCommitment` 0) or a blinded plan's commitment (both endpoint hashes 0).
+    function register(
+        bytes32 protocolHash,
+        uint64 requiredScopes,
+        bytes32 primaryEndpoints,
+        bytes32 secondaryEndpoints,
+        bytes32 endpointsCommitment
+    ) external returns (uint256 trialId);
+
+    /// @notice Amend the protocol (a new version; its IRB approval is pending). With `requiresReconsent`
+    /// the consent version moves to it, so consents to earlier versions no longer admit new subjects.
+    function amend(uint256 trialId, bytes32 protocolHash, bool requiresReconsent) external returns (uint32 version);
+
+    /// @notice Add a site: an account holding a live RESEARCHER credential.
+    function addSite(uint256 trialId, address site) external;
+
+    /// @notice Remove a site (it can neither enrol nor commit afterwards).
+    function removeSite(uint256 trialId, address site) external;
+
+    /// @notice Reveal a blinded analysis plan's endpoints with the salt of its commitment.
+    function revealEndpoints(uint256 trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints, bytes32 salt)
+        external;
+
+    /// @notice Lock the database: from now on nothing is enrolled, committed or amended.
+    function lock(uint256 trialId) external;
+
+    /// @notice After the lock, report results; the endpoints they name must be the pre-registered ones.
+    function reportResults(uint256 trialId, bytes32 resultsHash, bytes32 primaryEndpoints, bytes32 secondaryEndpoints)
+        external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                 IRB                                */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Approve the latest protocol version (an IRB credential; not the sponsor).
+    function approve(uint256 trialId, uint32 version) external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                SITES                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Enrol a subject whose live consent (to this contract, for `trialPurpose(trialId,
+    /// consentVersion)`, covering the required scopes) ConsentRegistry confirms now.
+    function enroll(uint256 trialId, address subject) external;
+
+    /// @notice Record that an enrolled subject consented to the trial's newer consent version.
+    function reconsent(uint256 trialId, address subject) external;
+
+    /// @notice Record a withdrawal: the subject or a site at any time; anyone once the subject's consent
+    /// has lapsed (revoked, expired or narrowed), at the time it lapsed where the chain knows it. A live
+    /// consent to the trial's current consent version, not yet recorded by `reconsent`, keeps them in.
+    function withdraw(uint256 trialId, address subject) external;
+
+    /// @notice Commit the Merkle root of a batch of `rows` case-report-form rows; O(1) gas whatever the size.
+    function commitBatch(uint256 trialId, bytes32 root, uint32 rows) external returns (uint32 sequence);
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The opaque purpose consents to a trial name: keccak256(abi.encode("carechain.trial", trialId, version)).
+    function trialPurpose(uint256 trialId, uint32 version) external pure returns (bytes32);
+
+    /// @notice How many trials were registered (ids run from 1).
+    function trialCount() external view returns (uint256);
+
+    /// @notice A trial; reverts UnknownTrial.
+    function getTrial(uint256 trialId) external view returns (Trial memory);
+
+    /// @notice One protocol version (1 to `protocolVersion`); reverts InvalidVersion outside.
+    function getProtocolVersion(uint256 trialId, uint32 version) external view returns (ProtocolVersion memory);
+
+    /// @notice A site of a trial (all zero if never added).
+    function getSite(uint256 trialId, address site) external view returns (Site memory);
+
+    /// @notice A subject's enrolment (all zero if never enrolled).
+    function getEnrolment(uint256 trialId, address subject) external view returns (Enrolment memory);
+
+    /// @notice Enrolled and not withdrawn.
+    function isEnrolled(uint256 trialId, address subject) external view returns (bool);
+
+    /// @notice A committed batch (all zero if its root was never committed to this trial).
+    function getBatch(uint256 trialId, bytes32 root) external view returns (Batch memory);
+
+    /// @notice True if `root` was committed to the trial and `proof` shows `leaf` inside it
+    /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
+    /// @dev `leaf` is the row's double keccak256 (StandardMerkleTree); an inner node with the rest of
+    /// the path passes too, so a verifier computes the leaf from the row it was shown, never takes it as given.
+    function verifyRow(uint256 trialId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice The same for several leaves of one batch at once (an OpenZeppelin multiproof); a
+    /// malformed multiproof reverts with OpenZeppelin's MerkleProofInvalidMultiproof.
+    function verifyRows(
+        uint256 trialId,
+        bytes32 root,
+        bytes32[] calldata leaves,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external view returns (bool);
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {TrialRegistry} from "../../../contracts/TrialRegistry.sol";
+import {ITrialRegistry} from "../../../contracts/interfaces/ITrialRegistry.sol";
+
+import {CareChainTest} from "./CareChainTest.sol";
+
+/// @dev TrialRegistry on top of CareChainTest's consents and credentials: a sponsor, an IRB member
+/// and two credentialed sites. The trial purpose is written here from the spec, not read back.
+abstract contract TrialTest is CareChainTest {
+    address internal constant SPONSOR = address(0x5905);
+    address internal constant IRB_MEMBER = address(0x1A8);
+    address internal constant SITE = address(0x517E01);
+    address internal constant OTHER_SITE = address(0x517E02);
+
+    bytes32 internal constant PROTOCOL = keccak256("protocol: phase II, version 1");
+    bytes32 internal constant PRIMARY = keccak256("primary endpoints: HbA1c at 24 weeks");
+    bytes32 internal constant SECONDARY = keccak256("secondary endpoints: weight, LDL");
+    uint64 internal constant TRIAL_SCOPES = 0x0C; // labs + imaging
+
+    TrialRegistry internal trials;
+
+    function setUp() public virtual override {
+        super.setUp();
+        trials = new TrialRegistry(registry, credentials);
+        _attest(IRB_MEMBER, IRB);
+        _attest(SITE, RESEARCHER);
+        _attest(OTHER_SITE, RESEARCHER);
+    }
+
+    /* ---- INPUTS ---- */
+
+    /// @dev keccak256(abi.encode("carechain.trial", trialId, version)), as ITrialRegistry states it.
+    function _trialPurpose(uint256 trialId, uint32 version) internal pure returns (bytes32) {
+        return keccak256(abi.encode("carechain.trial", trialId, version));
+    }
+
+    /// @dev A fuzzed account that plays none of the fixed parts (and is not a contract here).
+    function _assumeOutsider(address account) internal view {
+        _assumeFresh(account);
+        vm.assume(
+            account != address(trials) && account != SPONSOR && account != IRB_MEMBER && account != SITE
+                && account != OTHER_SITE
+        );
+    }
+
+    /* ---- ACTIONS ---- */
+
+    function _register(uint64 requiredScopes) internal returns (uint256 trialId) {
+        vm.prank(SPONSOR);
+        trialId = trials.register(PROTOCOL, requiredScopes, PRIMARY, SECONDARY, bytes32(0));
+    }
+
+    function _approve(uint256 trialId, uint32 version) internal {
+        vm.prank(IRB_MEMBER);
+        trials.approve(trialId, version);
+    }
+
+    function _addSite(uint256 trialId, address site) internal {
+        vm.prank(SPONSOR);
+        trials.addSite(trialId, site);
+    }
+
+    /// @dev Registered, version 1 approved, SITE added: ready to enrol and commit.
+    function _openTrial(uint64 requiredScopes) internal returns (uint256 trialId) {
+        trialId = _register(requiredScopes);
+        _approve(trialId, 1);
+        _addSite(trialId, SITE);
+    }
+
+    /// @dev The subject's consent to this TrialRegistry for the trial's purpose at `version`.
+    function _consentTo(address subject, uint256 trialId, uint32 version, uint64 scopes, uint64 expiresAt) internal {
+        _grant(subject, address(trials), _trialPurpose(trialId, version), scopes, expiresAt);
+    }
+
+    function _enroll(uint256 trialId, address subject) internal {
+        vm.prank(SITE);
+        trials.enroll(trialId, subject);
+    }
+
+    function _commit(uint256 trialId, address site, bytes32 root, uint32 rows) internal returns (uint32) {
+        vm.prank(site);
+        return trials.commitBatch(trialId, root, rows);
+    }
+
+    function _lock(uint256 trialId) internal {
+        vm.prank(SPONSOR);
+        trials.lock(trialId);
+    }
+
+    function _status(uint256 trialId) internal view returns (ITrialRegistry.Status) {
+        return trials.getTrial(trialId).status;
+    }
+}

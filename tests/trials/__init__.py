@@ -1,0 +1,1 @@
+"""TrialRegistry tests (a package, so file names may repeat across folders)."""

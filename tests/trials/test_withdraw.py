@@ -1,0 +1,233 @@
+"""TrialRegistry.withdraw: the subject or a site records a withdrawal at any time; anyone once the subject's
+consent has lapsed, at the time it lapsed (its revocation or expiry) where the chain knows it."""
+
+import pytest
+from conftest import LABS, at_next_block, mine_at, now, reverts
+from eth_utils.crypto import keccak
+
+from carechain.purposes import ANY_GRANTEE, trial_purpose
+from trials.conftest import PRIMARY, PROTOCOL_V2, RESULTS, SECONDARY, consent, register
+
+pytestmark = pytest.mark.usefixtures("synced_clock")
+
+ROOT = keccak(text="batch committed before the withdrawal")
+
+
+def revoke_at(registry, trials, subject, trial_id, timestamp, grantee=None):
+    """The subject revokes their consent (version 1) in a block at exactly `timestamp`."""
+    at_next_block(timestamp)
+    tx = registry.revoke(grantee or trials, trial_purpose(trial_id, 1), {"from": subject})
+    assert tx.timestamp == timestamp
+    return tx
+
+
+def test_subject_withdraws_now(trials, subject, enrolled):
+    enrolled_at = trials.getEnrolment(enrolled, subject)[0]
+    tx = trials.withdraw(enrolled, subject, {"from": subject})
+    assert tuple(trials.getEnrolment(enrolled, subject)) == (enrolled_at, tx.timestamp, 1)
+    assert not trials.isEnrolled(enrolled, subject)
+    assert trials.getTrial(enrolled).dict()["enrolled"] == 1  # ever enrolled
+    assert tx.events["SubjectWithdrawn"] == {
+        "trialId": enrolled,
+        "subject": subject,
+        "withdrawnAt": tx.timestamp,
+        "actor": subject,
+    }
+
+
+@pytest.mark.parametrize("by", ["site", "site2"])
+def test_a_site_discontinues_a_subject_whose_consent_is_live(
+    trials, sponsor, site, site2, subject, enrolled, by
+):
+    investigator = {"site": site, "site2": site2}[by]
+    trials.addSite(enrolled, site2, {"from": sponsor})
+    tx = trials.withdraw(enrolled, subject, {"from": investigator})
+    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+    assert tx.events["SubjectWithdrawn"]["actor"] == investigator
+
+
+def test_anyone_else_is_refused_while_the_consent_is_live(
+    trials, sponsor, irb, site, stranger, subject, enrolled
+):
+    trials.removeSite(enrolled, site, {"from": sponsor})  # a former site is anyone else
+    for caller in (stranger, sponsor, irb, site):
+        with reverts("ConsentStillLive", enrolled, subject.address):
+            trials.withdraw(enrolled, subject, {"from": caller})
+    assert trials.isEnrolled(enrolled, subject)
+
+
+def test_after_revocation_anyone_records_it_at_the_revocation_time(
+    trials, registry, stranger, subject, enrolled
+):
+    revoked_at = now() + 600
+    revoke_at(registry, trials, subject, enrolled, revoked_at)
+    mine_at(revoked_at + 3600)
+    tx = trials.withdraw(enrolled, subject, {"from": stranger})
+    assert tx.timestamp >= revoked_at + 3600
+    assert trials.getEnrolment(enrolled, subject)[1] == revoked_at
+    assert not trials.isEnrolled(enrolled, subject)
+    assert tx.events["SubjectWithdrawn"] == {
+        "trialId": enrolled,
+        "subject": subject,
+        "withdrawnAt": revoked_at,
+        "actor": stranger,
+    }
+
+
+def test_subject_who_revoked_first_is_withdrawn_at_the_revocation(trials, registry, subject, enrolled):
+    revoked_at = now() + 600
+    revoke_at(registry, trials, subject, enrolled, revoked_at)
+    mine_at(revoked_at + 60)
+    trials.withdraw(enrolled, subject, {"from": subject})
+    assert trials.getEnrolment(enrolled, subject)[1] == revoked_at
+
+
+def test_after_expiry_anyone_records_it_at_the_expiry(trials, registry, site, stranger, subject, approved):
+    expires_at = now() + 3600
+    consent(registry, trials, subject, approved, expires_at=expires_at)
+    trials.enroll(approved, subject, {"from": site})
+    mine_at(expires_at + 86400)
+    tx = trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == expires_at
+    assert tx.events["SubjectWithdrawn"]["withdrawnAt"] == expires_at
+
+
+def test_narrowed_consent_is_recorded_at_the_call(trials, registry, stranger, subject, enrolled):
+    """ConsentRegistry keeps no time for a narrowing, so the withdrawal takes the time it is recorded."""
+    registry.update(trials, trial_purpose(enrolled, 1), LABS, 0, {"from": subject})
+    mine_at(now() + 3600)
+    tx = trials.withdraw(enrolled, subject, {"from": stranger})
+    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+
+
+def test_revoked_broad_consent_is_recorded_at_its_revocation(
+    trials, registry, site, stranger, subject, approved
+):
+    consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
+    trials.enroll(approved, subject, {"from": site})
+    revoked_at = now() + 600
+    revoke_at(registry, trials, subject, approved, revoked_at, grantee=ANY_GRANTEE)
+    mine_at(revoked_at + 3600)
+    trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == revoked_at
+
+
+def test_expired_consent_revoked_later_is_recorded_at_the_expiry(
+    trials, registry, site, stranger, subject, approved
+):
+    """The consent stopped at its expiry; revoking it afterwards (allowed, for the record) changes nothing."""
+    expires_at = now() + 3600
+    consent(registry, trials, subject, approved, expires_at=expires_at)
+    trials.enroll(approved, subject, {"from": site})
+    revoke_at(registry, trials, subject, approved, expires_at + 86400)
+    trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == expires_at
+
+
+def test_with_two_consents_the_later_revocation_counts(trials, registry, site, stranger, subject, approved):
+    """A subject consented both to the registry and to any grantee: in until the last of them was revoked."""
+    consent(registry, trials, subject, approved)
+    consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
+    trials.enroll(approved, subject, {"from": site})
+    first = now() + 600
+    revoke_at(registry, trials, subject, approved, first)
+    assert trials.isEnrolled(approved, subject)
+    with reverts("ConsentStillLive", approved, subject.address):
+        trials.withdraw(approved, subject, {"from": stranger})
+    revoke_at(registry, trials, subject, approved, first + 3600, grantee=ANY_GRANTEE)
+    mine_at(first + 7200)
+    trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == first + 3600
+
+
+def test_own_consent_narrowed_after_the_broad_one_ended_dates_at_the_call(
+    trials, registry, site, stranger, subject, approved
+):
+    """The own consent still covered the trial after the broad one was revoked; its narrowing has no time on
+    chain, so the withdrawal is dated at the call, never while the own consent held."""
+    consent(registry, trials, subject, approved)
+    consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
+    trials.enroll(approved, subject, {"from": site})
+    revoked_at = now() + 600
+    revoke_at(registry, trials, subject, approved, revoked_at, grantee=ANY_GRANTEE)
+    mine_at(revoked_at + 3600)
+    narrowed_at = registry.update(trials, trial_purpose(approved, 1), LABS, 0, {"from": subject}).timestamp
+    mine_at(narrowed_at + 3600)
+    tx = trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == tx.timestamp >= narrowed_at + 3600
+
+
+def test_consent_that_ended_before_the_enrolment_does_not_date_the_withdrawal(
+    trials, registry, site, stranger, subject, approved
+):
+    """An old broad consent, revoked before the enrolment, did not admit the subject: a later narrowing of
+    the consent that did is dated at the call."""
+    consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
+    revoked_at = registry.revoke(ANY_GRANTEE, trial_purpose(approved, 1), {"from": subject}).timestamp
+    mine_at(revoked_at + 600)
+    consent(registry, trials, subject, approved)
+    enrolled_at = trials.enroll(approved, subject, {"from": site}).timestamp
+    mine_at(enrolled_at + 600)
+    registry.update(trials, trial_purpose(approved, 1), LABS, 0, {"from": subject})
+    tx = trials.withdraw(approved, subject, {"from": stranger})
+    assert trials.getEnrolment(approved, subject)[1] == tx.timestamp > enrolled_at
+
+
+def test_withdrawing_twice_reverts(trials, site, subject, enrolled):
+    withdrawn_at = trials.withdraw(enrolled, subject, {"from": subject}).timestamp
+    for caller in (subject, site):
+        with reverts("NotEnrolled", enrolled, subject.address):
+            trials.withdraw(enrolled, subject, {"from": caller})
+    assert trials.getEnrolment(enrolled, subject)[1] == withdrawn_at
+
+
+def test_withdrawing_a_subject_never_enrolled_reverts(trials, registry, site, subject, subject2, enrolled):
+    consent(registry, trials, subject2, enrolled)
+    for caller in (subject2, site):
+        with reverts("NotEnrolled", enrolled, subject2.address):
+            trials.withdraw(enrolled, subject2, {"from": caller})
+    assert tuple(trials.getEnrolment(enrolled, subject2)) == (0, 0, 0)
+
+
+def test_unknown_trial_reverts(trials, subject):
+    with reverts("UnknownTrial", 9):
+        trials.withdraw(9, subject, {"from": subject})
+
+
+def test_what_was_committed_before_stays(trials, site, subject, enrolled):
+    committed = trials.commitBatch(enrolled, ROOT, 40, {"from": site})
+    trials.withdraw(enrolled, subject, {"from": subject})
+    assert tuple(trials.getBatch(enrolled, ROOT)) == (site, committed.timestamp, 0)
+    assert trials.verifyRow(enrolled, ROOT, ROOT, [])  # a one-row batch: its leaf is its root
+    assert trials.getTrial(enrolled).dict()["enrolled"] == 1
+
+
+def test_a_lock_does_not_stop_a_withdrawal(trials, sponsor, subject, enrolled):
+    trials.lock(enrolled, {"from": sponsor})
+    trials.reportResults(enrolled, RESULTS, PRIMARY, SECONDARY, {"from": sponsor})
+    tx = trials.withdraw(enrolled, subject, {"from": subject})
+    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+    assert not trials.isEnrolled(enrolled, subject)
+
+
+def test_withdrawal_is_per_trial(trials, registry, sponsor, irb, site, subject, enrolled):
+    """The same key enrolled in two trials (against advice) withdraws from one only."""
+    other = register(trials, sponsor, protocol=PROTOCOL_V2).return_value
+    trials.addSite(other, site, {"from": sponsor})
+    trials.approve(other, 1, {"from": irb})
+    consent(registry, trials, subject, other)
+    trials.enroll(other, subject, {"from": site})
+    trials.withdraw(enrolled, subject, {"from": subject})
+    assert (trials.isEnrolled(enrolled, subject), trials.isEnrolled(other, subject)) == (False, True)
+
+
+def test_a_consent_to_the_new_version_not_yet_recorded_keeps_the_subject_in(
+    trials, registry, sponsor, irb, stranger, subject, enrolled
+):
+    trials.amend(enrolled, PROTOCOL_V2, True, {"from": sponsor})
+    trials.approve(enrolled, 2, {"from": irb})
+    consent(registry, trials, subject, enrolled, version=2)
+    registry.revoke(trials, trial_purpose(enrolled, 1), {"from": subject})  # the old consent, now stale
+    with reverts("ConsentStillLive", enrolled, subject.address):
+        trials.withdraw(enrolled, subject, {"from": stranger})
+    assert trials.isEnrolled(enrolled, subject)
