@@ -13,6 +13,7 @@ from carechain.clients import (
     RecordClient,
     SignedGrant,
     SignedRevoke,
+    TrialClient,
 )
 from carechain.deployments import Manifest, deploy, export_abis
 from carechain.errors import (
@@ -24,6 +25,13 @@ from carechain.errors import (
     ToolchainError,
 )
 from carechain.localnode import LocalNode, local_node
+from carechain.merkle import (
+    InvalidMerkleTree,
+    MerkleTreeError,
+    MultiProof,
+    SimpleMerkleTree,
+    StandardMerkleTree,
+)
 from carechain.purposes import (
     PURPOSES,
     SCOPES,
@@ -52,8 +60,11 @@ __all__ = [
     "DeploymentError",
     "GrantRequest",
     "InputError",
+    "InvalidMerkleTree",
     "LocalNode",
     "Manifest",
+    "MerkleTreeError",
+    "MultiProof",
     "Purpose",
     "RecordClient",
     "Scope",
@@ -61,8 +72,11 @@ __all__ = [
     "SignedAction",
     "SignedGrant",
     "SignedRevoke",
+    "SimpleMerkleTree",
+    "StandardMerkleTree",
     "ToolchainError",
     "TransactionFailed",
+    "TrialClient",
     "TxResult",
     "connect",
     "decode_revert",

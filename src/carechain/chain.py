@@ -97,6 +97,16 @@ def _is_revert(err: Exception) -> bool:
     return isinstance(err, ContractLogicError) or _revert_data(err) is not None
 
 
+def call(function: ContractFunction, abi: list[dict[str, Any]]) -> Any:
+    """A read (eth_call); a revert (UnknownTrial, UnknownRecord...) raises its typed exception."""
+    try:
+        return function.call()
+    except (ContractLogicError, ValueError) as err:
+        if not _is_revert(err):
+            raise
+        raise decode_revert(abi, _revert_data(err)) from None
+
+
 # ---- sending ------------------------------------------------------------------------------------
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from brownie import accounts, web3
 
 from carechain import errors
-from carechain.chain import Sender
 from carechain.clients import (
     AccessClient,
     Basis,
@@ -20,22 +18,8 @@ from carechain.clients import (
     content_hash,
     license_hash,
 )
-from carechain.deployments import deploy
 from carechain.purposes import Scope, purpose_id
-
-REPO = Path(__file__).parents[2]
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("smoke")
-    (folder / "build").symlink_to(REPO / "build")
-    deploy(web3, Sender(web3, accounts[0].address), folder)
-    return folder
-
-
-def as_(kind, root, account):
-    return kind.from_manifest(web3, root, Sender(web3, account.address))
+from smoke.conftest import as_
 
 
 def test_grant_read_deny_break_glass_review_and_reads(root):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,13 +27,6 @@ for_option = click.option("--for", "patient", help="The patient, when you act as
 
 def _categories(value: str) -> int:
     return purposes.scopes_mask(part.strip() for part in value.split(",") if part.strip())
-
-
-def _verdict(ctx: Context, ok: bool, data: dict[str, object], text: str) -> None:
-    """Print a yes/no answer; exit 0 for yes, 3 for no (like `consent check`)."""
-    ctx.emit(data, text)
-    if not ok:
-        sys.exit(3)
 
 
 # ---- credential ----------------------------------------------------------------------------------
@@ -104,8 +96,7 @@ def credential_check(ctx: Context, account: str, role: str) -> None:
     account = checksum(account, "account")
     live = client.has_credential(account, role)
     stored = client.get_credential(account, role)
-    _verdict(
-        ctx,
+    ctx.verdict(
         live,
         {
             "live": live,
@@ -279,8 +270,7 @@ def access_check(ctx: Context, provider: str, record_id: str) -> None:
     provider, rid = checksum(provider, "provider"), bytes32(record_id, "record id")
     basis, episode = ctx.client(AccessClient, with_key=False).access_basis(provider, rid)
     why = basis.name.lower().replace("_", " ") + (f" (episode {episode})" if episode else "")
-    _verdict(
-        ctx,
+    ctx.verdict(
         basis is not Basis.NONE,
         {"canAccess": basis is not Basis.NONE, "basis": basis.name, "episodeId": episode},
         f"{'ALLOWED' if basis is not Basis.NONE else 'DENIED'}: {provider} on {record_id} ({why})",

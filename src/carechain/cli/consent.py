@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -99,7 +98,8 @@ def consent_check(ctx: Context, patient: str, grantee: str, purpose: str, scopes
     client = ctx.client(ConsentClient, with_key=False)
     permitted = client.is_permitted(patient, grantee, purpose_id, mask)
     stored = client.get_consent(patient, grantee, purpose_id)
-    ctx.emit(
+    ctx.verdict(
+        permitted,
         {
             "permitted": permitted,
             "patient": patient,
@@ -122,8 +122,6 @@ def consent_check(ctx: Context, patient: str, grantee: str, purpose: str, scopes
             else ""
         ),
     )
-    if not permitted:
-        sys.exit(3)
 
 
 @consent.command("sign")

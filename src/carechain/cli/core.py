@@ -90,6 +90,12 @@ class Context:
         else:
             self.console.print(text)
 
+    def verdict(self, ok: bool, data: dict[str, Any], text: str) -> None:
+        """Print a yes/no answer; exit 0 for yes, 3 for no."""
+        self.emit(data, text)
+        if not ok:
+            sys.exit(3)
+
     def tx(self, action: str, result: TxResult, **extra: Any) -> None:
         self.emit(
             {

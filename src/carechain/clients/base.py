@@ -10,7 +10,7 @@ from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 
 from carechain import eip712
-from carechain.chain import Sender, TxResult
+from carechain.chain import Sender, TxResult, call
 from carechain.deployments import Manifest, load_abi
 from carechain.errors import InputError
 
@@ -73,4 +73,4 @@ class ContractClient:
         return self.sender.transact(getattr(self.contract.functions, function)(*args), self.abi)
 
     def _call(self, function: str, *args: Any) -> Any:
-        return getattr(self.contract.functions, function)(*args).call()
+        return call(getattr(self.contract.functions, function)(*args), self.abi)

@@ -1,0 +1,75 @@
+"""The trial flow end to end through the library; `make test` runs it on Anvil and Ganache 7."""
+
+from __future__ import annotations
+
+import pytest
+from brownie import accounts, web3
+from eth_account import Account
+from eth_utils.crypto import keccak
+
+from carechain import errors
+from carechain.clients import ConsentClient, CredentialClient, TrialClient, TrialStatus, license_hash
+from carechain.purposes import scopes_mask
+from carechain.trialdata import (
+    DataBatch,
+    Endpoints,
+    Results,
+    subject_account,
+    verify_batch,
+    verify_results,
+    verify_row,
+)
+from smoke.conftest import as_
+
+
+def test_register_enrol_commit_lock_report_verify(root):
+    authority, sponsor, irb, site = (accounts[i] for i in range(4))
+    registry = as_(CredentialClient, root, authority)
+    registry.add_registrar(authority.address)
+    registry.attest(irb.address, "IRB", license_hash("irb", b"s" * 16))
+    registry.attest(site.address, "RESEARCHER", license_hash("site", b"s" * 16))
+
+    trials = as_(TrialClient, root, sponsor)
+    endpoints = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
+    scopes = scopes_mask(["labs"])
+    _, trial_id = trials.register(
+        keccak(text="protocol"), scopes, endpoints.primary_hash, endpoints.secondary_hash
+    )
+    as_(TrialClient, root, irb).approve(trial_id)
+    trials.add_site(trial_id, site.address)
+
+    at_site = as_(TrialClient, root, site)
+    consents = as_(ConsentClient, root, site)
+    subject = subject_account(bytes(Account.create().key), web3.eth.chain_id, trials.address, trial_id)
+    stranger = subject_account(bytes(Account.create().key), web3.eth.chain_id, trials.address, trial_id)
+    purpose = trials.trial_purpose(trial_id, 1)
+    consents.submit_grant(consents.sign_grant(subject, trials.address, purpose, scopes))
+    at_site.enroll(trial_id, subject.address)
+    with pytest.raises(errors.NoConsent) as refused:
+        at_site.enroll(trial_id, stranger.address)
+    assert refused.value.arguments["subject"] == stranger.address
+
+    batch = DataBatch.of(
+        trial_id, [(subject.address, 1, "hba1c", "7.9"), (subject.address, 1, "weight", "88")]
+    )
+    _, sequence = at_site.commit_batch(trial_id, batch.root, len(batch.tree))
+    assert sequence == 0
+    trials.lock(trial_id)
+    with pytest.raises(errors.TrialLocked):
+        at_site.commit_batch(trial_id, DataBatch.of(trial_id, [(subject.address, 2, "hba1c", "7")]).root, 1)
+
+    results = Results(trial_id, endpoints, {"trialId": trial_id, "endpoints": {"primary": endpoints.primary}})
+    trials.report_results(trial_id, results.results_hash, endpoints.primary_hash, endpoints.secondary_hash)
+    assert trials.get_trial(trial_id).status is TrialStatus.REPORTED
+
+    assert verify_results(trials, trial_id, results).ok
+    assert verify_row(trials, batch.prove(0)).ok
+    assert verify_batch(trials, batch).ok
+    added = DataBatch.of(
+        trial_id,
+        [
+            *((r.subject, r.visit, r.field, r.value) for r in batch.rows),
+            (subject.address, 1, "hba1c-retest", "6"),
+        ],
+    )
+    assert not verify_batch(trials, added).ok
