@@ -1,4 +1,4 @@
-"""brownie run scripts/demo.py: consents (grant, relay, delegate, check, revoke), then provider access.
+"""brownie run scripts/demo.py: consents (grant, relay, delegate, check, revoke), provider access, a trial.
 
 Runs on brownie's local Anvil (or Ganache: --network ganache7) and says what happens in plain
 words, with transaction hashes and gas used.
@@ -6,6 +6,7 @@ words, with transaction hashes and gas used.
 
 import json
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from carechain.clients import (
     ConsentClient,
     CredentialClient,
     RecordClient,
+    TrialClient,
     category_bit,
     content_hash,
     license_hash,
@@ -28,6 +30,16 @@ from carechain.deployments import deploy
 from carechain.errors import CareChainError
 from carechain.purposes import Scope
 from carechain.toolchain import project_root
+from carechain.trialdata import (
+    DataBatch,
+    Endpoints,
+    Results,
+    file_hash,
+    subject_account,
+    verify_batch,
+    verify_results,
+    verify_row,
+)
 
 GRANT_BUDGET = 55_600  # 1.2 x the 46,336-gas physical floor of one packed slot + a three-topic event
 # The Ethereum Attestation Service's attest() for comparable work, as `make bench` measured it beside ours.
@@ -138,6 +150,7 @@ def main() -> None:
     check(base, bob.address, "Dr Reyes", researcher.address, "HMB", ["labs"])
 
     access_walkthrough(root, deployer, alice)
+    trial_walkthrough(root, deployer)
     print("\nDone: every permission above was decided by the chain, and no health data left the patients.")
 
 
@@ -223,3 +236,161 @@ def access_walkthrough(root, authority, alice) -> None:
             f"block {read.block_number}: {who} read {read.record_id.hex()[:16]}… for "
             f"{purpose.code if purpose else '?'} under {basis}"
         )
+
+
+def trial_walkthrough(root, authority) -> None:
+    """A trial registers, enrols only consenting subjects, commits data, locks, reports; anyone verifies."""
+    sponsor, irb, site = (Account.create() for _ in range(3))
+    for account in (sponsor, irb, site):
+        authority.transfer(account.address, "1 ether", silent=True)
+
+    def client(kind, account):
+        return kind.from_manifest(web3, root, Sender(web3, account))
+
+    trials = client(TrialClient, sponsor)
+    irb_view, site_view = trials.with_sender(Sender(web3, irb)), trials.with_sender(Sender(web3, site))
+    consents = client(ConsentClient, site)
+    registry = client(CredentialClient, authority.address)
+    salt = os.urandom(16)
+    registry.attest(irb.address, "IRB", license_hash("Riverside IRB", salt), 0, 0)
+    registry.attest(site.address, "RESEARCHER", license_hash("St Mary's research unit", salt), 0, 0)
+    folder = Path(tempfile.mkdtemp(prefix="carechain-trial-"))
+
+    step("Novara Pharma registers a trial before it starts: protocol and endpoints, as hashes only")
+    endpoints = Endpoints(
+        [{"id": "P1", "measure": "change in HbA1c from baseline", "timeFrame": "24 weeks"}],
+        [{"id": "S1", "measure": "change in body weight", "timeFrame": "24 weeks"}],
+    )
+    protocol = folder / "protocol-v1.txt"
+    protocol.write_text("Protocol NVP-204 v1: randomised, double-blind, 24 weeks ...\n")
+    scopes = int(Scope.LABS | Scope.VITALS)
+    result, trial_id = trials.register(
+        file_hash(protocol), scopes, endpoints.primary_hash, endpoints.secondary_hash
+    )
+    tx(f"trial {trial_id} registered (primary endpoint {endpoints.primary_hash.hex()[:12]}…)", result)
+    tx("Riverside IRB approves protocol version 1", irb_view.approve(trial_id))
+    tx("the sponsor adds St Mary's research unit as a site", trials.add_site(trial_id, site.address))
+
+    step("Carol and Dan consent with their own per-trial keys; Erin does not; the site relays and enrols")
+    masters = {name: Account.create() for name in ("Carol", "Dan", "Erin")}
+    subjects = {
+        name: subject_account(bytes(k.key), web3.eth.chain_id, trials.address, trial_id)
+        for name, k in masters.items()
+    }
+    say(
+        f"Carol is {subjects['Carol'].address} in this trial; her usual address {masters['Carol'].address} "
+        "appears nowhere in it"
+    )
+
+    def consent(name: str, version: int) -> None:
+        signed = consents.sign_grant(
+            subjects[name],
+            trials.address,
+            trials.trial_purpose(trial_id, version),
+            scopes,
+            deadline=chain.time() + 3600,
+        )
+        tx(f"{name}'s signed consent to version {version} relayed", consents.submit_grant(signed))
+
+    consent("Carol", 1)
+    consent("Dan", 1)
+    for name in ("Carol", "Dan"):
+        result = site_view.enroll(trial_id, subjects[name].address)
+        tx(
+            f"{name} enrolled: the chain checked her consent" if name == "Carol" else f"{name} enrolled",
+            result,
+        )
+    say(f"an enrolment cost {result.gas_used:,} gas (the consent check is a call into ConsentRegistry)")
+    try:
+        site_view.enroll(trial_id, subjects["Erin"].address)
+    except CareChainError as err:
+        say(f"the site tries to enrol Erin, who never consented: refused with {err.name}")
+
+    step("The site commits its case-report forms as Merkle roots: the same gas for 4 rows as for 1,000")
+    carol, dan = subjects["Carol"].address, subjects["Dan"].address
+    visit1 = DataBatch.of(
+        trial_id,
+        [
+            (carol, 1, "hba1c", "7.9"),
+            (carol, 1, "weight", "88.2"),
+            (dan, 1, "hba1c", "8.4"),
+            (dan, 1, "weight", "101.0"),
+        ],
+    )
+    visit2 = DataBatch.of(
+        trial_id, [(carol if i % 2 else dan, 2, f"glucose-{i // 2}", str(90 + i % 40)) for i in range(1000)]
+    )
+    for number, batch in ((1, visit1), (2, visit2)):
+        batch.save(folder / f"batch-{number}.json")
+        result, sequence = site_view.commit_batch(trial_id, batch.root, len(batch.tree))
+        tx(f"batch {sequence}: {len(batch.tree)} rows, root {batch.root.hex()[:12]}…", result)
+
+    step("Amendment: version 2 needs re-consent; Carol consents again, Dan revokes his consent")
+    protocol2 = folder / "protocol-v2.txt"
+    protocol2.write_text("Protocol NVP-204 v2: adds a week-12 visit ...\n")
+    result, version = trials.amend(trial_id, file_hash(protocol2), True)
+    tx(f"protocol version {version} registered (re-consent required)", result)
+    tx(f"Riverside IRB approves version {version}", irb_view.approve(trial_id))
+    consent("Carol", version)
+    tx("the site records Carol's re-consent", site_view.reconsent(trial_id, carol))
+    revoke = consents.sign_revoke(
+        subjects["Dan"], trials.address, trials.trial_purpose(trial_id, 1), deadline=chain.time() + 3600
+    )
+    tx("Dan's signed revocation relayed", consents.submit_revoke(revoke))
+    chain.sleep(3600)
+    tx("the site records Dan's withdrawal, dated when he revoked", site_view.withdraw(trial_id, dan))
+    late = DataBatch.of(trial_id, [(carol, 3, "hba1c", "7.1"), (dan, 3, "hba1c", "7.7")])
+    late.save(folder / "batch-3.json")
+    tx(
+        "batch 2: visit 3, which (wrongly) still holds a row of Dan's",
+        site_view.commit_batch(trial_id, late.root, len(late.tree))[0],
+    )
+
+    step("Database lock, then results against the pre-registered endpoints")
+    tx("the sponsor locks the database", trials.lock(trial_id))
+    after = DataBatch.of(trial_id, [(carol, 4, "hba1c", "6.2")])
+    try:
+        site_view.commit_batch(trial_id, after.root, 1)
+    except CareChainError as err:
+        say(f"the site tries to commit a row after the lock: refused with {err.name}")
+    document = {
+        "trialId": trial_id,
+        "endpoints": {"primary": endpoints.primary, "secondary": endpoints.secondary},
+        "results": {"P1": {"meanChange": -1.1, "ci95": [-1.4, -0.8], "p": 0.001}},
+    }
+    results = Results(trial_id, endpoints, document)
+    tx(
+        "results reported",
+        trials.report_results(
+            trial_id, results.results_hash, endpoints.primary_hash, endpoints.secondary_hash
+        ),
+    )
+
+    step("An auditor verifies, with nothing but the chain and the files")
+    auditor = TrialClient.from_manifest(web3, root)
+    switched = Endpoints(
+        [{"id": "P1", "measure": "change in fasting glucose", "timeFrame": "12 weeks"}], endpoints.secondary
+    )
+    swapped = {**document, "endpoints": {"primary": switched.primary, "secondary": switched.secondary}}
+    added = DataBatch.of(
+        trial_id,
+        [*((r.subject, r.visit, r.field, r.value) for r in visit1.rows), (carol, 1, "hba1c-retest", "6.0")],
+    )
+    for title, verdict in (
+        ("the published results", verify_results(auditor, trial_id, results)),
+        (
+            "a paper that reports another primary endpoint",
+            verify_results(auditor, trial_id, Results(trial_id, switched, swapped)),
+        ),
+        (
+            "Carol's visit-1 HbA1c (a row proof)",
+            verify_row(auditor, visit1.prove(visit1.find(carol, 1, "hba1c"))),
+        ),
+        ("visit 1 with a row added after the lock", verify_batch(auditor, added)),
+        ("batch 2 (visit 3)", verify_batch(auditor, late)),
+    ):
+        say(f"{title}: {'PASS' if verdict.ok else 'FAIL'}")
+        for finding in verdict.findings:
+            if not finding.ok:
+                say(f"  caught: {finding.message}")
+    say(f"batch files kept by the site in {folder}")

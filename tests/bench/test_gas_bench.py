@@ -10,20 +10,23 @@ import json
 import pytest
 from brownie import accounts, web3
 
-from benchmarks.gas import REQUIRED, measure, write_results
+from benchmarks.gas import REQUIRED, SIZED, measure, write_results
+
+ROWS = 2_000  # the large trial batch (1,000,000 under `make bench`): a tree of depth 11
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    gas = measure(web3, [a.address for a in accounts], batch=10)
+    gas = measure(web3, [a.address for a in accounts], batch=10, trial_rows=ROWS)
     path = write_results(gas, tmp_path_factory.mktemp("bench") / "gas.json")
     return path, json.loads(path.read_text())
 
 
 def test_every_required_operation_is_a_positive_integer(written):
     _, gas = written
-    missing = [name for name in REQUIRED if name not in gas]
+    missing = [name for name in REQUIRED if name not in gas and name not in SIZED]
     assert not missing
+    assert f"trial.commit_batch_{ROWS}_rows" in gas and "trial.verify_inclusion_depth11" in gas
     assert all(type(value) is int and value > 0 for value in gas.values()), gas
 
 
@@ -37,3 +40,8 @@ def test_json_has_sorted_keys_and_a_trailing_newline(written):
     text = path.read_text()
     assert list(gas) == sorted(gas)
     assert text.endswith("}\n")
+
+
+def test_a_batch_commitment_costs_the_same_whatever_its_size(written):
+    _, gas = written
+    assert abs(gas[f"trial.commit_batch_{ROWS}_rows"] - gas["trial.commit_batch"]) <= 64
