@@ -1,0 +1,1 @@
+"""brownie scripts, run as `brownie run` runs them."""
