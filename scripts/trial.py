@@ -19,18 +19,11 @@ from pathlib import Path
 
 from brownie import web3
 
-from carechain.cli import cli
+from carechain.cli import run_step
 
 
 def _carechain(*args: str) -> None:
-    """Run one `carechain` command against brownie's node; a refusal ends the script with its exit code."""
-    try:
-        cli.main(["--rpc-url", web3.provider.endpoint_uri, *args], prog_name="carechain")
-    except (
-        SystemExit
-    ) as done:  # click exits 0 when done; 1 for an error, 2 for bad usage, 3 for a FAIL verdict
-        if done.code:
-            raise
+    run_step(web3.provider.endpoint_uri, *args)
 
 
 def register(protocol: str, endpoints: str, scopes: str) -> None:

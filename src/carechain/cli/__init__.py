@@ -5,6 +5,6 @@ one line on stderr and a non-zero exit, never a traceback. One module per comman
 """
 
 from carechain.cli import access, consent, trial  # noqa: F401 - importing registers the command groups
-from carechain.cli.core import cli, main, parse_time, show_time
+from carechain.cli.core import cli, main, parse_time, run_step, show_time
 
-__all__ = ["cli", "main", "parse_time", "show_time"]
+__all__ = ["cli", "main", "parse_time", "run_step", "show_time"]

@@ -206,5 +206,15 @@ def main() -> None:
     cli(prog_name="carechain")
 
 
+def run_step(rpc_url: str, *args: str) -> None:
+    """One `carechain` command as a step of a script (brownie's): returns when it succeeded; an error
+    (exit 1), bad usage (2) or a FAIL verdict (3) ends the script with that exit code."""
+    try:
+        cli.main(["--rpc-url", rpc_url, *args], prog_name="carechain")
+    except SystemExit as done:
+        if done.code:
+            raise
+
+
 if __name__ == "__main__":
     main()
