@@ -41,6 +41,8 @@ contract RecordRegistry is IRecordRegistry {
         if (record.custodian != msg.sender) revert NotRecordCustodian(recordId, msg.sender);
         if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
         if (contentHash == bytes32(0)) revert InvalidRecord(recordId, record.patient, record.category, contentHash);
+        // The value before the increment is the new version (post-increment on purpose).
+        // solhint-disable-next-line gas-increment-by-one
         uint32 version = record.versions++;
         _versions[recordId][version] = Version(contentHash, _time());
         emit RecordAnchored(recordId, record.patient, msg.sender, record.category, version, contentHash);

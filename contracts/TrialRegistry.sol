@@ -229,6 +229,8 @@ contract TrialRegistry is ITrialRegistry {
         if (root == bytes32(0) || rows == 0) revert InvalidHash(root);
         Batch storage batch = _batches[trialId][root];
         if (batch.committedAt != 0) revert BatchExists(trialId, root);
+        // The value before the increment is the sequence (post-increment on purpose).
+        // solhint-disable-next-line gas-increment-by-one
         sequence = site.batches++;
         // One slot per batch, whatever its size: the rows stay with the site.
         _batches[trialId][root] = Batch({site: msg.sender, committedAt: _time(), sequence: sequence});

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// solhint-disable avoid-low-level-calls, no-inline-assembly, gas-custom-errors
+// (a test wallet: it forwards arbitrary calls and bubbles their revert data up unchanged)
+
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
