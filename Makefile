@@ -19,7 +19,7 @@ FORGE_PROFILE ?= ci
 GUARD = $(BIN)/python -m carechain.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
-.PHONY: abi help setup compile demo bench test test-quick test-anvil test-ganache forge lint fuzz snapshot networks clean
+.PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge lint fuzz snapshot networks clean
 
 help:
 	@echo "make demo        run the consent walkthrough on a local Anvil chain (installs on first run)"
@@ -66,7 +66,12 @@ test: compile lint forge test-anvil test-ganache
 
 test-quick: forge test-anvil
 
-test-anvil:
+# The indexer tests start a throwaway PostgreSQL server of their own; install Debian's when missing.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { echo "initdb missing: installing Debian's postgresql"; apt-get update -qq && apt-get install -y -qq postgresql; }
+
+test-anvil: postgres
 	$(GUARD) $(BIN)/brownie test tests --network development
 
 test-ganache:

@@ -24,6 +24,7 @@ from carechain.errors import (
     InputError,
     ToolchainError,
 )
+from carechain.indexer import Indexer, SyncResult
 from carechain.localnode import LocalNode, local_node
 from carechain.merkle import (
     InvalidMerkleTree,
@@ -47,6 +48,8 @@ from carechain.signed import SignedAction
 __version__ = "0.1.0"
 
 __all__ = [
+    "Indexer",
+    "SyncResult",
     "PURPOSES",
     "SCOPES",
     "AccessClient",

@@ -1,0 +1,111 @@
+"""`carechain fhir ...`: a patient's consents as a FHIR Bundle, and FHIR Consents as grants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from carechain import fhir, purposes
+from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.clients.base import checksum
+from carechain.clients.consent import ConsentClient, GrantRequest
+from carechain.errors import InputError
+
+
+@cli.group("fhir")
+def fhir_group() -> None:
+    """Export consents as HL7 FHIR Consent resources (a Bundle); import FHIR Consents as grants."""
+
+
+@fhir_group.command("export")
+@click.argument("patient")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the Bundle to this file."
+)
+@click.option("--active-only", is_flag=True, help="Leave out revoked and expired consents.")
+@click.option("--from-block", type=click.IntRange(min=0), default=0, help="Read events from this block on.")
+@pass_ctx
+def fhir_export(ctx: Context, patient: str, output: Path | None, active_only: bool, from_block: int) -> None:
+    """PATIENT's consents as a FHIR Bundle of Consent resources (JSON on stdout, or -o FILE).
+
+    \b
+    Example:
+      carechain fhir export 0xPatient -o consents.json
+    """
+    client = ctx.client(ConsentClient, with_key=False)
+    document = fhir.export_bundle(
+        client, checksum(patient, "patient"), active_only=active_only, from_block=from_block
+    )
+    text = json.dumps(document, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    count = len(document.get("entry", []))
+    ctx.emit({"file": str(output), "consents": count}, f"{count} consent(s) written to {output}")
+
+
+@fhir_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--for", "patient", help="Grant for this patient, as their delegate.")
+@click.option("--dry-run", is_flag=True, help="Print the grants without sending anything.")
+@pass_ctx
+def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) -> None:
+    """Grant what the FHIR Consent(s) in FILE (a Consent or a Bundle) permit: all of it or nothing.
+
+    \b
+    Example:
+      carechain fhir import consents.json --dry-run
+      carechain fhir import consents.json
+    """
+    document = fhir.load_document(file)
+    client = ctx.client(ConsentClient, with_key=not (dry_run and patient))
+    holder: str
+    if patient:
+        holder = checksum(patient, "patient")
+    elif client.sender is not None:
+        holder = client.sender.address
+    else:
+        raise InputError("no patient: give --for PATIENT or a key")
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    grants = fhir.consents_to_grants(document, chain_id=client.w3.eth.chain_id, patient=holder, now=now)
+    if dry_run:
+        ctx.emit(
+            {"patient": holder, "dryRun": True, "grants": [_shown(grant) for grant in grants]},
+            "\n".join(
+                f"would grant {shown['grantee']} {shown['purpose']} over {','.join(shown['scopes'])}"
+                f" until {show_time(shown['expiresAt'])}"
+                for shown in map(_shown, grants)
+            ),
+        )
+        return
+    if patient:
+        for grant in grants:
+            result = client.grant_for(holder, grant.grantee, grant.purpose, grant.scopes, grant.expires_at)
+            ctx.tx("granted", result, **_shown(grant))
+    elif len(grants) > 1:
+        ctx.tx("granted batch", client.grant_batch(grants), count=len(grants))
+    else:
+        grant = grants[0]
+        ctx.tx(
+            "granted",
+            client.grant(grant.grantee, grant.purpose, grant.scopes, grant.expires_at),
+            **_shown(grant),
+        )
+
+
+def _purpose(purpose: bytes) -> str:
+    known = purposes.purpose_by_id(purpose)
+    return known.code if known else "0x" + purpose.hex()
+
+
+def _shown(grant: GrantRequest) -> dict[str, Any]:
+    return {
+        "grantee": grant.grantee,
+        "purpose": _purpose(grant.purpose),
+        "scopes": purposes.scope_names(grant.scopes),
+        "expiresAt": grant.expires_at,
+    }

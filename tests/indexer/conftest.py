@@ -1,0 +1,193 @@
+"""Indexer fixtures: a deployment made through the library, a scripted flow, a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from eth_utils.abi import event_abi_to_log_topic
+from web3 import Web3
+
+from carechain.chain import Sender
+from carechain.clients.access import AccessClient
+from carechain.clients.consent import ConsentClient
+from carechain.clients.credentials import CredentialClient
+from carechain.clients.records import RecordClient
+from carechain.clients.trials import TrialClient
+from carechain.deployments import deploy, load_abi
+from carechain.indexer import Indexer, events_table
+from carechain.localnode import free_port
+from carechain.purposes import Scope, purpose_id, trial_purpose
+
+REPO = Path(__file__).parents[2]
+LABS = int(Scope.LABS)
+
+
+def make_project(folder: Path) -> Path:
+    """A project folder holding the compiled contracts; deploys write its deployments/ and abi/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "build").symlink_to(REPO / "build")
+    return folder
+
+
+def deploy_on(w3: Web3, root: Path) -> None:
+    deploy(w3, Sender(w3, w3.eth.accounts[0]), root)
+
+
+def as_(kind: Any, w3: Web3, root: Path, index: int) -> Any:
+    """A client of `kind` acting as the node's unlocked account `index`."""
+    return kind.from_manifest(w3, root, Sender(w3, w3.eth.accounts[index]))
+
+
+def scripted_flow(w3: Web3, root: Path, salt: str = "") -> None:
+    """Consents granted and revoked, credentials, a record anchored and read, a trial with an enrolment.
+
+    `salt` changes record ids and hashes, so two runs at the same heights make different blocks.
+    """
+    admin, patient, gp, custodian, irb, sponsor, site, subject = w3.eth.accounts[:8]
+    label = salt.encode()
+    credentials = as_(CredentialClient, w3, root, 0)
+    credentials.add_registrar(admin)
+    for account, role in ((gp, "PROVIDER"), (custodian, "CUSTODIAN"), (irb, "IRB"), (site, "RESEARCHER")):
+        credentials.attest(account, role, Web3.keccak(text=f"licence {account} {salt}"))
+    consents = as_(ConsentClient, w3, root, 1)
+    consents.grant(gp, purpose_id("HMB"), LABS)
+    consents.grant(sponsor, purpose_id("GRU"), LABS)
+    consents.revoke(gp, purpose_id("HMB"))
+    record = Web3.keccak(b"record" + label)
+    as_(RecordClient, w3, root, 3).anchor(record, patient, 7, Web3.keccak(b"v0" + label))
+    as_(AccessClient, w3, root, 1).grant_access(patient, gp, LABS, 2**40)
+    as_(AccessClient, w3, root, 3).log_access(gp, record, purpose_id("TREAT"))
+    trials = as_(TrialClient, w3, root, 5)
+    _, trial_id = trials.register(
+        Web3.keccak(b"protocol" + label), LABS, Web3.keccak(b"primary"), Web3.keccak(b"secondary")
+    )
+    trials.add_site(trial_id, site)
+    as_(TrialClient, w3, root, 4).approve(trial_id, 1)
+    as_(ConsentClient, w3, root, 7).grant(trials.address, trial_purpose(trial_id, 1), LABS)
+    as_(TrialClient, w3, root, 6).enroll(trial_id, subject)
+
+
+def chain_counts(w3: Web3, indexer: Indexer) -> Counter[str]:
+    """Events per name, straight from one eth_getLogs over the whole chain, decoded by web3."""
+    names = {}
+    for contract, address in indexer.addresses.items():
+        for entry in load_abi(indexer.root, contract):
+            if entry["type"] == "event":
+                names[(address, event_abi_to_log_topic(entry))] = entry["name"]
+    logs = w3.eth.get_logs(
+        {
+            "address": list(indexer.addresses.values()),
+            "fromBlock": 0,
+            "toBlock": w3.eth.block_number,
+        }
+    )
+    return Counter(names[(log["address"], bytes(log["topics"][0]))] for log in logs)
+
+
+@pytest.fixture
+def w3() -> Web3:
+    from brownie import web3
+
+    return Web3(Web3.HTTPProvider(web3.provider.endpoint_uri))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder whose manifest gets the contracts brownie's chain holds for this module."""
+    from brownie import web3
+
+    folder = make_project(tmp_path_factory.mktemp("project"))
+    deploy_on(Web3(Web3.HTTPProvider(web3.provider.endpoint_uri)), folder)
+    return folder
+
+
+# ---- PostgreSQL ------------------------------------------------------------------------------------
+
+
+def find_pg_bin() -> Path:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not candidates:
+        raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql)")
+    return Path(candidates[-1]).parent
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` system user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a free port (unix socket in its own folder); its admin URL."""
+    pg_bin = find_pg_bin()
+    folder = Path(tempfile.mkdtemp(prefix="carechain-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, port = folder / "data", free_port()
+    started = time.monotonic()
+    subprocess.run(
+        _as_server_user(
+            [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        _as_server_user(
+            [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    print(f"PostgreSQL started in {time.monotonic() - started:.1f}s")
+    try:
+        yield f"postgresql://postgres@/postgres?host={folder}&port={port}"
+    finally:
+        subprocess.run(
+            _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    with pg_server() as url:
+        yield url
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> str:
+    """A fresh, empty database on the throwaway server."""
+    name = f"index_{next(_databases)}"
+    engine = sa.create_engine(
+        postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as db:
+        db.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return postgres.replace("/postgres?", f"/{name}?")
+
+
+def without_ids(indexer: Indexer) -> list[tuple[Any, ...]]:
+    """The index's rows as comparable tuples, in chain order."""
+    return [tuple(row[c.name] for c in events_table.c if c.name != "id") for row in indexer.events()]
