@@ -48,8 +48,6 @@ from carechain.signed import SignedAction
 __version__ = "0.1.0"
 
 __all__ = [
-    "Indexer",
-    "SyncResult",
     "PURPOSES",
     "SCOPES",
     "AccessClient",
@@ -62,6 +60,7 @@ __all__ = [
     "CredentialClient",
     "DeploymentError",
     "GrantRequest",
+    "Indexer",
     "InputError",
     "InvalidMerkleTree",
     "LocalNode",
@@ -77,6 +76,7 @@ __all__ = [
     "SignedRevoke",
     "SimpleMerkleTree",
     "StandardMerkleTree",
+    "SyncResult",
     "ToolchainError",
     "TransactionFailed",
     "TrialClient",
