@@ -61,6 +61,7 @@ demo: compile
 bench: compile
 	$(BIN)/python benchmarks/gas.py
 	$(BIN)/python benchmarks/merkle.py
+	$(BIN)/python benchmarks/indexer.py
 
 test: compile lint forge test-anvil test-ganache
 

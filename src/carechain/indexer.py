@@ -144,8 +144,9 @@ def _address(word: str) -> str:
     """The EIP-55 address in a 64-hex-digit word (cached: addresses recur; C keccak, as in merkle)."""
     lower = word[24:].lower()
     digest = keccak_256(lower.encode()).hexdigest()
+    # A hex digit of the hash at 8 or above capitalises the letter beside it (EIP-55).
     return "0x" + "".join(
-        c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True)
+        c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest[:40], strict=True)
     )
 
 
