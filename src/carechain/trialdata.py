@@ -23,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
+from carechain.clients.base import bytes32, checksum
 from carechain.clients.trials import ZERO32, TrialClient, TrialStatus
 from carechain.errors import InputError
 from carechain.merkle import StandardMerkleTree
@@ -99,7 +100,7 @@ def endpoints_commitment(sponsor: str, primary: bytes, secondary: bytes, salt: b
     return keccak(
         encode(
             ["address", "bytes32", "bytes32", "bytes32"],
-            [_address(sponsor, "sponsor"), primary, secondary, salt],
+            [checksum(sponsor, "sponsor"), primary, secondary, salt],
         )
     )
 
@@ -137,7 +138,7 @@ def subject_account(master_key: bytes, chain_id: int, registry: str, trial_id: i
         raise InputError("a subject's master key is a 32-byte private key")
     context = encode(
         ["string", "uint256", "address", "uint256"],
-        ["carechain.trial.subject", chain_id, _address(registry, "registry"), trial_id],
+        ["carechain.trial.subject", chain_id, checksum(registry, "registry"), trial_id],
     )
     seed = int.from_bytes(keccak(master_key + context), "big")
     account: LocalAccount = Account.from_key((seed % (_SECP256K1_N - 1) + 1).to_bytes(32, "big"))
@@ -163,7 +164,9 @@ class Row:
     @classmethod
     def from_leaf_value(cls, value: Sequence[Any]) -> Row:
         salt, subject, visit, field_name, text = value
-        return cls(to_checksum_address(subject), int(visit), str(field_name), str(text), _hex32(salt, "salt"))
+        return cls(
+            checksum(subject, "subject"), int(visit), str(field_name), str(text), bytes32(salt, "salt")
+        )
 
     def matches(self, subject: str, visit: int, field_name: str) -> bool:
         return self.subject.lower() == subject.lower() and self.visit == visit and self.field == field_name
@@ -216,7 +219,7 @@ class DataBatch:
 
     @property
     def root(self) -> bytes:
-        return _hex32(self.tree.root, "root")
+        return bytes32(self.tree.root, "root")
 
     @property
     def rows(self) -> list[Row]:
@@ -254,8 +257,8 @@ class DataBatch:
             self.trial_id,
             self.root,
             Row.from_leaf_value(value),
-            _hex32(self.tree.leaf_hash(value), "leaf"),
-            [_hex32(node, "proof node") for node in self.tree.get_proof(index)],
+            bytes32(self.tree.leaf_hash(value), "leaf"),
+            [bytes32(node, "proof node") for node in self.tree.get_proof(index)],
         )
 
 
@@ -289,10 +292,10 @@ class RowProof:
             row = Row.from_leaf_value(data["value"])
             return cls(
                 int(data["trialId"]),
-                _hex32(data["root"], "root"),
+                bytes32(data["root"], "root"),
                 row,
-                _hex32(data["leaf"], "leaf"),
-                [_hex32(p, "proof node") for p in data["proof"]],
+                bytes32(data["leaf"], "leaf"),
+                [bytes32(p, "proof node") for p in data["proof"]],
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(
@@ -301,7 +304,9 @@ class RowProof:
 
     def leaf_matches_row(self) -> bool:
         """The leaf is this row's hash (a proof for one row cannot be passed off as another's)."""
-        return _hex32(StandardMerkleTree.hash_leaf(LEAF_ENCODING, self.row.leaf_value()), "leaf") == self.leaf
+        return (
+            bytes32(StandardMerkleTree.hash_leaf(LEAF_ENCODING, self.row.leaf_value()), "leaf") == self.leaf
+        )
 
     def verifies_off_chain(self) -> bool:
         return StandardMerkleTree.verify_proof(
@@ -432,22 +437,3 @@ def _check_subject(client: TrialClient, verdict: Verdict, trial_id: int, row: Ro
 
 def _when(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _address(value: str, what: str) -> str:
-    if not is_address(value):
-        raise InputError(f"{what} {value!r} is not an Ethereum address")
-    return to_checksum_address(value)
-
-
-def _hex32(value: Any, what: str) -> bytes:
-    if isinstance(value, bytes) and len(value) == 32:
-        return value
-    if isinstance(value, str):
-        try:
-            raw = bytes.fromhex(value.removeprefix("0x"))
-        except ValueError:
-            raw = b""
-        if len(raw) == 32:
-            return raw
-    raise InputError(f"{what} {value!r} is not 32 bytes of 0x-hex")

@@ -26,6 +26,8 @@ def checksum(value: str, what: str = "address") -> ChecksumAddress:
 
 def bytes32(value: bytes | str, what: str = "value") -> bytes:
     """32 bytes from bytes or 0x-hex, or one clear InputError."""
+    if not isinstance(value, bytes | bytearray | str):  # bytes(5) would be five zero bytes, not an error
+        raise InputError(f"a {what} is 32 bytes or 0x-hex, got {value!r}")
     try:
         raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
     except ValueError:
