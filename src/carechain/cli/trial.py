@@ -108,17 +108,22 @@ def trial_amend(ctx: Context, trial_id: int, protocol: str, reconsent: bool) -> 
     ctx.tx(f"trial {trial_id} amended to version {version}", result, version=version)
 
 
-def _sponsor_site_action(name: str, verb: str, doc: str) -> None:
+def _account_action(name: str, who: str, verb: str, doc: str) -> None:
+    """`trial <name> TRIAL_ID ACCOUNT`: one TrialClient call on an account (a site or a subject)."""
+
     @trial.command(name.replace("_", "-"), help=doc)
     @trial_id_argument
-    @click.argument("site")
+    @click.argument("account", metavar=who.upper())
     @pass_ctx
-    def command(ctx: Context, trial_id: int, site: str) -> None:
-        ctx.tx(f"site {verb}", getattr(ctx.client(TrialClient), name)(trial_id, checksum(site, "site")))
+    def command(ctx: Context, trial_id: int, account: str) -> None:
+        result = getattr(ctx.client(TrialClient), name)(trial_id, checksum(account, who))
+        ctx.tx(f"{who} {verb}", result, **{who: account})
 
 
-_sponsor_site_action("add_site", "added", "(Sponsor) add SITE, an account with a live RESEARCHER credential.")
-_sponsor_site_action("remove_site", "removed", "(Sponsor) remove SITE; its committed batches stay.")
+_account_action(
+    "add_site", "site", "added", "(Sponsor) add SITE, an account with a live RESEARCHER credential."
+)
+_account_action("remove_site", "site", "removed", "(Sponsor) remove SITE; its committed batches stay.")
 
 
 @trial.command("reveal")
@@ -220,20 +225,13 @@ def trial_consent(ctx: Context, trial_id: int, expires: str, deadline: str, outp
 # ---- sites ---------------------------------------------------------------------------------------
 
 
-def _site_action(name: str, verb: str, doc: str) -> None:
-    @trial.command(name, help=doc)
-    @trial_id_argument
-    @click.argument("subject")
-    @pass_ctx
-    def command(ctx: Context, trial_id: int, subject: str) -> None:
-        result = getattr(ctx.client(TrialClient), name)(trial_id, checksum(subject, "subject"))
-        ctx.tx(f"subject {verb}", result, subject=subject)
-
-
-_site_action("enroll", "enrolled", "(Site) enrol SUBJECT: the chain checks their consent now.")
-_site_action("reconsent", "re-consented", "(Site) record that SUBJECT consented to the new consent version.")
-_site_action(
+_account_action("enroll", "subject", "enrolled", "(Site) enrol SUBJECT: the chain checks their consent now.")
+_account_action(
+    "reconsent", "subject", "re-consented", "(Site) record that SUBJECT consented to the new consent version."
+)
+_account_action(
     "withdraw",
+    "subject",
     "withdrawn",
     "Record SUBJECT's withdrawal (subject or site; anyone once their consent lapsed).",
 )
