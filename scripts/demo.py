@@ -12,6 +12,7 @@ from pathlib import Path
 
 from brownie import accounts, chain, web3
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from carechain import purposes
 from carechain.chain import Sender, TxResult
@@ -61,6 +62,12 @@ def step(title: str) -> None:
 
 def tx(what: str, result: TxResult) -> None:
     say(f"{what}: tx {result.tx_hash[:18]}… block {result.block_number}, {result.gas_used:,} gas")
+
+
+def client(kind, root, account):
+    """A client acting as `account`: a key of its own (signs here) or a node-unlocked account (brownie's)."""
+    signer = account if isinstance(account, LocalAccount | str) else account.address
+    return kind.from_manifest(web3, root, Sender(web3, signer))
 
 
 def check(
@@ -160,13 +167,8 @@ def access_walkthrough(root, authority, alice) -> None:
     reviewer = Account.create()
     authority.transfer(reviewer.address, "1 ether", silent=True)
 
-    def client(kind, account):
-        return kind.from_manifest(
-            web3, root, Sender(web3, account if isinstance(account, str) else account.address)
-        )
-
     step("The health authority's registrar attests credentials (only licence hashes go on chain)")
-    registry = client(CredentialClient, authority)
+    registry = client(CredentialClient, root, authority)
     registry.add_registrar(authority.address)
     salt = os.urandom(16)
     for who, account, roles in (
@@ -186,20 +188,20 @@ def access_walkthrough(root, authority, alice) -> None:
     lab = record_id(salt, "LAB-2026-0042")
     tx(
         "anchored",
-        client(RecordClient, hospital).anchor(
+        client(RecordClient, root, hospital).anchor(
             lab, alice.address, category_bit("labs"), content_hash(ciphertext)
         ),
     )
     say(f"record {lab.hex()[:16]}…, content hash {content_hash(ciphertext).hex()[:16]}…")
 
     step("Alice grants her GP access to her labs for 30 days")
-    result = client(AccessClient, alice).grant_access(
+    result = client(AccessClient, root, alice).grant_access(
         alice.address, gp.address, int(Scope.LABS), chain.time() + 30 * DAY
     )
     tx("access granted", result)
     say(f"a new access grant cost {result.gas_used:,} gas (a new consent: see above)")
 
-    log = client(AccessClient, hospital)
+    log = client(AccessClient, root, hospital)
     step("The GP asks St Mary's gateway for the lab result: the chain allows it, the read is logged")
     say(f"canAccess(GP) = {log.can_access(gp.address, lab)}")
     tx("read logged", log.log_access(gp.address, lab, purposes.purpose_id("TREAT")))
@@ -212,7 +214,7 @@ def access_walkthrough(root, authority, alice) -> None:
         say(f"the gateway refuses, and the chain would refuse to log it: {err}")
 
     step("Alice is brought unconscious to the ER: Dr Silva breaks the glass (4 hours, reason ETREAT)")
-    result, episode = client(AccessClient, er_doctor).break_glass(
+    result, episode = client(AccessClient, root, er_doctor).break_glass(
         alice.address, purposes.purpose_id("ETREAT"), 4 * 3600
     )
     tx(f"break-glass episode {episode} opened", result)
@@ -220,7 +222,7 @@ def access_walkthrough(root, authority, alice) -> None:
     tx("ER read logged", log.log_access(er_doctor.address, lab, purposes.purpose_id("ETREAT")))
     tx(
         f"Dr Chen reviews episode {episode}: approved",
-        AccessClient.from_manifest(web3, root, Sender(web3, reviewer)).review(episode, True),
+        client(AccessClient, root, reviewer).review(episode, True),
     )
 
     step("Alice lists who saw her records")
@@ -244,13 +246,10 @@ def trial_walkthrough(root, authority) -> None:
     for account in (sponsor, irb, site):
         authority.transfer(account.address, "1 ether", silent=True)
 
-    def client(kind, account):
-        return kind.from_manifest(web3, root, Sender(web3, account))
-
-    trials = client(TrialClient, sponsor)
+    trials = client(TrialClient, root, sponsor)
     irb_view, site_view = trials.with_sender(Sender(web3, irb)), trials.with_sender(Sender(web3, site))
-    consents = client(ConsentClient, site)
-    registry = client(CredentialClient, authority.address)
+    consents = client(ConsentClient, root, site)
+    registry = client(CredentialClient, root, authority)
     salt = os.urandom(16)
     registry.attest(irb.address, "IRB", license_hash("Riverside IRB", salt), 0, 0)
     registry.attest(site.address, "RESEARCHER", license_hash("St Mary's research unit", salt), 0, 0)
