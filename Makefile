@@ -59,9 +59,9 @@ demo: compile
 	$(GUARD) $(BIN)/brownie run scripts/demo.py --network development
 
 bench: compile
-	$(BIN)/python benchmarks/gas.py
-	$(BIN)/python benchmarks/merkle.py
-	$(BIN)/python benchmarks/indexer.py
+	$(BIN)/python -m benchmarks.gas
+	$(BIN)/python -m benchmarks.merkle
+	$(BIN)/python -m benchmarks.indexer
 
 test: compile lint forge test-anvil test-ganache
 

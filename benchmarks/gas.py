@@ -1,6 +1,6 @@
 """Gas of CareChain's operations beside the Ethereum Attestation Service, measured in one run.
 
-`make bench` (`python benchmarks/gas.py`) starts its own Anvil with a 30M block gas limit (100 EAS
+`make bench` (`python -m benchmarks.gas`) starts its own Anvil with a 30M block gas limit (100 EAS
 attestations do not fit brownie's 12M), deploys CareChain and EAS (the npm package's shipped
 artifacts, as they are), performs each operation once, prints a table and writes
 benchmarks/results/gas.json: operation name -> gas used by its mined transaction.
@@ -23,6 +23,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, Sender, connect, eip712, local_node, purpose_id, scopes_mask
 from carechain.clients import (
     AccessClient,
@@ -40,7 +41,6 @@ from carechain.deployments import deploy
 from carechain.localnode import find_anvil
 from carechain.trialdata import DataBatch
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
 EAS_ARTIFACTS = Path("node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts")
 BLOCK_GAS_LIMIT = 30_000_000
@@ -293,9 +293,7 @@ def _address(label: str, index: int) -> str:
 
 
 def write_results(gas: dict[str, int], path: Path = RESULTS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(gas, sort_keys=True, indent=2) + "\n")
-    return path
+    return write_json(gas, path)
 
 
 def target_checks(gas: dict[str, int]) -> list[tuple[str, str, bool]]:
@@ -324,17 +322,14 @@ def format_table(gas: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
+def _measure_on_own_anvil() -> dict[str, int]:
+    with local_node(find_anvil(ROOT), gas_limit=BLOCK_GAS_LIMIT) as node:
+        w3 = connect(node.url)
+        return measure(w3, w3.eth.accounts)
+
+
 def main() -> int:
-    try:
-        with local_node(find_anvil(ROOT), gas_limit=BLOCK_GAS_LIMIT) as node:
-            w3 = connect(node.url)
-            gas = measure(w3, w3.eth.accounts)
-    except CareChainError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(format_table(gas))
-    print(f"\nwrote {write_results(gas).relative_to(ROOT)}")
-    return 0
+    return run(_measure_on_own_anvil, format_table, write_results)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Indexer throughput: events per second from a node holding at least 50,000 CareChain events into SQLite.
 
-`make bench` (`python benchmarks/indexer.py`) starts its own Anvil, deploys CareChain, fills it with
+`make bench` (`python -m benchmarks.indexer`) starts its own Anvil, deploys CareChain, fills it with
 consents granted in batches (each a ConsentGranted event), then times one `Indexer.sync()` from
 the deploy block to the head into a fresh SQLite file and writes benchmarks/results/indexer.json.
 Filling the chain is not timed.
@@ -8,7 +8,6 @@ Filling the chain is not timed.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -19,13 +18,13 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, Sender, connect, local_node, purpose_id, scopes_mask
 from carechain.clients import ConsentClient, GrantRequest
 from carechain.deployments import deploy
 from carechain.indexer import Indexer
 from carechain.localnode import find_anvil
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "indexer.json"
 EVENTS = 50_000
 PER_TX = 250  # consents per grantBatch transaction (about 7M gas)
@@ -67,26 +66,25 @@ def measure(w3: Web3, folder: Path, events: int = EVENTS) -> dict[str, Any]:
 
 
 def write_results(results: dict[str, Any], path: Path = RESULTS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, sort_keys=True, indent=2) + "\n")
-    return path
+    return write_json(results, path)
 
 
-def main() -> int:
-    try:
-        with local_node(find_anvil(ROOT), gas_limit=30_000_000) as node, tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "build").symlink_to(ROOT / "build")
-            results = measure(connect(node.url), folder)
-    except CareChainError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(
+def _measure_on_own_anvil() -> dict[str, Any]:
+    with local_node(find_anvil(ROOT), gas_limit=30_000_000) as node, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "build").symlink_to(ROOT / "build")
+        return measure(connect(node.url), folder)
+
+
+def report(results: dict[str, Any]) -> str:
+    return (
         f"indexed {results['node_events']:,} events of {results['blocks']:,} blocks into SQLite in "
         f"{results['seconds']:.2f} s: {results['events_per_s']:,} events/s (target 20,000)"
     )
-    print(f"wrote {write_results(results).relative_to(ROOT)}")
-    return 0
+
+
+def main() -> int:
+    return run(_measure_on_own_anvil, report, write_results)
 
 
 if __name__ == "__main__":

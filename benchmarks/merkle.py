@@ -1,6 +1,6 @@
 """Build time and proof rate of carechain.merkle beside @openzeppelin/merkle-tree, on one machine.
 
-`make bench` (`python benchmarks/merkle.py`) builds ["address", "uint256"] StandardMerkleTrees of
+`make bench` (`python -m benchmarks.merkle`) builds ["address", "uint256"] StandardMerkleTrees of
 100,000 and 1,000,000 leaves in Python and in the JS library (benchmarks/merkle_js.mjs, which makes the
 same values by the same rule and times only `StandardMerkleTree.of`), checks that both give the same
 root (and fails if not), measures get_proof calls per second on the 1M-leaf tree, prints a table and
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, ToolchainError
 from carechain.merkle import StandardMerkleTree
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "merkle.json"
 JS_BENCH = ROOT / "benchmarks" / "merkle_js.mjs"
 ENCODING = ["address", "uint256"]
@@ -129,9 +129,7 @@ def _cpuinfo() -> list[str]:
 
 
 def write_results(results: dict[str, Any], path: Path = RESULTS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
+    return write_json(results, path, sort_keys=False)  # the issue's key order: build_s, then proofs_per_s
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -150,14 +148,7 @@ def format_table(results: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    try:
-        results = measure()
-    except CareChainError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(format_table(results))
-    print(f"\nwrote {write_results(results).relative_to(ROOT)}")
-    return 0
+    return run(measure, format_table, write_results)
 
 
 if __name__ == "__main__":
