@@ -90,6 +90,14 @@ def test_grant_read_log_and_deny(run, people, lab):
     ]
 
 
+def test_a_revert_inside_a_called_registry_is_named(run, people):
+    """logAccess on a record nobody anchored reverts in RecordRegistry: its error is decoded too."""
+    unknown = "0x" + os.urandom(32).hex()
+    refused = run("access", "log", people["gp"].address, unknown, "-p", "TREAT", key=people["hospital"])
+    assert refused.exit_code == 1
+    assert refused.output.strip() == f"error: UnknownRecord(recordId={unknown})"
+
+
 def test_break_glass_review_and_episodes(run, people, lab):
     record_id, _ = lab
     p = people

@@ -11,7 +11,7 @@ from web3 import Web3
 
 from carechain import eip712
 from carechain.chain import Sender, TxResult, call
-from carechain.deployments import Manifest, load_abi
+from carechain.deployments import DEPENDENCIES, Manifest, load_abi
 from carechain.errors import InputError
 
 ClientT = TypeVar("ClientT", bound="ContractClient")
@@ -47,6 +47,9 @@ class ContractClient:
     ) -> None:
         self.w3 = w3
         self.abi = abi
+        # Reverts are decoded against this ABI plus the errors of the contracts it calls (a
+        # logAccess on an unknown record reverts with RecordRegistry's UnknownRecord).
+        self.errors = abi
         self.contract = w3.eth.contract(address=checksum(address, self.name or "contract"), abi=abi)
         self.sender = sender
 
@@ -54,7 +57,9 @@ class ContractClient:
     def from_manifest(cls: type[ClientT], w3: Web3, root: Path, sender: Sender | None = None) -> ClientT:
         """The deployment recorded in deployments/<chainId>.json."""
         manifest = Manifest.load(root, w3.eth.chain_id)
-        return cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
+        client = cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
+        client.errors = client.abi + _callee_errors(root, cls.name)
+        return client
 
     @property
     def address(self) -> str:
@@ -62,7 +67,9 @@ class ContractClient:
 
     def with_sender(self: ClientT, sender: Sender) -> ClientT:
         """The same deployment, acting as another account."""
-        return type(self)(self.w3, self.address, self.abi, sender)
+        client = type(self)(self.w3, self.address, self.abi, sender)
+        client.errors = self.errors
+        return client
 
     def domain(self) -> eip712.Domain:
         """The EIP-712 domain as the contract reports it (ERC-5267 `eip712Domain()`)."""
@@ -72,7 +79,19 @@ class ContractClient:
     def _send(self, function: str, *args: Any) -> TxResult:
         if self.sender is None:
             raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
-        return self.sender.transact(getattr(self.contract.functions, function)(*args), self.abi)
+        return self.sender.transact(getattr(self.contract.functions, function)(*args), self.errors)
 
     def _call(self, function: str, *args: Any) -> Any:
-        return call(getattr(self.contract.functions, function)(*args), self.abi)
+        return call(getattr(self.contract.functions, function)(*args), self.errors)
+
+
+def _callee_errors(root: Path, name: str) -> list[dict[str, Any]]:
+    """The custom errors of every contract `name` calls, directly or through its dependencies."""
+    seen: list[str] = []
+    pending = list(DEPENDENCIES.get(name, ()))
+    while pending:
+        callee = pending.pop()
+        if callee not in seen:
+            seen.append(callee)
+            pending.extend(DEPENDENCIES.get(callee, ()))
+    return [entry for callee in seen for entry in load_abi(root, callee) if entry.get("type") == "error"]
