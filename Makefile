@@ -62,6 +62,7 @@ bench: compile
 	$(BIN)/python -m benchmarks.gas
 	$(BIN)/python -m benchmarks.merkle
 	$(BIN)/python -m benchmarks.indexer
+	$(BIN)/python -m benchmarks.onboarding
 
 test: compile lint forge test-anvil test-ganache
 

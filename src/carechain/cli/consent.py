@@ -1,16 +1,20 @@
-"""`carechain consent ...`: grant, update, revoke, check, sign, submit; delegates."""
+"""`carechain consent ...`: grant, update, revoke, check, sign, submit, import (a cohort); delegates."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from carechain import purposes
+from carechain import onboarding, purposes
 from carechain.cli.core import Context, cli, parse_time, pass_ctx, show_time
 from carechain.clients.base import checksum
 from carechain.clients.consent import ANY_GRANTEE, ConsentClient, SignedGrant, load_signed
 from carechain.config import require_account
+from carechain.errors import InputError
 
 # ---- consent -------------------------------------------------------------------------------------
 
@@ -136,14 +140,28 @@ def consent_check(ctx: Context, patient: str, grantee: str, purpose: str, scopes
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
     help="File to write the signed consent to (hand it to the clinic or relayer).",
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the signed consent as a row to a clinic's CSV instead (for `consent import`).",
 )
 @pass_ctx
 def consent_sign(
-    ctx: Context, grantee: str, purpose: str, scopes: str, expires: str, deadline: str, output: Path
+    ctx: Context,
+    grantee: str,
+    purpose: str,
+    scopes: str,
+    expires: str,
+    deadline: str,
+    output: Path | None,
+    csv_file: Path | None,
 ) -> None:
     """Sign a consent as the patient (EIP-712), without sending anything: the submitter pays the gas."""
+    if (output is None) == (csv_file is None):
+        raise InputError("give one of --output (a signed-consent file) or --csv (a row of a clinic's CSV)")
     patient = require_account(ctx.settings)
     client = ctx.client(ConsentClient, with_key=False)
     signed = client.sign_grant(
@@ -154,11 +172,18 @@ def consent_sign(
         parse_time(expires),
         parse_time(deadline, allow_never=False),
     )
-    output.write_text(signed.to_json() + "\n")
+    if csv_file is not None:
+        try:
+            onboarding.write_csv(csv_file, [signed])
+        except OSError as err:
+            raise InputError(f"cannot write {csv_file}: {err.strerror}") from err
+    elif output is not None:
+        output.write_text(signed.to_json() + "\n")
+    written = csv_file or output
     ctx.emit(
-        {"file": str(output), "patient": signed.patient, "nonce": signed.nonce, "deadline": signed.deadline},
+        {"file": str(written), "patient": signed.patient, "nonce": signed.nonce, "deadline": signed.deadline},
         f"signed consent of {signed.patient} (nonce {signed.nonce}, submit before "
-        f"{show_time(signed.deadline)}) written to {output}",
+        f"{show_time(signed.deadline)}) {'added to' if csv_file else 'written to'} {written}",
     )
 
 
@@ -197,6 +222,51 @@ def consent_submit(ctx: Context, files: tuple[Path, ...]) -> None:
         ctx.tx("submitted signed grant", client.submit_grant(grants[0]), patient=grants[0].patient)
     for revocation in (s for s in signed if not isinstance(s, SignedGrant)):
         ctx.tx("submitted signed revocation", client.submit_revoke(revocation), patient=revocation.patient)
+
+
+REJECTED_EXIT = 3
+
+
+@consent.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Signed consents per transaction (default: as many as fit the chain's blocks).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary (same as carechain --json).")
+@pass_ctx
+def consent_import(ctx: Context, file: Path, batch_size: int | None, as_json: bool) -> None:
+    """Submit a clinic's CSV of patient-signed consents in batched transactions (the sender pays the gas).
+
+    \b
+    Columns: patient, grantee, purpose, scopes, expires_at, nonce, deadline, signature
+    (rows made by `carechain consent sign ... --csv FILE`). Every row is checked first; rows already
+    on chain are skipped, so a re-run submits only what is missing.
+    Exit 0 when every row is on chain, 3 when some row was rejected (listed by line number),
+    1 when the file is not such a CSV (nothing submitted) or the node fails (re-run to finish).
+    """
+    ctx.as_json = ctx.as_json or as_json
+    parsed = onboarding.read_csv(file)
+    client = ctx.client(ConsentClient)
+    stderr = Console(stderr=True, quiet=ctx.as_json)
+    with stderr.status(f"checking {parsed.count:,} rows against the chain"):
+        plan = onboarding.plan_import(client, parsed)
+    columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TextColumn("consents"))
+    with Progress(*columns, console=stderr, disable=ctx.as_json, transient=True) as bar:
+        task = bar.add_task("consents", total=len(plan.rows))
+        result = onboarding.submit_plan(
+            client, plan, batch_size, progress=lambda done, todo: bar.update(task, completed=done, total=todo)
+        )
+    lines = [
+        f"{file}: {result.count} rows; {len(result.submitted)} submitted in {len(result.transactions)} "
+        f"transactions ({result.gas_used:,} gas), {len(result.skipped)} skipped as already on chain, "
+        f"{len(result.rejected)} rejected",
+        *(f"  line {issue.line}: {issue.reason}" for issue in result.rejected),
+    ]
+    ctx.emit({"file": str(file), **result.as_dict()}, "\n".join(lines))
+    if result.rejected:
+        sys.exit(REJECTED_EXIT)
 
 
 @consent.group()

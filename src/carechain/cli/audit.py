@@ -1,0 +1,306 @@
+"""`carechain audit ...`: who may see a patient's data and why, histories, reads, break-glass, trials.
+
+Every answer comes from the event index (synced first unless --no-sync) and is checked against the
+chain; a disagreement is shown and makes the exit status 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+from rich.table import Table
+
+from carechain import audit as queries
+from carechain import purposes
+from carechain.chain import connect
+from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.index import LIVE_CONFIRMATIONS
+from carechain.clients.base import checksum
+from carechain.clients.consent import ANY_GRANTEE
+from carechain.deployments import is_local_chain
+from carechain.errors import CareChainError, InputError
+from carechain.indexer import Indexer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _index_options(command: F) -> F:
+    command = click.option(
+        "--no-sync", is_flag=True, help="Answer from the index as it is (do not read new blocks first)."
+    )(command)
+    return click.option(
+        "--db",
+        help="Index: a file, sqlite:///x.db or postgresql://... (default: .chain/index-<chainId>.db).",
+    )(command)
+
+
+def _indexer(ctx: Context, db: str | None, no_sync: bool) -> Indexer:
+    """The index of this chain's deployment, brought up to the head (less confirmations) unless no_sync."""
+    w3 = connect(ctx.settings.rpc_url)
+    if db is None:
+        folder = ctx.settings.root / ".chain"
+        folder.mkdir(exist_ok=True)
+        db = str(folder / f"index-{w3.eth.chain_id}.db")
+    indexer = Indexer(w3, ctx.settings.root, db)
+    if not no_sync:
+        confirmations = 0 if is_local_chain(indexer.chain_id) else LIVE_CONFIRMATIONS
+        try:
+            indexer.sync(confirmations=confirmations)
+        except sa.exc.OperationalError as err:
+            raise CareChainError(
+                f"the index database failed: {str(err.orig).strip().splitlines()[0]}"
+            ) from None
+    return indexer
+
+
+def _short(value: str | None) -> str:
+    """An address or hash cut for a table (JSON carries it whole)."""
+    if not value:
+        return "-"
+    return value if len(value) <= 14 else f"{value[:8]}…{value[-4:]}"
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "NO"
+
+
+def _footer(report: Any) -> str:
+    behind = report.head - report.indexed_block
+    lag = f", {behind} block{'s' if behind > 1 else ''} behind the head {report.head}" if behind > 0 else ""
+    return f"index at block {report.indexed_block}{lag}"
+
+
+def _answer(ctx: Context, agrees: bool, data: dict[str, Any], table: Table, footer: str) -> None:
+    """The table (or JSON) and, when the index and the chain disagree, say so and exit 3."""
+    if not agrees:
+        footer += "; THE CHAIN DISAGREES with the index on the rows marked NO (sync the index?)"
+    if ctx.as_json:
+        ctx.verdict(agrees, data, "")
+        return
+    ctx.console.print(table)
+    ctx.verdict(agrees, data, footer)
+
+
+@cli.group()
+def audit() -> None:
+    """Answers from the event index, checked against the chain (exit 3 when they disagree).
+
+    \b
+    Examples:
+      carechain audit access 0xPatient --scopes labs
+      carechain audit history 0xPatient
+      carechain audit reads 0xRecordId
+      carechain audit break-glass
+      carechain --json audit trial 1
+    """
+
+
+@audit.command("access")
+@click.argument("patient")
+@click.option("--scopes", "-s", required=True, help="Comma-separated data scopes the party must see (labs).")
+@click.option(
+    "--purpose", "-p", help="Only consents for this purpose (HMB, a CURIE or 0x bytes32); grants name none."
+)
+@_index_options
+@pass_ctx
+def audit_access(
+    ctx: Context, patient: str, scopes: str, purpose: str | None, db: str | None, no_sync: bool
+) -> None:
+    """Who may see PATIENT's data of these scopes now, and why (consent, grant, break-glass).
+
+    \b
+    Examples:
+      carechain audit access 0xPatient --scopes labs
+      carechain --json audit access 0xPatient --scopes labs,genomics --purpose HMB
+    """
+    patient = checksum(patient, "patient")
+    mask = purposes.scopes_mask(part for part in scopes.split(",") if part.strip())
+    code = purposes.purpose_id(purpose) if purpose else None
+    report = queries.who_can_see(_indexer(ctx, db, no_sync), patient, mask, code)
+    table = Table(
+        "party", "basis", "purpose", "scopes", "expires", "granted", "index", "chain",
+        title=f"Who may see {','.join(report.scopes)} of {patient} at {show_time(report.time)}",
+    )  # fmt: skip
+    for row in report.permissions:
+        if row.episode_id:
+            granted = f"episode {row.episode_id}"
+        else:
+            granted = f"block {row.granted_block}" + (
+                f", record {_short(row.record_id)}" if row.record_id else ""
+            )
+        table.add_row(
+            "any grantee" if row.party == ANY_GRANTEE else row.party,
+            row.kind,
+            row.purpose_label or "-",
+            ",".join(row.scopes),
+            show_time(row.expires_at),
+            granted,
+            _yes(row.index_live),
+            _yes(row.chain_live),
+        )
+    live = sum(row.index_live for row in report.permissions)
+    _answer(ctx, report.agrees, report.to_dict(), table, f"{live} live; {_footer(report)}")
+
+
+@audit.command("history")
+@click.argument("patient")
+@_index_options
+@pass_ctx
+def audit_history(ctx: Context, patient: str, db: str | None, no_sync: bool) -> None:
+    """PATIENT's consents, delegates, access grants, break-glass episodes and reads, in order.
+
+    \b
+    Example:
+      carechain audit history 0xPatient
+    """
+    report = queries.history(_indexer(ctx, db, no_sync), checksum(patient, "patient"))
+    table = Table(
+        "block", "time", "event", "actor", "party", "detail", "tx", title=f"History of {report.patient}"
+    )
+    for entry in report.entries:
+        detail = ", ".join(
+            f"{key}={_detail(key, value)}"
+            for key, value in entry.detail.items()
+            if key not in {"grantee", "provider", "delegate"}
+        )
+        table.add_row(
+            str(entry.block),
+            show_time(entry.time),
+            entry.event,
+            _short(entry.actor),
+            _short(entry.party),
+            detail,
+            _short(entry.tx),
+        )
+    _answer(ctx, True, report.to_dict(), table, f"{len(report.entries)} events; {_footer(report)}")
+
+
+@audit.command("reads")
+@click.argument("record_id")
+@_index_options
+@pass_ctx
+def audit_reads(ctx: Context, record_id: str, db: str | None, no_sync: bool) -> None:
+    """Who read RECORD_ID (0x bytes32), when, for which purpose, under which grant or break-glass.
+
+    \b
+    Example:
+      carechain audit reads 0x5f1c...e2
+    """
+    if not record_id.startswith("0x"):
+        raise InputError(f"a record id is 0x followed by 64 hex digits, got {record_id!r}")
+    report = queries.record_reads(_indexer(ctx, db, no_sync), record_id)
+    table = Table(
+        "block", "time", "provider", "purpose", "basis", "grant / episode",
+        title=f"Reads of {','.join(report.category)} record {_short(report.record_id)} of {report.patient}",
+    )  # fmt: skip
+    for read in report.reads:
+        under = f"episode {read.episode_id}" if read.episode_id else f"grant tx {_short(read.grant_tx)}"
+        table.add_row(
+            str(read.block), show_time(read.time), read.provider, read.purpose_label, read.basis, under
+        )
+    footer = f"{len(report.reads)} reads in the index, {report.chain_reads} on chain; {_footer(report)}"
+    _answer(ctx, report.agrees, report.to_dict(), table, footer)
+
+
+@audit.command("break-glass")
+@click.option("--patient", help="Only this patient's episodes.")
+@_index_options
+@pass_ctx
+def audit_break_glass(ctx: Context, patient: str | None, db: str | None, no_sync: bool) -> None:
+    """Break-glass episodes opened and not yet reviewed, and whether their access is still live.
+
+    \b
+    Examples:
+      carechain audit break-glass
+      carechain --json audit break-glass --patient 0xPatient
+    """
+    who = checksum(patient, "patient") if patient else None
+    report = queries.open_break_glass(_indexer(ctx, db, no_sync), who)
+    table = Table(
+        "#",
+        "patient",
+        "provider",
+        "reason",
+        "opened",
+        "expires",
+        "live",
+        "chain",
+        title="Unreviewed break-glass",
+    )
+    for episode in report.episodes:
+        table.add_row(
+            str(episode.episode_id),
+            episode.patient,
+            episode.provider,
+            episode.reason,
+            show_time(episode.opened_at),
+            show_time(episode.expires_at),
+            _yes(episode.live),
+            f"{episode.chain_review}, {'live' if episode.chain_live else 'ended'}",
+        )
+    _answer(ctx, report.agrees, report.to_dict(), table, f"{len(report.episodes)} open; {_footer(report)}")
+
+
+@audit.command("trial")
+@click.argument("trial_id")
+@_index_options
+@pass_ctx
+def audit_trial(ctx: Context, trial_id: str, db: str | None, no_sync: bool) -> None:
+    """TRIAL_ID's protocol versions, sites, enrolments, commitments, lock and results, checked on chain.
+
+    \b
+    Examples:
+      carechain audit trial 1
+      carechain --json audit trial 1 --no-sync
+    """
+    if not trial_id.isdigit() or int(trial_id) == 0:
+        raise InputError(f"a trial id is a positive integer, got {trial_id!r}")
+    report = queries.trial_report(_indexer(ctx, db, no_sync), int(trial_id))
+    if ctx.as_json:
+        ctx.verdict(report.agrees, report.to_dict(), "")
+        return
+    console = ctx.console
+    versions = Table("version", "protocol hash", "re-consent", "IRB", "registered", title=f"Trial {trial_id}")
+    for v in report.protocol_versions:
+        versions.add_row(
+            str(v["version"]), _short(v["protocolHash"]), _yes(v["requiresReconsent"]), v["irb"] or "pending",
+            show_time(v["time"]),
+        )  # fmt: skip
+    console.print(versions)
+    subjects = Table("subject", "site", "consent v", "enrolled", "withdrawn", title="Subjects")
+    for s in report.subjects:
+        subjects.add_row(
+            s["subject"], s["site"], str(s["consentVersion"]), show_time(s["time"]),
+            show_time(s["withdrawnAt"]) if s["withdrawnAt"] else "-",
+        )  # fmt: skip
+    console.print(subjects)
+    batches = Table("site", "seq", "root", "rows", "committed", title="Commitments")
+    for b in report.commitments:
+        batches.add_row(b["site"], str(b["sequence"]), b["root"], str(b["rows"]), show_time(b["time"]))
+    console.print(batches)
+    state = "locked " + show_time(report.locked["lockedAt"]) if report.locked else "not locked"
+    if report.results:
+        state += f"; results {report.results['resultsHash']}"
+    checks = Table("fact", "index", "chain", "agrees", title=f"{state}; checked against the chain")
+    for c in report.checks:
+        kind, _, which = c.field.partition(" ")
+        checks.add_row(f"{kind} {_short(which)}".strip(), _show(c.index), _show(c.chain), _yes(c.agrees))
+    _answer(ctx, report.agrees, report.to_dict(), checks, _footer(report))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_short(str(v)) if isinstance(v, str) else str(v) for v in value)
+    return _short(value) if isinstance(value, str) else str(value)
+
+
+def _detail(key: str, value: Any) -> str:
+    """An event argument in a table cell: times as dates, lists joined, hashes cut."""
+    if key in {"expiresAt", "withdrawnAt"} and isinstance(value, int):
+        return show_time(value)
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return _short(value) if isinstance(value, str) and value.startswith("0x") else str(value)

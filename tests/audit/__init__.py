@@ -1,0 +1,1 @@
+"""Audit tests (a package, so file names may repeat across folders)."""

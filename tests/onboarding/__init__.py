@@ -1,0 +1,1 @@
+"""Cohort onboarding tests (a package, so file names may repeat across folders)."""
