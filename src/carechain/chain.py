@@ -1,9 +1,20 @@
-"""Talking to a node: connecting, sending transactions, and turning reverts into typed exceptions."""
+"""Talking to a node: connecting, sending transactions, and turning reverts into typed exceptions.
+
+A node call that gets no answer (connection refused or reset, timeout) is tried again with exponential
+backoff, a bounded number of times (`RetryPolicy`; CARECHAIN_RPC_ATTEMPTS, CARECHAIN_RPC_BACKOFF and
+CARECHAIN_RPC_TIMEOUT override the defaults), then fails with one `ChainUnavailable` naming the RPC URL.
+Sending is retried only where that cannot make a duplicate: a signed transaction is the same bytes on
+every try, so a lost answer shows up as "already known" or "nonce too low" for a transaction that is in
+fact there, and is adopted; a nonce another transaction took is re-read and the transaction re-signed.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from eth_abi.abi import decode as abi_decode
@@ -11,15 +22,20 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted
-from web3.types import TxParams, TxReceipt
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from carechain.errors import ERROR_CLASSES, CareChainError, ConfigError, ContractError
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 GAS_MARGIN = 1.2  # estimates are exact for our contracts; the margin covers state moving before mining
+NO_ANSWER = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+SEND_ATTEMPTS = 5  # re-signings after a taken nonce or an underpriced replacement, before giving up
+FEE_BUMP = 8  # a replacement pays 1/8 (12.5 %) more than the transaction it replaces; geth needs 10 %
+
+T = TypeVar("T")
 
 
 class ChainUnavailable(ConfigError):
@@ -30,9 +46,99 @@ class TransactionFailed(CareChainError):
     """A transaction was mined but reverted, or was not mined in time."""
 
 
-def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
-    """A Web3 on `rpc_url`, checked to answer (one clear error when the node is down)."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a node call that gets no answer is tried, and how long to wait between the tries."""
+
+    attempts: int = 3  # tries in all, the first included
+    backoff: float = 0.5  # seconds before the second try; doubled before each next one
+    timeout: float = 30.0  # seconds one HTTP request may take (for the providers `connect` makes)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.backoff < 0 or self.timeout <= 0:
+            raise ConfigError(
+                f"RPC retries need attempts >= 1, backoff >= 0 and timeout > 0, not {self.attempts}, "
+                f"{self.backoff} and {self.timeout}"
+            )
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """The defaults, overridden by CARECHAIN_RPC_ATTEMPTS, _BACKOFF and _TIMEOUT when set."""
+        values: dict[str, Any] = {}
+        for field, kind in (("attempts", int), ("backoff", float), ("timeout", float)):
+            name = f"CARECHAIN_RPC_{field.upper()}"
+            text = os.environ.get(name)
+            if text:
+                try:
+                    values[field] = kind(text)
+                except ValueError:
+                    raise ConfigError(f"{name}={text!r} is not a number") from None
+        return cls(**values)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number `attempt` (0 for the first)."""
+        return float(self.backoff * 2**attempt)
+
+
+class RetryingHTTPProvider(HTTPProvider):
+    """An HTTP provider that asks again, per `policy`, whenever the node does not answer a request that
+    cannot make a duplicate: every one but eth_sendTransaction (the node would sign a second transaction).
+    Once the tries are used up the last `requests` exception is raised (see `retrying`)."""
+
+    NOT_RETRIED = frozenset({"eth_sendTransaction", "personal_sendTransaction"})
+
+    def __init__(self, endpoint_uri: str, policy: RetryPolicy, timeout: float | None = None) -> None:
+        super().__init__(
+            endpoint_uri,
+            request_kwargs={"timeout": timeout or policy.timeout},
+            exception_retry_configuration=None,  # retried here, for every safe method, by `policy`
+        )
+        self.policy = policy
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        tries = 1 if method in self.NOT_RETRIED else self.policy.attempts
+        for attempt in range(tries):
+            try:
+                return super().make_request(method, params)
+            except NO_ANSWER:
+                if attempt + 1 == tries:
+                    raise
+                time.sleep(self.policy.delay(attempt))
+        raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
+
+
+def endpoint(w3: Web3) -> str:
+    """The URL `w3` talks to, for error messages."""
+    return str(getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
+
+
+def retrying(w3: Web3, what: str, fn: Callable[[], T], retry: RetryPolicy | None = None) -> T:
+    """`fn()`, tried again with exponential backoff while the node does not answer; then one clear error.
+
+    On a `RetryingHTTPProvider` (what `connect` makes) the provider retries already: one call here.
+    """
+    provider = w3.provider
+    policy = (
+        provider.policy if isinstance(provider, RetryingHTTPProvider) else retry or RetryPolicy.from_env()
+    )
+    tries = 1 if isinstance(provider, RetryingHTTPProvider) else policy.attempts
+    for attempt in range(tries):
+        try:
+            return fn()
+        except NO_ANSWER as err:
+            if attempt + 1 == tries:
+                raise ChainUnavailable(
+                    f"the Ethereum node at {endpoint(w3)} did not answer {what} ({type(err).__name__}, "
+                    f"{policy.attempts} attempts); re-run once it is back"
+                ) from err
+            time.sleep(policy.delay(attempt))
+    raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
+
+
+def connect(rpc_url: str, timeout: float | None = None, retry: RetryPolicy | None = None) -> Web3:
+    """A Web3 on `rpc_url` whose requests are retried (`RetryingHTTPProvider`), checked to answer:
+    one clear error when the node is down, after the retries."""
+    w3 = Web3(RetryingHTTPProvider(rpc_url, retry or RetryPolicy.from_env(), timeout))
     try:
         w3.eth.chain_id  # noqa: B018 - a cheap call that proves the node answers
     except (requests.exceptions.RequestException, OSError) as err:
@@ -97,10 +203,13 @@ def _is_revert(err: Exception) -> bool:
     return isinstance(err, ContractLogicError) or _revert_data(err) is not None
 
 
-def call(function: ContractFunction, abi: list[dict[str, Any]]) -> Any:
-    """A read (eth_call); a revert (UnknownTrial, UnknownRecord...) raises its typed exception."""
+def call(function: ContractFunction, abi: list[dict[str, Any]], retry: RetryPolicy | None = None) -> Any:
+    """A read (eth_call); a revert (UnknownTrial, UnknownRecord...) raises its typed exception.
+
+    A node that does not answer is asked again (`retry`), then `ChainUnavailable`.
+    """
     try:
-        return function.call()
+        return retrying(function.w3, f"eth_call {function.fn_name}", function.call, retry)
     except (ContractLogicError, ValueError) as err:
         if not _is_revert(err):
             raise
@@ -126,12 +235,28 @@ class TxResult:
 
 
 class Sender:
-    """Sends transactions from a local key (signed here) or a node-unlocked account (local chains)."""
+    """Sends transactions from a local key (signed here) or a node-unlocked account (local chains).
 
-    def __init__(self, w3: Web3, account: LocalAccount | str, receipt_timeout: float = 180.0) -> None:
+    Node calls are retried while the node does not answer (`retry`, default `RetryPolicy.from_env()`).
+    A signed transaction whose nonce another transaction took (sent from the same key behind this
+    Sender's back) is re-signed with the next pending nonce, unless it is the one that took it (a send
+    whose answer was lost); one whose nonce a pending transaction holds ("replacement transaction
+    underpriced") waits for that transaction if it is a copy of this call that pays as much, replaces
+    it with a fee bump if it is a cheaper copy, and otherwise takes the next nonce, so no other
+    transaction is ever cancelled and none is ever sent twice.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount | str,
+        receipt_timeout: float = 180.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.w3 = w3
         self.account = account
         self.receipt_timeout = receipt_timeout
+        self.retry = retry or RetryPolicy.from_env()
 
     @property
     def address(self) -> str:
@@ -147,23 +272,132 @@ class Sender:
         """Estimate and send; returns the transaction hash without waiting for it to be mined."""
         params: TxParams = {"from": self.address}
         try:
-            params["gas"] = int(call.estimate_gas(params) * GAS_MARGIN)
+            params["gas"] = int(self._rpc("eth_estimateGas", lambda: call.estimate_gas(params)) * GAS_MARGIN)
         except (ContractLogicError, ValueError) as err:
             if not _is_revert(err):
                 raise
             raise decode_revert(abi, _revert_data(err)) from None
+        params["nonce"] = Nonce(self.pending_nonce())
+        tx: dict[str, Any] = dict(
+            self._rpc("building the transaction", lambda: call.build_transaction(params))
+        )
         if isinstance(self.account, str):
-            return HexBytes(call.transact(params))
-        params["nonce"] = self.w3.eth.get_transaction_count(to_checksum_address(self.address), "pending")
-        signed = self.account.sign_transaction(dict(call.build_transaction(params)))  # type: ignore[arg-type]
-        return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            return self._send_unlocked(tx)
+        return self._send_signed(self.account, tx)
+
+    def pending_nonce(self) -> int:
+        """The next nonce of this account, counting its transactions still in the node's pool."""
+        address = to_checksum_address(self.address)
+        return self._rpc(
+            "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
+        )
+
+    def _rpc(self, what: str, fn: Callable[[], T]) -> T:
+        return retrying(self.w3, what, fn, self.retry)
+
+    def _send_signed(self, account: LocalAccount, tx: dict[str, Any]) -> HexBytes:
+        signed_hashes: list[HexBytes] = []
+        for _ in range(SEND_ATTEMPTS):
+            raw = HexBytes(account.sign_transaction(tx).raw_transaction)
+            tx_hash = HexBytes(keccak(raw))
+            signed_hashes.append(tx_hash)
+            try:  # the same bytes on every try: a retry after a lost answer cannot make a second transaction
+                return HexBytes(self._rpc("eth_sendRawTransaction", _sender_of(self.w3, raw)))
+            except Web3RPCError as err:
+                reason = _rpc_message(err)
+                if _is_known(reason):  # this very transaction is in the pool already: wait for it
+                    return tx_hash
+                if "nonce too low" in reason:
+                    landed = next((h for h in signed_hashes if self._exists(h)), None)
+                    if landed is not None:  # ours took the nonce: a try whose answer was lost got through
+                        return landed
+                    tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
+                elif "replacement transaction underpriced" in reason:
+                    adopted = self._make_room(tx)
+                    if adopted is not None:
+                        return adopted
+                else:
+                    raise
+        raise TransactionFailed(
+            f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
+            f"signings (nonce {tx['nonce']}): other transactions from the same key keep taking its nonce"
+        )
+
+    def _send_unlocked(self, tx: dict[str, Any]) -> HexBytes:
+        """eth_sendTransaction: the node signs, so a retry after a lost answer could send a second one."""
+        for _ in range(SEND_ATTEMPTS):
+            try:
+                return HexBytes(self.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+            except NO_ANSWER as err:
+                raise ChainUnavailable(
+                    f"the Ethereum node at {endpoint(self.w3)} did not answer eth_sendTransaction "
+                    f"({type(err).__name__}); the transaction may have been sent: check nonce {tx['nonce']} "
+                    f"of {self.address} before re-running"
+                ) from err
+            except Web3RPCError as err:
+                reason = _rpc_message(err)
+                if "nonce too low" in reason:
+                    tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
+                elif "replacement transaction underpriced" in reason:
+                    adopted = self._make_room(tx)
+                    if adopted is not None:
+                        return adopted
+                else:
+                    raise
+        raise TransactionFailed(
+            f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
+            f"tries (nonce {tx['nonce']}): other transactions from the same account keep taking its nonce"
+        )
+
+    def _make_room(self, tx: dict[str, Any]) -> HexBytes | None:
+        """A pending transaction holds `tx`'s nonce: the hash to wait for instead, or None with `tx` changed.
+
+        A copy of this call that pays at least as much: wait for it. A cheaper copy: replace it, fees
+        bumped by the replacement rule. Another transaction: never cancel it; take the next nonce.
+        """
+        nonce = int(tx["nonce"])
+        holder = self._pending_at(nonce)
+        if holder is not None and not _same_call(holder, tx):
+            tx["nonce"] = max(self.pending_nonce(), nonce + 1)
+            return None
+        if holder is not None and _pays_at_least(holder, tx):
+            return HexBytes(holder["hash"])
+        _bump_fees(tx, holder)  # a cheaper copy, or a holder the node does not show: replace it
+        return None
+
+    def _pending_at(self, nonce: int) -> dict[str, Any] | None:
+        """This account's transaction at `nonce` in the node's pool (txpool_content), if the node shows it."""
+        try:
+            response = self._rpc(
+                "txpool_content", lambda: self.w3.provider.make_request(RPCEndpoint("txpool_content"), [])
+            )
+        except (Web3RPCError, ValueError):
+            return None
+        pool = response.get("result") or {}
+        for section in ("pending", "queued"):
+            for sender, by_nonce in (pool.get(section) or {}).items():
+                if str(sender).lower() == self.address.lower():
+                    found = by_nonce.get(str(nonce))
+                    if found is not None:
+                        return dict(found)
+        return None
+
+    def _exists(self, tx_hash: HexBytes) -> bool:
+        try:
+            self._rpc("eth_getTransactionByHash", lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
 
     def wait(
         self, tx_hash: HexBytes, call: ContractFunction | None = None, abi: list[dict[str, Any]] | None = None
     ) -> TxResult:
         """Wait for a sent transaction; a revert is decoded by replaying `call` at its block."""
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+            receipt = self._rpc(
+                f"waiting for transaction {_hex(tx_hash)}",
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout),
+            )
         except TimeExhausted as err:
             raise TransactionFailed(
                 f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
@@ -187,3 +421,56 @@ class Sender:
 
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
+
+
+def _sender_of(w3: Web3, raw: HexBytes) -> Callable[[], HexBytes]:
+    return lambda: w3.eth.send_raw_transaction(raw)
+
+
+def _rpc_message(err: Web3RPCError) -> str:
+    """The node's error message, lower case ("nonce too low", "already known"...)."""
+    response = err.rpc_response or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message or err.message or err).lower()
+
+
+def _is_known(reason: str) -> bool:
+    """geth says "already known", Anvil "transaction already imported", older nodes "known transaction"."""
+    return any(word in reason for word in ("already known", "already imported", "known transaction"))
+
+
+def _same_call(pending: dict[str, Any], tx: dict[str, Any]) -> bool:
+    """`pending` (a txpool entry) makes the same call as `tx`: same target, data and value."""
+    to = pending.get("to")
+    return (
+        (to or "").lower() == str(tx.get("to") or "").lower()
+        and HexBytes(pending.get("input") or b"") == HexBytes(tx.get("data") or b"")
+        and _int(pending.get("value")) == _int(tx.get("value"))
+    )
+
+
+def _fee_fields(tx: dict[str, Any]) -> tuple[str, ...]:
+    return ("gasPrice",) if "gasPrice" in tx else ("maxFeePerGas", "maxPriorityFeePerGas")
+
+
+def _pays_at_least(pending: dict[str, Any], tx: dict[str, Any]) -> bool:
+    return all(_int(pending.get(field)) >= _int(tx.get(field)) for field in _fee_fields(tx))
+
+
+def _bump_fees(tx: dict[str, Any], holder: dict[str, Any] | None) -> None:
+    """Raise `tx`'s fees 12.5 % over its own and the holder's: the replacement rule (EIP-1559: both the
+    fee cap and the tip; legacy: the gas price)."""
+    for field in _fee_fields(tx):
+        base = max(_int(tx.get(field)), _int((holder or {}).get(field)))
+        tx[field] = base + max(1, -(-base // FEE_BUMP))
+    if "maxFeePerGas" in tx:
+        tx["maxFeePerGas"] = max(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"])
+
+
+def _int(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return int(value, 16) if value.startswith("0x") else int(value)
+    return int(value)

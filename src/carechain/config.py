@@ -60,15 +60,23 @@ def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getp
         encrypted = json.loads(settings.keystore.read_text())
     except OSError as err:
         raise ConfigError(f"cannot read keystore {settings.keystore}: {err.strerror}") from None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file") from None
+    if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
+        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file (no crypto section)")
     password = os.environ.get("KEYSTORE_PASSWORD")
     if password is None:
         password = prompt(f"Password for {settings.keystore.name}: ")
     try:
         decrypted: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
-    except ValueError:
-        raise ConfigError(f"wrong password for keystore {settings.keystore}") from None
+    except ValueError as err:
+        if "MAC mismatch" in str(err):
+            raise ConfigError(f"wrong password for keystore {settings.keystore}") from None
+        raise ConfigError(f"keystore {settings.keystore} is corrupt ({err})") from None
+    except KeyError as err:
+        raise ConfigError(f"keystore {settings.keystore} is corrupt (no {err} field)") from None
+    except (TypeError, NotImplementedError) as err:
+        raise ConfigError(f"keystore {settings.keystore} is not a keystore this tool reads ({err})") from None
     return decrypted
 
 

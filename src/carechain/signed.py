@@ -77,6 +77,8 @@ class SignedAction:
             return cls.from_json(path.read_text())
         except OSError as err:
             raise InputError(f"cannot read {path}: {err.strerror}") from err
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not a signed action file (not UTF-8 text)") from None
 
 
 def _abi_value(value: Any) -> Any:

@@ -201,7 +201,9 @@ def audit_reads(ctx: Context, record_id: str, db: str | None, no_sync: bool) -> 
         table.add_row(
             str(read.block), show_time(read.time), read.provider, read.purpose_label, read.basis, under
         )
-    footer = f"{len(report.reads)} reads in the index, {report.chain_reads} on chain; {_footer(report)}"
+    count = len(report.reads)
+    reads = f"{count} read{'' if count == 1 else 's'}"
+    footer = f"{reads} in the index, {report.chain_reads} on chain; {_footer(report)}"
     _answer(ctx, report.agrees, report.to_dict(), table, footer)
 
 

@@ -33,7 +33,10 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> int:
-    """'never' or '0', a duration from now ('30d', '12h'), a date ('2027-01-31'), or a unix time."""
+    """'never' or '0', a duration from now ('30d', '12h'), a date ('2027-01-31'), or a unix time.
+
+    A deadline (`allow_never=False`) must lie in the future; no time may pass the contracts' uint64.
+    """
     text = value.strip().lower()
     now = int(time.time()) if now is None else now
     if text in {"never", "0"}:
@@ -41,17 +44,23 @@ def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> 
             raise InputError("a deadline cannot be 'never'")
         return 0
     if match := _DURATION.match(text):
-        return now + int(match.group(1)) * _UNITS[match.group(2)]
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(
-            f"cannot read time {value!r}: use 'never', a duration like 30d / 12h, a date like 2027-01-31, "
-            "or a unix time"
-        ) from None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+        moment = now + int(match.group(1)) * _UNITS[match.group(2)]
+    elif text.isdigit():
+        moment = int(text)
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(
+                f"cannot read time {value!r}: use 'never', a duration like 30d / 12h, a date like "
+                "2027-01-31, or a unix time"
+            ) from None
+        moment = int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+    if not 0 <= moment < 2**64:
+        raise InputError(f"time {value!r} is out of range (a unix time of at most 64 bits)")
+    if not allow_never and moment <= now:
+        raise InputError(f"{value!r} has passed already: a deadline must lie in the future")
+    return moment
 
 
 def parse_duration(value: str) -> int:
@@ -113,20 +122,39 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 class _Group(click.Group):
-    """Turns every CareChainError into one line on stderr and exit status 1."""
+    """Turns every CareChainError into one line on stderr and exit status 1, bad usage into one line and 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:  # a malformed option of `carechain` itself
+            _usage(err, ctx.command_path)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # a missing or malformed argument of a subcommand
+            where = err.ctx.command_path if err.ctx else ctx.command_path
+            _usage(err, where)
         except CareChainError as err:
             _fail(str(err))
         except requests.exceptions.RequestException as err:  # the node went away mid-command
             _fail(f"the Ethereum node stopped answering ({type(err).__name__}); re-run once it is back")
+        except OSError as err:  # a file a command reads or writes: a missing folder, no permission
+            if err.filename is None:
+                _fail(f"{type(err).__name__}: {err}")
+            _fail(f"cannot use {err.filename}: {err.strerror or err}")
 
 
-def _fail(message: str) -> NoReturn:
+def _usage(err: click.UsageError, where: str) -> NoReturn:
+    if isinstance(err, click.exceptions.NoArgsIsHelpError):  # a bare group: its help, as click shows it
+        raise err
+    _fail(f"{err.format_message().rstrip('.')} (see {where} --help)", err.exit_code)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eth_typing import ChecksumAddress
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_hex_address, to_checksum_address
 from web3 import Web3
 
 from carechain import eip712
@@ -19,8 +19,12 @@ ClientT = TypeVar("ClientT", bound="ContractClient")
 
 def checksum(value: str, what: str = "address") -> ChecksumAddress:
     """A checksummed address, or one clear InputError naming what was wrong."""
-    if not isinstance(value, str) or not is_address(value):
+    if not isinstance(value, str) or not is_hex_address(value):
         raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
+    digits = value[-40:]
+    mixed = digits not in (digits.lower(), digits.upper())
+    if mixed and to_checksum_address(value)[2:] != digits:  # mixed case but not EIP-55: a mistyped character
+        raise InputError(f"{what} {value} has a bad checksum (EIP-55): a mistyped character?")
     return to_checksum_address(value)
 
 

@@ -149,6 +149,8 @@ def load_signed(path: Path) -> SignedGrant | SignedRevoke:
         text = path.read_text()
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror}") from err
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a signed consent file (not UTF-8 text)") from None
     try:
         kind = json.loads(text).get("kind")
     except (json.JSONDecodeError, AttributeError):
