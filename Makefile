@@ -19,13 +19,15 @@ FORGE_PROFILE ?= ci
 GUARD = $(BIN)/python -m carechain.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
-.PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean
+.PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
+	chromium portal portal-screenshot
 
 help:
 	@echo "make demo        consents, provider access and a trial on a local Anvil chain (installs on first run)"
 	@echo "make test        everything CI runs: lint + Slither, forge fuzz under coverage, pytest on Anvil, Ganache"
 	@echo "make test-quick  pytest on Anvil and forge (no coverage), without installs (day-to-day)"
 	@echo "make fuzz        forge fuzz/invariant tests with the deep profile"
+	@echo "make portal      the patient portal on a local chain, with the relayer, for a browser wallet"
 	@echo "make bench       gas beside EAS and Merkle speed beside the JS library; writes benchmarks/results/*.json"
 
 $(BIN)/.installed: pyproject.toml
@@ -73,8 +75,31 @@ postgres:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  { echo "initdb missing: installing Debian's postgresql"; apt-get update -qq && apt-get install -y -qq postgresql; }
 
-test-anvil: postgres
-	$(GUARD) $(BIN)/brownie test tests --network development
+# The portal's browser tests drive Debian's Chromium through playwright-core (which never downloads a
+# browser of its own); install it when missing.
+chromium:
+	@test -x /usr/bin/chromium || \
+	  { echo "chromium missing: installing Debian's chromium"; apt-get update -qq && apt-get install -y -qq chromium; }
+
+# The patient portal on a local Anvil (PORTAL_CHAIN_PORT, 8545 as browser wallets expect): deploys, tells the
+# story of PATIENT (your wallet's address; default Anvil's account 1), starts the relayer, serves the page and
+# prints its URL; Ctrl-C stops everything.
+PORTAL_PORT ?= 8800
+PORTAL_CHAIN_PORT ?= 8545
+PORTAL_NETWORK ?= development
+portal: compile
+	$(GUARD) $(BIN)/python -m carechain.portal --local --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
+	  $(if $(PATIENT),--patient $(PATIENT))
+
+# Retakes docs/portal.png: the browser tests, keeping their screenshot after a signed grant.
+portal-screenshot: compile chromium
+	CARECHAIN_PORTAL_SCREENSHOT=1 $(GUARD) $(BIN)/brownie test tests/portal --network $(PORTAL_NETWORK)
+
+# The whole suite runs once, under coverage of src/ (child processes too: pyproject's [tool.coverage]);
+# below 90% of src/ lines it fails.
+test-anvil: postgres chromium
+	$(GUARD) $(BIN)/brownie test tests --network development --cov=carechain --cov-report=term \
+	  --cov-fail-under=90
 
 test-ganache:
 	$(GUARD) $(BIN)/brownie test $(GANACHE_SUITE) --network ganache7

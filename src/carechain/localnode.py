@@ -43,10 +43,11 @@ class LocalNode:
         chain_id: int | None = None,
         block_time: int | None = None,
         gas_limit: int | None = None,
+        port: int | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
         self.anvil = anvil or find_anvil()
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = ["--port", str(self.port)]
         for flag, value in (
@@ -99,9 +100,10 @@ def local_node(
     chain_id: int | None = None,
     block_time: int | None = None,
     gas_limit: int | None = None,
+    port: int | None = None,
 ) -> Iterator[LocalNode]:
-    """A started LocalNode, stopped when the block exits, however it exits."""
-    node = LocalNode(anvil, chain_id=chain_id, block_time=block_time, gas_limit=gas_limit)
+    """A started LocalNode (on `port`, else a free one), stopped when the block exits, however it exits."""
+    node = LocalNode(anvil, chain_id=chain_id, block_time=block_time, gas_limit=gas_limit, port=port)
     node.start()
     try:
         yield node

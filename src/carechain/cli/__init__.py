@@ -4,7 +4,7 @@ Keys come only from PRIVATE_KEY, `.env` or an encrypted keystore (hidden prompt)
 one line on stderr and a non-zero exit, never a traceback. One module per command group.
 """
 
-from carechain.cli import access, audit, consent, fhir, index, trial  # noqa: F401 - importing registers the command groups
+from carechain.cli import access, audit, consent, fhir, gateway, index, relay, trial  # noqa: F401 - importing registers the command groups
 from carechain.cli.core import cli, main, parse_time, run_step, show_time
 
 __all__ = ["cli", "main", "parse_time", "run_step", "show_time"]

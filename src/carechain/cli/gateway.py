@@ -1,0 +1,206 @@
+"""`carechain gateway`: a custodian's record gateway (serve, put, rotate-key, erase) and a provider's get.
+
+The custodian's chain key is PRIVATE_KEY or KEYSTORE as everywhere; its encryption key is
+CARECHAIN_GATEWAY_KEY or CARECHAIN_GATEWAY_KEY_FILE; the ingest token CARECHAIN_GATEWAY_TOKEN;
+the database CARECHAIN_GATEWAY_DB (or --db). None of them is ever a command-line value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from carechain import purposes
+from carechain.cli.core import Context, cli, pass_ctx
+from carechain.clients.base import bytes32, checksum
+from carechain.clients.records import category_bit, new_record_id
+from carechain.config import require_account
+from carechain.errors import CareChainError, ConfigError, InputError
+from carechain.gateway import crypto, requests
+from carechain.gateway.service import DEFAULT_MEDIA_TYPE, open_gateway
+
+URL_ENV = "CARECHAIN_GATEWAY_URL"
+NEW_KEY_ENV = "CARECHAIN_GATEWAY_NEW_KEY"
+
+db_option = click.option(
+    "--db", "db_url", help="Database URL (default: $CARECHAIN_GATEWAY_DB, else SQLite in .chain/)."
+)
+
+
+@cli.group()
+def gateway() -> None:
+    """A custodian's record gateway: encrypted records, served on canAccess, every read logged on chain."""
+
+
+@gateway.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
+@db_option
+@pass_ctx
+def gateway_serve(ctx: Context, host: str, port: int, db_url: str | None) -> None:
+    """(Custodian) run the gateway's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
+    import uvicorn
+
+    from carechain.gateway.app import TOKEN_ENV, create_app
+
+    service = open_gateway(ctx.settings, db_url)
+    token = os.environ.get(TOKEN_ENV) or None
+    click.echo(
+        f"gateway {service.gateway} on chain {service.chain_id} at http://{host}:{port}"
+        + ("" if token else f" (ingest over HTTP off: no {TOKEN_ENV})"),
+        err=True,
+    )
+    uvicorn.run(create_app(service, token), host=host, port=port, log_level="info")
+
+
+@gateway.command("put")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--patient", "-p", required=True, help="The patient's address.")
+@click.option("--category", "-c", required=True, help="One data scope: labs, imaging, genomics...")
+@click.option("--record-id", help="0x bytes32 (a new version of that record); default: a new random id.")
+@click.option("--media-type", default=DEFAULT_MEDIA_TYPE, show_default=True)
+@db_option
+@pass_ctx
+def gateway_put(
+    ctx: Context,
+    file: Path,
+    patient: str,
+    category: str,
+    record_id: str | None,
+    media_type: str,
+    db_url: str | None,
+) -> None:
+    """(Custodian) encrypt FILE, store it, anchor its ciphertext's hash; the same content anchors once."""
+    try:
+        content = file.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read {file}: {err.strerror}") from None
+    rid = bytes32(record_id, "record id") if record_id else new_record_id()
+    args = (rid, checksum(patient, "patient"), category_bit(category), content, media_type)
+    put = open_gateway(ctx.settings, db_url).put(*args)
+    done = "anchored" if put.tx_hash else "unchanged, nothing anchored"
+    ctx.emit(
+        {
+            "recordId": "0x" + put.record_id.hex(),
+            "version": put.version,
+            "contentHash": "0x" + put.content_hash.hex(),
+            "txHash": put.tx_hash,
+        },
+        f"record 0x{put.record_id.hex()} version {put.version}: {done}"
+        + (f" (tx {put.tx_hash})" if put.tx_hash else ""),
+    )
+
+
+@gateway.command("get")
+@click.argument("record_id")
+@click.option("--url", envvar=URL_ENV, required=True, help="The gateway (default: $CARECHAIN_GATEWAY_URL).")
+@click.option("--purpose", default="TREAT", show_default=True, help="Purpose code of the read.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@pass_ctx
+def gateway_get(ctx: Context, record_id: str, url: str, purpose: str, output: Path | None) -> None:
+    """(Provider) fetch RECORD_ID with a request signed by your key (PRIVATE_KEY or KEYSTORE)."""
+    rid = bytes32(record_id, "record id")
+    purpose_id = purposes.purpose_id(purpose)
+    provider = require_account(ctx.settings)
+    base = url.rstrip("/")
+    with httpx.Client(timeout=60.0) as client:
+        info = _json(_call(client.get, f"{base}/info"), base)
+        try:
+            request = requests.sign(
+                provider, rid, purpose_id, info["gateway"], int(info["chainId"]), info["accessGrants"]
+            )
+        except (KeyError, TypeError, ValueError):
+            raise CareChainError(f"{base}/info is not a CareChain gateway's answer") from None
+        answer = _call(client.post, f"{base}/records/0x{rid.hex()}/read", json=request.body())
+    if answer.status_code != 200:
+        refusal = _json(answer, base)
+        raise CareChainError(
+            f"the gateway refused the read ({answer.status_code} {refusal.get('error', '?')}): "
+            f"{refusal.get('detail', answer.text)}"
+        )
+    if output is None:
+        click.echo(answer.content, nl=False)
+        return
+    try:
+        output.write_bytes(answer.content)
+    except OSError as err:
+        raise InputError(f"cannot write {output}: {err.strerror}") from None
+    ctx.emit(
+        {
+            "file": str(output),
+            "bytes": len(answer.content),
+            "version": int(answer.headers.get("X-CareChain-Version", "0")),
+            "logTx": answer.headers.get("X-CareChain-Log-Tx"),
+            "basis": answer.headers.get("X-CareChain-Basis"),
+        },
+        f"record 0x{rid.hex()} written to {output} ({len(answer.content)} bytes; "
+        f"read logged in tx {answer.headers.get('X-CareChain-Log-Tx')})",
+    )
+
+
+def _call(method: Any, url: str, **kwargs: Any) -> httpx.Response:
+    try:
+        response: httpx.Response = method(url, **kwargs)
+    except httpx.HTTPError as err:
+        raise CareChainError(f"no gateway answers at {url} ({type(err).__name__})") from None
+    return response
+
+
+def _json(response: httpx.Response, base: str) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CareChainError(f"{base} answered {response.status_code} without a CareChain gateway's JSON")
+    return data
+
+
+@gateway.command("rotate-key")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The new custodian key's file (its first key); default: ${NEW_KEY_ENV}.",
+)
+@db_option
+@pass_ctx
+def gateway_rotate_key(ctx: Context, new_key_file: Path | None, db_url: str | None) -> None:
+    """(Custodian) re-wrap every data key under a new custodian key; blobs and chain stay as they are.
+
+    \b
+    A running gateway with CARECHAIN_GATEWAY_KEY_FILE keeps serving: put the new key on the file's
+    first line (the old one below it) before, and drop the old line after.
+    """
+    if new_key_file is not None:
+        new_key = crypto.read_key_file(new_key_file).current
+    elif os.environ.get(NEW_KEY_ENV):
+        new_key = crypto.parse_key(os.environ[NEW_KEY_ENV], NEW_KEY_ENV)
+    else:
+        raise ConfigError(f"give the new custodian key: {NEW_KEY_ENV} (hex or base64) or --new-key-file")
+    count = open_gateway(ctx.settings, db_url).rotate_key(new_key)
+    ctx.emit(
+        {"rewrapped": count, "keyId": crypto.key_id(new_key)},
+        f"{count} data keys re-wrapped under custodian key {crypto.key_id(new_key)}; "
+        "configure it as the gateway's key now",
+    )
+
+
+@gateway.command("erase")
+@click.argument("record_id")
+@click.option("--yes", is_flag=True, help="Do not ask: erasure cannot be undone.")
+@db_option
+@pass_ctx
+def gateway_erase(ctx: Context, record_id: str, yes: bool, db_url: str | None) -> None:
+    """(Custodian) erase RECORD_ID: destroy its data keys (crypto-shredding), anchor the erasure."""
+    rid = bytes32(record_id, "record id")
+    if not yes and not click.confirm(f"Erase record 0x{rid.hex()} for good?", err=True):
+        raise InputError("erasure not confirmed")
+    tx = open_gateway(ctx.settings, db_url).erase(rid)
+    ctx.emit(
+        {"recordId": "0x" + rid.hex(), "eraseTx": tx},
+        f"record 0x{rid.hex()} erased: data keys destroyed, erasure anchored in tx {tx}",
+    )

@@ -1,0 +1,53 @@
+"""`carechain relay serve`: the relayer that submits patients' signed consents and pays their gas.
+
+The relayer's gas-paying key is PRIVATE_KEY or KEYSTORE as everywhere (on a local chain without
+one, the node's first account); the database CARECHAIN_RELAY_DB (or --db), the rate per patient
+CARECHAIN_RELAY_RATE (or --rate). No key is ever a command-line value.
+"""
+
+from __future__ import annotations
+
+import click
+
+from carechain.cli.core import Context, cli, pass_ctx
+from carechain.relay.service import DEFAULT_RATE, RATE_ENV, open_relay
+
+
+@cli.group()
+def relay() -> None:
+    """The relayer: submits patients' EIP-712 signed consents and revocations, paying the gas."""
+
+
+@relay.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--db", "db_url", help="Database URL (default: $CARECHAIN_RELAY_DB, else SQLite in .chain/).")
+@click.option(
+    "--rate",
+    help=f"Relayed requests per patient and period, like 10/h or 5/30m (default: ${RATE_ENV}, else "
+    f"{DEFAULT_RATE}).",
+)
+@click.option(
+    "--poll",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds between looks at the receipts of submissions in flight (0: only when asked).",
+)
+@pass_ctx
+def relay_serve(
+    ctx: Context, host: str, port: int, db_url: str | None, rate: str | None, poll: float
+) -> None:
+    """Run the relayer's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
+    import uvicorn
+
+    from carechain.relay.app import create_app
+
+    service = open_relay(ctx.settings, db_url, rate)
+    click.echo(
+        f"relayer {service.relayer} for ConsentRegistry {service.client.address} on chain "
+        f"{service.chain_id} at http://{host}:{port} ({service.limiter.rate.count} requests per patient "
+        f"per {service.limiter.rate.period}s)",
+        err=True,
+    )
+    uvicorn.run(create_app(service, poll), host=host, port=port, log_level="info")
