@@ -60,7 +60,7 @@ compile: setup
 demo: compile
 	$(GUARD) $(BIN)/brownie run scripts/demo.py --network development
 
-bench: compile
+bench: compile postgres
 	$(BIN)/python -m benchmarks.gas
 	$(BIN)/python -m benchmarks.merkle
 	$(BIN)/python -m benchmarks.indexer

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +21,7 @@ from carechain.clients.records import RecordClient
 from carechain.clients.trials import TrialClient
 from carechain.deployments import deploy, load_abi
 from carechain.indexer import Indexer, events_table
-from carechain.localnode import free_port
+from carechain.localpg import pg_server
 from carechain.purposes import Scope, purpose_id, trial_purpose
 
 REPO = Path(__file__).parents[2]
@@ -116,59 +110,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---- PostgreSQL ------------------------------------------------------------------------------------
 
 
-def find_pg_bin() -> Path:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not candidates:
-        raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql)")
-    return Path(candidates[-1]).parent
-
-
-def _as_server_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run its tools as the `postgres` system user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-@contextmanager
-def pg_server() -> Iterator[str]:
-    """A throwaway PostgreSQL server on a free port (unix socket in its own folder); its admin URL."""
-    pg_bin = find_pg_bin()
-    folder = Path(tempfile.mkdtemp(prefix="carechain-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    data, port = folder / "data", free_port()
-    started = time.monotonic()
-    subprocess.run(
-        _as_server_user(
-            [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
-    subprocess.run(
-        _as_server_user(
-            [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    print(f"PostgreSQL started in {time.monotonic() - started:.1f}s")
-    try:
-        yield f"postgresql://postgres@/postgres?host={folder}&port={port}"
-    finally:
-        subprocess.run(
-            _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
+    started = time.monotonic()
     with pg_server() as url:
+        print(f"PostgreSQL started in {time.monotonic() - started:.1f}s")
         yield url
 
 
