@@ -25,7 +25,8 @@ abstract contract SignedByPatient is ISignedByPatient, EIP712, Nonces {
 
     /// @dev Deadline, then nonce (consumed, so a signature works once), then the signature itself:
     /// an EOA's 65-byte ECDSA signature (low-s only; OZ 5.0 rejects the 64-byte EIP-2098 form) or an
-    /// ERC-1271 contract wallet's answer, asked under STATICCALL so it cannot change state.
+    /// ERC-1271 contract wallet's answer, asked under STATICCALL so it cannot change state. The order of
+    /// the two is OZ SignatureChecker's; only the ERC-1271 fallback copies the signature to memory.
     function _checkSignature(
         address patient,
         bytes32 structHash,
@@ -33,10 +34,49 @@ abstract contract SignedByPatient is ISignedByPatient, EIP712, Nonces {
         uint256 deadline,
         bytes calldata signature
     ) internal {
+        _checkSignedDigest(patient, _hashTypedDataV4(structHash), nonce, deadline, signature);
+    }
+
+    /// @dev `_checkSignature` of an EIP-712 digest the caller built (a batch builds its digests against
+    /// one read of the domain separator).
+    function _checkSignedDigest(
+        address patient,
+        bytes32 digest,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) internal {
         if (patient == address(0)) revert InvalidPatient(patient);
-        if (_time() > deadline) revert SignatureExpired(deadline, _time());
-        _useCheckedNonce(patient, nonce);
-        if (!SignatureChecker.isValidSignatureNow(patient, _hashTypedDataV4(structHash), signature)) {
+        uint64 now_ = _time();
+        if (now_ > deadline) revert SignatureExpired(deadline, now_);
+        // Nonces._useCheckedNonce, inlined (one internal call less per signature).
+        uint256 current = _useNonce(patient);
+        if (nonce != current) revert InvalidAccountNonce(patient, current);
+        // The EOA path reads the signature in place from calldata (no memory copy, no generic decoding:
+        // ~1k gas less per signature). `signer` stays address(0) whenever OZ ECDSA.tryRecover would
+        // report an error: a length other than 65, an s in the upper half of the curve order (the
+        // malleable twin, EIP-2), or a v or r the ecrecover precompile refuses.
+        address signer;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let s := calldataload(add(signature.offset, 0x20))
+            if and(
+                eq(signature.length, 65),
+                iszero(gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0))
+            ) {
+                // ecrecover(digest, v, r, s) in free memory, used as scratch (not allocated).
+                let m := mload(0x40)
+                mstore(m, digest)
+                mstore(add(m, 0x20), byte(0, calldataload(add(signature.offset, 0x40))))
+                mstore(add(m, 0x40), calldataload(signature.offset))
+                mstore(add(m, 0x60), s)
+                // The precompile returns nothing for an invalid signature: clear the output word first.
+                mstore(0x00, 0)
+                pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                signer := mload(0x00)
+            }
+        }
+        if (signer != patient && !SignatureChecker.isValidERC1271SignatureNow(patient, digest, signature)) {
             revert InvalidSignature(patient);
         }
     }

@@ -52,3 +52,27 @@ contract ConsentRegistryGasTest is ConsentTest {
         vm.assertTrue(registry.isPermitted(patient, LAB, DS, SCOPES), "granted by signature");
     }
 }
+
+/// @dev Cohort onboarding, as `benchmarks/gas.py` measures it: one clinic submits 100 new patients'
+/// signed consents in one `grantBySigBatch` (each patient a fresh nonce slot and a fresh consent
+/// slot). The cohort is signed in the test (a storage copy would cost more than the call); the figure
+/// is that constant signing work plus the batch call.
+contract ConsentRegistryBatchGasTest is ConsentTest {
+    uint256 internal constant COHORT = 100;
+    uint64 internal constant SCOPES = 0x0F;
+    address internal constant CLINIC = address(0xC11);
+    address internal constant LAB = address(0x1AB);
+
+    function test_gas_grantBySigBatch_100NewPatients() public {
+        IConsentRegistry.SignedGrant[] memory cohort = new IConsentRegistry.SignedGrant[](COHORT);
+        for (uint256 i; i < COHORT; ++i) {
+            cohort[i] = _signedGrant(
+                0xC0407 + i, LAB, GRU, SCOPES, START + 365 days, START + 1 days, block.chainid, address(registry)
+            );
+        }
+        vm.prank(CLINIC);
+        registry.grantBySigBatch(cohort);
+        vm.assertTrue(registry.isPermitted(cohort[COHORT - 1].patient, LAB, GRU, SCOPES), "last patient granted");
+        vm.assertEq(registry.nonces(cohort[0].patient), 1, "first patient's nonce consumed");
+    }
+}

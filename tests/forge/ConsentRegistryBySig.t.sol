@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {ConsentRegistry} from "../../contracts/ConsentRegistry.sol";
+import {ERC1271WalletMock} from "../../contracts/test/ERC1271WalletMock.sol";
 import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
 import {ISignedByPatient} from "../../contracts/interfaces/ISignedByPatient.sol";
 
@@ -309,6 +310,107 @@ contract ConsentRegistryBySigTest is ConsentTest {
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, batch[0].patient, 1));
         registry.grantBySigBatch(batch);
+    }
+
+    /// @dev One bad item (here a tampered scope) reverts the whole batch with its named error: the
+    /// items before it keep neither their consent nor their spent nonce.
+    function testFuzz_grantBySigBatch_badItemRevertsTheBatch(uint256 keySeed, address grantee, bytes32 purpose) public {
+        _assumeAccount(grantee);
+        IConsentRegistry.SignedGrant[] memory batch = new IConsentRegistry.SignedGrant[](3);
+        for (uint256 i; i < 3; ++i) {
+            uint256 key = _privateKey(uint256(keccak256(abi.encode(keySeed, i))));
+            batch[i] = _signedGrant(key, grantee, purpose, 0x0F, 0, START, block.chainid, address(registry));
+        }
+        vm.assume(batch[0].patient != batch[1].patient && batch[1].patient != batch[2].patient);
+        batch[1].scopes = 0xFF;
+
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, batch[1].patient));
+        registry.grantBySigBatch(batch);
+        vm.assertFalse(registry.isPermitted(batch[0].patient, grantee, purpose, 0x0F), "first item rolled back");
+        vm.assertEq(registry.nonces(batch[0].patient), 0, "first nonce not spent");
+    }
+
+    /// @dev The 64-byte EIP-2098 form (r, yParity ‖ s) of a valid signature is refused, as OZ 5.0's
+    /// ECDSA refuses it: only the 65-byte r ‖ s ‖ v form recovers.
+    function testFuzz_grantBySig_compactEip2098Signature_reverts(uint256 keySeed, address grantee, bytes32 purpose)
+        public
+    {
+        uint256 key = _privateKey(keySeed);
+        _assumeAccount(grantee);
+        IConsentRegistry.SignedGrant memory signed =
+            _signedGrant(key, grantee, purpose, 0x0F, 0, START, block.chainid, address(registry));
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, _digest(_grantStructHash(signed), block.chainid, address(registry)));
+        signed.signature = abi.encodePacked(r, bytes32(uint256(v - 27) << 255 | uint256(s)));
+
+        vm.expectRevert(abi.encodeWithSelector(ISignedByPatient.InvalidSignature.selector, signed.patient));
+        registry.grantBySig(signed);
+    }
+
+    /// @dev A batch mixes EOA patients and ERC-1271 wallet patients: the wallet's owner signs, the
+    /// registry asks the wallet once the EOA check has failed.
+    function testFuzz_grantBySigBatch_eoaAndContractWalletPatients(
+        uint256 ownerSeed,
+        uint256 eoaSeed,
+        address grantee,
+        bytes32 purpose
+    ) public {
+        uint256 ownerKey = _privateKey(ownerSeed);
+        uint256 eoaKey = _privateKey(eoaSeed);
+        vm.assume(ownerKey != eoaKey);
+        _assumeAccount(grantee);
+        ERC1271WalletMock wallet = new ERC1271WalletMock(vm.addr(ownerKey));
+        vm.assume(grantee != address(wallet));
+        IConsentRegistry.SignedGrant[] memory batch = new IConsentRegistry.SignedGrant[](2);
+        batch[0] = _signedGrant(eoaKey, grantee, purpose, 0x0F, 0, START, block.chainid, address(registry));
+        batch[1] = IConsentRegistry.SignedGrant({
+            patient: address(wallet),
+            grantee: grantee,
+            purpose: purpose,
+            scopes: 0x0F,
+            expiresAt: 0,
+            nonce: 0,
+            deadline: START,
+            signature: ""
+        });
+        batch[1].signature = _sign(ownerKey, _digest(_grantStructHash(batch[1]), block.chainid, address(registry)));
+
+        registry.grantBySigBatch(batch);
+        vm.assertTrue(registry.isPermitted(batch[0].patient, grantee, purpose, 0x0F), "EOA patient");
+        vm.assertTrue(registry.isPermitted(address(wallet), grantee, purpose, 0x0F), "wallet patient");
+        vm.assertEq(registry.nonces(address(wallet)), 1, "wallet nonce consumed");
+    }
+
+    /// @dev The batch reads its items' fields in assembly; a non-canonical encoding still reverts
+    /// without data, as the ABI decoder makes it: a dirty address word, a signature offset or an item
+    /// offset pointing outside the calldata, a signature length beyond 64 bits.
+    function testFuzz_grantBySigBatch_malformedEncoding_revertsWithoutData(uint256 keySeed, address grantee) public {
+        uint256 key = _privateKey(keySeed);
+        _assumeAccount(grantee);
+        IConsentRegistry.SignedGrant[] memory batch = new IConsentRegistry.SignedGrant[](1);
+        batch[0] = _signedGrant(key, grantee, GRU, 0x0F, 0, START, block.chainid, address(registry));
+        bytes memory good = abi.encodeCall(registry.grantBySigBatch, (batch));
+        // selector, array offset, length, item offset: the item's head starts at byte 4 + 3 * 32.
+        uint256 item = 4 + 3 * 32;
+
+        bytes memory dirtyGrantee = bytes.concat(good);
+        dirtyGrantee[item + 32] = 0x01; // top byte of the grantee word
+        bytes memory farSignature = bytes.concat(good);
+        farSignature[item + 7 * 32 + 28] = 0x01; // signature offset + 2**24
+        bytes memory farItem = bytes.concat(good);
+        farItem[item - 32 + 28] = 0x01; // item offset + 2**24
+        bytes memory hugeSignature = bytes.concat(good);
+        hugeSignature[item + 8 * 32 + 23] = 0x01; // signature length (after the 8 head words) + 2**64
+
+        bytes[4] memory malformed = [dirtyGrantee, farSignature, farItem, hugeSignature];
+        for (uint256 i; i < 4; ++i) {
+            (bool ok, bytes memory returned) = address(registry).call(malformed[i]);
+            vm.assertFalse(ok, "malformed call reverted");
+            vm.assertEq(returned.length, 0, "without data");
+        }
+        (bool accepted,) = address(registry).call(good);
+        vm.assertTrue(accepted, "the well-formed call is accepted");
+        vm.assertTrue(registry.isPermitted(batch[0].patient, grantee, GRU, 0x0F), "granted");
     }
 
     /* ------------------------------------------------------------------ */
