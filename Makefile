@@ -20,7 +20,7 @@ GUARD = $(BIN)/python -m carechain.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
-	chromium portal portal-screenshot
+	chromium portal portal-screenshot rehearsal
 
 help:
 	@echo "make demo        consents, provider access and a trial on a local Anvil chain (installs on first run)"
@@ -94,6 +94,15 @@ portal: compile
 # Retakes docs/portal.png: the browser tests, keeping their screenshot after a signed grant.
 portal-screenshot: compile chromium
 	CARECHAIN_PORTAL_SCREENSHOT=1 $(GUARD) $(BIN)/brownie test tests/portal --network $(PORTAL_NETWORK)
+
+# The testnet rehearsal (tests/rehearsal): its own Anvil on a free port, --block-time 1 --chain-id 11155111,
+# a temporary project folder whose .env points at it (yours is not touched); deploy, the consent, access and
+# trial flows through the CLI with a key per role, `carechain index --confirmations 2` and `carechain audit`,
+# each checked on chain; the node is stopped afterwards. brownie starts its chain (REHEARSAL_NETWORK) as for any
+# test; the rehearsal does not use it.
+REHEARSAL_NETWORK ?= development
+rehearsal: compile
+	$(GUARD) $(BIN)/brownie test tests/rehearsal --network $(REHEARSAL_NETWORK) -v
 
 # The whole suite runs once, under coverage of src/ (child processes too: pyproject's [tool.coverage]);
 # below 90% of src/ lines it fails.

@@ -6,6 +6,7 @@ CARECHAIN_RPC_TIMEOUT override the defaults), then fails with one `ChainUnavaila
 Sending is retried only where that cannot make a duplicate: a signed transaction is the same bytes on
 every try, so a lost answer shows up as "already known" or "nonce too low" for a transaction that is in
 fact there, and is adopted; a nonce another transaction took is re-read and the transaction re-signed.
+A mined transaction counts once CARECHAIN_CONFIRMATIONS more blocks (default 0) lie on top of its block.
 """
 
 from __future__ import annotations
@@ -14,26 +15,30 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
+from web3._utils.method_formatters import receipt_formatter
+from web3._utils.transactions import fill_transaction_defaults
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
-from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
+from web3.types import BlockIdentifier, Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 
-from carechain.errors import ERROR_CLASSES, CareChainError, ConfigError, ContractError
+from carechain.errors import ERROR_CLASSES, CareChainError, ConfigError, ContractError, InputError
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 GAS_MARGIN = 1.2  # estimates are exact for our contracts; the margin covers state moving before mining
 NO_ANSWER = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
 SEND_ATTEMPTS = 5  # re-signings after a taken nonce or an underpriced replacement, before giving up
 FEE_BUMP = 8  # a replacement pays 1/8 (12.5 %) more than the transaction it replaces; geth needs 10 %
+CONFIRMATION_POLL = 0.25  # seconds between looks at the head while a transaction waits for confirmations
 
 T = TypeVar("T")
 
@@ -44,6 +49,10 @@ class ChainUnavailable(ConfigError):
 
 class TransactionFailed(CareChainError):
     """A transaction was mined but reverted, or was not mined in time."""
+
+
+class OutOfGas(TransactionFailed):
+    """A simulated call ran out of the gas limit it was given."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,20 @@ class RetryingHTTPProvider(HTTPProvider):
         raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
 
 
+def confirmations_from_env() -> int:
+    """CARECHAIN_CONFIRMATIONS: blocks a sent transaction waits for on top of its own (default 0)."""
+    text = os.environ.get("CARECHAIN_CONFIRMATIONS")
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"CARECHAIN_CONFIRMATIONS={text!r} is not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"CARECHAIN_CONFIRMATIONS={text!r} must be 0 or more")
+    return value
+
+
 def endpoint(w3: Web3) -> str:
     """The URL `w3` talks to, for error messages."""
     return str(getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
@@ -158,6 +181,25 @@ def _abi_type(param: dict[str, Any]) -> str:
         inner = ",".join(_abi_type(c) for c in param["components"])
         return f"({inner}){param['type'][5:]}"
     return str(param["type"])
+
+
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical type of an ABI parameter, tuples spelled out: "(address,bytes32)[]"."""
+    return _abi_type(param)
+
+
+def encode_call(abi: list[dict[str, Any]], function: str, *args: Any) -> bytes:
+    """Calldata of `function(*args)`: its selector and eth-abi's encoding of the arguments, in one pass.
+
+    What web3.py's contract functions send, without their per-argument Python checks (for a batch of
+    hundreds of tuples those take seconds; eth-abi alone takes milliseconds).
+    """
+    entries = [e for e in abi if e.get("type") == "function" and e.get("name") == function]
+    entry = next((e for e in entries if len(e["inputs"]) == len(args)), None)
+    if entry is None:
+        raise InputError(f"the ABI has no function {function} taking {len(args)} arguments")
+    types = [_abi_type(i) for i in entry["inputs"]]
+    return keccak(text=f"{function}({','.join(types)})")[:4] + abi_encode(types, args)
 
 
 def error_table(abi: list[dict[str, Any]]) -> dict[bytes, dict[str, Any]]:
@@ -238,6 +280,9 @@ class Sender:
     """Sends transactions from a local key (signed here) or a node-unlocked account (local chains).
 
     Node calls are retried while the node does not answer (`retry`, default `RetryPolicy.from_env()`).
+    A mined transaction is waited on until `confirmations` blocks lie on top of its block (default
+    CARECHAIN_CONFIRMATIONS, else 0: its receipt is enough), as `carechain index --confirmations N` stays
+    N blocks behind the head; if a reorganisation moved it meanwhile, its new block is waited on.
     A signed transaction whose nonce another transaction took (sent from the same key behind this
     Sender's back) is re-signed with the next pending nonce, unless it is the one that took it (a send
     whose answer was lost); one whose nonce a pending transaction holds ("replacement transaction
@@ -252,11 +297,16 @@ class Sender:
         account: LocalAccount | str,
         receipt_timeout: float = 180.0,
         retry: RetryPolicy | None = None,
+        confirmations: int | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
         self.receipt_timeout = receipt_timeout
         self.retry = retry or RetryPolicy.from_env()
+        self._chain_id: int | None = None
+        self.confirmations = confirmations_from_env() if confirmations is None else confirmations
+        if self.confirmations < 0:
+            raise ConfigError(f"confirmations must be 0 or more, not {self.confirmations}")
 
     @property
     def address(self) -> str:
@@ -285,12 +335,77 @@ class Sender:
             return self._send_unlocked(tx)
         return self._send_signed(self.account, tx)
 
+    @property
+    def chain_id(self) -> int:
+        """The chain's id, asked of the node once."""
+        if self._chain_id is None:
+            self._chain_id = int(self._rpc("eth_chainId", lambda: self.w3.eth.chain_id))
+        return self._chain_id
+
     def pending_nonce(self) -> int:
         """The next nonce of this account, counting its transactions still in the node's pool."""
         address = to_checksum_address(self.address)
         return self._rpc(
             "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
         )
+
+    # ---- pre-encoded calldata (large batches: no web3.py encoding, no eth_estimateGas) -------------
+
+    def simulate(
+        self,
+        to: str,
+        data: bytes,
+        abi: list[dict[str, Any]],
+        gas: int | None = None,
+        block: BlockIdentifier = "pending",
+    ) -> bytes:
+        """One eth_call of `data` to `to` from this account, with a gas limit of `gas` when given.
+
+        A revert raises its typed exception (decoded against `abi`); running out of `gas` raises
+        `OutOfGas`. At "pending" (the default) the call runs after this account's transactions still
+        in the pool, so a batch may be checked while the one before it is being mined.
+        """
+        params: TxParams = {"from": self.address, "to": to_checksum_address(to), "data": HexBytes(data)}
+        if gas is not None:
+            params["gas"] = gas
+        try:
+            return bytes(self._rpc("eth_call", lambda: self.w3.eth.call(params, block)))
+        except (ContractLogicError, Web3RPCError, ValueError) as err:
+            if _is_revert(err):
+                raise decode_revert(abi, _revert_data(err)) from None
+            if gas is not None and isinstance(err, Web3RPCError) and "gas" in _rpc_message(err):
+                raise OutOfGas(f"the call to {to} needs more than {gas:,} gas") from err
+            raise
+
+    def estimate(self, to: str, data: bytes, abi: list[dict[str, Any]]) -> int:
+        """eth_estimateGas of `data` to `to` (slow on Anvil for large batches: it runs them many times)."""
+        params: TxParams = {"from": self.address, "to": to_checksum_address(to), "data": HexBytes(data)}
+        try:
+            return int(self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params, "pending")))
+        except (ContractLogicError, Web3RPCError, ValueError) as err:
+            if not _is_revert(err):
+                raise
+            raise decode_revert(abi, _revert_data(err)) from None
+
+    def send_raw(self, to: str, data: bytes, gas: int) -> HexBytes:
+        """Sign (or have the node sign) and send `data` to `to` with gas limit `gas`; nothing estimated,
+        nothing waited for. The next pending nonce is used, so calls in a row get distinct nonces and
+        may be mined while the next is sent; lost answers and taken nonces are handled as in `send`."""
+        params: TxParams = {
+            "from": self.address,
+            "to": to_checksum_address(to),
+            "data": HexBytes(data),
+            "gas": gas,
+            "value": Wei(0),
+            "nonce": Nonce(self.pending_nonce()),
+            "chainId": self.chain_id,
+        }
+        tx: dict[str, Any] = dict(
+            self._rpc("filling in the transaction's fees", lambda: fill_transaction_defaults(self.w3, params))
+        )
+        if isinstance(self.account, str):
+            return self._send_unlocked(tx)
+        return self._send_signed(self.account, tx)
 
     def _rpc(self, what: str, fn: Callable[[], T]) -> T:
         return retrying(self.w3, what, fn, self.retry)
@@ -402,6 +517,8 @@ class Sender:
             raise TransactionFailed(
                 f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
             ) from err
+        if self.confirmations:
+            receipt = self._confirmed(tx_hash, receipt)
         if receipt["status"] != 1:
             if call is not None and hasattr(call, "call"):  # constructors cannot be replayed
                 try:  # replay at the block it failed in, to learn why
@@ -410,6 +527,68 @@ class Sender:
                     if not _is_revert(err):
                         raise
                     raise decode_revert(abi or [], _revert_data(err)) from None
+            raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
+        return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def _confirmed(self, tx_hash: HexBytes, receipt: TxReceipt) -> TxReceipt:
+        """`receipt` once `confirmations` blocks lie on top of its block; re-read if a reorg moved it."""
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            head = self._rpc("eth_blockNumber", lambda: self.w3.eth.block_number)
+            if head >= receipt["blockNumber"] + self.confirmations:
+                try:  # a reorg may have dropped it back into the pool: wait for it to be mined again
+                    current = self._rpc(
+                        f"re-reading transaction {_hex(tx_hash)}",
+                        lambda: self.w3.eth.wait_for_transaction_receipt(
+                            tx_hash, timeout=max(1.0, deadline - time.monotonic())
+                        ),
+                    )
+                except TimeExhausted as err:
+                    raise TransactionFailed(
+                        f"transaction {_hex(tx_hash)} left block {receipt['blockNumber']} in a reorg "
+                        f"and was not mined again within {self.receipt_timeout:.0f}s"
+                    ) from err
+                if current["blockHash"] == receipt["blockHash"]:
+                    return current
+                receipt = current  # reorganised into another block: count from that one
+                continue
+            if time.monotonic() > deadline:
+                raise TransactionFailed(
+                    f"transaction {_hex(tx_hash)} mined in block {receipt['blockNumber']} did not get "
+                    f"{self.confirmations} confirmations within {self.receipt_timeout:.0f}s"
+                )
+            time.sleep(CONFIRMATION_POLL)
+
+    def confirm(self, tx_hash: HexBytes) -> TxResult:
+        """Wait for a sent transaction like `wait`, reading its receipt without its logs: web3.py's
+        formatting of a batch's hundreds of logs takes longer than mining it. The TxResult's receipt
+        has `logs` empty unless `confirmations` are waited for; a revert raises TransactionFailed
+        (replay the call to learn why)."""
+        deadline = time.monotonic() + self.receipt_timeout
+        pause = 0.02
+        request = RPCEndpoint("eth_getTransactionReceipt")
+        while True:
+            response = self._rpc(
+                f"waiting for transaction {_hex(tx_hash)}",
+                lambda: self.w3.provider.make_request(request, [_hex(tx_hash)]),
+            )
+            raw = response.get("result")
+            if raw:
+                break
+            if "error" in response:
+                raise TransactionFailed(
+                    f"the node refused the receipt of {_hex(tx_hash)}: {response['error']}"
+                )
+            if time.monotonic() >= deadline:
+                raise TransactionFailed(
+                    f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
+                )
+            time.sleep(pause)
+            pause = min(0.5, pause * 2)
+        receipt = cast(TxReceipt, receipt_formatter({**raw, "logs": []}))
+        if self.confirmations:  # then re-read in full once they are there, as `wait` does
+            receipt = self._confirmed(tx_hash, receipt)
+        if receipt["status"] != 1:
             raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
         return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
 

@@ -6,6 +6,8 @@ CSV, one row a consent; `carechain consent import FILE.csv` (or `import_consents
 its line number and held back, never the whole file. Rows already on chain are skipped, so a re-run
 after a full or interrupted import submits only what is missing. A batch that still reverts on
 chain (a nonce consumed since the check) is bisected until only the failing rows are left out.
+Batches go out pre-encoded (eth-abi, once), each checked by one eth_call with the gas it is sent
+with, and are sent back to back while the ones before are mined (`submit_plan`).
 
 CSV columns (a header row names them; their order is free, other columns are ignored):
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,11 +37,13 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.address import is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
+from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 from web3.providers import JSONBaseProvider
 
 from carechain import eip712, purposes
-from carechain.chain import GAS_MARGIN, TransactionFailed
+from carechain.chain import GAS_MARGIN, OutOfGas, Sender, TransactionFailed, abi_type, encode_call
 from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, SignedGrant
 from carechain.errors import CareChainError, ContractError, InputError
 
@@ -46,9 +51,11 @@ COLUMNS: Final = ("patient", "grantee", "purpose", "scopes", "expires_at", "nonc
 # Gas of one signed grant inside a batch, rounded up (make bench measures about 59,000): a batch is
 # sized so that its estimate, with the sender's margin, stays within BLOCK_SHARE of a block.
 ITEM_GAS: Final = 65_000
+BATCH_GAS: Final = 50_000  # a batch's own gas: the transaction's 21,000 and the call around the items
 BLOCK_SHARE: Final = 0.8
 MAX_BATCH: Final = 500
 READ_CHUNK: Final = 1_000  # eth_calls per JSON-RPC batch request
+PIPELINE: Final = 4  # batches sent and not yet mined, at most: one is checked and sent while they are
 
 _SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _UINT64_MAX: Final = 2**64 - 1
@@ -61,6 +68,11 @@ _DOMAIN_TYPEHASH: Final = keccak(
 )
 _NONCES: Final = keccak(text="nonces(address)")[:4]
 _GET_CONSENT: Final = keccak(text="getConsent(address,address,bytes32)")[:4]
+
+_SIGNED_GRANTS: Final = "(address,address,bytes32,uint64,uint64,uint256,uint256,bytes)[]"
+_BATCH_SELECTOR: Final = keccak(text=f"grantBySigBatch({_SIGNED_GRANTS})")[:4]
+_SIGNATURE_HEAD: Final = (0x100).to_bytes(32, "big") + (65).to_bytes(32, "big")  # offset, length
+_ITEM_BYTES: Final = 8 * 32 + 32 + 96  # head words, the signature's length, its bytes padded
 
 Progress = Callable[[int, int], None]
 
@@ -453,43 +465,146 @@ def max_batch_size(w3: Web3) -> int:
     return max(1, min(MAX_BATCH, int(gas_limit * BLOCK_SHARE / (ITEM_GAS * GAS_MARGIN))))
 
 
+def batch_gas(w3: Web3, count: int) -> int:
+    """The gas limit a batch of `count` signed grants is sent with: ITEM_GAS each and BATCH_GAS once,
+    with the sender's margin, capped by the block gas limit. Checked by one eth_call before sending."""
+    gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
+    return min(gas_limit, int((BATCH_GAS + count * ITEM_GAS) * GAS_MARGIN))
+
+
 def submit_plan(
     client: ConsentClient, plan: Plan, batch_size: int | None = None, progress: Progress | None = None
 ) -> ImportResult:
-    """Submit the planned rows in batches; a batch that reverts is halved until only bad rows are left."""
+    """Submit the planned rows in batches; a batch that reverts is halved until only bad rows are left.
+
+    Each batch is encoded once (eth-abi), checked by one eth_call at the pending block with the gas
+    limit it will be sent with (`batch_gas`; eth_estimateGas only if that runs out), then signed and
+    sent without waiting: up to PIPELINE batches are being mined while the next is checked and sent.
+    A batch the chain refuses after all (state moved since its check) is settled again in halves
+    once nothing is in flight; a single row it refuses is not sent again.
+    """
+    sender = client.sender
+    if sender is None:
+        raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
     most = max_batch_size(client.w3)
     if batch_size is not None and not 1 <= batch_size <= most:
         raise InputError(f"batch size {batch_size} does not fit this chain's blocks: give 1 to {most}")
     size = batch_size or most
     result = ImportResult(plan.count, [], list(plan.skipped), list(plan.rejected), [], 0, size)
     total, done = len(plan.rows), 0
+    in_flight: deque[tuple[HexBytes, list[Row]]] = deque()
+    refused: list[tuple[list[Row], TransactionFailed]] = []
     if progress:
         progress(0, total)
 
-    def settle(batch: Sequence[Row]) -> None:
+    def advance(count: int) -> None:
         nonlocal done
+        done += count
+        if progress:
+            progress(done, total)
+
+    def settle(batch: list[Row]) -> None:
+        """Check and send `batch`, or its halves until only the rows the chain refuses are left."""
         try:
-            tx = client.submit_grants([row.grant for row in batch])
+            data, gas = _checked(client, sender, batch)
+            tx_hash = sender.send_raw(client.address, data, gas)
         except (ContractError, TransactionFailed) as err:
             if len(batch) > 1:
                 settle(batch[: len(batch) // 2])
                 settle(batch[len(batch) // 2 :])
                 return
             _failed(client, batch[0], err, result)
+            advance(1)
         else:
-            result.submitted.extend(row.line for row in batch)
-            result.transactions.append(tx.tx_hash)
-            result.gas_used += tx.gas_used
-        done += len(batch)
-        if progress:
-            progress(done, total)
+            in_flight.append((tx_hash, batch))
+            while len(in_flight) > PIPELINE:
+                land(*in_flight.popleft())
+
+    def land(tx_hash: HexBytes, batch: list[Row]) -> None:
+        try:
+            tx = sender.confirm(tx_hash)
+        except TransactionFailed as err:
+            if not _mined(client.w3, tx_hash):
+                raise  # not mined in time: it may still be, so nothing of it is sent again
+            refused.append((batch, err))  # reverted: settled again once nothing is in flight, in order
+            return
+        result.submitted.extend(row.line for row in batch)
+        result.transactions.append(tx.tx_hash)
+        result.gas_used += tx.gas_used
+        advance(len(batch))
 
     for start in range(0, total, size):
         settle(plan.rows[start : start + size])
+    while in_flight or refused:
+        while in_flight:
+            land(*in_flight.popleft())
+        again, refused[:] = list(refused), []
+        for batch, refusal in again:
+            if len(batch) > 1:
+                settle(batch[: len(batch) // 2])
+                settle(batch[len(batch) // 2 :])
+                continue
+            reason: CareChainError = refusal
+            try:  # a check again, for the reason: a row refused after passing its check is not resent
+                _checked(client, sender, batch)
+            except (ContractError, TransactionFailed) as err:
+                reason = err
+            _failed(client, batch[0], reason, result)
+            advance(1)
     result.submitted.sort()
     result.skipped.sort(key=_by_line)
     result.rejected.sort(key=_by_line)
     return result
+
+
+def _checked(client: ConsentClient, sender: Sender, batch: Sequence[Row]) -> tuple[bytes, int]:
+    """`batch` encoded once and checked at the pending block with the gas it is to be sent with: its
+    calldata and that gas. A revert raises its typed exception."""
+    data = batch_calldata(client.abi, [row.grant for row in batch])
+    gas = batch_gas(client.w3, len(batch))
+    try:
+        sender.simulate(client.address, data, client.errors, gas)
+    except OutOfGas:  # more than the model (ERC-1271 wallets): measure it, within a block
+        needed = int(sender.estimate(client.address, data, client.errors) * GAS_MARGIN)
+        limit = int(client.w3.eth.get_block("latest")["gasLimit"])
+        if needed > limit:
+            raise TransactionFailed(f"{len(batch)} signed grants need {needed:,} gas, over a block") from None
+        gas = needed
+    return data, gas
+
+
+def batch_calldata(abi: list[dict[str, Any]], grants: Sequence[SignedGrant]) -> bytes:
+    """grantBySigBatch(grants) calldata, what `encode_call` gives, laid out here directly when the ABI
+    has the SignedGrant this module knows (eight head words, a 65-byte signature): 384 bytes an item,
+    some 50x faster than eth-abi's checked encoding (0.07 s for 307 items on a busy machine)."""
+    entry = next((e for e in abi if e.get("type") == "function" and e.get("name") == "grantBySigBatch"), None)
+    known = entry is not None and [abi_type(i) for i in entry["inputs"]] == [_SIGNED_GRANTS]
+    if not known or not grants or any(len(g.signature) != 65 or len(g.purpose) != 32 for g in grants):
+        return encode_call(abi, "grantBySigBatch", [g.as_tuple() for g in grants])
+    parts = [_BATCH_SELECTOR, _word(0x20), _word(len(grants))]
+    parts.extend(_word(32 * len(grants) + _ITEM_BYTES * i) for i in range(len(grants)))
+    for g in grants:
+        parts.append(
+            _address_word(g.patient)
+            + _address_word(g.grantee)
+            + g.purpose
+            + _word(g.scopes)
+            + _word(g.expires_at)
+            + _word(g.nonce)
+            + _word(g.deadline)
+            + _SIGNATURE_HEAD
+            + g.signature
+            + bytes(31)
+        )
+    return b"".join(parts)
+
+
+def _mined(w3: Web3, tx_hash: HexBytes) -> bool:
+    try:
+        w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return False
+    return True
 
 
 def _failed(client: ConsentClient, row: Row, err: CareChainError, result: ImportResult) -> None:
