@@ -20,7 +20,7 @@ GUARD = $(BIN)/python -m carechain.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
-	chromium portal portal-screenshot rehearsal
+	chromium portal portal-screenshot rehearsal gateway
 
 help:
 	@echo "make demo        consents, provider access and a trial on a local Anvil chain (installs on first run)"
@@ -28,6 +28,7 @@ help:
 	@echo "make test-quick  pytest on Anvil and forge (no coverage), without installs (day-to-day)"
 	@echo "make fuzz        forge fuzz/invariant tests with the deep profile"
 	@echo "make portal      the patient portal on a local chain, with the relayer, for a browser wallet"
+	@echo "make gateway     a hospital's record gateway on a local chain, with a lab result, to try with curl"
 	@echo "make bench       gas beside EAS and Merkle speed beside the JS library; writes benchmarks/results/*.json"
 
 $(BIN)/.installed: pyproject.toml
@@ -65,6 +66,7 @@ bench: compile postgres
 	$(BIN)/python -m benchmarks.merkle
 	$(BIN)/python -m benchmarks.indexer
 	$(BIN)/python -m benchmarks.onboarding
+	$(BIN)/python -m benchmarks.gateway
 
 test: compile lint forge test-anvil test-ganache
 
@@ -90,6 +92,18 @@ PORTAL_NETWORK ?= development
 portal: compile
 	$(GUARD) $(BIN)/python -m carechain.portal --local --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
 	  $(if $(PATIENT),--patient $(PATIENT))
+
+# A hospital's record gateway on a local Anvil (GATEWAY_CHAIN_PORT): deploys, attests a hospital, a GP,
+# a specialist and an ER physician, lets the patient grant the GP their labs, ingests a lab result and
+# serves it; prints the URL and curl lines; Ctrl-C stops the gateway and the chain. GATEWAY_MODE=receipts
+# logs reads as signed receipts batched on chain; BLOCK_TIME=1 mines a block a second after the set-up.
+GATEWAY_PORT ?= 8600
+GATEWAY_CHAIN_PORT ?= 8545
+GATEWAY_MODE ?= tx
+gateway: compile
+	$(GUARD) $(BIN)/python -m carechain.gateway.local --port $(GATEWAY_PORT) --chain-port $(GATEWAY_CHAIN_PORT) \
+	  --log-mode $(GATEWAY_MODE) $(if $(CONFIRMATIONS),--confirmations $(CONFIRMATIONS)) \
+	  $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 # Retakes docs/portal.png: the browser tests, keeping their screenshot after a signed grant.
 portal-screenshot: compile chromium

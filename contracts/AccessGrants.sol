@@ -203,6 +203,15 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
         emit RecordAccessed(recordId, record.patient, provider, purpose, basis, episodeId);
     }
 
+    /// @inheritdoc IAccessGrants
+    /// @dev The receipts stay with the gateway (each provider gets its own and a proof); the chain
+    /// keeps the root, so no receipt can be added, dropped or changed after the commit.
+    function logAccessBatch(bytes32 root, uint32 count) external {
+        if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
+        if (root == bytes32(0) || count == 0) revert EmptyBatch();
+        emit AccessBatchLogged(msg.sender, root, count);
+    }
+
     /* ------------------------------------------------------------------ */
     /*                                VIEWS                               */
     /* ------------------------------------------------------------------ */

@@ -1,15 +1,21 @@
-"""brownie run scripts/demo.py: consents (grant, relay, delegate, check, revoke), provider access, a trial.
+"""brownie run scripts/demo.py: consents (grant, relay, delegate, check, revoke), provider access, a
+hospital's record gateway, a trial.
 
 Runs on brownie's local Anvil (or Ganache: --network ganache7) and says what happens in plain
 words, with transaction hashes and gas used.
 """
 
+import base64
+import dataclasses
 import json
 import os
+import secrets
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
+import httpx
 from brownie import accounts, chain, web3
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -29,6 +35,11 @@ from carechain.clients import (
 )
 from carechain.deployments import deploy
 from carechain.errors import CareChainError
+from carechain.gateway import crypto, receipts
+from carechain.gateway.local import serving
+from carechain.gateway.requests import ReadRequest
+from carechain.gateway.service import GatewayService
+from carechain.gateway.store import Store
 from carechain.purposes import Scope
 from carechain.toolchain import project_root
 from carechain.trialdata import (
@@ -48,6 +59,13 @@ EAS_ATTEST = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / 
     "eas.attest"
 ]
 DAY = 86_400
+# The hospital's and the trial site's own files on their patients. These identifiers stay off chain: the
+# chain sees only salted hashes derived from them (a record id, case-report-form leaves) and addresses.
+PATIENTS = {
+    "Alice": {"name": "Alice Martin", "mrn": "MRN-20480417", "birth_date": "1984-03-17"},
+    "Carol": {"name": "Carol Nguyen", "mrn": "MRN-20511093", "birth_date": "1990-11-02"},
+    "Dan": {"name": "Daniel Okoro", "mrn": "MRN-20533318", "birth_date": "1977-06-25"},
+}
 
 warnings.filterwarnings("ignore", category=FutureWarning)  # brownie's own rpc.* deprecation notes
 
@@ -157,6 +175,7 @@ def main() -> None:
     check(base, bob.address, "Dr Reyes", researcher.address, "HMB", ["labs"])
 
     access_walkthrough(root, deployer, alice)
+    gateway_walkthrough(root, alice)
     trial_walkthrough(root, deployer)
     print("\nDone: every permission above was decided by the chain, and no health data left the patients.")
 
@@ -185,7 +204,7 @@ def access_walkthrough(root, authority, alice) -> None:
 
     step("St Mary's anchors Alice's lab result: the chain gets an opaque id and the hash of the ciphertext")
     ciphertext = os.urandom(512)  # the encrypted FHIR Observation stays in the hospital's own store
-    lab = record_id(salt, "LAB-2026-0042")
+    lab = record_id(salt, f"{PATIENTS['Alice']['mrn']}/LAB-2026-0042")  # the hospital's own id, salted
     tx(
         "anchored",
         client(RecordClient, root, hospital).anchor(
@@ -237,6 +256,133 @@ def access_walkthrough(root, authority, alice) -> None:
         say(
             f"block {read.block_number}: {who} read {read.record_id.hex()[:16]}… for "
             f"{purpose.code if purpose else '?'} under {basis}"
+        )
+
+
+def signed_read(service: GatewayService, account, record: bytes, purpose: str) -> ReadRequest:
+    """A read request for `service`, signed in the provider's wallet (here: eth_signTypedData_v4)."""
+    unsigned = ReadRequest(
+        account.address,
+        record,
+        purposes.purpose_id(purpose),
+        service.gateway,
+        service.chain_id,
+        int(time.time()),
+        secrets.randbits(64),
+        b"",
+    )
+    payload = json.dumps(unsigned.payload(service.access.address))
+    answer = web3.provider.make_request("eth_signTypedData_v4", [account.address, payload])
+    return dataclasses.replace(unsigned, signature=bytes.fromhex(answer["result"][2:]))
+
+
+def gateway_walkthrough(root, alice) -> None:
+    """St Mary's gateway: it ingests a lab result; the GP fetches it, the specialist is refused, the ER reads
+    under break-glass, Alice lists the reads; then one read logged as a signed receipt under a Merkle root."""
+    hospital, gp, specialist, er_doctor = (accounts[i] for i in (6, 7, 8, 9))
+    names = {gp.address: "Dr Okafor (GP)", er_doctor.address: "Dr Silva (ER)"}
+    step(
+        "St Mary's runs its record gateway: records encrypted at rest, served only on the chain's permission"
+    )
+    with tempfile.TemporaryDirectory(prefix="carechain-gateway-") as folder:
+        db = f"sqlite:///{Path(folder) / 'gateway.db'}"
+        # In production the custodian key comes from CARECHAIN_GATEWAY_KEY or a key file; here a fresh one.
+        keyring = crypto.Keyring((crypto.new_key(),))
+        hospital_records, hospital_access = (
+            client(kind, root, hospital) for kind in (RecordClient, AccessClient)
+        )
+        service = GatewayService(Store(db), keyring, hospital_records, hospital_access)
+        token = secrets.token_hex(16)
+        with serving(service, token) as url, httpx.Client(base_url=url, timeout=60) as http:
+            say(
+                f"gateway of {hospital.address} at {url} (OpenAPI: {url}/docs), "
+                f"custodian key {keyring.current_id}"
+            )
+
+            step("The hospital's lab system posts Alice's glucose result (a FHIR Observation) to the gateway")
+            observation = {
+                "resourceType": "Observation",
+                "status": "final",
+                "subject": {
+                    "identifier": {"value": PATIENTS["Alice"]["mrn"]},
+                    "display": PATIENTS["Alice"]["name"],
+                },
+                "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+                "valueQuantity": {"value": 5.4, "unit": "mmol/L"},
+            }
+            body = {
+                "patient": alice.address,
+                "category": "labs",
+                "content": base64.b64encode(json.dumps(observation).encode()).decode(),
+                "mediaType": "application/fhir+json",
+            }
+            stored = http.post("/records", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+            lab = bytes.fromhex(stored["recordId"][2:])
+            say(
+                f"stored encrypted as record {stored['recordId'][:18]}…; "
+                f"anchored in tx {stored['txHash'][:18]}…: "
+                f"the chain holds the ciphertext's hash {stored['contentHash'][:18]}…, never the record"
+            )
+
+            def fetch(account, purpose: str) -> httpx.Response:
+                request = signed_read(service, account, lab, purpose)
+                return http.post(f"/records/0x{lab.hex()}/read", json=request.body())
+
+            step(
+                "Dr Okafor (GP, granted Alice's labs) fetches it with a request signed in her wallet "
+                "(EIP-712)"
+            )
+            answer = fetch(gp, "TREAT")
+            value = answer.json()["valueQuantity"]
+            say(
+                f"{answer.status_code}: glucose {value['value']} {value['unit']}; "
+                "the read was logged on chain "
+                f"before it was served (tx {answer.headers['X-CareChain-Log-Tx'][:18]}…, "
+                f"basis {answer.headers['X-CareChain-Basis']})"
+            )
+
+            step("Dr Lund (specialist, no grant) asks for it")
+            answer = fetch(specialist, "TREAT")
+            say(
+                f"{answer.status_code} {answer.json()['error']}: "
+                f"{answer.json()['detail'][:80]}…; nothing served"
+            )
+
+            step("Dr Silva (ER) reads it under the break-glass episode opened above")
+            answer = fetch(er_doctor, "ETREAT")
+            say(
+                f"{answer.status_code}: served, basis {answer.headers['X-CareChain-Basis']}, "
+                f"logged in tx {answer.headers['X-CareChain-Log-Tx'][:18]}…"
+            )
+
+            step("Alice lists who read her lab result")
+            for read in service.access.reads(record=lab):
+                purpose = purposes.purpose_by_id(read.purpose)
+                say(
+                    f"block {read.block_number}: {names.get(read.provider, read.provider)} for "
+                    f"{purpose.code if purpose else '?'} under {read.basis.name.lower().replace('_', ' ')}"
+                )
+
+        step("On a public chain (a block every ~12 s) the gateway can log reads as signed receipts instead")
+        batching = GatewayService(Store(db), keyring, hospital_records, hospital_access, log_mode="receipts")
+        served = batching.read(signed_read(batching, gp, lab, "TREAT"))
+        say(f"served at once with receipt {served.receipt_id.hex()[:16]}…, signed by the gateway (EIP-712)")
+        batch = batching.commit_receipts()
+        say(
+            f"{batch.count} receipt committed as Merkle root {batch.root.hex()[:16]}… "
+            f"in tx {batch.tx_hash[:18]}…"
+        )
+        roots = receipts.committed_roots(batching.access, batching.gateway)
+        receipt = receipts.verify(
+            batching.receipt(served.receipt_id),
+            batching.gateway,
+            batching.chain_id,
+            batching.access.address,
+            roots,
+        )
+        say(
+            f"the GP checks it: signature, proof and root on chain hold for {names[receipt.provider]}'s read "
+            f"({receipt.basis.name.lower().replace('_', ' ')})"
         )
 
 
@@ -310,10 +456,10 @@ def trial_walkthrough(root, authority) -> None:
     visit1 = DataBatch.of(
         trial_id,
         [
+            (carol, 1, "birth_date", PATIENTS["Carol"]["birth_date"]),  # guessable: every leaf is salted
             (carol, 1, "hba1c", "7.9"),
-            (carol, 1, "weight", "88.2"),
+            (dan, 1, "birth_date", PATIENTS["Dan"]["birth_date"]),
             (dan, 1, "hba1c", "8.4"),
-            (dan, 1, "weight", "101.0"),
         ],
     )
     visit2 = DataBatch.of(

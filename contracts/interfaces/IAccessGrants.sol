@@ -74,6 +74,8 @@ interface IAccessGrants is ISignedByPatient {
         Basis basis,
         uint256 episodeId
     );
+    /// @notice A custodian's gateway committed `count` signed read receipts as one Merkle `root`.
+    event AccessBatchLogged(address indexed custodian, bytes32 indexed root, uint32 count);
 
     /// @notice The provider holds no live PROVIDER credential.
     error UncredentialedProvider(address provider);
@@ -101,6 +103,10 @@ interface IAccessGrants is ISignedByPatient {
     error AccessDenied(address provider, bytes32 recordId);
     /// @notice A signed one-record grant or revocation names a patient the record is not about.
     error NotRecordPatient(bytes32 recordId, address patient);
+    /// @notice Only an account with a live CUSTODIAN credential commits read receipts.
+    error NotCustodian(address caller);
+    /// @notice A receipt batch has a non-zero root and at least one receipt.
+    error EmptyBatch();
 
     /// @notice Grant `provider` access to `patient`'s records in `categories` until `expiresAt`.
     function grantAccess(address patient, address provider, uint64 categories, uint64 expiresAt) external;
@@ -163,6 +169,9 @@ interface IAccessGrants is ISignedByPatient {
 
     /// @notice The record's custodian logs a read; reverts AccessDenied if `canAccess` is false.
     function logAccess(address provider, bytes32 recordId, bytes32 purpose) external;
+
+    /// @notice A credentialed custodian commits the Merkle root of `count` read receipts it signed.
+    function logAccessBatch(bytes32 root, uint32 count) external;
 
     /// @notice The single check: may `provider` read `recordId` now?
     function canAccess(address provider, bytes32 recordId) external view returns (bool);

@@ -809,6 +809,36 @@ contract AccessGrantsTest is CareChainTest {
         access.logAccess(CLINICIAN, recordId, PURPOSE);
     }
 
+    function testFuzz_logAccessBatch_byACustodian_emitsTheRoot(bytes32 root, uint32 count) public {
+        vm.assume(root != bytes32(0) && count != 0);
+        vm.expectEmit(address(access));
+        emit IAccessGrants.AccessBatchLogged(CUSTODIAN, root, count);
+        vm.prank(CUSTODIAN);
+        access.logAccessBatch(root, count);
+    }
+
+    /// @dev A provider, the patient, a suspended custodian: no live CUSTODIAN credential, no commit.
+    function testFuzz_logAccessBatch_withoutALiveCustodianCredential_reverts(address caller, bytes32 root) public {
+        vm.assume(caller != CUSTODIAN && caller != VM_ADDRESS && root != bytes32(0));
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.NotCustodian.selector, caller));
+        access.logAccessBatch(root, 1);
+
+        _suspend(CUSTODIAN, CUSTODIAN_ROLE);
+        vm.prank(CUSTODIAN);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.NotCustodian.selector, CUSTODIAN));
+        access.logAccessBatch(root, 1);
+    }
+
+    function testFuzz_logAccessBatch_emptyBatch_reverts(bytes32 root, uint32 count) public {
+        vm.prank(CUSTODIAN);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.EmptyBatch.selector));
+        access.logAccessBatch(bytes32(0), count);
+        vm.prank(CUSTODIAN);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.EmptyBatch.selector));
+        access.logAccessBatch(root, 0);
+    }
+
     /* ------------------------------------------------------------------ */
     /*                               HELPERS                              */
     /* ------------------------------------------------------------------ */

@@ -105,13 +105,21 @@ def clients(w3: Web3, records: Any, access: Any, custodian: Any) -> tuple[Record
 def make_service(
     w3: Web3, records: Any, access: Any, custodian: Any, tmp_path: Path
 ) -> Callable[..., GatewayService]:
-    """A gateway on the test's SQLite database (or `db_url`), with the environment's keys (or `keyring`)."""
+    """A gateway on the test's SQLite database (or `db_url`), with the environment's keys (or `keyring`);
+    `options` are GatewayService's (log_mode, confirmations, batch_interval)."""
     url = f"sqlite:///{tmp_path / 'gateway.db'}"
 
-    def make(window: int = 60, keyring: crypto.Keyring | None = None, db_url: str = url) -> GatewayService:
+    def make(
+        window: int = 60, keyring: crypto.Keyring | None = None, db_url: str = url, **options: Any
+    ) -> GatewayService:
         record_client, access_client = clients(w3, records, access, custodian)
         return GatewayService(
-            Store(db_url), keyring or crypto.load_keyring(), record_client, access_client, window
+            Store(db_url),
+            keyring or crypto.load_keyring(),
+            record_client,
+            access_client,
+            window,
+            **options,
         )
 
     return make

@@ -173,7 +173,7 @@ def test_info_tells_the_client_what_to_sign(http, service):
 
 def test_the_openapi_spec_describes_every_route_and_refusal(http):
     spec = http.get("/openapi.json").json()
-    assert set(spec["paths"]) == {"/info", "/records", "/records/{record_id}/read"}
+    assert set(spec["paths"]) == {"/info", "/records", "/records/{record_id}/read", "/receipts/{receipt_id}"}
     responses = spec["paths"]["/records/{record_id}/read"]["post"]["responses"]
     assert {"200", "400", "401", "403", "404", "409", "410", "500", "502"} <= set(responses)
 

@@ -14,12 +14,14 @@ import pytest
 from brownie import accounts, web3
 from click.testing import CliRunner
 from eth_account import Account
+from web3 import Web3
 
 from carechain.cli import cli
 from carechain.config import load_settings
 from carechain.gateway import crypto
 from carechain.gateway.app import TOKEN_ENV, create_app
 from carechain.gateway.service import DB_ENV, open_gateway
+from carechain.indexer import Indexer
 from carechain.localnode import free_port
 
 from .conftest import LAB_RESULT, TOKEN
@@ -338,3 +340,46 @@ def test_a_gateway_on_a_key_file_serves_throughout_a_rotation(
     assert fetch() == LAB_RESULT
     url = serving(**on_file)  # a restart on the new key alone
     assert fetch() == LAB_RESULT
+
+
+def test_receipts_mode_get_then_the_receipt_is_checked_and_indexed(
+    run, root, people, lab, http_server, db_url, monkeypatch, tmp_path
+):
+    """A gateway serving with signed receipts: `get` gives the receipt id, `receipt` checks it against the
+    chain once its root is committed, and the indexer picks up the AccessBatchLogged event."""
+    record_id, _ = lab
+    monkeypatch.setenv("PRIVATE_KEY", people["hospital"].key.hex())
+    monkeypatch.setenv(DB_ENV, db_url)
+    settings = load_settings(root, web3.provider.endpoint_uri)
+    service = open_gateway(settings, log_mode="receipts", batch_interval=0.3)
+    url = http_server(create_app(service, TOKEN))
+    out = str(tmp_path / "fetched.json")
+    got = json.loads(
+        ok(run("--json", "gateway", "get", record_id, "--url", url, "-o", out, key=people["gp"])).output
+    )
+    assert got["logTx"] is None and got["receipt"].startswith("0x") and got["basis"] == "CATEGORY_GRANT"
+    deadline = time.monotonic() + 15
+    while (checked := run("--json", "gateway", "receipt", got["receipt"], "--url", url)).exit_code != 0:
+        one_line_error(checked, "not committed on chain yet")
+        assert time.monotonic() < deadline, "the receipt was never committed"
+        time.sleep(0.2)
+    answer = json.loads(checked.output)
+    assert answer["verified"] is True and answer["receipt"]["provider"] == people["gp"].address
+    assert "proven under root" in ok(run("gateway", "receipt", got["receipt"], "--url", url)).output
+    one_line_error(run("gateway", "receipt", "0x" + "ab" * 32, "--url", url), "404 unknown-receipt")
+
+    index = Indexer(Web3(Web3.HTTPProvider(web3.provider.endpoint_uri)), root, str(tmp_path / "index.db"))
+    index.sync()
+    (batch,) = index.events(event="AccessBatchLogged")
+    assert batch["contract"] == "AccessGrants" and batch["tx_hash"] == answer["txHash"]
+
+
+def test_sign_read_prints_a_body_curl_can_post(run, people, lab, serving):
+    record_id, _ = lab
+    url = serving()
+    body = json.loads(ok(run("gateway", "sign-read", record_id, "--url", url, key=people["gp"])).output)
+    assert body["provider"] == people["gp"].address and set(body) >= {"signature", "nonce", "issuedAt"}
+    answer = httpx.post(f"{url}/records/{record_id}/read", json=body, timeout=60)
+    assert answer.status_code == 200 and answer.content == LAB_RESULT
+    again = httpx.post(f"{url}/records/{record_id}/read", json=body, timeout=60)
+    assert again.status_code == 409

@@ -1,4 +1,5 @@
-"""`carechain gateway`: a custodian's record gateway (serve, put, rotate-key, erase) and a provider's get.
+"""`carechain gateway`: a custodian's record gateway (serve, put, rotate-key, erase), a provider's get
+(or sign-read, for curl) and anyone's check of a read receipt (receipt).
 
 The custodian's chain key is PRIVATE_KEY or KEYSTORE as everywhere; its encryption key is
 CARECHAIN_GATEWAY_KEY or CARECHAIN_GATEWAY_KEY_FILE; the ingest token CARECHAIN_GATEWAY_TOKEN;
@@ -7,6 +8,7 @@ the database CARECHAIN_GATEWAY_DB (or --db). None of them is ever a command-line
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,14 @@ import click
 import httpx
 
 from carechain import purposes
+from carechain.chain import connect
 from carechain.cli.core import Context, cli, pass_ctx
+from carechain.clients.access import AccessClient
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.records import category_bit, new_record_id
 from carechain.config import require_account
 from carechain.errors import CareChainError, ConfigError, InputError
-from carechain.gateway import crypto, requests
+from carechain.gateway import crypto, receipts, requests
 from carechain.gateway.service import DEFAULT_MEDIA_TYPE, open_gateway
 
 URL_ENV = "CARECHAIN_GATEWAY_URL"
@@ -39,18 +43,54 @@ def gateway() -> None:
 @gateway.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8600, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--log-mode",
+    type=click.Choice(receipts.LOG_MODES),
+    default="tx",
+    show_default=True,
+    help="tx: each read's own logAccess transaction, mined before serving; receipts: a signed receipt "
+    "per read, their Merkle root committed on chain every --batch-interval seconds.",
+)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(0),
+    help="Blocks on top of a log transaction before serving (0: mined); "
+    "default $CARECHAIN_CONFIRMATIONS, else 0.",
+)
+@click.option(
+    "--batch-interval",
+    type=click.FloatRange(min=0.1),
+    default=receipts.DEFAULT_BATCH_INTERVAL,
+    show_default=True,
+    help="Seconds between two commits of the pending receipts (receipts mode).",
+)
 @db_option
 @pass_ctx
-def gateway_serve(ctx: Context, host: str, port: int, db_url: str | None) -> None:
+def gateway_serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    log_mode: str,
+    confirmations: int | None,
+    batch_interval: float,
+    db_url: str | None,
+) -> None:
     """(Custodian) run the gateway's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
     import uvicorn
 
     from carechain.gateway.app import TOKEN_ENV, create_app
 
-    service = open_gateway(ctx.settings, db_url)
+    service = open_gateway(
+        ctx.settings, db_url, log_mode=log_mode, confirmations=confirmations, batch_interval=batch_interval
+    )
     token = os.environ.get(TOKEN_ENV) or None
+    logging = (
+        f"reads logged by transaction, {service.confirmations} confirmation(s)"
+        if log_mode == "tx"
+        else f"reads logged by signed receipts, committed every {batch_interval:g}s"
+    )
     click.echo(
-        f"gateway {service.gateway} on chain {service.chain_id} at http://{host}:{port}"
+        f"gateway {service.gateway} on chain {service.chain_id} at http://{host}:{port}; {logging}"
         + ("" if token else f" (ingest over HTTP off: no {TOKEN_ENV})"),
         err=True,
     )
@@ -104,17 +144,9 @@ def gateway_put(
 def gateway_get(ctx: Context, record_id: str, url: str, purpose: str, output: Path | None) -> None:
     """(Provider) fetch RECORD_ID with a request signed by your key (PRIVATE_KEY or KEYSTORE)."""
     rid = bytes32(record_id, "record id")
-    purpose_id = purposes.purpose_id(purpose)
-    provider = require_account(ctx.settings)
     base = url.rstrip("/")
     with httpx.Client(timeout=60.0) as client:
-        info = _json(_call(client.get, f"{base}/info"), base)
-        try:
-            request = requests.sign(
-                provider, rid, purpose_id, info["gateway"], int(info["chainId"]), info["accessGrants"]
-            )
-        except (KeyError, TypeError, ValueError):
-            raise CareChainError(f"{base}/info is not a CareChain gateway's answer") from None
+        request = _signed_request(ctx, client, base, rid, purpose)
         answer = _call(client.post, f"{base}/records/0x{rid.hex()}/read", json=request.body())
     if answer.status_code != 200:
         refusal = _json(answer, base)
@@ -129,17 +161,87 @@ def gateway_get(ctx: Context, record_id: str, url: str, purpose: str, output: Pa
         output.write_bytes(answer.content)
     except OSError as err:
         raise InputError(f"cannot write {output}: {err.strerror}") from None
+    log_tx, receipt_id = answer.headers.get("X-CareChain-Log-Tx"), answer.headers.get("X-CareChain-Receipt")
     ctx.emit(
         {
             "file": str(output),
             "bytes": len(answer.content),
             "version": int(answer.headers.get("X-CareChain-Version", "0")),
-            "logTx": answer.headers.get("X-CareChain-Log-Tx"),
+            "logTx": log_tx,
+            "receipt": receipt_id,
             "basis": answer.headers.get("X-CareChain-Basis"),
         },
         f"record 0x{rid.hex()} written to {output} ({len(answer.content)} bytes; "
-        f"read logged in tx {answer.headers.get('X-CareChain-Log-Tx')})",
+        + (f"read logged in tx {log_tx})" if log_tx else f"read receipt {receipt_id})"),
     )
+
+
+@gateway.command("receipt")
+@click.argument("receipt_id")
+@click.option("--url", envvar=URL_ENV, required=True, help="The gateway (default: $CARECHAIN_GATEWAY_URL).")
+@pass_ctx
+def gateway_receipt(ctx: Context, receipt_id: str, url: str) -> None:
+    """(Provider, patient, auditor) fetch a read receipt and check it: the gateway's signature, the
+    Merkle proof, and its root committed on chain (at RPC_URL) by that gateway."""
+    rid = bytes32(receipt_id, "receipt id")
+    base = url.rstrip("/")
+    with httpx.Client(timeout=60.0) as client:
+        answer = _call(client.get, f"{base}/receipts/0x{rid.hex()}")
+    data = _json(answer, base)
+    if answer.status_code != 200:
+        raise CareChainError(
+            f"the gateway has no such receipt ({answer.status_code} {data.get('error', '?')}): "
+            f"{data.get('detail', answer.text)}"
+        )
+    w3 = connect(ctx.settings.rpc_url)
+    access = AccessClient.from_manifest(w3, ctx.settings.root)
+    try:
+        gateway_address, chain_id = str(data["gateway"]), int(data["chainId"])
+    except (KeyError, TypeError, ValueError):
+        raise CareChainError(f"{base} answered without a CareChain gateway's receipt") from None
+    if chain_id != int(w3.eth.chain_id) or str(data.get("accessGrants")) != access.address:
+        raise CareChainError(
+            f"the receipt is for another chain or deployment than the one at {ctx.settings.rpc_url}"
+        )
+    receipt = receipts.verify(
+        data, gateway_address, chain_id, access.address, receipts.committed_roots(access, gateway_address)
+    )
+    ctx.emit(
+        {**data, "verified": True},
+        f"receipt 0x{rid.hex()}: {receipt.provider} read record 0x{receipt.record_id.hex()} "
+        f"({receipt.basis.name}) at {receipt.served_at}; signed by gateway {gateway_address}, "
+        f"proven under root {data['root']} committed in tx {data['txHash']}",
+    )
+
+
+@gateway.command("sign-read")
+@click.argument("record_id")
+@click.option("--url", envvar=URL_ENV, required=True, help="The gateway (default: $CARECHAIN_GATEWAY_URL).")
+@click.option("--purpose", default="TREAT", show_default=True, help="Purpose code of the read.")
+@pass_ctx
+def gateway_sign_read(ctx: Context, record_id: str, url: str, purpose: str) -> None:
+    """(Provider) print the JSON body of a signed read request for RECORD_ID (to POST with curl to
+    URL/records/RECORD_ID/read within the gateway's window, once)."""
+    rid = bytes32(record_id, "record id")
+    base = url.rstrip("/")
+    with httpx.Client(timeout=60.0) as client:
+        request = _signed_request(ctx, client, base, rid, purpose)
+    click.echo(json.dumps(request.body()))
+
+
+def _signed_request(
+    ctx: Context, client: httpx.Client, base: str, rid: bytes, purpose: str
+) -> requests.ReadRequest:
+    """A read request for the gateway at `base` (its /info says what to sign), signed by your key."""
+    purpose_id = purposes.purpose_id(purpose)
+    provider = require_account(ctx.settings)
+    info = _json(_call(client.get, f"{base}/info"), base)
+    try:
+        return requests.sign(
+            provider, rid, purpose_id, info["gateway"], int(info["chainId"]), info["accessGrants"]
+        )
+    except (KeyError, TypeError, ValueError):
+        raise CareChainError(f"{base}/info is not a CareChain gateway's answer") from None
 
 
 def _call(method: Any, url: str, **kwargs: Any) -> httpx.Response:

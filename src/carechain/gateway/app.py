@@ -2,7 +2,9 @@
 
 `POST /records` is the custodian's own ingest, behind a bearer token (CARECHAIN_GATEWAY_TOKEN);
 `POST /records/{id}/read` is the provider's signed read; `GET /info` tells a provider's client
-what to sign. Every refusal is JSON `{"error": code, "detail": message}` with its HTTP status.
+what to sign; in log mode "receipts", `GET /receipts/{id}` is a read's signed receipt with its
+Merkle proof and the on-chain commit of its root. Every refusal is JSON
+`{"error": code, "detail": message}` with its HTTP status.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,7 +71,7 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
         (400, "malformed, expired, or for another gateway or chain"),
         (401, "bad signature (or, for ingest, a bad token)"),
         (403, "canAccess is false on chain"),
-        (404, "no such record at this gateway"),
+        (404, "no such record (or receipt) at this gateway"),
         (409, "the signed request was used already"),
         (410, "the record was erased"),
         (500, "integrity failure: the stored record does not match its anchor (never served)"),
@@ -78,10 +82,20 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
 
 def create_app(service: GatewayService, token: str | None) -> FastAPI:
     """The ASGI app of one gateway; `token` authenticates the custodian's ingest (None: ingest off)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.start()  # receipts mode: the batcher commits pending receipts every few seconds
+        try:
+            yield
+        finally:
+            service.stop()  # after a last commit of what is pending
+
     app = FastAPI(
         title="CareChain record gateway",
         version="1",
         description="Encrypted records served only on on-chain permission; every read logged on chain.",
+        lifespan=lifespan,
     )
 
     @app.exception_handler(GatewayError)
@@ -133,14 +147,22 @@ def create_app(service: GatewayService, token: str | None) -> FastAPI:
         except CareChainError as err:
             raise BadRequest(str(err)) from None
         served = service.read(ReadRequest.from_body(rid, body.model_dump()))
-        return Response(
-            served.content,
-            media_type=served.media_type,
-            headers={
-                "X-CareChain-Version": str(served.version),
-                "X-CareChain-Log-Tx": served.log_tx,
-                "X-CareChain-Basis": served.basis.name,
-            },
-        )
+        headers = {"X-CareChain-Version": str(served.version), "X-CareChain-Basis": served.basis.name}
+        if served.log_tx is not None:
+            headers["X-CareChain-Log-Tx"] = served.log_tx
+        if served.receipt_id is not None and served.receipt_signature is not None:
+            headers["X-CareChain-Receipt"] = "0x" + served.receipt_id.hex()
+            headers["X-CareChain-Receipt-Signature"] = "0x" + served.receipt_signature.hex()
+        return Response(served.content, media_type=served.media_type, headers=headers)
+
+    @app.get("/receipts/{receipt_id}", responses=_REFUSALS)
+    def receipt(receipt_id: str) -> dict[str, Any]:
+        """(Provider, patient, auditor) a read receipt, the gateway's signature over it and, once its
+        batch is committed, the Merkle root, the proof and the commit transaction (else null)."""
+        try:
+            rid = bytes32(receipt_id, "receipt id")
+        except CareChainError as err:
+            raise BadRequest(str(err)) from None
+        return service.receipt(rid)
 
     return app

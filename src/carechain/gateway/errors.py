@@ -52,6 +52,13 @@ class UnknownRecord(GatewayError):
     code = "unknown-record"
 
 
+class UnknownReceipt(GatewayError):
+    """This gateway signed no read receipt with this id."""
+
+    status = 404
+    code = "unknown-receipt"
+
+
 class Replayed(GatewayError):
     """A request with this signature digest was seen already."""
 

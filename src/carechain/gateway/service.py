@@ -5,14 +5,23 @@ The app (`carechain.gateway.app`) and the CLI (`carechain gateway ...`) both cal
 A read is served only after, in this order: the signature, chain, gateway and freshness of the
 request are checked and its digest enters the replay cache; the record is known and not erased;
 `canAccess` is true on chain; the stored ciphertext hashes to the anchored content hash and
-decrypts; and the `logAccess` transaction is mined. A read refused at any step is not logged on
-chain, and nothing is returned.
+decrypts; and the read is logged. A read refused at any step is not logged, and nothing is returned.
+
+How a read is logged is the gateway's log mode (`carechain.gateway.receipts`):
+- "tx" (the default): its own `logAccess` transaction, mined with `confirmations` blocks on top
+  (0: mined) before the record is returned; the chain itself re-checks the access as it logs.
+- "receipts": a read receipt signed by the gateway and stored before the record is returned; every
+  `batch_interval` seconds the pending receipts are committed on chain as one Merkle root
+  (`logAccessBatch`), and each provider can fetch its receipt and proof.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,14 +30,16 @@ from typing import Any
 
 import requests as http
 from eth_utils.crypto import keccak
+from web3.types import RPCEndpoint
 
+from carechain import eip712
 from carechain.chain import ChainUnavailable, TransactionFailed, TxResult, connect
 from carechain.clients.access import AccessClient, Basis
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.records import RecordClient
 from carechain.config import Settings, load_sender
-from carechain.errors import AccessDenied, ConfigError, ContractError, InputError
-from carechain.gateway import crypto
+from carechain.errors import AccessDenied, CareChainError, ConfigError, ContractError, InputError
+from carechain.gateway import crypto, receipts
 from carechain.gateway.errors import (
     AccessRefused,
     ChainRefused,
@@ -37,16 +48,21 @@ from carechain.gateway.errors import (
     IntegrityFailure,
     KeyUnavailable,
     Replayed,
+    UnknownReceipt,
     UnknownRecord,
 )
+from carechain.gateway.receipts import DEFAULT_BATCH_INTERVAL, LEAF_ENCODING, LOG_MODES, Receipt
 from carechain.gateway.requests import DEFAULT_WINDOW, READ_REQUEST_TYPE, ReadRequest, Verifier, domain
-from carechain.gateway.store import Store, StoredVersion, WrappedKey, default_url
+from carechain.gateway.store import Batch, Store, StoredVersion, WrappedKey, default_url
 
 # The content hash an erased record's last version is amended to: RecordRegistry has no erase, and a
 # well-known constant says "erased" to anyone reading the chain without a contract change.
 ERASED = keccak(text="carechain.record.ERASED")
 MAX_CATEGORY = 63
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
+MAX_BATCH = 10_000  # receipts committed under one root at most (the rest go in the next batch)
+
+log = logging.getLogger("carechain.gateway")
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,11 @@ class ServedRecord:
     version: int
     content: bytes
     media_type: str
-    log_tx: str
-    block_number: int
+    log_tx: str | None  # receipts mode: None (the receipt is the log until its batch is committed)
+    block_number: int | None
     basis: Basis
+    receipt_id: bytes | None = None  # receipts mode: the signed receipt's id (GET /receipts/{id})
+    receipt_signature: bytes | None = None
 
 
 class GatewayService:
@@ -79,9 +97,21 @@ class GatewayService:
         access: AccessClient,
         window: int = DEFAULT_WINDOW,
         reload_keys: Callable[[], crypto.Keyring] | None = None,
+        log_mode: str = "tx",
+        confirmations: int | None = None,
+        batch_interval: float = DEFAULT_BATCH_INTERVAL,
     ) -> None:
         if records.sender is None or access.sender is None:
             raise InputError("the gateway sends transactions: its clients need the custodian's Sender")
+        if log_mode not in LOG_MODES:
+            raise ConfigError(f"the log mode is one of {', '.join(LOG_MODES)}, not {log_mode!r}")
+        if not batch_interval > 0:
+            raise ConfigError(f"the batch interval is a number of seconds above 0, not {batch_interval}")
+        if confirmations is not None:
+            if confirmations < 0:
+                raise ConfigError(f"confirmations must be 0 or more, not {confirmations}")
+            access.sender.confirmations = confirmations  # records and access share the custodian's Sender
+            records.sender.confirmations = confirmations
         self.store = store
         self.keyring = keyring
         self.records = records
@@ -92,6 +122,16 @@ class GatewayService:
             chain_id = int(records.w3.eth.chain_id)
         self.verifier = Verifier(self.gateway, chain_id, access.address, window)
         self._send_lock = threading.Lock()  # one custodian account: its nonces must not race
+        self.log_mode = log_mode
+        self.batch_interval = batch_interval
+        self._commit_lock = threading.Lock()  # one batch at a time
+        self._stop = threading.Event()
+        self._batcher: threading.Thread | None = None
+
+    @property
+    def confirmations(self) -> int:
+        sender = self.access.sender
+        return 0 if sender is None else sender.confirmations
 
     @property
     def chain_id(self) -> int:
@@ -105,6 +145,8 @@ class GatewayService:
             "accessGrants": self.access.address,
             "recordRegistry": self.records.address,
             "window": self.verifier.window,
+            "logMode": self.log_mode,
+            "confirmations": self.confirmations,
             "domain": domain(self.chain_id, self.access.address).as_dict(),
             "types": {"ReadRequest": READ_REQUEST_TYPE},
         }
@@ -222,7 +264,8 @@ class GatewayService:
         if stored.erased_at is not None:
             raise Erased(f"record 0x{rid.hex()} was erased")
         with _chain():
-            allowed = self.access.can_access(request.provider, rid)
+            basis, _ = self.access.access_basis(request.provider, rid)
+            allowed = basis != Basis.NONE
             anchored = self.records.latest_content_hash(rid) if allowed else b""
         if not allowed:
             raise AccessRefused(f"{request.provider} may not read record 0x{rid.hex()} (canAccess is false)")
@@ -231,13 +274,15 @@ class GatewayService:
         if keccak(latest.blob) != anchored:
             raise IntegrityFailure(f"the stored record 0x{rid.hex()} does not match its anchored hash")
         content = self._plaintext(latest)
-        with _chain(), self._send_lock:
-            try:
-                logged = self.access.log_access(request.provider, rid, request.purpose)
-            except AccessDenied as err:  # a grant revoked between the check and the log
-                raise AccessRefused(str(err)) from None
-            except ContractError as err:  # e.g. NotRecordCustodian: this gateway's credential lapsed
-                raise ChainRefused(f"the chain refused to log the read: {err}") from None
+        if self.log_mode == "receipts":
+            receipt = Receipt(request.provider, rid, request.purpose, basis, int(time.time()), digest)
+            receipt_id, signature = self._sign_receipt(receipt)
+            self.store.add_receipt(receipt_id, receipt, signature)
+            return ServedRecord(
+                rid, latest.version, content, latest.media_type, None, None, basis, receipt_id, signature
+            )
+        call = self.access.contract.functions.logAccess(request.provider, rid, request.purpose)
+        logged = self._transact(call, "log the read")
         return ServedRecord(
             rid,
             latest.version,
@@ -247,6 +292,111 @@ class GatewayService:
             logged.block_number,
             _basis(self.access, logged),
         )
+
+    def _transact(self, call: Any, what: str) -> TxResult:
+        """Send under the nonce lock, then wait (for its confirmations) outside it: reads overlap."""
+        sender = self.access.sender
+        assert sender is not None  # checked in __init__
+        try:
+            with _chain():
+                with self._send_lock:
+                    tx_hash = sender.send(call, self.access.errors)
+                return sender.wait(tx_hash, call, self.access.errors)
+        except AccessDenied as err:  # a grant revoked between the check and the log
+            raise AccessRefused(str(err)) from None
+        except ContractError as err:  # e.g. NotRecordCustodian: this gateway's credential lapsed
+            raise ChainRefused(f"the chain refused to {what}: {err}") from None
+
+    # ---- read receipts (log mode "receipts") ----------------------------------------------------
+
+    def _sign_receipt(self, receipt: Receipt) -> tuple[bytes, bytes]:
+        """The receipt's id and the gateway's signature (a local key signs here, else the node)."""
+        payload = receipt.payload(self.chain_id, self.access.address)
+        sender = self.access.sender
+        assert sender is not None
+        if isinstance(sender.account, str):  # a node-unlocked account (local chains)
+            with _chain():
+                answer = self.access.w3.provider.make_request(
+                    RPCEndpoint("eth_signTypedData_v4"), [sender.address, json.dumps(payload)]
+                )
+            if "result" not in answer:
+                raise ChainRefused(f"the node did not sign the read receipt: {answer.get('error')}")
+            signature = bytes.fromhex(str(answer["result"]).removeprefix("0x"))
+        else:
+            signature = eip712.sign(sender.account, payload)
+        return eip712.digest(payload), signature
+
+    def commit_receipts(self) -> Batch | None:
+        """Commit the pending receipts as one Merkle root on chain; None when none was pending."""
+        with self._commit_lock:
+            pending = self.store.pending_receipts(MAX_BATCH)
+            if not pending:
+                return None
+            root = bytes.fromhex(receipts.tree([p.receipt for p in pending]).root[2:])
+            call = self.access.contract.functions.logAccessBatch(root, len(pending))
+            result = self._transact(call, "commit the read receipts")
+            batch = Batch(root, len(pending), result.tx_hash, result.block_number)
+            self.store.commit_batch(batch, [p.seq for p in pending])
+            return batch
+
+    def receipt(self, receipt_id: bytes | str) -> dict[str, Any]:
+        """A receipt, its signature and (once committed) its root, proof and commit transaction."""
+        rid = bytes32(receipt_id, "receipt id")
+        stored = self.store.receipt(rid)
+        if stored is None:
+            raise UnknownReceipt(f"no read receipt 0x{rid.hex()} at this gateway")
+        answer: dict[str, Any] = {
+            "id": "0x" + rid.hex(),
+            "receipt": stored.receipt.message(),
+            "signature": "0x" + stored.signature.hex(),
+            "gateway": self.gateway,
+            "chainId": self.chain_id,
+            "accessGrants": self.access.address,
+            "leafEncoding": LEAF_ENCODING,
+            "root": None,
+            "proof": None,
+            "txHash": None,
+            "blockNumber": None,
+        }
+        found = self.store.batch(stored.batch_root) if stored.batch_root else None
+        if found is not None:
+            batch, members = found
+            answer["root"] = "0x" + batch.root.hex()
+            answer["proof"] = receipts.tree(members).get_proof(stored.receipt.leaf())
+            answer["txHash"] = batch.tx_hash
+            answer["blockNumber"] = batch.block_number
+        return answer
+
+    def start(self) -> None:
+        """In receipts mode, start committing the pending receipts every `batch_interval` seconds."""
+        if self.log_mode != "receipts" or self._batcher is not None:
+            return
+        self._stop.clear()
+        self._batcher = threading.Thread(target=self._run_batcher, name="carechain-receipts", daemon=True)
+        self._batcher.start()
+
+    def stop(self) -> None:
+        """Stop the batcher, after committing what is pending."""
+        if self._batcher is None:
+            return
+        self._stop.set()
+        self._batcher.join()
+        self._batcher = None
+        self._commit_quietly()
+
+    def _run_batcher(self) -> None:
+        while not self._stop.wait(self.batch_interval):
+            self._commit_quietly()
+
+    def _commit_quietly(self) -> None:
+        """One commit; a failure is logged and the receipts stay pending for the next one."""
+        try:
+            batch = self.commit_receipts()
+        except CareChainError as err:
+            log.warning("read receipts not committed yet: %s", err)
+            return
+        if batch is not None:
+            log.info("committed %d read receipts under root 0x%s", batch.count, batch.root.hex())
 
     def _plaintext(self, version: StoredVersion) -> bytes:
         if version.wrapped_key is None or version.key_id is None:
@@ -338,10 +488,17 @@ DB_ENV = "CARECHAIN_GATEWAY_DB"
 WINDOW_ENV = "CARECHAIN_GATEWAY_WINDOW"
 
 
-def open_gateway(settings: Settings, db_url: str | None = None, window: int | None = None) -> GatewayService:
+def open_gateway(
+    settings: Settings,
+    db_url: str | None = None,
+    window: int | None = None,
+    log_mode: str = "tx",
+    confirmations: int | None = None,
+    batch_interval: float = DEFAULT_BATCH_INTERVAL,
+) -> GatewayService:
     """The gateway the environment describes: the node at RPC_URL, the custodian's PRIVATE_KEY or
     KEYSTORE, the deployment in deployments/<chainId>.json, the custodian key(s) and the database
-    (CARECHAIN_GATEWAY_DB, else SQLite in .chain/)."""
+    (CARECHAIN_GATEWAY_DB, else SQLite in .chain/); `confirmations` None: CARECHAIN_CONFIRMATIONS."""
     keyring = crypto.load_keyring()
     w3 = connect(settings.rpc_url)
     sender = load_sender(w3, settings)
@@ -361,4 +518,6 @@ def open_gateway(settings: Settings, db_url: str | None = None, window: int | No
         def reload() -> crypto.Keyring:
             return crypto.read_key_file(path)
 
-    return GatewayService(Store(url), keyring, records, access, window, reload)
+    return GatewayService(
+        Store(url), keyring, records, access, window, reload, log_mode, confirmations, batch_interval
+    )

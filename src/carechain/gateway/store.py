@@ -1,4 +1,5 @@
-"""The gateway's store: encrypted blobs, wrapped data keys and seen requests, in SQLite or PostgreSQL.
+"""The gateway's store: encrypted blobs, wrapped data keys, seen requests and signed read receipts
+(with the batches that committed them on chain), in SQLite or PostgreSQL.
 
 SQLAlchemy 2 Core, blobs in the database (`LargeBinary`: BLOB on SQLite, bytea on PostgreSQL), so
 one backup holds everything. Nothing in it is readable without the custodian key.
@@ -14,7 +15,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from carechain.clients.access import Basis
 from carechain.errors import ConfigError
+from carechain.gateway.receipts import Receipt
 
 metadata = sa.MetaData()
 
@@ -50,6 +53,49 @@ seen_table = sa.Table(
     sa.Column("digest", sa.LargeBinary(32), primary_key=True),
     sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
 )
+
+receipts_table = sa.Table(
+    "gateway_receipts",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("receipt_id", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("provider", sa.String(42), nullable=False),
+    sa.Column("record_id", sa.LargeBinary(32), nullable=False, index=True),
+    sa.Column("purpose", sa.LargeBinary(32), nullable=False),
+    sa.Column("basis", sa.Integer, nullable=False),
+    sa.Column("served_at", sa.BigInteger, nullable=False),
+    sa.Column("request", sa.LargeBinary(32), nullable=False),
+    sa.Column("signature", sa.LargeBinary(65), nullable=False),
+    # NULL while pending; then the root of the batch that committed it.
+    sa.Column("batch_root", sa.LargeBinary(32), nullable=True, index=True),
+)
+
+batches_table = sa.Table(
+    "gateway_batches",
+    metadata,
+    sa.Column("root", sa.LargeBinary(32), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("tx_hash", sa.String(66), nullable=False),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("committed_at", sa.BigInteger, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    seq: int
+    receipt_id: bytes
+    receipt: Receipt
+    signature: bytes
+    batch_root: bytes | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    root: bytes
+    count: int
+    tx_hash: str
+    block_number: int
 
 
 @dataclass(frozen=True)
@@ -253,6 +299,81 @@ class Store:
         except IntegrityError:
             return False
         return True
+
+    # ---- read receipts (log mode "receipts") ----------------------------------------------------
+
+    def add_receipt(self, receipt_id: bytes, receipt: Receipt, signature: bytes) -> None:
+        """Keep a signed receipt, pending until a batch commits it."""
+        with self.engine.begin() as db:
+            db.execute(
+                receipts_table.insert().values(
+                    receipt_id=receipt_id,
+                    provider=receipt.provider,
+                    record_id=receipt.record_id,
+                    purpose=receipt.purpose,
+                    basis=int(receipt.basis),
+                    served_at=receipt.served_at,
+                    request=receipt.request,
+                    signature=signature,
+                )
+            )
+
+    def pending_receipts(self, limit: int) -> list[StoredReceipt]:
+        """The oldest receipts no batch committed yet."""
+        query = (
+            sa.select(receipts_table)
+            .where(receipts_table.c.batch_root.is_(None))
+            .order_by(receipts_table.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as db:
+            return [_receipt(row) for row in db.execute(query)]
+
+    def commit_batch(self, batch: Batch, seqs: list[int]) -> None:
+        """The batch went through on chain: record it and mark its receipts, in one transaction."""
+        with self.engine.begin() as db:
+            db.execute(
+                batches_table.insert().values(
+                    root=batch.root,
+                    count=batch.count,
+                    tx_hash=batch.tx_hash,
+                    block_number=batch.block_number,
+                    committed_at=int(time.time()),
+                )
+            )
+            db.execute(
+                receipts_table.update()
+                .where(receipts_table.c.seq.in_(seqs), receipts_table.c.batch_root.is_(None))
+                .values(batch_root=batch.root)
+            )
+
+    def receipt(self, receipt_id: bytes) -> StoredReceipt | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(receipts_table).where(receipts_table.c.receipt_id == receipt_id)
+            ).first()
+        return None if row is None else _receipt(row)
+
+    def batch(self, root: bytes) -> tuple[Batch, list[Receipt]] | None:
+        """A committed batch and its receipts."""
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(batches_table).where(batches_table.c.root == root)).first()
+            if row is None:
+                return None
+            receipts = [
+                _receipt(r).receipt
+                for r in db.execute(
+                    sa.select(receipts_table)
+                    .where(receipts_table.c.batch_root == root)
+                    .order_by(receipts_table.c.seq)
+                )
+            ]
+        return Batch(row.root, row._mapping["count"], row.tx_hash, row.block_number), receipts
+
+
+def _receipt(row: sa.Row[tuple[object, ...]]) -> StoredReceipt:
+    receipt = Receipt(row.provider, row.record_id, row.purpose, Basis(row.basis), row.served_at, row.request)
+    return StoredReceipt(row.seq, row.receipt_id, receipt, row.signature, row.batch_root)
 
 
 def _version(row: sa.Row[tuple[object, ...]]) -> StoredVersion:
