@@ -78,6 +78,7 @@ REQUIRED = (
     "consent.grant_by_sig",
     "consent.batch_grant_per_item",
     "consent.batch_signed_per_item",
+    "consent.batch_signed_bytes_per_item",
     "access.grant",
     "access.break_glass",
     "trial.enroll",
@@ -93,6 +94,7 @@ REFERENCES = {
     "consent.grant_by_sig": "eas.attest_by_delegation",
     "consent.batch_grant_per_item": "eas.multi_attest_per_item",
     "consent.batch_signed_per_item": "eas.attest_by_delegation",
+    "consent.batch_signed_bytes_per_item": "eas.attest_by_delegation",
     "access.grant": "eas.attest",
     "access.grant_record": "eas.attest",
     "credential.attest": "eas.attest",
@@ -146,10 +148,17 @@ def _carechain(w3: Web3, accounts: Sequence[str], folder: Path, batch: int, expi
     gas["consent.grant_by_sig"] = relay.submit_grant(first).gas_used
     requests = [GrantRequest(_address("grantee", i), HMB, SCOPES, expires) for i in range(batch)]
     gas["consent.batch_grant_per_item"] = consent.grant_batch(requests).gas_used // batch
+    # A clinic's onboarding: new patients, all EOAs, through the compact (EIP-2098) entry point; and
+    # another such cohort through grantBySigBatch (65-byte signatures, what a contract wallet needs).
+    cohort = [
+        relay.sign_grant(_key("cohort-compact", i), researcher, HMB, SCOPES, expires, DEADLINE)
+        for i in range(batch)
+    ]
+    gas["consent.batch_signed_per_item"] = relay.grant_by_sig_batch_compact(cohort).gas_used // batch
     cohort = [
         relay.sign_grant(_key("cohort", i), researcher, HMB, SCOPES, expires, DEADLINE) for i in range(batch)
     ]
-    gas["consent.batch_signed_per_item"] = relay.submit_grants(cohort).gas_used // batch
+    gas["consent.batch_signed_bytes_per_item"] = relay.submit_grants(cohort).gas_used // batch
 
     registry: CredentialClient = as_(CredentialClient, authority)
     registry.add_registrar(authority)

@@ -45,3 +45,10 @@ def test_json_has_sorted_keys_and_a_trailing_newline(written):
 def test_a_batch_commitment_costs_the_same_whatever_its_size(written):
     _, gas = written
     assert abs(gas[f"trial.commit_batch_{ROWS}_rows"] - gas["trial.commit_batch"]) <= 64
+
+
+def test_the_compact_signed_batch_costs_less_than_the_bytes_one(written):
+    """consent.batch_signed_per_item is grantBySigBatchCompact (EOA patients), kept beside grantBySigBatch."""
+    _, gas = written
+    assert "consent.batch_signed_bytes_per_item" in REQUIRED
+    assert 0 < gas["consent.batch_signed_per_item"] < gas["consent.batch_signed_bytes_per_item"]

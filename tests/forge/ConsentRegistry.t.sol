@@ -662,4 +662,30 @@ contract ConsentRegistryTest is ConsentTest {
             });
         }
     }
+
+    /// @dev A patient cannot appoint the zero address or themself, nor remove a delegate they never
+    /// appointed (or already removed); each with its named error, and nothing is stored.
+    function testFuzz_delegate_invalidOrUnknown_reverts(address patient, address delegate, uint64 expiresAt) public {
+        _assumeAccount(patient);
+        _assumeAccount(delegate);
+        vm.assume(delegate != patient);
+        vm.prank(patient);
+        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidDelegate.selector, address(0)));
+        registry.setDelegate(address(0), expiresAt);
+        vm.prank(patient);
+        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidDelegate.selector, patient));
+        registry.setDelegate(patient, expiresAt);
+
+        vm.prank(patient);
+        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.DelegateNotFound.selector, patient, delegate));
+        registry.removeDelegate(delegate);
+        vm.prank(patient);
+        registry.setDelegate(delegate, 0);
+        vm.prank(patient);
+        registry.removeDelegate(delegate);
+        vm.prank(patient);
+        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.DelegateNotFound.selector, patient, delegate));
+        registry.removeDelegate(delegate);
+        vm.assertEq(registry.delegateExpiry(patient, delegate), 0, "no delegate stored");
+    }
 }
