@@ -31,6 +31,12 @@ from carechain.relay.service import Rate, RelayService
 from carechain.relay.store import Store
 
 
+def soon(seconds: int = 3600) -> int:
+    """A deadline `seconds` ahead of the relayer's "now": the later of the wall clock, brownie's clock
+    (behind after a revert to an older snapshot) and the latest block (minutes old when none was mined)."""
+    return max(int(time.time()), chain.time(), web3.eth.get_block("latest")["timestamp"]) + seconds
+
+
 class Clock:
     """A monotonic clock the test moves by hand (the rate limiter's)."""
 
@@ -109,7 +115,7 @@ def signed_grant(
         purpose,
         scopes,
         expires_at,
-        deadline=chain.time() + 3600 if deadline is None else deadline,
+        deadline=soon() if deadline is None else deadline,
         nonce=nonce,
     )
     return dict(json.loads(signed.to_json()))
@@ -126,7 +132,7 @@ def signed_revoke(
 ) -> dict[str, Any]:
     """A signed revocation as `carechain consent sign-revoke -o` writes it, parsed."""
     signed = consents.sign_revoke(
-        patient, grantee, purpose, deadline=chain.time() + 3600 if deadline is None else deadline, nonce=nonce
+        patient, grantee, purpose, deadline=soon() if deadline is None else deadline, nonce=nonce
     )
     return dict(json.loads(signed.to_json()))
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from brownie import chain, web3
+from brownie import chain
 from conftest import HMB, LABS
 from eth_account import Account
 from fastapi.testclient import TestClient
@@ -17,7 +17,7 @@ from carechain.clients.consent import ConsentClient
 from carechain.localnode import free_port
 from carechain.relay.app import create_app
 
-from .conftest import grantee_address, refused, signed_grant
+from .conftest import grantee_address, refused, signed_grant, soon
 
 
 def test_info_has_what_a_page_signs_with(api, registry, relayer):
@@ -55,9 +55,7 @@ def test_a_request_signed_from_info_as_a_wallet_does_is_relayed(api, registry, p
         "scopes": LABS,
         "expiresAt": 0,
         "nonce": nonce,
-        # the relayer judges deadlines by the later of wall clock and the latest block, which earlier
-        # tests may have moved ahead of brownie's clock
-        "deadline": max(chain.time(), web3.eth.get_block("latest")["timestamp"]) + 600,
+        "deadline": soon(600),
     }
     signed = Account.sign_typed_data(
         patient_key.key, info["domain"], {"Grant": info["types"]["Grant"]}, message

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from brownie import accounts, chain, web3
+from brownie import accounts, web3
 from click.testing import CliRunner
 from eth_account import Account
 
 from carechain.cli import cli
 from carechain.localnode import free_port
 from carechain.relay.service import DB_ENV
+
+from .conftest import soon
 
 REPO = Path(__file__).parents[2]
 
@@ -91,7 +93,7 @@ def test_serve_relays_a_signed_consent_from_the_cli(root, tmp_path):
         "-s",
         "labs",
         "--deadline",
-        str(chain.time() + 3600),
+        str(soon()),
         "-o",
         str(file),
         env={"PRIVATE_KEY": patient.key.hex()},

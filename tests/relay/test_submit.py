@@ -8,7 +8,7 @@ from eth_account import Account
 
 from carechain import eip712
 
-from .conftest import grantee_address, mine, refused, relayer_state, signed_grant, signed_revoke
+from .conftest import grantee_address, mine, refused, relayer_state, signed_grant, signed_revoke, soon
 
 
 def test_a_signed_grant_is_submitted_then_mined_and_permits(
@@ -187,7 +187,7 @@ def test_a_contract_wallets_signed_grant_is_left_to_the_registry(
             "scopes": LABS,
             "expiresAt": 0,
             "nonce": 0,
-            "deadline": chain.time() + 3600,
+            "deadline": soon(),
         }
         signature = eip712.sign(signer, eip712.typed_data(consents.domain(), "Grant", message))
         body = {**message, "purpose": "0x" + HMB.hex(), "signature": "0x" + signature.hex()}
