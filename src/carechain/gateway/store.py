@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from carechain.clients.access import Basis
-from carechain.errors import ConfigError
+from carechain.database import open_database
 from carechain.gateway.receipts import Receipt
 
 metadata = sa.MetaData()
@@ -137,22 +137,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = sa.create_engine(url)
-        except (sa.exc.ArgumentError, ImportError) as err:
-            raise ConfigError(f"not a database URL the gateway can use: {_safe(url)} ({err})") from None
-        try:
-            if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
-                None,
-                "",
-                ":memory:",
-            ):
-                Path(self.engine.url.database or "").parent.mkdir(parents=True, exist_ok=True)
-            metadata.create_all(self.engine)
-        except OSError as err:
-            raise ConfigError(f"cannot open the gateway database {_safe(url)}: {err.strerror}") from None
-        except sa.exc.OperationalError as err:
-            raise ConfigError(f"cannot open the gateway database {_safe(url)}: {err.orig}") from None
+        self.engine = open_database(url, metadata, "gateway")
 
     # ---- records and versions -------------------------------------------------------------------
 
@@ -387,11 +372,3 @@ def _version(row: sa.Row[tuple[object, ...]]) -> StoredVersion:
         row.key_id,
         row.anchor_tx,
     )
-
-
-def _safe(url: str) -> str:
-    """A database URL without its password."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unparseable URL)"

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from carechain.errors import ConfigError
+from carechain.database import open_database
 
 PENDING, SUBMITTED, MINED, FAILED = "pending", "submitted", "mined", "failed"
 
@@ -75,16 +75,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = sa.create_engine(url)
-        except (sa.exc.ArgumentError, ImportError) as err:
-            raise ConfigError(f"not a database URL the relayer can use: {_safe(url)} ({err})") from None
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            Path(self.engine.url.database or "").parent.mkdir(parents=True, exist_ok=True)
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.OperationalError as err:
-            raise ConfigError(f"cannot open the relayer database {_safe(url)}: {err.orig}") from None
+        self.engine = open_database(url, metadata, "relayer")
 
     def get(self, submission_id: bytes) -> Submission | None:
         query = sa.select(submissions_table).where(submissions_table.c.id == submission_id)
@@ -164,11 +155,3 @@ def _submission(row: sa.Row[tuple[object, ...]]) -> Submission:
         row.gas_used,
         row.error,
     )
-
-
-def _safe(url: str) -> str:
-    """A database URL without its password."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unparseable URL)"
