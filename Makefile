@@ -9,14 +9,14 @@ VENV := $(ROOT)/.venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 SOLC := $(ROOT)/.solc/solc-v0.8.28
-# .tools/bin holds Foundry's real binaries (see carechain.toolchain.link_foundry_tools): the npm
+# .tools/bin holds Foundry's real binaries (see carechain.dev.toolchain.link_foundry_tools): the npm
 # wrapper of forge always exits 0, so a failing forge test would not fail `make test`.
 export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
 # brownie starts and stops its chain; the guard makes sure the chain also stops when brownie is killed.
-GUARD = $(BIN)/python -m carechain.guard
+GUARD = $(BIN)/python -m carechain.dev.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
@@ -43,9 +43,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(SOLC) $(ROOT)/.tools/bin/forge &: $(BIN)/.installed node_modules/.installed src/carechain/toolchain.py \
-		src/carechain/solcjs_wrapper.cjs
-	$(BIN)/python -m carechain.toolchain
+$(SOLC) $(ROOT)/.tools/bin/forge &: $(BIN)/.installed node_modules/.installed src/carechain/dev/toolchain.py \
+		src/carechain/dev/solcjs_wrapper.cjs
+	$(BIN)/python -m carechain.dev.toolchain
 
 # brownie keeps networks in ~/.brownie; add the Ganache 7 network once per machine.
 networks: $(BIN)/.installed
@@ -90,7 +90,7 @@ PORTAL_PORT ?= 8800
 PORTAL_CHAIN_PORT ?= 8545
 PORTAL_NETWORK ?= development
 portal: compile
-	$(GUARD) $(BIN)/python -m carechain.portal --local --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
+	$(GUARD) $(BIN)/python -m carechain.dev.portal --local --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
 	  $(if $(PATIENT),--patient $(PATIENT))
 
 # A hospital's record gateway on a local Anvil (GATEWAY_CHAIN_PORT): deploys, attests a hospital, a GP,
@@ -101,7 +101,7 @@ GATEWAY_PORT ?= 8600
 GATEWAY_CHAIN_PORT ?= 8545
 GATEWAY_MODE ?= tx
 gateway: compile
-	$(GUARD) $(BIN)/python -m carechain.gateway.local --port $(GATEWAY_PORT) --chain-port $(GATEWAY_CHAIN_PORT) \
+	$(GUARD) $(BIN)/python -m carechain.dev.gateway_local --port $(GATEWAY_PORT) --chain-port $(GATEWAY_CHAIN_PORT) \
 	  --log-mode $(GATEWAY_MODE) $(if $(CONFIRMATIONS),--confirmations $(CONFIRMATIONS)) \
 	  $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
@@ -158,4 +158,4 @@ clean:
 	rm -rf build .solc .tools cache reports .pytest_cache .hypothesis
 
 abi: compile
-	$(BIN)/python -c "from carechain.deployments import export_abis; from pathlib import Path; export_abis(Path('.'))"
+	$(BIN)/python -c "from carechain.core.deployments import export_abis; from pathlib import Path; export_abis(Path('.'))"

@@ -24,7 +24,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from benchmarks import ROOT, run, write_json
-from carechain import CareChainError, Sender, connect, eip712, local_node, purpose_id, scopes_mask
+from carechain import CareChainError, Sender, connect, purpose_id, scopes_mask
 from carechain.clients import (
     AccessClient,
     ConsentClient,
@@ -37,9 +37,10 @@ from carechain.clients import (
     license_hash,
     record_id,
 )
-from carechain.deployments import deploy
-from carechain.localnode import find_anvil
-from carechain.trialdata import DataBatch
+from carechain.core import eip712
+from carechain.core.deployments import deploy
+from carechain.dev.localnode import find_anvil, local_node
+from carechain.offchain.trialdata import DataBatch
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
 EAS_ARTIFACTS = Path("node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts")

@@ -36,14 +36,14 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from benchmarks import ROOT, run, write_json
-from carechain import CareChainError, connect, local_node
+from carechain import CareChainError, connect
 from carechain.clients.records import category_bit
-from carechain.gateway import crypto, requests
-from carechain.gateway.local import LAB_RESULT, Cast, open_service, serving, stand_up
-from carechain.gateway.store import Store
-from carechain.localnode import find_anvil
-from carechain.portal import chain_data
-from carechain.purposes import purpose_id
+from carechain.core.purposes import purpose_id
+from carechain.dev.gateway_local import LAB_RESULT, Cast, open_service, serving, stand_up
+from carechain.dev.localnode import find_anvil, local_node
+from carechain.dev.portal import chain_data
+from carechain.services.gateway import crypto, requests
+from carechain.services.gateway.store import Store
 
 RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
 READS = 60  # per run on a block-time chain

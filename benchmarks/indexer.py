@@ -23,12 +23,12 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from benchmarks import ROOT, run, write_json
-from carechain import CareChainError, Sender, connect, local_node, purpose_id, scopes_mask
+from carechain import CareChainError, Sender, connect, purpose_id, scopes_mask
 from carechain.clients import ConsentClient, GrantRequest
-from carechain.deployments import deploy
-from carechain.indexer import Indexer, database_url
-from carechain.localnode import find_anvil
-from carechain.localpg import pg_server
+from carechain.core.deployments import deploy
+from carechain.dev.localnode import find_anvil, local_node
+from carechain.dev.localpg import pg_server
+from carechain.index.indexer import Indexer, database_url
 
 RESULTS = ROOT / "benchmarks" / "results" / "indexer.json"
 EVENTS = 50_000

@@ -1,4 +1,4 @@
-"""Build time and proof rate of carechain.merkle beside @openzeppelin/merkle-tree, on one machine.
+"""Build time and proof rate of carechain.offchain.merkle beside @openzeppelin/merkle-tree, on one machine.
 
 `make bench` (`python -m benchmarks.merkle`) builds ["address", "uint256"] StandardMerkleTrees of
 100,000 and 1,000,000 leaves in Python and in the JS library (benchmarks/merkle_js.mjs, which makes the
@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, ToolchainError
-from carechain.merkle import StandardMerkleTree
+from carechain.offchain.merkle import StandardMerkleTree
 
 RESULTS = ROOT / "benchmarks" / "results" / "merkle.json"
 JS_BENCH = ROOT / "benchmarks" / "merkle_js.mjs"

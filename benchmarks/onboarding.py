@@ -21,11 +21,11 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from benchmarks import ROOT, run, write_json
-from carechain import CareChainError, Sender, connect, local_node, purpose_id, scopes_mask
+from carechain import CareChainError, Sender, connect, purpose_id, scopes_mask
 from carechain.clients import ConsentClient
-from carechain.deployments import deploy
-from carechain.localnode import find_anvil
-from carechain.onboarding import import_consents, sign_grant, write_csv
+from carechain.core.deployments import deploy
+from carechain.dev.localnode import find_anvil, local_node
+from carechain.offchain.consent_import import import_consents, sign_grant, write_csv
 
 RESULTS = ROOT / "benchmarks" / "results" / "onboarding.json"
 PATIENTS = 10_000

@@ -20,8 +20,6 @@ from brownie import accounts, chain, web3
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from carechain import purposes
-from carechain.chain import Sender, TxResult
 from carechain.clients import (
     AccessClient,
     ConsentClient,
@@ -33,16 +31,14 @@ from carechain.clients import (
     license_hash,
     record_id,
 )
-from carechain.deployments import deploy
+from carechain.core import purposes
+from carechain.core.config import project_root
+from carechain.core.deployments import deploy
+from carechain.core.purposes import Scope
+from carechain.core.sender import Sender, TxResult
+from carechain.dev.gateway_local import serving
 from carechain.errors import CareChainError
-from carechain.gateway import crypto, receipts
-from carechain.gateway.local import serving
-from carechain.gateway.requests import ReadRequest
-from carechain.gateway.service import GatewayService
-from carechain.gateway.store import Store
-from carechain.purposes import Scope
-from carechain.toolchain import project_root
-from carechain.trialdata import (
+from carechain.offchain.trialdata import (
     DataBatch,
     Endpoints,
     Results,
@@ -52,6 +48,10 @@ from carechain.trialdata import (
     verify_results,
     verify_row,
 )
+from carechain.services.gateway import crypto, receipts
+from carechain.services.gateway.requests import ReadRequest
+from carechain.services.gateway.service import GatewayService
+from carechain.services.gateway.store import Store
 
 GRANT_BUDGET = 55_600  # 1.2 x the 46,336-gas physical floor of one packed slot + a three-topic event
 # The Ethereum Attestation Service's attest() for comparable work, as `make bench` measured it beside ours.

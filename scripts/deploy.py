@@ -1,16 +1,16 @@
 """brownie run scripts/deploy.py [--network NAME]: deploy what is missing, write deployments/ and abi/.
 
-Thin over `carechain.deployments.deploy`, like `carechain deploy`. The key comes from PRIVATE_KEY
+Thin over `carechain.core.deployments.deploy`, like `carechain deploy`. The key comes from PRIVATE_KEY
 or KEYSTORE (.env or environment); on a local chain without one, brownie's first account.
 """
 
 from brownie import accounts, web3
 
-from carechain.chain import LOCAL_CHAIN_IDS, Sender
-from carechain.config import load_account, load_settings
-from carechain.deployments import deploy
+from carechain.core.config import load_account, load_settings, project_root
+from carechain.core.deployments import deploy
+from carechain.core.sender import Sender
+from carechain.core.transport import LOCAL_CHAIN_IDS
 from carechain.errors import ConfigError
-from carechain.toolchain import project_root
 
 
 def main() -> None:

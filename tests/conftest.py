@@ -12,8 +12,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from carechain import eip712
-from carechain.purposes import Scope, purpose_id
+from carechain.core import eip712
+from carechain.core.purposes import Scope, purpose_id
 
 HMB = purpose_id("HMB")
 TREAT = purpose_id("TREAT")

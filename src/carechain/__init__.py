@@ -3,7 +3,6 @@
 The public API is re-exported here; see README.md for a walkthrough.
 """
 
-from carechain.chain import ChainUnavailable, Sender, TransactionFailed, TxResult, connect, decode_revert
 from carechain.clients import (
     AccessClient,
     Consent,
@@ -15,25 +14,8 @@ from carechain.clients import (
     SignedRevoke,
     TrialClient,
 )
-from carechain.deployments import Manifest, deploy, export_abis
-from carechain.errors import (
-    CareChainError,
-    ConfigError,
-    ContractError,
-    DeploymentError,
-    InputError,
-    ToolchainError,
-)
-from carechain.indexer import Indexer, SyncResult
-from carechain.localnode import LocalNode, local_node
-from carechain.merkle import (
-    InvalidMerkleTree,
-    MerkleTreeError,
-    MultiProof,
-    SimpleMerkleTree,
-    StandardMerkleTree,
-)
-from carechain.purposes import (
+from carechain.core.deployments import Manifest, deploy, export_abis
+from carechain.core.purposes import (
     PURPOSES,
     SCOPES,
     Purpose,
@@ -43,7 +25,28 @@ from carechain.purposes import (
     scopes_mask,
     trial_purpose,
 )
-from carechain.signed import SignedAction
+from carechain.core.reverts import decode_revert
+from carechain.core.sender import Sender, TxResult
+from carechain.core.signed import SignedAction
+from carechain.core.transport import connect
+from carechain.errors import (
+    CareChainError,
+    ChainUnavailable,
+    ConfigError,
+    ContractError,
+    DeploymentError,
+    InputError,
+    ToolchainError,
+    TransactionFailed,
+)
+from carechain.index.indexer import Indexer, SyncResult
+from carechain.offchain.merkle import (
+    InvalidMerkleTree,
+    MerkleTreeError,
+    MultiProof,
+    SimpleMerkleTree,
+    StandardMerkleTree,
+)
 
 __version__ = "0.1.0"
 
@@ -63,7 +66,6 @@ __all__ = [
     "Indexer",
     "InputError",
     "InvalidMerkleTree",
-    "LocalNode",
     "Manifest",
     "MerkleTreeError",
     "MultiProof",
@@ -85,7 +87,6 @@ __all__ = [
     "decode_revert",
     "deploy",
     "export_abis",
-    "local_node",
     "purpose_id",
     "scope_names",
     "scopes_mask",

@@ -25,6 +25,18 @@ class InputError(CareChainError):
     """A value given by a user (address, purpose code, scope name, time) is not valid."""
 
 
+class ChainUnavailable(ConfigError):
+    """The node at the RPC URL does not answer."""
+
+
+class TransactionFailed(CareChainError):
+    """A transaction was mined but reverted, or was not mined in time."""
+
+
+class OutOfGas(TransactionFailed):
+    """A simulated call ran out of the gas limit it was given."""
+
+
 class ContractError(CareChainError):
     """A contract call reverted; `name` and `arguments` come from the decoded custom error."""
 

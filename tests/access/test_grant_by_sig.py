@@ -24,7 +24,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
-from carechain import eip712
+from carechain.core import eip712
 
 pytestmark = pytest.mark.usefixtures("synced_clock")
 

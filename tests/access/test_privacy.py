@@ -16,7 +16,7 @@ from conftest import (
 )
 from eth_utils.crypto import keccak
 
-from carechain.purposes import Scope
+from carechain.core.purposes import Scope
 
 pytestmark = pytest.mark.usefixtures("synced_clock")
 

@@ -4,7 +4,7 @@ import pytest
 from brownie import chain
 from conftest import LABS, category, content_hash, now, record_id, reverts
 
-from carechain import eip712
+from carechain.core import eip712
 
 
 @pytest.fixture

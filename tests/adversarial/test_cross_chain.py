@@ -14,7 +14,7 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError
 
-from carechain.localnode import local_node
+from carechain.dev.localnode import local_node
 
 OTHER_CHAIN_ID = 31_338_001
 

@@ -31,7 +31,7 @@ from conftest import (
 from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 
-from carechain import eip712
+from carechain.core import eip712
 
 pytestmark = pytest.mark.usefixtures("synced_clock")
 

@@ -11,15 +11,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.access import AccessClient
 from carechain.clients.consent import ANY_GRANTEE, ConsentClient
 from carechain.clients.credentials import CredentialClient
 from carechain.clients.records import RecordClient
 from carechain.clients.trials import TrialClient
-from carechain.deployments import deploy
-from carechain.indexer import Indexer
-from carechain.purposes import Scope, purpose_id, trial_purpose
+from carechain.core.deployments import deploy
+from carechain.core.purposes import Scope, purpose_id, trial_purpose
+from carechain.core.sender import Sender
+from carechain.index.indexer import Indexer
 
 REPO = Path(__file__).parents[2]
 LABS = int(Scope.LABS)

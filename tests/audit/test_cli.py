@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from audit.conftest import make_project
-from carechain.chain import Sender
 from carechain.cli import cli
 from carechain.clients.consent import ConsentClient
-from carechain.localnode import free_port
-from carechain.purposes import purpose_id
+from carechain.core.purposes import purpose_id
+from carechain.core.sender import Sender
+from carechain.dev.localnode import free_port
 
 
 @pytest.fixture

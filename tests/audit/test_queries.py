@@ -5,13 +5,13 @@ from __future__ import annotations
 from web3 import Web3
 
 from audit.conftest import GENOMICS, IMAGING, LABS, latest_time, mine_at
-from carechain import audit
-from carechain.chain import Sender
 from carechain.clients.access import AccessClient, Basis
 from carechain.clients.consent import ANY_GRANTEE, ConsentClient
 from carechain.clients.credentials import CredentialClient
 from carechain.clients.trials import TrialClient, TrialStatus
-from carechain.purposes import purpose_id
+from carechain.core.purposes import purpose_id
+from carechain.core.sender import Sender
+from carechain.index import audit
 
 
 def _live(report):

@@ -8,7 +8,7 @@ from pathlib import Path
 from brownie import web3
 
 from benchmarks.indexer import measure, median_run, report, write_results
-from carechain.localpg import pg_server
+from carechain.dev.localpg import pg_server
 
 
 def test_the_bench_indexes_every_event_it_made_into_both_databases_and_writes_json(tmp_path):

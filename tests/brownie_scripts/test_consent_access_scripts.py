@@ -9,9 +9,9 @@ from brownie import accounts, project, web3
 from eth_account import Account
 
 from brownie_scripts.conftest import funded
-from carechain.chain import Sender
 from carechain.clients import AccessClient, ConsentClient, CredentialClient, license_hash
-from carechain.purposes import purpose_id, scopes_mask
+from carechain.core.purposes import purpose_id, scopes_mask
+from carechain.core.sender import Sender
 
 run = project.scripts.run  # `brownie run`'s runner (imported so: brownie hashes imported modules as text)
 

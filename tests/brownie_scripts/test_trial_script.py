@@ -9,9 +9,9 @@ from brownie import accounts, project, web3
 from eth_account import Account
 
 from brownie_scripts.conftest import funded
-from carechain.chain import Sender
 from carechain.clients import CredentialClient, TrialClient, license_hash
-from carechain.trialdata import subject_account
+from carechain.core.sender import Sender
+from carechain.offchain.trialdata import subject_account
 
 ENDPOINTS = {"primary": [{"id": "P1", "measure": "change in HbA1c"}]}
 

@@ -10,11 +10,12 @@ from brownie import accounts
 from cli_fixtures import ok
 from eth_account import Account
 
-from carechain import connect, eip712
+from carechain import connect
 from carechain.clients import ConsentClient
 from carechain.clients.consent import SignedGrant
-from carechain.onboarding import COLUMNS, domain_separator, grant_digest, sign_grant, write_csv
-from carechain.purposes import purpose_id, scopes_mask
+from carechain.core import eip712
+from carechain.core.purposes import purpose_id, scopes_mask
+from carechain.offchain.consent_import import COLUMNS, domain_separator, grant_digest, sign_grant, write_csv
 
 pytest_plugins = ["cli_fixtures"]
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from carechain.cli import cli
-from carechain.localnode import LocalNode, local_node
+from carechain.dev.localnode import LocalNode, local_node
 
 REPO = Path(__file__).parents[2]
 CHAIN_ID = 11155111  # Sepolia's id: a public network, so its manifest is one that would be committed

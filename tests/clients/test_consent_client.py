@@ -8,7 +8,6 @@ from brownie import web3
 from conftest import GENOMICS, HMB, IMAGING, LABS, NEVER, TREAT
 
 from carechain import errors
-from carechain.chain import Sender
 from carechain.clients.consent import (
     ANY_GRANTEE,
     Consent,
@@ -18,6 +17,7 @@ from carechain.clients.consent import (
     SignedRevoke,
     load_signed,
 )
+from carechain.core.sender import Sender
 
 
 @pytest.fixture

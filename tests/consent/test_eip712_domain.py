@@ -1,4 +1,4 @@
-"""EIP-712 domain (ERC-5267) and typehashes: the contract and carechain.eip712 agree byte for byte."""
+"""EIP-712 domain (ERC-5267) and typehashes: the contract and carechain.core.eip712 agree byte for byte."""
 
 from brownie import chain
 from conftest import HMB, LABS, NEVER, hex32, now
@@ -6,7 +6,7 @@ from eth_abi import encode
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from carechain import eip712
+from carechain.core import eip712
 
 DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"

@@ -6,7 +6,7 @@ from conftest import GENOMICS, HMB, LABS, TREAT, hex32, now, reverts, sign_grant
 from eth_account import Account
 from eth_keys import keys
 
-from carechain import eip712
+from carechain.core import eip712
 
 pytestmark = pytest.mark.usefixtures("synced_clock")
 

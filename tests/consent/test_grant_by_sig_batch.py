@@ -9,8 +9,8 @@ from conftest import GENOMICS, HMB, LABS, TREAT, hex32, reverts, sign_grant, val
 from eth_account import Account
 
 from carechain import errors
-from carechain.chain import Sender
 from carechain.clients.consent import ConsentClient, SignedGrant, compact_signature
+from carechain.core.sender import Sender
 
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -3,7 +3,7 @@
 import pytest
 from conftest import GENOMICS, HMB, IMAGING, LABS, NEVER, TREAT
 
-from carechain.purposes import ANY_GRANTEE
+from carechain.core.purposes import ANY_GRANTEE
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from brownie import chain
 from conftest import GENOMICS, HMB, LABS, NEVER, TREAT, hex32, now, reverts, values
 
-from carechain.purposes import ANY_GRANTEE
+from carechain.core.purposes import ANY_GRANTEE
 
 pytestmark = pytest.mark.usefixtures("synced_clock")
 

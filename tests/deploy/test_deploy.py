@@ -1,4 +1,4 @@
-"""carechain.deployments.deploy: manifests, ABI export, idempotent and resumable deploys."""
+"""carechain.core.deployments.deploy: manifests, ABI export, idempotent and resumable deploys."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from brownie import accounts, web3
 
-from carechain import deployments, eip712, purposes
-from carechain.chain import Sender
+from carechain.core import deployments, eip712, purposes
+from carechain.core.sender import Sender
 from carechain.errors import DeploymentError
 
 REPO = Path(__file__).parents[2]

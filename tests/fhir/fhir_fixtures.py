@@ -13,9 +13,9 @@ import pytest
 from brownie import web3
 from click.testing import CliRunner
 
-from carechain.chain import Sender
 from carechain.cli import cli
 from carechain.clients.consent import ConsentClient
+from carechain.core.sender import Sender
 
 REPO = Path(__file__).parents[2]
 

@@ -1,4 +1,4 @@
-"""carechain.fhir.export_bundle: a patient's consents, read from the chain, as a valid FHIR Bundle."""
+"""carechain.offchain.fhir.export_bundle: a patient's consents, from the chain, as a valid FHIR Bundle."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from conftest import GENOMICS, HMB, LABS, TREAT
 from fhir.resources.R4B.bundle import Bundle
 from fhir_support import DAY, chain_now
 
-from carechain import fhir
-from carechain.purposes import ANY_GRANTEE, Scope, purpose_id, trial_purpose
+from carechain.core.purposes import ANY_GRANTEE, Scope, purpose_id, trial_purpose
+from carechain.offchain import fhir
 
 pytest_plugins = ["fhir_fixtures"]
 

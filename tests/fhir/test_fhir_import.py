@@ -1,4 +1,4 @@
-"""carechain.fhir.consents_to_grants: FHIR Consents become grants whole, or fail with one clear line."""
+"""carechain.offchain.fhir.consents_to_grants: FHIR Consents become grants whole, or fail in one line."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import copy
 import pytest
 from conftest import GENOMICS, HMB, LABS
 
-from carechain import fhir
 from carechain.clients.consent import Consent, GrantRequest
+from carechain.core.purposes import Scope
 from carechain.errors import InputError
-from carechain.purposes import Scope
+from carechain.offchain import fhir
 
 CHAIN_ID = 31337
 NOW = 1_800_000_000

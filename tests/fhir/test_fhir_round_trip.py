@@ -8,9 +8,9 @@ from brownie import web3
 from conftest import GENOMICS, HMB, IMAGING, LABS, TREAT
 from fhir_support import DAY, chain_now
 
-from carechain import fhir
 from carechain.clients.consent import GrantRequest
-from carechain.purposes import ALL_SCOPES, ANY_GRANTEE, Scope, purpose_id, trial_purpose
+from carechain.core.purposes import ALL_SCOPES, ANY_GRANTEE, Scope, purpose_id, trial_purpose
+from carechain.offchain import fhir
 
 pytest_plugins = ["fhir_fixtures"]
 

@@ -23,17 +23,17 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.access import AccessClient, Read
 from carechain.clients.records import RecordClient
-from carechain.gateway import crypto, requests
-from carechain.gateway.app import create_app
-from carechain.gateway.errors import ChainUnreachable
-from carechain.gateway.requests import ReadRequest
-from carechain.gateway.service import GatewayService
-from carechain.gateway.store import Store
-from carechain.localnode import free_port
-from carechain.purposes import Scope, purpose_id
+from carechain.core.purposes import Scope, purpose_id
+from carechain.core.sender import Sender
+from carechain.dev.localnode import free_port
+from carechain.services.gateway import crypto, requests
+from carechain.services.gateway.app import create_app
+from carechain.services.gateway.errors import ChainUnreachable
+from carechain.services.gateway.requests import ReadRequest
+from carechain.services.gateway.service import GatewayService
+from carechain.services.gateway.store import Store
 
 LABS_BIT = int(Scope.LABS).bit_length() - 1
 TREAT = purpose_id("TREAT")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from carechain.gateway.requests import ReadRequest
+from carechain.services.gateway.requests import ReadRequest
 
 from .conftest import LAB_RESULT, TOKEN, ask, logged, unreachable
 from .test_read import tamper
@@ -72,7 +72,7 @@ def test_ingest_needs_the_custodian_token(http, patient, token):
 
 
 def test_ingest_is_off_without_a_configured_token(http_server, service, patient):
-    from carechain.gateway.app import create_app
+    from carechain.services.gateway.app import create_app
 
     with httpx.Client(base_url=http_server(create_app(service, None))) as tokenless:
         refused(ingest(tokenless, patient, token=TOKEN), 401, "unauthorized")

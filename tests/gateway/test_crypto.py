@@ -1,4 +1,4 @@
-"""carechain.gateway.crypto and the store's configuration: keys as hex, base64 or key files, never shown."""
+"""carechain.services.gateway.crypto and the store's configuration: keys as hex, base64 or files."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import os
 import pytest
 
 from carechain.errors import ConfigError
-from carechain.gateway import crypto
-from carechain.gateway.errors import KeyUnavailable
-from carechain.gateway.store import Store
+from carechain.services.gateway import crypto
+from carechain.services.gateway.errors import KeyUnavailable
+from carechain.services.gateway.store import Store
 
 RECORD = os.urandom(32)
 

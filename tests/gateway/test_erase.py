@@ -7,10 +7,10 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from carechain.gateway import crypto
-from carechain.gateway.errors import Erased, GatewayError, UnknownRecord
-from carechain.gateway.service import ERASED
-from carechain.gateway.store import metadata
+from carechain.services.gateway import crypto
+from carechain.services.gateway.errors import Erased, GatewayError, UnknownRecord
+from carechain.services.gateway.service import ERASED
+from carechain.services.gateway.store import metadata
 
 from .conftest import LABS_BIT, ask, logged
 
@@ -54,7 +54,7 @@ def test_erase_is_idempotent_and_anchors_once(service, lab):
 def test_an_erasure_interrupted_before_its_mark_is_adopted(service, lab):
     tx = service.erase(lab)
     with service.store.engine.begin() as db:
-        from carechain.gateway.store import records_table
+        from carechain.services.gateway.store import records_table
 
         db.execute(records_table.update().values(erase_tx=None))
     assert service.erase(lab) == tx

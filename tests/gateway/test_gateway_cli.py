@@ -17,12 +17,12 @@ from eth_account import Account
 from web3 import Web3
 
 from carechain.cli import cli
-from carechain.config import load_settings
-from carechain.gateway import crypto
-from carechain.gateway.app import TOKEN_ENV, create_app
-from carechain.gateway.service import DB_ENV, open_gateway
-from carechain.indexer import Indexer
-from carechain.localnode import free_port
+from carechain.core.config import load_settings
+from carechain.dev.localnode import free_port
+from carechain.index.indexer import Indexer
+from carechain.services.gateway import crypto
+from carechain.services.gateway.app import TOKEN_ENV, create_app
+from carechain.services.gateway.service import DB_ENV, open_gateway
 
 from .conftest import LAB_RESULT, TOKEN
 

@@ -8,7 +8,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from carechain.errors import InputError
-from carechain.gateway import crypto
+from carechain.services.gateway import crypto
 
 from .conftest import LAB_RESULT, LABS_BIT
 
@@ -82,7 +82,7 @@ def test_a_put_anchored_before_a_crash_is_adopted_not_anchored_again(service, pa
     record_id = os.urandom(32)
     put = service.put(record_id, str(patient), LABS_BIT, LAB_RESULT)
     with service.store.engine.begin() as db:  # as if the process died between the receipt and the mark
-        from carechain.gateway.store import versions_table
+        from carechain.services.gateway.store import versions_table
 
         db.execute(versions_table.update().values(anchor_tx=None))
     again = service.put(record_id, str(patient), LABS_BIT, LAB_RESULT)
@@ -132,7 +132,7 @@ def test_a_pending_version_superseded_before_its_anchor_is_replaced(service, pat
 
 def test_a_pending_version_the_chain_has_is_kept(service, patient):
     """Anchored, but the mark was lost: the next, different put keeps it and appends after it."""
-    from carechain.gateway.store import versions_table
+    from carechain.services.gateway.store import versions_table
 
     record_id = os.urandom(32)
     first = service.put(record_id, str(patient), LABS_BIT, b"v0")

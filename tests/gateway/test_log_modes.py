@@ -12,13 +12,13 @@ import pytest
 from brownie import chain, web3
 from eth_account import Account
 
-from carechain import eip712
 from carechain.clients.access import Basis
+from carechain.core import eip712
 from carechain.errors import ConfigError
-from carechain.gateway import receipts
-from carechain.gateway.app import create_app
-from carechain.gateway.errors import AccessRefused, UnknownReceipt
-from carechain.gateway.receipts import InvalidReceipt, Receipt
+from carechain.services.gateway import receipts
+from carechain.services.gateway.app import create_app
+from carechain.services.gateway.errors import AccessRefused, UnknownReceipt
+from carechain.services.gateway.receipts import InvalidReceipt, Receipt
 
 from .conftest import LAB_RESULT, TOKEN, ask, logged
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from carechain.gateway import crypto
-from carechain.gateway.errors import Erased, Replayed
-from carechain.localpg import pg_server
+from carechain.dev.localpg import pg_server
+from carechain.services.gateway import crypto
+from carechain.services.gateway.errors import Erased, Replayed
 
 from .conftest import LAB_RESULT, LABS_BIT, ask, logged
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from eth_account import Account
 
 from carechain.clients.access import Basis
-from carechain.gateway.errors import (
+from carechain.services.gateway.errors import (
     AccessRefused,
     BadRequest,
     BadSignature,
@@ -19,8 +19,8 @@ from carechain.gateway.errors import (
     RequestExpired,
     UnknownRecord,
 )
-from carechain.gateway.requests import ReadRequest
-from carechain.gateway.store import versions_table
+from carechain.services.gateway.requests import ReadRequest
+from carechain.services.gateway.store import versions_table
 
 from .conftest import LAB_RESULT, TREAT, ask, logged, unreachable
 
@@ -216,7 +216,7 @@ def test_a_gateway_whose_custodian_credential_lapsed_serves_nothing(
 ):
     from conftest import CUSTODIAN
 
-    from carechain.gateway.errors import ChainRefused
+    from carechain.services.gateway.errors import ChainRefused
 
     credentials.suspend(custodian, CUSTODIAN, {"from": registrar})
     with pytest.raises(ChainRefused, match="NotRecordCustodian") as refused:

@@ -13,16 +13,16 @@ import sqlalchemy as sa
 from eth_utils.abi import event_abi_to_log_topic
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.access import AccessClient
 from carechain.clients.consent import ConsentClient
 from carechain.clients.credentials import CredentialClient
 from carechain.clients.records import RecordClient
 from carechain.clients.trials import TrialClient
-from carechain.deployments import deploy, load_abi
-from carechain.indexer import Indexer, events_table
-from carechain.localpg import pg_server
-from carechain.purposes import Scope, purpose_id, trial_purpose
+from carechain.core.deployments import deploy, load_abi
+from carechain.core.purposes import Scope, purpose_id, trial_purpose
+from carechain.core.sender import Sender
+from carechain.dev.localpg import pg_server
+from carechain.index.indexer import Indexer, events_table
 
 REPO = Path(__file__).parents[2]
 LABS = int(Scope.LABS)

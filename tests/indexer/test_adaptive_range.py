@@ -9,7 +9,7 @@ import pytest
 from web3 import Web3
 
 from carechain.errors import CareChainError
-from carechain.indexer import Indexer
+from carechain.index.indexer import Indexer
 from indexer.conftest import chain_counts, scripted_flow, without_ids
 
 

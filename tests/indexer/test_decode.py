@@ -9,9 +9,9 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
-from carechain.chain import _abi_type
-from carechain.deployments import CONTRACTS, load_abi
-from carechain.indexer import _address, _Event
+from carechain.core.deployments import CONTRACTS, load_abi
+from carechain.core.reverts import abi_type as _abi_type
+from carechain.index.indexer import _address, _Event
 from indexer.conftest import REPO
 
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from carechain.cli import cli
 from carechain.clients.consent import ConsentClient
-from carechain.indexer import Indexer
-from carechain.purposes import purpose_id
+from carechain.core.purposes import purpose_id
+from carechain.index.indexer import Indexer
 from indexer.conftest import chain_counts, scripted_flow
 
 
@@ -105,7 +105,7 @@ def test_a_bad_database_url_is_one_line_of_error(run, tmp_path):
 
 
 def _sender(w3, index):
-    from carechain.chain import Sender
+    from carechain.core.sender import Sender
 
     return Sender(w3, w3.eth.accounts[index])
 

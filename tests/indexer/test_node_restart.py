@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from carechain.chain import ChainUnavailable
-from carechain.indexer import Indexer
-from carechain.localnode import LocalNode
+from carechain.dev.localnode import LocalNode
+from carechain.errors import ChainUnavailable
+from carechain.index.indexer import Indexer
 from indexer.conftest import deploy_on, make_project, scripted_flow, without_ids
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carechain.indexer import Indexer
+from carechain.index.indexer import Indexer
 from indexer.conftest import scripted_flow, without_ids
 
 

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from benchmarks.indexer import fill
-from carechain.deployments import load_abi
-from carechain.indexer import Indexer
+from carechain.core.deployments import load_abi
+from carechain.index.indexer import Indexer
 from indexer.conftest import chain_counts, make_project, scripted_flow, without_ids
 
 

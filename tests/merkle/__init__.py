@@ -1,1 +1,1 @@
-"""carechain.merkle tests (a package, so file names may repeat across folders)."""
+"""carechain.offchain.merkle tests (a package, so file names may repeat across folders)."""

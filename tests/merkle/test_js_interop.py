@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from carechain.merkle import (
+from carechain.offchain.merkle import (
     InvalidMerkleTree,
     MerkleTreeError,
     MultiProof,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from carechain.errors import InputError
-from carechain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree, StandardMerkleTree
+from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree, StandardMerkleTree
 from merkle.reference import js
 
 ENCODING = ["address", "uint256"]

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from eth_utils.crypto import keccak
 
-from carechain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree
+from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree
 
 VALUES = [bytes([i]) * 32 for i in range(1, 6)]
 

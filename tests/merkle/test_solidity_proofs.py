@@ -1,11 +1,12 @@
-"""Proofs and multiproofs from carechain.merkle verify in OpenZeppelin's MerkleProof, tampered ones do not,
+"""Proofs and multiproofs from carechain.offchain.merkle verify in OpenZeppelin's MerkleProof, tampered ones
+do not,
 and Solidity computes the same leaves from calldata (contracts/test/MerkleProofHarness.sol)."""
 
 from __future__ import annotations
 
 import pytest
 
-from carechain.merkle import StandardMerkleTree
+from carechain.offchain.merkle import StandardMerkleTree
 
 ENCODING = ["address", "uint256"]
 MIXED = ["string", "int64", "bytes", "uint8[]", "bool"]

@@ -8,7 +8,7 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from carechain.errors import InputError
-from carechain.merkle import InvalidMerkleTree, MerkleTreeError, MultiProof, StandardMerkleTree
+from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, MultiProof, StandardMerkleTree
 
 ENCODING = ["address", "uint256"]
 ALICE = "0x1111111111111111111111111111111111111111"

@@ -12,10 +12,12 @@ from eth_account import Account
 from web3 import Web3
 
 from carechain import ContractError, InputError, Sender, TransactionFailed, connect
-from carechain.chain import OutOfGas, RetryingHTTPProvider, RetryPolicy, encode_call
 from carechain.clients import ConsentClient
 from carechain.clients.consent import ANY_GRANTEE
-from carechain.onboarding import (
+from carechain.core.reverts import encode_call
+from carechain.core.transport import RetryingHTTPProvider, RetryPolicy
+from carechain.errors import OutOfGas
+from carechain.offchain.consent_import import (
     batch_calldata,
     batch_gas,
     plan_import,
@@ -133,7 +135,7 @@ def test_a_batch_over_the_gas_model_is_estimated_once_and_still_lands(
     client, provider = recorded
     grants = cohort(client, 5)
     plan = planned(client, tmp_path, grants)
-    monkeypatch.setattr("carechain.onboarding.ITEM_GAS", 1_000)  # a model far below the real cost
+    monkeypatch.setattr("carechain.offchain.consent_import.ITEM_GAS", 1_000)  # far below the real cost
     provider.methods.clear()
     result = submit_plan(client, plan, batch_size=5)
     assert result.submitted == list(range(2, 7)) and len(result.transactions) == 1

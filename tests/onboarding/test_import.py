@@ -1,4 +1,4 @@
-"""carechain.onboarding: plan, then submit a cohort's signed consents; one reverting item loses no other."""
+"""carechain.offchain.consent_import: plan, then submit a cohort's signed consents; a bad item loses none."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from conftest import GENOMICS, HMB, LABS, NEVER
 from conftest import sign_grant as sign_with_brownie
 from eth_account import Account
 
-from carechain import Sender, connect, eip712
+from carechain import Sender, connect
 from carechain.clients import ConsentClient
-from carechain.onboarding import (
+from carechain.core import eip712
+from carechain.offchain.consent_import import (
     domain_separator,
     grant_digest,
     import_consents,

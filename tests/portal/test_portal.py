@@ -23,13 +23,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.access import AccessClient
 from carechain.clients.consent import ConsentClient
-from carechain.deployments import deploy
-from carechain.localnode import free_port
-from carechain.portal import Cast, Site, Story, chain_data, seed_story, serving, serving_relay
-from carechain.purposes import Scope, purpose_id
+from carechain.core.deployments import deploy
+from carechain.core.purposes import Scope, purpose_id
+from carechain.core.sender import Sender
+from carechain.dev.localnode import free_port
+from carechain.dev.portal import Cast, Site, Story, chain_data, seed_story, serving, serving_relay
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("e2e.mjs")

@@ -1,4 +1,5 @@
-"""`python -m carechain.portal`: the page and what it reads served read-only, and `--local` (`make portal`),
+"""`python -m carechain.dev.portal`: the page and what it reads served read-only, and `--local`
+(`make portal`),
 which brings up a chain, the contracts, a patient's story and the relayer, and stops them all on Ctrl-C."""
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from carechain.localnode import free_port
-from carechain.portal import Site, serving
+from carechain.dev.localnode import free_port
+from carechain.dev.portal import Site, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def listening(port: int) -> bool:
 
 def portal(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "carechain.portal", *args],
+        [sys.executable, "-m", "carechain.dev.portal", *args],
         cwd=ROOT,
         env={**os.environ, "CARECHAIN_ROOT": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -69,7 +70,7 @@ def test_serves_the_page_manifests_abis_and_ethers_read_only(data: Path) -> None
 
 def test_bad_patient_is_one_line_error() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "carechain.portal", "--local", "--patient", "0x1234"],
+        [sys.executable, "-m", "carechain.dev.portal", "--local", "--patient", "0x1234"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -88,7 +89,7 @@ def test_busy_port_is_one_line_error(data: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "carechain.portal", "--port", str(port), "--data", str(data)],
+            [sys.executable, "-m", "carechain.dev.portal", "--port", str(port), "--data", str(data)],
             cwd=ROOT,
             capture_output=True,
             text=True,

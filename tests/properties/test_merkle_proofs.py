@@ -1,5 +1,5 @@
 """Merkle proofs as a state machine: a site commits batches of case-report-form rows (any sizes, any
-values) built by `carechain.merkle.StandardMerkleTree`; every proof and multiproof the Python tree
+values) built by `carechain.offchain.merkle.StandardMerkleTree`; every proof and multiproof the Python tree
 makes verifies on chain (TrialRegistry.verifyRow / verifyRows), and none that was tampered with, proves
 a row against another batch's root or proves a row of a batch never committed."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 from trials.conftest import register
 
-from carechain.merkle import StandardMerkleTree
+from carechain.offchain.merkle import StandardMerkleTree
 from properties.model import ChainMachine, run_machine, views
 
 TRIAL = 1

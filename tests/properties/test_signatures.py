@@ -14,7 +14,7 @@ from eth_account import Account
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
-from carechain import eip712
+from carechain.core import eip712
 from properties.model import ChainMachine, attempt, block_time, expiry, run_machine, sleep_hours, views
 
 HERE, SECOND, OTHER_CHAIN = range(

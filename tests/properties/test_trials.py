@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 from trials.conftest import SCOPES, Status, funded_key, register
 
-from carechain.purposes import trial_purpose
+from carechain.core.purposes import trial_purpose
 from properties.model import ChainMachine, attempt, run_machine, views
 
 TRIAL = 1

@@ -13,9 +13,9 @@ import pytest
 from hexbytes import HexBytes
 from web3.exceptions import TimeExhausted
 
-from carechain import chain
-from carechain.chain import Sender, TransactionFailed, confirmations_from_env
-from carechain.errors import ConfigError
+from carechain.core import sender as sending
+from carechain.core.sender import Sender, confirmations_from_env
+from carechain.errors import ConfigError, TransactionFailed
 
 TX = HexBytes("0x" + "ab" * 32)
 ACCOUNT = "0x" + "11" * 20
@@ -52,7 +52,7 @@ def _sender(node: _Node, confirmations: int, timeout: float = 5.0) -> Sender:
 
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch):
-    monkeypatch.setattr(chain, "CONFIRMATION_POLL", 0.0)
+    monkeypatch.setattr(sending, "CONFIRMATION_POLL", 0.0)
 
 
 def test_waits_until_the_blocks_on_top_then_returns_the_same_receipt():

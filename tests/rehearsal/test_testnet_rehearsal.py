@@ -28,9 +28,9 @@ from web3 import Web3
 
 from carechain.cli import cli
 from carechain.clients import AccessClient, ConsentClient, TrialClient, TrialStatus
-from carechain.indexer import Indexer
-from carechain.localnode import LocalNode, local_node
-from carechain.purposes import purpose_id, scopes_mask
+from carechain.core.purposes import purpose_id, scopes_mask
+from carechain.dev.localnode import LocalNode, local_node
+from carechain.index.indexer import Indexer
 
 REPO = Path(__file__).parents[2]
 CHAIN_ID = 11155111  # Sepolia's: not a local chain, so the CLI behaves as on the public testnet

@@ -23,12 +23,12 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.consent import ConsentClient
-from carechain.localnode import free_port
-from carechain.relay.app import create_app
-from carechain.relay.service import Rate, RelayService
-from carechain.relay.store import Store
+from carechain.core.sender import Sender
+from carechain.dev.localnode import free_port
+from carechain.services.relay.app import create_app
+from carechain.services.relay.service import Rate, RelayService
+from carechain.services.relay.store import Store
 
 
 def soon(seconds: int = 3600) -> int:

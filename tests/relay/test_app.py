@@ -12,10 +12,10 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.clients.consent import ConsentClient
-from carechain.localnode import free_port
-from carechain.relay.app import create_app
+from carechain.core.sender import Sender
+from carechain.dev.localnode import free_port
+from carechain.services.relay.app import create_app
 
 from .conftest import grantee_address, refused, signed_grant, soon
 

@@ -7,8 +7,8 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 
 from carechain.errors import InputError
-from carechain.relay.app import create_app
-from carechain.relay.service import Rate, TokenBucket
+from carechain.services.relay.app import create_app
+from carechain.services.relay.service import Rate, TokenBucket
 
 from .conftest import refused, relayer_state, signed_grant
 

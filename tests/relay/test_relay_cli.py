@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from eth_account import Account
 
 from carechain.cli import cli
-from carechain.localnode import free_port
-from carechain.relay.service import DB_ENV
+from carechain.dev.localnode import free_port
+from carechain.services.relay.service import DB_ENV
 
 from .conftest import soon
 

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from carechain.localpg import pg_server
-from carechain.relay.app import create_app
-from carechain.relay.store import FAILED, MINED, SUBMITTED, Store
+from carechain.dev.localpg import pg_server
+from carechain.services.relay.app import create_app
+from carechain.services.relay.store import FAILED, MINED, SUBMITTED, Store
 
 from .conftest import refused, relayer_state, signed_grant
 

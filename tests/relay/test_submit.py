@@ -6,7 +6,7 @@ from brownie import chain
 from conftest import HMB, LABS
 from eth_account import Account
 
-from carechain import eip712
+from carechain.core import eip712
 
 from .conftest import grantee_address, mine, refused, relayer_state, signed_grant, signed_revoke, soon
 

@@ -18,10 +18,11 @@ from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 from web3 import Web3
 
-from carechain.chain import RetryPolicy, Sender
-from carechain.deployments import load_artifact
-from carechain.localnode import LocalNode
-from carechain.purposes import Scope, purpose_id
+from carechain.core.deployments import load_artifact
+from carechain.core.purposes import Scope, purpose_id
+from carechain.core.sender import Sender
+from carechain.core.transport import RetryPolicy
+from carechain.dev.localnode import LocalNode
 
 REPO = Path(__file__).parents[2]
 # Anvil's second dev account (mnemonic "test test ... junk"): a funded key on every fresh LocalNode.

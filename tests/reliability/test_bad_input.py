@@ -20,15 +20,17 @@ from click.testing import CliRunner
 from eth_account import Account
 from web3 import Web3
 
-from carechain import fhir, onboarding, purposes, trialdata
-from carechain.chain import RetryPolicy, Sender
 from carechain.cli import cli
 from carechain.cli.core import parse_duration, parse_time
 from carechain.clients.base import bytes32, checksum
-from carechain.config import load_account, load_settings
-from carechain.deployments import Manifest, deploy, load_artifact
+from carechain.core import purposes
+from carechain.core.config import load_account, load_settings
+from carechain.core.deployments import Manifest, deploy, load_artifact
+from carechain.core.sender import Sender
+from carechain.core.signed import SignedAction
+from carechain.core.transport import RetryPolicy
 from carechain.errors import CareChainError
-from carechain.signed import SignedAction
+from carechain.offchain import consent_import, fhir, trialdata
 from reliability.support import make_project
 
 GOOD = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's own example
@@ -496,7 +498,7 @@ CASES = [
         "lib-consent-csv",
         "CSV",
         "is not a valid CSV file",
-        library=lambda f, o: onboarding.read_csv(f / "quote.csv"),
+        library=lambda f, o: consent_import.read_csv(f / "quote.csv"),
     ),
     Case(
         "lib-signed-binary",
@@ -537,7 +539,7 @@ def files(tmp_path_factory):
     (folder / "fhir-consent.json").write_text('{"resourceType": "Consent", "status": "active"}')
     (folder / "fhir-patient.json").write_text('{"resourceType": "Patient", "id": "p1"}')
     (folder / "rows.csv").write_text("subject,visit\n0x12,1\n")
-    header = ",".join(onboarding.COLUMNS)
+    header = ",".join(consent_import.COLUMNS)
     (folder / "quote.csv").write_text(f'{header}\n"{GOOD},{GOOD}\n')
     (folder / "corrupt").mkdir()
     (folder / "corrupt" / "deployments").mkdir()

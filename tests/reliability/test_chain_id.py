@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
-from carechain.chain import Sender
 from carechain.cli import cli
 from carechain.clients import ConsentClient
-from carechain.deployments import deploy
+from carechain.core.deployments import deploy
+from carechain.core.sender import Sender
 from carechain.errors import DeploymentError
 from reliability.support import FAST, make_project, node, patient
 

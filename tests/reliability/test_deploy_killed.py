@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from carechain.chain import ChainUnavailable, Sender
-from carechain.deployments import CONTRACTS, deploy
-from carechain.localnode import LocalNode
+from carechain.core.deployments import CONTRACTS, deploy
+from carechain.core.sender import Sender
+from carechain.dev.localnode import LocalNode
+from carechain.errors import ChainUnavailable
 from reliability.support import FAST, HookedProvider, make_project, mined_from, patient
 
 

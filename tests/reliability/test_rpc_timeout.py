@@ -12,9 +12,12 @@ from click.testing import CliRunner
 from eth_account import Account
 from web3 import Web3
 
-from carechain.chain import ChainUnavailable, RetryingHTTPProvider, RetryPolicy, Sender, call, connect
 from carechain.cli import cli
-from carechain.deployments import load_abi
+from carechain.core.deployments import load_abi
+from carechain.core.reverts import call
+from carechain.core.sender import Sender
+from carechain.core.transport import RetryingHTTPProvider, RetryPolicy, connect
+from carechain.errors import ChainUnavailable
 from reliability.support import HMB, LABS, REPO, silent_server
 
 POLICY = RetryPolicy(attempts=3, backoff=0.1, timeout=0.3)

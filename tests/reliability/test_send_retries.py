@@ -13,7 +13,7 @@ import pytest
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from carechain.chain import Sender
+from carechain.core.sender import Sender
 from reliability.support import (
     FAST,
     GWEI,

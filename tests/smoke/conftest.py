@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from brownie import accounts, web3
 
-from carechain.chain import Sender
-from carechain.deployments import deploy
+from carechain.core.deployments import deploy
+from carechain.core.sender import Sender
 
 REPO = Path(__file__).parents[2]
 

@@ -18,7 +18,7 @@ from carechain.clients import (
     content_hash,
     license_hash,
 )
-from carechain.purposes import Scope, purpose_id
+from carechain.core.purposes import Scope, purpose_id
 from smoke.conftest import as_
 
 

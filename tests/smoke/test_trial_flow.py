@@ -9,8 +9,8 @@ from eth_utils.crypto import keccak
 
 from carechain import errors
 from carechain.clients import ConsentClient, CredentialClient, TrialClient, TrialStatus, license_hash
-from carechain.purposes import scopes_mask
-from carechain.trialdata import (
+from carechain.core.purposes import scopes_mask
+from carechain.offchain.trialdata import (
     DataBatch,
     Endpoints,
     Results,

@@ -1,4 +1,4 @@
-"""carechain.guard: a chain started under the guard never outlives it, however the guard is stopped."""
+"""carechain.dev.guard: a chain started under the guard never outlives it, however the guard is stopped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from carechain.localnode import find_anvil, free_port
+from carechain.dev.localnode import find_anvil, free_port
 
 
 def _listening(port: int) -> bool:
@@ -33,7 +33,7 @@ def _guarded_shell_starting_anvil(port: int) -> subprocess.Popen[bytes]:
     script = f"'{find_anvil()}' --port {port} >/dev/null 2>&1 & sleep 600"
     # The stand-in ignores the forwarded SIGINT, so this also covers the kill after the grace period.
     env = {**os.environ, "CARECHAIN_GUARD_GRACE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "carechain.guard", "sh", "-c", script], env=env)
+    return subprocess.Popen([sys.executable, "-m", "carechain.dev.guard", "sh", "-c", script], env=env)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
@@ -50,15 +50,17 @@ def test_stopping_the_guard_stops_the_node(sig):
 
 
 def test_exit_status_of_the_command_is_passed_on():
-    assert subprocess.run([sys.executable, "-m", "carechain.guard", "sh", "-c", "exit 7"]).returncode == 7
-    assert subprocess.run([sys.executable, "-m", "carechain.guard", "true"]).returncode == 0
+    assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "sh", "-c", "exit 7"]).returncode == 7
+    assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "true"]).returncode == 0
 
 
 def test_a_node_left_behind_by_a_finished_command_is_ended():
     port = free_port()
     script = f"'{find_anvil()}' --port {port} >/dev/null 2>&1 & sleep 2"  # exits, leaving anvil behind
     assert (
-        subprocess.run([sys.executable, "-m", "carechain.guard", "sh", "-c", script], timeout=60).returncode
+        subprocess.run(
+            [sys.executable, "-m", "carechain.dev.guard", "sh", "-c", script], timeout=60
+        ).returncode
         == 0
     )
     assert _wait_for(lambda: not _listening(port)), "the orphaned node was left running"

@@ -1,4 +1,4 @@
-"""carechain.toolchain: the provisioned compiler answers like solc; a missing one gives one clear error."""
+"""carechain.dev.toolchain: the provisioned compiler answers like solc; a missing one: one clear error."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carechain import toolchain
+from carechain.dev import toolchain
 from carechain.errors import ToolchainError
 
 ROOT = Path(__file__).parents[2]

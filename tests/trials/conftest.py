@@ -8,7 +8,7 @@ from conftest import GENOMICS, IRB, LABS, NEVER, RESEARCHER, attest
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
-from carechain.purposes import trial_purpose
+from carechain.core.purposes import trial_purpose
 
 SCOPES = LABS | GENOMICS  # the data scopes a subject's consent must cover
 NO_HASH = bytes(32)

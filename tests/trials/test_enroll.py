@@ -6,7 +6,7 @@ from brownie import ZERO_ADDRESS
 from conftest import GENOMICS, HMB, LABS, at_next_block, mine_at, now, reverts, sign_grant
 from eth_account import Account
 
-from carechain.purposes import ANY_GRANTEE, trial_purpose
+from carechain.core.purposes import ANY_GRANTEE, trial_purpose
 from trials.conftest import PROTOCOL_V2, SCOPES, consent, register
 
 pytestmark = pytest.mark.usefixtures("synced_clock")

@@ -4,7 +4,7 @@ subject consented to the new consent version."""
 import pytest
 from conftest import LABS, reverts
 
-from carechain.purposes import trial_purpose
+from carechain.core.purposes import trial_purpose
 from trials.conftest import PROTOCOL_V2, PROTOCOL_V3, consent
 
 

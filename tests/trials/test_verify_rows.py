@@ -1,11 +1,12 @@
 """TrialRegistry.verifyRow / verifyRows: anyone proves that case-report-form rows were in a committed batch
-(OpenZeppelin MerkleProof over `carechain.merkle.StandardMerkleTree`, as @openzeppelin/merkle-tree builds)."""
+(OpenZeppelin MerkleProof over `carechain.offchain.merkle.StandardMerkleTree`, as @openzeppelin/merkle-tree
+builds)."""
 
 import pytest
 from conftest import reverts
 from eth_utils.crypto import keccak
 
-from carechain.merkle import StandardMerkleTree
+from carechain.offchain.merkle import StandardMerkleTree
 from trials.conftest import PROTOCOL_V2, register
 
 ROW_ENCODING = [

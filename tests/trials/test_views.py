@@ -5,7 +5,7 @@ from brownie import ZERO_ADDRESS
 from conftest import hex32, reverts
 from eth_utils.crypto import keccak
 
-from carechain.purposes import trial_purpose
+from carechain.core.purposes import trial_purpose
 from trials.conftest import PROTOCOL_V1, PROTOCOL_V2, register
 
 

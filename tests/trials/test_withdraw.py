@@ -5,7 +5,7 @@ import pytest
 from conftest import LABS, at_next_block, mine_at, now, reverts
 from eth_utils.crypto import keccak
 
-from carechain.purposes import ANY_GRANTEE, trial_purpose
+from carechain.core.purposes import ANY_GRANTEE, trial_purpose
 from trials.conftest import PRIMARY, PROTOCOL_V2, RESULTS, SECONDARY, consent, register
 
 pytestmark = pytest.mark.usefixtures("synced_clock")

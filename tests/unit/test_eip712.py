@@ -1,4 +1,4 @@
-"""carechain.eip712: payloads any wallet signs, recovery, and the exported types."""
+"""carechain.core.eip712: payloads any wallet signs, recovery, and the exported types."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from carechain import eip712
+from carechain.core import eip712
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

@@ -9,8 +9,9 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from carechain import deployments, errors
-from carechain.chain import decode_revert
+from carechain import errors
+from carechain.core import deployments
+from carechain.core.reverts import decode_revert
 
 ABI = json.loads((Path(__file__).parents[2] / "build" / "contracts" / "ConsentRegistry.json").read_text())[
     "abi"
@@ -83,7 +84,7 @@ def test_unknown_revert_is_still_a_contract_error(data):
     ids=["anvil", "ganache"],
 )
 def test_revert_data_is_found_in_each_node_s_error_shape(raised):
-    from carechain.chain import _revert_data
+    from carechain.core.reverts import revert_data as _revert_data
 
     data = _data("EmptyScopes()", [], [])
     shaped = ValueError(json.loads(json.dumps(raised.args[0]).replace("{data}", data)))

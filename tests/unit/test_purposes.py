@@ -1,4 +1,4 @@
-"""carechain.purposes: purpose codes, trial purposes, scope bits and the exported table."""
+"""carechain.core.purposes: purpose codes, trial purposes, scope bits and the exported table."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 from eth_utils.address import to_checksum_address
 
-from carechain.errors import InputError
-from carechain.purposes import (
+from carechain.core.purposes import (
     ALL_SCOPES,
     ANY_GRANTEE,
     COMMERCIAL,
@@ -29,6 +28,7 @@ from carechain.purposes import (
     trial_purpose,
     write_table,
 )
+from carechain.errors import InputError
 
 
 def keccak256(data: bytes) -> bytes:

@@ -10,7 +10,7 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from carechain.errors import InputError
-from carechain.trialdata import (
+from carechain.offchain.trialdata import (
     LEAF_ENCODING,
     DataBatch,
     Endpoints,
@@ -169,7 +169,7 @@ def test_malformed_results_documents_are_refused(tmp_path, content):
 
 
 def test_a_batch_file_of_another_leaf_encoding_is_refused(tmp_path):
-    from carechain.merkle import StandardMerkleTree
+    from carechain.offchain.merkle import StandardMerkleTree
 
     tree = StandardMerkleTree.of([[SUBJECT, 1]], ["address", "uint256"])
     path = tmp_path / "batch.json"

@@ -9,15 +9,15 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from carechain import purposes
 from carechain.cli.core import Context, cli, parse_duration, parse_time, pass_ctx, show_time
 from carechain.clients.access import AccessClient, Basis
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.credentials import CredentialClient
 from carechain.clients.records import RecordClient, category_bit, content_hash
-from carechain.config import require_account
+from carechain.core import purposes
+from carechain.core.config import require_account
+from carechain.core.signed import SignedAction
 from carechain.errors import InputError
-from carechain.signed import SignedAction
 
 role_option = click.option(
     "--role", "-r", required=True, help="PROVIDER, RESEARCHER, IRB, EMERGENCY, REVIEWER, CUSTODIAN."

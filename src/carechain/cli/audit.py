@@ -13,16 +13,16 @@ import click
 import sqlalchemy as sa
 from rich.table import Table
 
-from carechain import audit as queries
-from carechain import purposes
-from carechain.chain import connect
 from carechain.cli.core import Context, cli, pass_ctx, show_time
 from carechain.cli.index import LIVE_CONFIRMATIONS
 from carechain.clients.base import checksum
 from carechain.clients.consent import ANY_GRANTEE
-from carechain.deployments import is_local_chain
+from carechain.core import purposes
+from carechain.core.deployments import is_local_chain
+from carechain.core.transport import connect
 from carechain.errors import CareChainError, InputError
-from carechain.indexer import Indexer
+from carechain.index import audit as queries
+from carechain.index.indexer import Indexer
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,12 +9,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from carechain import onboarding, purposes
 from carechain.cli.core import Context, cli, parse_time, pass_ctx, show_time
 from carechain.clients.base import checksum
 from carechain.clients.consent import ANY_GRANTEE, ConsentClient, SignedGrant, load_signed
-from carechain.config import require_account
+from carechain.core import purposes
+from carechain.core.config import require_account
 from carechain.errors import InputError
+from carechain.offchain.consent_import import plan_import, read_csv, submit_plan, write_csv
 
 # ---- consent -------------------------------------------------------------------------------------
 
@@ -174,7 +175,7 @@ def consent_sign(
     )
     if csv_file is not None:
         try:
-            onboarding.write_csv(csv_file, [signed])
+            write_csv(csv_file, [signed])
         except OSError as err:
             raise InputError(f"cannot write {csv_file}: {err.strerror}") from err
     elif output is not None:
@@ -247,15 +248,15 @@ def consent_import(ctx: Context, file: Path, batch_size: int | None, as_json: bo
     1 when the file is not such a CSV (nothing submitted) or the node fails (re-run to finish).
     """
     ctx.as_json = ctx.as_json or as_json
-    parsed = onboarding.read_csv(file)
+    parsed = read_csv(file)
     client = ctx.client(ConsentClient)
     stderr = Console(stderr=True, quiet=ctx.as_json)
     with stderr.status(f"checking {parsed.count:,} rows against the chain"):
-        plan = onboarding.plan_import(client, parsed)
+        plan = plan_import(client, parsed)
     columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TextColumn("consents"))
     with Progress(*columns, console=stderr, disable=ctx.as_json, transient=True) as bar:
         task = bar.add_task("consents", total=len(plan.rows))
-        result = onboarding.submit_plan(
+        result = submit_plan(
             client, plan, batch_size, progress=lambda done, todo: bar.update(task, completed=done, total=todo)
         )
     lines = [

@@ -20,13 +20,13 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
-from carechain import purposes
-from carechain.chain import TxResult, connect
 from carechain.clients.base import ClientT
-from carechain.config import Settings, load_sender, load_settings
-from carechain.deployments import deploy as deploy_contracts
+from carechain.core import purposes
+from carechain.core.config import Settings, load_sender, load_settings, project_root
+from carechain.core.deployments import deploy as deploy_contracts
+from carechain.core.sender import TxResult
+from carechain.core.transport import connect
 from carechain.errors import CareChainError, InputError
-from carechain.toolchain import project_root
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from carechain import fhir, purposes
 from carechain.cli.core import Context, cli, pass_ctx, show_time
 from carechain.clients.base import checksum
 from carechain.clients.consent import ConsentClient, GrantRequest
+from carechain.core import purposes
 from carechain.errors import InputError
+from carechain.offchain import fhir
 
 
 @cli.group("fhir")

@@ -16,16 +16,16 @@ from typing import Any
 import click
 import httpx
 
-from carechain import purposes
-from carechain.chain import connect
 from carechain.cli.core import Context, cli, pass_ctx
 from carechain.clients.access import AccessClient
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.records import category_bit, new_record_id
-from carechain.config import require_account
+from carechain.core import purposes
+from carechain.core.config import require_account
+from carechain.core.transport import connect
 from carechain.errors import CareChainError, ConfigError, InputError
-from carechain.gateway import crypto, receipts, requests
-from carechain.gateway.service import DEFAULT_MEDIA_TYPE, open_gateway
+from carechain.services.gateway import crypto, receipts, requests
+from carechain.services.gateway.service import DEFAULT_MEDIA_TYPE, open_gateway
 
 URL_ENV = "CARECHAIN_GATEWAY_URL"
 NEW_KEY_ENV = "CARECHAIN_GATEWAY_NEW_KEY"
@@ -78,7 +78,7 @@ def gateway_serve(
     """(Custodian) run the gateway's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
     import uvicorn
 
-    from carechain.gateway.app import TOKEN_ENV, create_app
+    from carechain.services.gateway.app import TOKEN_ENV, create_app
 
     service = open_gateway(
         ctx.settings, db_url, log_mode=log_mode, confirmations=confirmations, batch_interval=batch_interval

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from carechain.chain import connect
 from carechain.cli.core import Context, cli, pass_ctx
-from carechain.deployments import is_local_chain
+from carechain.core.deployments import is_local_chain
+from carechain.core.transport import connect
 from carechain.errors import CareChainError
-from carechain.indexer import Indexer, SyncResult
+from carechain.index.indexer import Indexer, SyncResult
 
 LIVE_CONFIRMATIONS = 12  # blocks a public chain may still reorganise; local chains need none
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx
-from carechain.relay.service import DEFAULT_RATE, RATE_ENV, open_relay
+from carechain.services.relay.service import DEFAULT_RATE, RATE_ENV, open_relay
 
 
 @cli.group()
@@ -41,7 +41,7 @@ def relay_serve(
     """Run the relayer's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
     import uvicorn
 
-    from carechain.relay.app import create_app
+    from carechain.services.relay.app import create_app
 
     service = open_relay(ctx.settings, db_url, rate)
     click.echo(

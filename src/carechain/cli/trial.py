@@ -10,14 +10,14 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
-from carechain import purposes
 from carechain.cli.core import Context, cli, parse_time, pass_ctx, show_time
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.consent import ConsentClient
 from carechain.clients.trials import TrialClient
-from carechain.config import require_account
+from carechain.core import purposes
+from carechain.core.config import require_account
 from carechain.errors import InputError
-from carechain.trialdata import (
+from carechain.offchain.trialdata import (
     DataBatch,
     Endpoints,
     Results,

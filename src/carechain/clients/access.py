@@ -9,10 +9,10 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.core.sender import TxResult
+from carechain.core.signed import SignedAction
 from carechain.errors import InputError
-from carechain.signed import SignedAction
 
 MAX_BREAK_GLASS = 24 * 3600
 _SUBMIT = {

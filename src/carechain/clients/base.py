@@ -9,9 +9,10 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import is_hex_address, to_checksum_address
 from web3 import Web3
 
-from carechain import eip712
-from carechain.chain import Sender, TxResult, call
-from carechain.deployments import DEPENDENCIES, Manifest, load_abi
+from carechain.core import eip712
+from carechain.core.deployments import DEPENDENCIES, Manifest, load_abi
+from carechain.core.reverts import call
+from carechain.core.sender import Sender, TxResult
 from carechain.errors import InputError
 
 ClientT = TypeVar("ClientT", bound="ContractClient")

@@ -11,11 +11,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from carechain import eip712
-from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.core import eip712
+from carechain.core.purposes import check_grantable
+from carechain.core.sender import TxResult
 from carechain.errors import InputError
-from carechain.purposes import check_grantable
 
 ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
 _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0

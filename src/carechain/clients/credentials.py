@@ -7,8 +7,8 @@ from enum import IntEnum
 
 from eth_utils.crypto import keccak
 
-from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.core.sender import TxResult
 from carechain.errors import InputError
 
 ROLE_NAMES = ("PROVIDER", "RESEARCHER", "IRB", "EMERGENCY", "REVIEWER", "CUSTODIAN")

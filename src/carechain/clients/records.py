@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from eth_utils.crypto import keccak
 
-from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.core.purposes import SCOPES
+from carechain.core.sender import TxResult
 from carechain.errors import InputError
-from carechain.purposes import SCOPES
 
 
 def category_bit(name: str) -> int:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from carechain.chain import TxResult
 from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.core.sender import TxResult
 from carechain.errors import InputError
 
 ZERO32 = bytes(32)

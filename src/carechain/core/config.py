@@ -1,0 +1,112 @@
+"""Settings from the environment and `.env`; keys from PRIVATE_KEY or an encrypted keystore.
+
+A key never comes from the command line and is never printed or written anywhere. On a local
+chain (Anvil, Ganache) with no key configured, the node's first unlocked account is used.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from carechain.core.sender import Sender
+from carechain.core.transport import LOCAL_CHAIN_IDS
+from carechain.errors import ConfigError, ToolchainError
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The folder holding brownie-config.yaml ($CARECHAIN_ROOT, else the nearest parent of `start`)."""
+    if env := os.environ.get("CARECHAIN_ROOT"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "brownie-config.yaml").is_file():
+            return folder
+    raise ToolchainError(f"not inside a CareChain project (no brownie-config.yaml above {here})")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to connect and which key to use; `repr` never shows the key."""
+
+    root: Path
+    rpc_url: str
+    keystore: Path | None
+    private_key: str | None = field(default=None, repr=False)
+
+
+def load_settings(root: Path, rpc_url: str | None = None, keystore: str | None = None) -> Settings:
+    """Command-line values win over the environment, which wins over `.env`."""
+    load_dotenv(dotenv_path=root / ".env", override=False)
+    keystore_path = keystore or os.environ.get("KEYSTORE")
+    return Settings(
+        root=root,
+        rpc_url=rpc_url or os.environ.get("RPC_URL") or DEFAULT_RPC_URL,
+        keystore=Path(keystore_path).expanduser() if keystore_path else None,
+        private_key=os.environ.get("PRIVATE_KEY") or None,
+    )
+
+
+def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getpass) -> LocalAccount | None:
+    """The configured key: PRIVATE_KEY, else the keystore (password: KEYSTORE_PASSWORD or a hidden prompt)."""
+    if settings.private_key:
+        try:
+            account: LocalAccount = Account.from_key(settings.private_key)
+        except (ValueError, TypeError):
+            raise ConfigError("PRIVATE_KEY is not a valid private key (64 hex digits)") from None
+        return account
+    if settings.keystore is None:
+        return None
+    try:
+        encrypted = json.loads(settings.keystore.read_text())
+    except OSError as err:
+        raise ConfigError(f"cannot read keystore {settings.keystore}: {err.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file") from None
+    if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
+        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file (no crypto section)")
+    password = os.environ.get("KEYSTORE_PASSWORD")
+    if password is None:
+        password = prompt(f"Password for {settings.keystore.name}: ")
+    try:
+        decrypted: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
+    except ValueError as err:
+        if "MAC mismatch" in str(err):
+            raise ConfigError(f"wrong password for keystore {settings.keystore}") from None
+        raise ConfigError(f"keystore {settings.keystore} is corrupt ({err})") from None
+    except KeyError as err:
+        raise ConfigError(f"keystore {settings.keystore} is corrupt (no {err} field)") from None
+    except (TypeError, NotImplementedError) as err:
+        raise ConfigError(f"keystore {settings.keystore} is not a keystore this tool reads ({err})") from None
+    return decrypted
+
+
+def load_sender(w3: Web3, settings: Settings, prompt: Callable[[str], str] = getpass.getpass) -> Sender:
+    """A Sender for the configured key; on a local chain without one, the node's first account."""
+    account = load_account(settings, prompt)
+    if account is not None:
+        return Sender(w3, account)
+    if w3.eth.chain_id in LOCAL_CHAIN_IDS and w3.eth.accounts:
+        return Sender(w3, w3.eth.accounts[0])
+    raise ConfigError(
+        "no key configured: set PRIVATE_KEY in the environment or .env, or KEYSTORE=path/to/keystore.json"
+    )
+
+
+def require_account(settings: Settings, prompt: Callable[[str], str] = getpass.getpass) -> LocalAccount:
+    """A key that can sign off chain (EIP-712): unlocked node accounts cannot."""
+    account = load_account(settings, prompt)
+    if account is None:
+        raise ConfigError("signing needs a key: set PRIVATE_KEY in the environment or .env, or KEYSTORE")
+    return account

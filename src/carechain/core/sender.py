@@ -1,0 +1,446 @@
+"""Sending transactions: one dispatch loop for signed and node-unlocked sends, one receipt wait.
+
+Sending is retried only where that cannot make a duplicate: a signed transaction is the same bytes on
+every try, so a lost answer shows up as "already known" or "nonce too low" for a transaction that is in
+fact there, and is adopted; a nonce another transaction took is re-read and the transaction re-signed.
+A mined transaction counts once CARECHAIN_CONFIRMATIONS more blocks (default 0) lie on top of its block.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3._utils.method_formatters import receipt_formatter
+from web3._utils.transactions import fill_transaction_defaults
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.types import BlockIdentifier, Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
+
+from carechain.core.reverts import decode_revert, is_revert, revert_data
+from carechain.core.transport import NO_ANSWER, RetryPolicy, endpoint, retrying
+from carechain.errors import ChainUnavailable, ConfigError, OutOfGas, TransactionFailed
+
+GAS_MARGIN = 1.2  # estimates are exact for our contracts; the margin covers state moving before mining
+SEND_ATTEMPTS = 5  # re-signings after a taken nonce or an underpriced replacement, before giving up
+FEE_BUMP = 8  # a replacement pays 1/8 (12.5 %) more than the transaction it replaces; geth needs 10 %
+CONFIRMATION_POLL = 0.25  # seconds between looks at the head while a transaction waits for confirmations
+
+T = TypeVar("T")
+
+
+def confirmations_from_env() -> int:
+    """CARECHAIN_CONFIRMATIONS: blocks a sent transaction waits for on top of its own (default 0)."""
+    text = os.environ.get("CARECHAIN_CONFIRMATIONS")
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"CARECHAIN_CONFIRMATIONS={text!r} is not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"CARECHAIN_CONFIRMATIONS={text!r} must be 0 or more")
+    return value
+
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    receipt: TxReceipt
+
+    @property
+    def contract_address(self) -> str | None:
+        address = self.receipt.get("contractAddress")
+        return str(address) if address else None
+
+
+class Sender:
+    """Sends transactions from a local key (signed here) or a node-unlocked account (local chains).
+
+    Node calls are retried while the node does not answer (`retry`, default `RetryPolicy.from_env()`).
+    A mined transaction is waited on until `confirmations` blocks lie on top of its block (default
+    CARECHAIN_CONFIRMATIONS, else 0: its receipt is enough), as `carechain index --confirmations N` stays
+    N blocks behind the head; if a reorganisation moved it meanwhile, its new block is waited on.
+    A signed transaction whose nonce another transaction took (sent from the same key behind this
+    Sender's back) is re-signed with the next pending nonce, unless it is the one that took it (a send
+    whose answer was lost); one whose nonce a pending transaction holds ("replacement transaction
+    underpriced") waits for that transaction if it is a copy of this call that pays as much, replaces
+    it with a fee bump if it is a cheaper copy, and otherwise takes the next nonce, so no other
+    transaction is ever cancelled and none is ever sent twice.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount | str,
+        receipt_timeout: float = 180.0,
+        retry: RetryPolicy | None = None,
+        confirmations: int | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.receipt_timeout = receipt_timeout
+        self.retry = retry or RetryPolicy.from_env()
+        self._chain_id: int | None = None
+        self.confirmations = confirmations_from_env() if confirmations is None else confirmations
+        if self.confirmations < 0:
+            raise ConfigError(f"confirmations must be 0 or more, not {self.confirmations}")
+
+    @property
+    def address(self) -> str:
+        if isinstance(self.account, str):
+            return to_checksum_address(self.account)
+        return str(self.account.address)
+
+    def transact(self, call: ContractFunction, abi: list[dict[str, Any]]) -> TxResult:
+        """Estimate (a revert surfaces here, decoded), send, wait for the receipt."""
+        return self.wait(self.send(call, abi), call, abi)
+
+    def send(self, call: ContractFunction, abi: list[dict[str, Any]]) -> HexBytes:
+        """Estimate and send; returns the transaction hash without waiting for it to be mined."""
+        params: TxParams = {"from": self.address}
+        try:
+            params["gas"] = int(self._rpc("eth_estimateGas", lambda: call.estimate_gas(params)) * GAS_MARGIN)
+        except (ContractLogicError, ValueError) as err:
+            if not is_revert(err):
+                raise
+            raise decode_revert(abi, revert_data(err)) from None
+        params["nonce"] = Nonce(self.pending_nonce())
+        tx: dict[str, Any] = dict(
+            self._rpc("building the transaction", lambda: call.build_transaction(params))
+        )
+        if isinstance(self.account, str):
+            return self._send_unlocked(tx)
+        return self._send_signed(self.account, tx)
+
+    @property
+    def chain_id(self) -> int:
+        """The chain's id, asked of the node once."""
+        if self._chain_id is None:
+            self._chain_id = int(self._rpc("eth_chainId", lambda: self.w3.eth.chain_id))
+        return self._chain_id
+
+    def pending_nonce(self) -> int:
+        """The next nonce of this account, counting its transactions still in the node's pool."""
+        address = to_checksum_address(self.address)
+        return self._rpc(
+            "eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(address, "pending")
+        )
+
+    # ---- pre-encoded calldata (large batches: no web3.py encoding, no eth_estimateGas) -------------
+
+    def simulate(
+        self,
+        to: str,
+        data: bytes,
+        abi: list[dict[str, Any]],
+        gas: int | None = None,
+        block: BlockIdentifier = "pending",
+    ) -> bytes:
+        """One eth_call of `data` to `to` from this account, with a gas limit of `gas` when given.
+
+        A revert raises its typed exception (decoded against `abi`); running out of `gas` raises
+        `OutOfGas`. At "pending" (the default) the call runs after this account's transactions still
+        in the pool, so a batch may be checked while the one before it is being mined.
+        """
+        params: TxParams = {"from": self.address, "to": to_checksum_address(to), "data": HexBytes(data)}
+        if gas is not None:
+            params["gas"] = gas
+        try:
+            return bytes(self._rpc("eth_call", lambda: self.w3.eth.call(params, block)))
+        except (ContractLogicError, Web3RPCError, ValueError) as err:
+            if is_revert(err):
+                raise decode_revert(abi, revert_data(err)) from None
+            if gas is not None and isinstance(err, Web3RPCError) and "gas" in _rpc_message(err):
+                raise OutOfGas(f"the call to {to} needs more than {gas:,} gas") from err
+            raise
+
+    def estimate(self, to: str, data: bytes, abi: list[dict[str, Any]]) -> int:
+        """eth_estimateGas of `data` to `to` (slow on Anvil for large batches: it runs them many times)."""
+        params: TxParams = {"from": self.address, "to": to_checksum_address(to), "data": HexBytes(data)}
+        try:
+            return int(self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params, "pending")))
+        except (ContractLogicError, Web3RPCError, ValueError) as err:
+            if not is_revert(err):
+                raise
+            raise decode_revert(abi, revert_data(err)) from None
+
+    def send_raw(self, to: str, data: bytes, gas: int) -> HexBytes:
+        """Sign (or have the node sign) and send `data` to `to` with gas limit `gas`; nothing estimated,
+        nothing waited for. The next pending nonce is used, so calls in a row get distinct nonces and
+        may be mined while the next is sent; lost answers and taken nonces are handled as in `send`."""
+        params: TxParams = {
+            "from": self.address,
+            "to": to_checksum_address(to),
+            "data": HexBytes(data),
+            "gas": gas,
+            "value": Wei(0),
+            "nonce": Nonce(self.pending_nonce()),
+            "chainId": self.chain_id,
+        }
+        tx: dict[str, Any] = dict(
+            self._rpc("filling in the transaction's fees", lambda: fill_transaction_defaults(self.w3, params))
+        )
+        if isinstance(self.account, str):
+            return self._send_unlocked(tx)
+        return self._send_signed(self.account, tx)
+
+    def _rpc(self, what: str, fn: Callable[[], T]) -> T:
+        return retrying(self.w3, what, fn, self.retry)
+
+    def _send_signed(self, account: LocalAccount, tx: dict[str, Any]) -> HexBytes:
+        signed_hashes: list[HexBytes] = []
+        for _ in range(SEND_ATTEMPTS):
+            raw = HexBytes(account.sign_transaction(tx).raw_transaction)
+            tx_hash = HexBytes(keccak(raw))
+            signed_hashes.append(tx_hash)
+            try:  # the same bytes on every try: a retry after a lost answer cannot make a second transaction
+                return HexBytes(self._rpc("eth_sendRawTransaction", _sender_of(self.w3, raw)))
+            except Web3RPCError as err:
+                reason = _rpc_message(err)
+                if _is_known(reason):  # this very transaction is in the pool already: wait for it
+                    return tx_hash
+                if "nonce too low" in reason:
+                    landed = next((h for h in signed_hashes if self._exists(h)), None)
+                    if landed is not None:  # ours took the nonce: a try whose answer was lost got through
+                        return landed
+                    tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
+                elif "replacement transaction underpriced" in reason:
+                    adopted = self._make_room(tx)
+                    if adopted is not None:
+                        return adopted
+                else:
+                    raise
+        raise TransactionFailed(
+            f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
+            f"signings (nonce {tx['nonce']}): other transactions from the same key keep taking its nonce"
+        )
+
+    def _send_unlocked(self, tx: dict[str, Any]) -> HexBytes:
+        """eth_sendTransaction: the node signs, so a retry after a lost answer could send a second one."""
+        for _ in range(SEND_ATTEMPTS):
+            try:
+                return HexBytes(self.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+            except NO_ANSWER as err:
+                raise ChainUnavailable(
+                    f"the Ethereum node at {endpoint(self.w3)} did not answer eth_sendTransaction "
+                    f"({type(err).__name__}); the transaction may have been sent: check nonce {tx['nonce']} "
+                    f"of {self.address} before re-running"
+                ) from err
+            except Web3RPCError as err:
+                reason = _rpc_message(err)
+                if "nonce too low" in reason:
+                    tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
+                elif "replacement transaction underpriced" in reason:
+                    adopted = self._make_room(tx)
+                    if adopted is not None:
+                        return adopted
+                else:
+                    raise
+        raise TransactionFailed(
+            f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
+            f"tries (nonce {tx['nonce']}): other transactions from the same account keep taking its nonce"
+        )
+
+    def _make_room(self, tx: dict[str, Any]) -> HexBytes | None:
+        """A pending transaction holds `tx`'s nonce: the hash to wait for instead, or None with `tx` changed.
+
+        A copy of this call that pays at least as much: wait for it. A cheaper copy: replace it, fees
+        bumped by the replacement rule. Another transaction: never cancel it; take the next nonce.
+        """
+        nonce = int(tx["nonce"])
+        holder = self._pending_at(nonce)
+        if holder is not None and not _same_call(holder, tx):
+            tx["nonce"] = max(self.pending_nonce(), nonce + 1)
+            return None
+        if holder is not None and _pays_at_least(holder, tx):
+            return HexBytes(holder["hash"])
+        _bump_fees(tx, holder)  # a cheaper copy, or a holder the node does not show: replace it
+        return None
+
+    def _pending_at(self, nonce: int) -> dict[str, Any] | None:
+        """This account's transaction at `nonce` in the node's pool (txpool_content), if the node shows it."""
+        try:
+            response = self._rpc(
+                "txpool_content", lambda: self.w3.provider.make_request(RPCEndpoint("txpool_content"), [])
+            )
+        except (Web3RPCError, ValueError):
+            return None
+        pool = response.get("result") or {}
+        for section in ("pending", "queued"):
+            for sender, by_nonce in (pool.get(section) or {}).items():
+                if str(sender).lower() == self.address.lower():
+                    found = by_nonce.get(str(nonce))
+                    if found is not None:
+                        return dict(found)
+        return None
+
+    def _exists(self, tx_hash: HexBytes) -> bool:
+        try:
+            self._rpc("eth_getTransactionByHash", lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+    def wait(
+        self, tx_hash: HexBytes, call: ContractFunction | None = None, abi: list[dict[str, Any]] | None = None
+    ) -> TxResult:
+        """Wait for a sent transaction; a revert is decoded by replaying `call` at its block."""
+        try:
+            receipt = self._rpc(
+                f"waiting for transaction {_hex(tx_hash)}",
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout),
+            )
+        except TimeExhausted as err:
+            raise TransactionFailed(
+                f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
+            ) from err
+        if self.confirmations:
+            receipt = self._confirmed(tx_hash, receipt)
+        if receipt["status"] != 1:
+            if call is not None and hasattr(call, "call"):  # constructors cannot be replayed
+                try:  # replay at the block it failed in, to learn why
+                    call.call({"from": self.address}, block_identifier=receipt["blockNumber"])
+                except (ContractLogicError, ValueError) as err:
+                    if not is_revert(err):
+                        raise
+                    raise decode_revert(abi or [], revert_data(err)) from None
+            raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
+        return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def _confirmed(self, tx_hash: HexBytes, receipt: TxReceipt) -> TxReceipt:
+        """`receipt` once `confirmations` blocks lie on top of its block; re-read if a reorg moved it."""
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            head = self._rpc("eth_blockNumber", lambda: self.w3.eth.block_number)
+            if head >= receipt["blockNumber"] + self.confirmations:
+                try:  # a reorg may have dropped it back into the pool: wait for it to be mined again
+                    current = self._rpc(
+                        f"re-reading transaction {_hex(tx_hash)}",
+                        lambda: self.w3.eth.wait_for_transaction_receipt(
+                            tx_hash, timeout=max(1.0, deadline - time.monotonic())
+                        ),
+                    )
+                except TimeExhausted as err:
+                    raise TransactionFailed(
+                        f"transaction {_hex(tx_hash)} left block {receipt['blockNumber']} in a reorg "
+                        f"and was not mined again within {self.receipt_timeout:.0f}s"
+                    ) from err
+                if current["blockHash"] == receipt["blockHash"]:
+                    return current
+                receipt = current  # reorganised into another block: count from that one
+                continue
+            if time.monotonic() > deadline:
+                raise TransactionFailed(
+                    f"transaction {_hex(tx_hash)} mined in block {receipt['blockNumber']} did not get "
+                    f"{self.confirmations} confirmations within {self.receipt_timeout:.0f}s"
+                )
+            time.sleep(CONFIRMATION_POLL)
+
+    def confirm(self, tx_hash: HexBytes) -> TxResult:
+        """Wait for a sent transaction like `wait`, reading its receipt without its logs: web3.py's
+        formatting of a batch's hundreds of logs takes longer than mining it. The TxResult's receipt
+        has `logs` empty unless `confirmations` are waited for; a revert raises TransactionFailed
+        (replay the call to learn why)."""
+        deadline = time.monotonic() + self.receipt_timeout
+        pause = 0.02
+        request = RPCEndpoint("eth_getTransactionReceipt")
+        while True:
+            response = self._rpc(
+                f"waiting for transaction {_hex(tx_hash)}",
+                lambda: self.w3.provider.make_request(request, [_hex(tx_hash)]),
+            )
+            raw = response.get("result")
+            if raw:
+                break
+            if "error" in response:
+                raise TransactionFailed(
+                    f"the node refused the receipt of {_hex(tx_hash)}: {response['error']}"
+                )
+            if time.monotonic() >= deadline:
+                raise TransactionFailed(
+                    f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
+                )
+            time.sleep(pause)
+            pause = min(0.5, pause * 2)
+        receipt = cast(TxReceipt, receipt_formatter({**raw, "logs": []}))
+        if self.confirmations:  # then re-read in full once they are there, as `wait` does
+            receipt = self._confirmed(tx_hash, receipt)
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
+        return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def constructor(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> ContractFunction:
+        """A contract's constructor call, to `send`/`transact` like any other call."""
+        factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+        return factory.constructor(*args)  # type: ignore[return-value]
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _sender_of(w3: Web3, raw: HexBytes) -> Callable[[], HexBytes]:
+    return lambda: w3.eth.send_raw_transaction(raw)
+
+
+def _rpc_message(err: Web3RPCError) -> str:
+    """The node's error message, lower case ("nonce too low", "already known"...)."""
+    response = err.rpc_response or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message or err.message or err).lower()
+
+
+def _is_known(reason: str) -> bool:
+    """geth says "already known", Anvil "transaction already imported", older nodes "known transaction"."""
+    return any(word in reason for word in ("already known", "already imported", "known transaction"))
+
+
+def _same_call(pending: dict[str, Any], tx: dict[str, Any]) -> bool:
+    """`pending` (a txpool entry) makes the same call as `tx`: same target, data and value."""
+    to = pending.get("to")
+    return (
+        (to or "").lower() == str(tx.get("to") or "").lower()
+        and HexBytes(pending.get("input") or b"") == HexBytes(tx.get("data") or b"")
+        and _int(pending.get("value")) == _int(tx.get("value"))
+    )
+
+
+def _fee_fields(tx: dict[str, Any]) -> tuple[str, ...]:
+    return ("gasPrice",) if "gasPrice" in tx else ("maxFeePerGas", "maxPriorityFeePerGas")
+
+
+def _pays_at_least(pending: dict[str, Any], tx: dict[str, Any]) -> bool:
+    return all(_int(pending.get(field)) >= _int(tx.get(field)) for field in _fee_fields(tx))
+
+
+def _bump_fees(tx: dict[str, Any], holder: dict[str, Any] | None) -> None:
+    """Raise `tx`'s fees 12.5 % over its own and the holder's: the replacement rule (EIP-1559: both the
+    fee cap and the tip; legacy: the gas price)."""
+    for field in _fee_fields(tx):
+        base = max(_int(tx.get(field)), _int((holder or {}).get(field)))
+        tx[field] = base + max(1, -(-base // FEE_BUMP))
+    if "maxFeePerGas" in tx:
+        tx["maxFeePerGas"] = max(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"])
+
+
+def _int(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return int(value, 16) if value.startswith("0x") else int(value)
+    return int(value)

@@ -1,0 +1,20 @@
+"""The relayer: submits patients' EIP-712 signed consents and revocations, so patients pay no gas.
+
+`service.RelayService` is the logic (checks, simulation, rate limit, sending, receipts), `app` its
+HTTP face (FastAPI), `store` the database of submissions, `errors` why a request is refused.
+"""
+
+from carechain.services.relay.errors import RelayError
+from carechain.services.relay.service import Rate, RelayService, grant_request, open_relay, revoke_request
+from carechain.services.relay.store import Store, Submission
+
+__all__ = [
+    "Rate",
+    "RelayError",
+    "RelayService",
+    "Store",
+    "Submission",
+    "grant_request",
+    "open_relay",
+    "revoke_request",
+]

@@ -1,0 +1,238 @@
+"""The relayer over HTTP (FastAPI, so the OpenAPI spec is served at /openapi.json and /docs).
+
+A patient's page signs with its wallet (`GET /info` has the EIP-712 domain and types, `GET
+/patients/{address}/nonce` the nonce to sign) and posts the signed request as JSON, the same JSON
+`carechain consent sign -o` writes; the answer's id is followed at `GET /submissions/{id}`. Pages
+on http://localhost and http://127.0.0.1 (any port) may call it from the browser (CORS). Every
+refusal is JSON `{"error": code, "detail": one sentence}` with its HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+
+from carechain.clients.base import bytes32
+from carechain.errors import CareChainError
+from carechain.services.relay.errors import BadRequest, RateLimited, Refused, RelayError
+from carechain.services.relay.service import RelayService, grant_request, revoke_request
+from carechain.services.relay.store import Submission
+
+LOCAL_ORIGINS = r"^http://(localhost|127\.0\.0\.1)(:\d+)?$"
+log = logging.getLogger("carechain.services.relay")
+
+
+def _whole(value: object) -> object:
+    """A whole number as JSON number or decimal string (a browser's BigInt); never true/false."""
+    if isinstance(value, bool) or (isinstance(value, str) and not value.strip().isdigit()):
+        raise ValueError("expected a whole number (a JSON number or a decimal string)")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
+class _Signed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient: str = Field(description="The patient's address (the signer)")
+    grantee: str = Field(description="The grantee's address (ANY_GRANTEE for everyone)")
+    purpose: str = Field(description="0x bytes32 purpose id, or a code / CURIE (HMB, DUO:0000006)")
+    nonce: Whole = Field(description="The patient's ConsentRegistry nonce (GET /patients/{address}/nonce)")
+    deadline: Whole = Field(description="Unix time until which the signature may be submitted")
+    signature: str = Field(description="0x 65-byte EIP-712 signature (r, s, v)")
+
+
+class GrantBody(_Signed):
+    """A signed EIP-712 `Grant`, as `carechain consent sign -o` writes it or a wallet signs it."""
+
+    kind: Literal["Grant"] | None = None
+    scopes: Whole = Field(description="Data scopes bitmask (uint64)")
+    expiresAt: Whole = Field(
+        validation_alias=AliasChoices("expiresAt", "expires_at"),
+        description="Unix time the consent lapses, 0 for never (`expires_at` accepted too)",
+    )
+
+
+class RevokeBody(_Signed):
+    """A signed EIP-712 `Revoke`, as `carechain consent sign-revoke -o` writes it."""
+
+    kind: Literal["Revoke"] | None = None
+
+
+class SubmissionAnswer(BaseModel):
+    id: str = Field(description="0x EIP-712 digest of the signed request")
+    kind: str
+    patient: str
+    nonce: int
+    status: Literal["pending", "submitted", "mined", "failed"]
+    tx: str | None = Field(description="The relayer's transaction")
+    block: int | None
+    gasUsed: int | None
+    error: str | None = Field(description="The contract's error name when the transaction failed")
+
+
+class Refusal(BaseModel):
+    error: str
+    detail: str
+    errorName: str | None = Field(None, description="For 422: the contract's custom error")
+
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Refusal, "description": text}
+    for status, text in (
+        (400, "malformed request, or its deadline has passed (error: expired)"),
+        (401, "the signature is not the patient's"),
+        (409, "the nonce was used on chain, or another request holds it here (error: replayed)"),
+        (422, "the contract would refuse the request (eth_call): nothing sent, no gas spent"),
+        (429, "the patient's rate limit is used up: see Retry-After"),
+        (502, "the Ethereum node did not answer"),
+    )
+}
+
+_SEEN: dict[int | str, dict[str, Any]] = {
+    200: {"model": SubmissionAnswer, "description": "seen before: the same submission, nothing sent"}
+}
+_UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"model": Refusal, "description": "no such submission"}}
+
+
+def answer(submission: Submission) -> SubmissionAnswer:
+    return SubmissionAnswer(
+        id="0x" + submission.id.hex(),
+        kind=submission.kind,
+        patient=submission.patient,
+        nonce=submission.nonce,
+        status=submission.status,  # type: ignore[arg-type]
+        tx=submission.tx_hash,
+        block=submission.block_number,
+        gasUsed=submission.gas_used,
+        error=submission.error,
+    )
+
+
+def _problem(err: Any) -> str:
+    field = ".".join(str(part) for part in err["loc"][1:]) or "the body"
+    kind = err["type"]
+    if kind == "json_invalid":
+        return "the body is not valid JSON"
+    if kind == "missing":
+        return f"{field} is missing"
+    if kind == "extra_forbidden":
+        return f"{field} is not a field of this signed request"
+    if kind == "literal_error":
+        return f"{field} must be {err['ctx']['expected']}"
+    text = str(err["msg"]).removeprefix("Value error, ")
+    return f"{field}: {text[:1].lower()}{text[1:]}"
+
+
+def create_app(service: RelayService, poll: float = 2.0) -> FastAPI:
+    """The ASGI app of one relayer; every `poll` seconds (0: never) it follows the receipts in flight."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_follow_receipts(service, poll)) if poll > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(
+        title="CareChain relayer",
+        version="1",
+        description="Submits patients' EIP-712 signed consents and revocations; the patient pays no gas.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=LOCAL_ORIGINS,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        expose_headers=["Retry-After"],
+    )
+
+    @app.exception_handler(RelayError)
+    async def refused(_: Request, err: RelayError) -> JSONResponse:
+        body: dict[str, Any] = {"error": err.code, "detail": str(err)}
+        headers = {}
+        if isinstance(err, Refused):
+            body["errorName"] = err.error_name
+        if isinstance(err, RateLimited):
+            headers["Retry-After"] = str(err.retry_after)
+        return JSONResponse(body, status_code=err.status, headers=headers)
+
+    @app.exception_handler(CareChainError)
+    async def bad_input(_: Request, err: CareChainError) -> JSONResponse:
+        return JSONResponse({"error": BadRequest.code, "detail": str(err)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(dict.fromkeys(_problem(e) for e in err.errors()))
+        detail = f"malformed request: {problems}."
+        return JSONResponse({"error": BadRequest.code, "detail": detail}, status_code=400)
+
+    @app.get("/info")
+    def info() -> dict[str, Any]:
+        """Chain id, ConsentRegistry, relayer address, EIP-712 domain and types: what a page signs."""
+        return service.info()
+
+    @app.get("/patients/{patient}/nonce", responses=_REFUSALS)
+    def nonce(patient: str) -> dict[str, Any]:
+        """The nonce the patient's next signed request carries."""
+        return service.nonce(patient)
+
+    @app.post(
+        "/consents",
+        status_code=202,
+        response_model=SubmissionAnswer,
+        responses=_SEEN | _REFUSALS,
+    )
+    def consent(body: GrantBody, response: Response) -> SubmissionAnswer:
+        """Submit a signed consent (grantBySig); 202 when sent now, 200 when this signature was seen."""
+        submission, new = service.submit(grant_request(body.model_dump()))
+        response.status_code = 202 if new else 200
+        return answer(submission)
+
+    @app.post(
+        "/revocations",
+        status_code=202,
+        response_model=SubmissionAnswer,
+        responses=_SEEN | _REFUSALS,
+    )
+    def revocation(body: RevokeBody, response: Response) -> SubmissionAnswer:
+        """Submit a signed revocation (revokeBySig); 202 when sent now, 200 when seen before."""
+        submission, new = service.submit(revoke_request(body.model_dump()))
+        response.status_code = 202 if new else 200
+        return answer(submission)
+
+    @app.get(
+        "/submissions/{submission_id}",
+        response_model=SubmissionAnswer,
+        responses=_UNKNOWN | _REFUSALS,
+    )
+    def submission(submission_id: str) -> SubmissionAnswer:
+        """A submission's status: pending, submitted, mined (block, gas) or failed (the error's name)."""
+        try:
+            key = bytes32(submission_id, "submission id")
+        except CareChainError as err:
+            raise BadRequest(f"{err}.") from None
+        return answer(service.status(key))
+
+    return app
+
+
+async def _follow_receipts(service: RelayService, poll: float) -> None:
+    while True:
+        await asyncio.sleep(poll)
+        try:
+            await run_in_threadpool(service.follow)
+        except CareChainError as err:  # the node is down for now: the next round tries again
+            log.warning("following receipts: %s", err)

@@ -1,0 +1,404 @@
+"""The relayer's logic, apart from HTTP: take a patient's signed consent or revocation, check it, pay its gas.
+
+The app (`carechain.services.relay.app`) and `carechain relay serve` call this. A request is sent only after,
+in this order: its fields are well formed; it is new (the same signed request again answers with its
+first submission, and sends nothing); the signature recovers to the patient (a contract wallet's is
+left to the registry, ERC-1271); its deadline lies ahead; its nonce is unused on chain and held by no
+other request here; an eth_call of it succeeds (so a request the contract would refuse costs no
+gas); and the patient has a token left in their bucket. Only then does it cost the relayer anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import requests as http
+from eth_keys.datatypes import Signature
+from eth_keys.exceptions import BadSignature as UnrecoverableSignature
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError
+from hexbytes import HexBytes
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TransactionNotFound
+
+from carechain.clients.base import checksum
+from carechain.clients.consent import ConsentClient, SignedGrant, SignedRevoke
+from carechain.core import eip712, purposes
+from carechain.core.config import Settings, load_sender
+from carechain.core.reverts import call
+from carechain.core.transport import connect
+from carechain.errors import ERROR_CLASSES, ChainUnavailable, ContractError, InputError, TransactionFailed
+from carechain.services.relay.errors import (
+    BadRequest,
+    BadSignature,
+    ChainUnreachable,
+    Expired,
+    RateLimited,
+    Refused,
+    Replayed,
+    UnknownSubmission,
+)
+from carechain.services.relay.store import FAILED, MINED, SUBMITTED, Store, Submission, default_url
+
+SignedRequest = SignedGrant | SignedRevoke
+
+DB_ENV = "CARECHAIN_RELAY_DB"
+RATE_ENV = "CARECHAIN_RELAY_RATE"
+DEFAULT_RATE = "10/h"
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})+")
+_MAX_SIGNATURE = 4096  # bytes: room for a multisig wallet's signatures, not for abuse
+_RATE = re.compile(r"^(\d+)\s*/\s*(\d*)\s*([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# ---- rate limit ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` relayed requests per patient in `period` seconds (a token bucket of that size)."""
+
+    count: int
+    period: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """`N/period`: 10/h, 5/30m, 100/d, 2/10s."""
+        match = _RATE.match(text.strip().lower())
+        if not match or int(match.group(1)) == 0 or match.group(2) == "0":
+            raise InputError(
+                f"cannot read rate {text!r}: give requests per period as N/period, like 10/h, 5/30m or 100/d"
+            )
+        count, number, unit = int(match.group(1)), match.group(2), match.group(3)
+        return cls(count, int(number or 1) * _UNITS[unit])
+
+
+class TokenBucket:
+    """One bucket of `rate.count` tokens per patient, refilled evenly over `rate.period`."""
+
+    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # patient -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take a token: 0 when there was one, else the seconds until there is."""
+        per_second = self.rate.count / self.rate.period
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(key, (float(self.rate.count), now))
+            tokens = min(float(self.rate.count), tokens + (now - at) * per_second)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / per_second
+
+
+# ---- reading a signed request --------------------------------------------------------------------
+
+
+def grant_request(fields: Mapping[str, Any]) -> SignedGrant:
+    """A signed Grant from its EIP-712 fields and `signature` (0x-hex); BadRequest names what is wrong."""
+    with _bad_request():
+        return SignedGrant(
+            patient=checksum(fields["patient"], "patient"),
+            grantee=checksum(fields["grantee"], "grantee"),
+            purpose=purposes.check_grantable(_purpose(fields["purpose"])),
+            scopes=_uint(fields["scopes"], "scopes", 64),
+            expires_at=_uint(fields["expiresAt"], "expiresAt", 64),
+            nonce=_uint(fields["nonce"], "nonce", 256),
+            deadline=_uint(fields["deadline"], "deadline", 256),
+            signature=_signature(fields["signature"]),
+        )
+
+
+def revoke_request(fields: Mapping[str, Any]) -> SignedRevoke:
+    """A signed Revoke from its EIP-712 fields and `signature` (0x-hex)."""
+    with _bad_request():
+        return SignedRevoke(
+            patient=checksum(fields["patient"], "patient"),
+            grantee=checksum(fields["grantee"], "grantee"),
+            purpose=_purpose(fields["purpose"]),
+            nonce=_uint(fields["nonce"], "nonce", 256),
+            deadline=_uint(fields["deadline"], "deadline", 256),
+            signature=_signature(fields["signature"]),
+        )
+
+
+@contextmanager
+def _bad_request() -> Iterator[None]:
+    try:
+        yield
+    except InputError as err:
+        raise BadRequest(_sentence(str(err))) from None
+    except KeyError as err:
+        raise BadRequest(f"the signed request has no {err.args[0]}.") from None
+
+
+def _purpose(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise InputError(f"purpose {value!r} is not a code, a CURIE or 0x-hex")
+    return purposes.purpose_id(value)
+
+
+def _uint(value: Any, what: str, bits: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise InputError(f"{what} {value!r} is not a whole number of at most {bits} bits")
+    return value
+
+
+def _signature(value: Any) -> bytes:
+    """0x-hex bytes: 65 for a key's ECDSA signature, any length a contract wallet (ERC-1271) answers to."""
+    if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) > 2 + 2 * _MAX_SIGNATURE:
+        raise InputError("the signature is not 0x-hex bytes (65 of them for a key's signature)")
+    raw = bytes.fromhex(value[2:])
+    if len(raw) == 65 and (raw[64] not in (27, 28) or int.from_bytes(raw[32:64], "big") > _SECP256K1_N // 2):
+        raise InputError("the signature's v must be 27 or 28 and its s in the curve's lower half (EIP-2)")
+    return raw
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def kind_of(signed: SignedRequest) -> str:
+    return "Grant" if isinstance(signed, SignedGrant) else "Revoke"
+
+
+def message(signed: SignedRequest) -> dict[str, Any]:
+    """The EIP-712 message the patient signed."""
+    fields: dict[str, Any] = {"patient": signed.patient, "grantee": signed.grantee, "purpose": signed.purpose}
+    if isinstance(signed, SignedGrant):
+        fields.update(scopes=signed.scopes, expiresAt=signed.expires_at)
+    return {**fields, "nonce": signed.nonce, "deadline": signed.deadline}
+
+
+def load_request(submission: Submission) -> SignedRequest:
+    """The signed request a stored submission was made of."""
+    kind = SignedGrant if submission.kind == "Grant" else SignedRevoke
+    return kind.from_json(submission.request)
+
+
+# ---- the service ---------------------------------------------------------------------------------
+
+
+class RelayService:
+    """One relayer: its key (the client's Sender pays the gas), a ConsentRegistry, a store, a rate."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: ConsentClient,
+        rate: Rate,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if client.sender is None:
+            raise InputError("the relayer sends transactions: its ConsentClient needs a Sender")
+        self.store = store
+        self.client = client
+        self.limiter = TokenBucket(rate, clock)
+        with _chain():
+            self.chain_id = int(client.w3.eth.chain_id)
+            self.domain = client.domain()
+        self._send_lock = threading.Lock()  # one relayer key: its transactions' nonces must not race
+
+    @property
+    def relayer(self) -> str:
+        assert self.client.sender is not None
+        return self.client.sender.address
+
+    def info(self) -> dict[str, Any]:
+        """What a patient's page needs to sign a request for this relayer (types without EIP712Domain,
+        as ethers' `signTypedData(domain, {Grant: types.Grant}, message)` takes them)."""
+        types = eip712.TYPES["ConsentRegistry"]
+        return {
+            "chainId": self.chain_id,
+            "consentRegistry": self.client.address,
+            "relayer": self.relayer,
+            "domain": self.domain.as_dict(),
+            "domainType": eip712.DOMAIN_TYPE,
+            "types": {"Grant": types["Grant"], "Revoke": types["Revoke"]},
+            "rate": {"requests": self.limiter.rate.count, "periodSeconds": self.limiter.rate.period},
+        }
+
+    def nonce(self, patient: str) -> dict[str, Any]:
+        """The nonce the patient's next signed request must carry (requests in flight not counted)."""
+        with _bad_request():
+            address = checksum(patient, "patient")
+        with _chain():
+            return {"patient": address, "nonce": self.client.nonce(address)}
+
+    def submit(self, signed: SignedRequest) -> tuple[Submission, bool]:
+        """Check and send a signed request; the submission and whether it is new (False: seen before)."""
+        kind = kind_of(signed)
+        digest = eip712.digest(eip712.typed_data(self.domain, kind, message(signed)))
+        known = self.store.get(digest)
+        if known is not None:
+            return self._follow(known), False
+        self._check_signer(signed, digest)
+        with _chain():
+            head = self.client.w3.eth.get_block("latest")
+            chain_nonce = self.client.nonce(signed.patient)
+        now = max(int(time.time()), int(head["timestamp"]))
+        if signed.deadline <= now:
+            raise Expired(f"the signature's deadline {signed.deadline} has passed (now {now}): sign again.")
+        if signed.nonce < chain_nonce:
+            raise Replayed(
+                f"nonce {signed.nonce} of {signed.patient} was used on chain already "
+                f"(the next is {chain_nonce}): sign again."
+            )
+        self._check_holder(signed)
+        if not self.store.claim(digest, kind, signed.patient, signed.nonce, signed.to_json()):
+            raced = self.store.get(digest)  # the same request, arrived at the same moment
+            if raced is not None:
+                return raced, False
+            self._check_holder(signed)  # another one took the nonce meanwhile
+            raise Replayed(f"another signed request of {signed.patient} holds nonce {signed.nonce} here.")
+        try:
+            tx_hash = self._send(signed)
+        except BaseException:
+            self.store.release(digest)
+            raise
+        self.store.update(digest, SUBMITTED, tx_hash=tx_hash)
+        return self._get(digest), True
+
+    def status(self, submission_id: bytes) -> Submission:
+        """A submission, its receipt looked up when it is still in flight."""
+        return self._follow(self._get(submission_id))
+
+    def follow(self) -> int:
+        """Look up the receipts of every submission in flight; how many were settled (mined or failed)."""
+        settled = 0
+        for submission in self.store.in_flight():
+            settled += self._follow(submission).status in (MINED, FAILED)
+        return settled
+
+    # ---- internals ------------------------------------------------------------------------------
+
+    def _get(self, submission_id: bytes) -> Submission:
+        found = self.store.get(submission_id)
+        if found is None:
+            raise UnknownSubmission(f"no submission 0x{submission_id.hex()} at this relayer.")
+        return found
+
+    def _check_signer(self, signed: SignedRequest, digest: bytes) -> None:
+        raw = signed.signature
+        signer = None
+        if len(raw) == 65:
+            try:
+                signature = Signature(raw[:64] + bytes([raw[64] - 27]))
+                signer = signature.recover_public_key_from_msg_hash(digest).to_checksum_address()
+            except (UnrecoverableSignature, ValidationError):
+                raise BadSignature("no public key can be recovered from the signature.") from None
+            if signer == signed.patient:
+                return
+        with _chain():
+            wallet = bool(self.client.w3.eth.get_code(to_checksum_address(signed.patient)))
+        if wallet:  # only the registry can check a contract wallet's signature (ERC-1271): the eth_call will
+            return
+        if signer is None:
+            raise BadRequest(f"the signature is {len(raw)} bytes: a key's signature is 65 (r, s, v).")
+        raise BadSignature(
+            f"the signature is not {signed.patient}'s: it was made by {signer}, or over other values."
+        )
+
+    def _check_holder(self, signed: SignedRequest) -> None:
+        holder = self.store.holder(signed.patient, signed.nonce)
+        if holder is not None:
+            raise Replayed(
+                f"another signed request of {signed.patient} holds nonce {signed.nonce} here "
+                f"(submission 0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
+            )
+
+    def _call(self, signed: SignedRequest) -> ContractFunction:
+        functions = self.client.contract.functions
+        if isinstance(signed, SignedGrant):
+            return functions.grantBySig(signed.as_tuple())
+        return functions.revokeBySig(
+            signed.patient, signed.grantee, signed.purpose, signed.nonce, signed.deadline, signed.signature
+        )
+
+    def _send(self, signed: SignedRequest) -> str:
+        """Simulate, take the patient's token, send; the transaction hash (not waited for)."""
+        assert self.client.sender is not None
+        function = self._call(signed)
+        with _chain(), _refused():
+            call(function, self.client.errors)  # eth_call: a revert here costs nothing
+        wait = self.limiter.take(signed.patient)
+        if wait:
+            retry_after = max(1, int(wait + 0.999))
+            rate = self.limiter.rate
+            raise RateLimited(
+                f"{signed.patient} has had the {rate.count} requests this relayer pays for per "
+                f"{rate.period}s: retry in {retry_after}s.",
+                retry_after,
+            )
+        with _chain(), _refused(), self._send_lock:
+            tx_hash = self.client.sender.send(function, self.client.errors)
+        return "0x" + bytes(tx_hash).hex()
+
+    def _follow(self, submission: Submission) -> Submission:
+        if submission.status != SUBMITTED or submission.tx_hash is None:
+            return submission
+        assert self.client.sender is not None
+        tx_hash = HexBytes(submission.tx_hash)
+        with _chain():
+            try:
+                receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                return submission
+            spent = {"block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"])}
+            try:  # a revert is replayed at its block to name the contract's error
+                function = self._call(load_request(submission))
+                self.client.sender.wait(tx_hash, function, self.client.errors)
+            except ContractError as err:
+                self.store.update(submission.id, FAILED, error=err.name, **spent)
+            except TransactionFailed:
+                self.store.update(submission.id, FAILED, error="Reverted", **spent)
+            else:
+                self.store.update(submission.id, MINED, **spent)
+        return self._get(submission.id)
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A revert the node reports (eth_call or gas estimate) is a 422 naming the contract's error."""
+    try:
+        yield
+    except ContractError as err:
+        known = ERROR_CLASSES.get(err.name)
+        why = f" ({known.__doc__.rstrip('.')})" if known is not None and known.__doc__ else ""
+        raise Refused(f"the registry would refuse this request with {err.name}{why}.", err.name) from None
+
+
+@contextmanager
+def _chain() -> Iterator[None]:
+    """A node that does not answer is a 502, whatever the layer raised."""
+    try:
+        yield
+    except (http.exceptions.RequestException, OSError, ChainUnavailable) as err:
+        raise ChainUnreachable(f"the Ethereum node did not answer ({type(err).__name__}).") from None
+    except TransactionFailed as err:
+        raise ChainUnreachable(_sentence(str(err))) from None
+
+
+def open_relay(settings: Settings, db_url: str | None = None, rate: str | None = None) -> RelayService:
+    """The relayer the environment describes: the node at RPC_URL, the relayer's PRIVATE_KEY or KEYSTORE,
+    the deployment in deployments/<chainId>.json, the database (CARECHAIN_RELAY_DB, else SQLite in
+    .chain/) and the rate per patient (CARECHAIN_RELAY_RATE, else 10/h)."""
+    parsed = Rate.parse(rate or os.environ.get(RATE_ENV) or DEFAULT_RATE)
+    w3 = connect(settings.rpc_url)
+    client = ConsentClient.from_manifest(w3, settings.root, load_sender(w3, settings))
+    url = db_url or os.environ.get(DB_ENV) or default_url(settings.root, int(w3.eth.chain_id))
+    return RelayService(Store(url), client, parsed)
