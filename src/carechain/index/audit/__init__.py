@@ -1,0 +1,37 @@
+"""Audit answers from the event index, each checked against the chain: one module per report.
+
+Every answer is derived by replaying the indexed events (the latest state per consent, grant,
+credential, episode or trial, with expiry honoured against the chain's latest block time) and then
+compared with what the contracts say now (`getConsent` and `isPermitted`, `getGrant`,
+`getRecordGrant`, `hasCredential` and `canAccess`, `getEpisode`, the access log, `getTrial` ...).
+A row the chain disagrees with is reported with `agrees: false`, never dropped: an index that is
+behind the chain shows up as disagreement. Nothing here writes.
+"""
+
+from carechain.index.audit.access import AccessReport, Permission, who_can_see
+from carechain.index.audit.break_glass import EpisodesReport, OpenEpisode, open_break_glass
+from carechain.index.audit.common import Snapshot, purpose_label, snapshot
+from carechain.index.audit.history import History, HistoryEntry, history
+from carechain.index.audit.reads import ReadsReport, RecordRead, record_reads
+from carechain.index.audit.trials import Comparison, TrialReport, trial_report
+
+__all__ = [
+    "AccessReport",
+    "Comparison",
+    "EpisodesReport",
+    "History",
+    "HistoryEntry",
+    "OpenEpisode",
+    "Permission",
+    "ReadsReport",
+    "RecordRead",
+    "Snapshot",
+    "TrialReport",
+    "history",
+    "open_break_glass",
+    "purpose_label",
+    "record_reads",
+    "snapshot",
+    "trial_report",
+    "who_can_see",
+]
