@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Replays the README's "A session" transcript on a throwaway Anvil: real commands, real output.
-# Run from the repo after `make compile`: bash docs/cli-session.sh > /tmp/session.txt
+# The CLI session of docs/cli.md on a throwaway Anvil: real commands, real output.
+# docs/transcripts.py runs it (make docs); by hand, after `make compile`: bash docs/cli-session.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -20,6 +20,8 @@ PATIENT=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 GP=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 HOSPITAL=0x90F79bf6EB2c4f870365E785982E1f101E93b906
 RESEARCHER=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65
+# Two more patients (accounts 5 and 6) who sign a consent each for the clinic's cohort CSV.
+COHORT_KEYS="0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba 0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"
 RECORD=0x$(printf '1%.0s' {1..64})
 names() { sed -e "s#$WORK/root/##g; s#$WORK/##g" -e "s/$PATIENT/0xPatient/g; s/$GP/0xGP/g; s/$HOSPITAL/0xHospital/g; s/$RESEARCHER/0xResearcher/g" \
   -e "s/$ADMIN_ADDR/0xAdmin/g; s/$RECORD/0xRecord/g; s/0x1111111…1111/0xRecord/g; s/0x111111…1111/0xRecord/g"; }
@@ -50,3 +52,6 @@ c audit reads $RECORD --no-sync
 c consent grant 0x12 --purpose HMB --scopes labs
 c consent grant $RESEARCHER --purpose NOPE --scopes labs
 c access log $GP 0x$(printf '2%.0s' {1..64}) -p TREAT
+for key in $COHORT_KEYS; do PRIVATE_KEY=$key c consent sign $RESEARCHER -p HMB -s labs --csv "$WORK/cohort.csv"; done
+c consent import "$WORK/cohort.csv"
+c consent import "$WORK/cohort.csv"
