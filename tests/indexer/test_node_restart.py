@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from carechain.core.transport import RetryPolicy
 from carechain.dev.localnode import LocalNode
 from carechain.errors import ChainUnavailable
 from carechain.index.indexer import Indexer
@@ -52,8 +53,7 @@ def test_a_restarted_node_gives_a_clear_error_then_a_correct_resume(node, tmp_pa
         str(tmp_path / "index.db"),
         initial_range=2,
         max_range=2,
-        retries=2,
-        backoff=0.05,
+        retry=RetryPolicy(attempts=3, backoff=0.05),
     )
     with pytest.raises(ChainUnavailable, match=r"stopped answering during eth_getLogs.*re-run once the node"):
         index.sync()

@@ -1,9 +1,12 @@
-"""Revert data turned into typed exceptions, in one place: every read, estimate, simulation and replay of
-a failed transaction decodes through `decode_revert`; `call` is a read that does so.
+"""Revert data turned into typed exceptions, in one place: every read, estimate, simulation, send and
+replay of a failed transaction runs inside `reverts_decoded`, which decodes through `decode_revert`;
+`call` is a read that does so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -12,7 +15,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 from carechain.core.transport import RetryPolicy, retrying
 from carechain.errors import ERROR_CLASSES, CareChainError, ContractError, InputError
@@ -87,14 +90,22 @@ def is_revert(err: Exception) -> bool:
     return isinstance(err, ContractLogicError) or revert_data(err) is not None
 
 
+@contextmanager
+def reverts_decoded(abi: list[dict[str, Any]]) -> Iterator[None]:
+    """A revert raised in the block becomes its typed exception (decoded against `abi`); any other error
+    passes through as it is."""
+    try:
+        yield
+    except (ContractLogicError, Web3RPCError, ValueError) as err:
+        if not is_revert(err):
+            raise
+        raise decode_revert(abi, revert_data(err)) from None
+
+
 def call(function: ContractFunction, abi: list[dict[str, Any]], retry: RetryPolicy | None = None) -> Any:
     """A read (eth_call); a revert (UnknownTrial, UnknownRecord...) raises its typed exception.
 
     A node that does not answer is asked again (`retry`), then `ChainUnavailable`.
     """
-    try:
+    with reverts_decoded(abi):
         return retrying(function.w3, f"eth_call {function.fn_name}", function.call, retry)
-    except (ContractLogicError, ValueError) as err:
-        if not is_revert(err):
-            raise
-        raise decode_revert(abi, revert_data(err)) from None

@@ -3,6 +3,8 @@
 Sending is retried only where that cannot make a duplicate: a signed transaction is the same bytes on
 every try, so a lost answer shows up as "already known" or "nonce too low" for a transaction that is in
 fact there, and is adopted; a nonce another transaction took is re-read and the transaction re-signed.
+A node-unlocked send is never tried again after a lost answer. The two differ only in how one try is
+submitted (`Sender._submit_signed`, `Sender._submit_unlocked`); `Sender._dispatch` is the loop.
 A mined transaction counts once CARECHAIN_CONFIRMATIONS more blocks (default 0) lie on top of its block.
 """
 
@@ -19,13 +21,11 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.method_formatters import receipt_formatter
-from web3._utils.transactions import fill_transaction_defaults
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import BlockIdentifier, Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
-from carechain.core.reverts import decode_revert, is_revert, revert_data
+from carechain.core.reverts import reverts_decoded
 from carechain.core.transport import NO_ANSWER, RetryPolicy, endpoint, retrying
 from carechain.errors import ChainUnavailable, ConfigError, OutOfGas, TransactionFailed
 
@@ -33,6 +33,7 @@ GAS_MARGIN = 1.2  # estimates are exact for our contracts; the margin covers sta
 SEND_ATTEMPTS = 5  # re-signings after a taken nonce or an underpriced replacement, before giving up
 FEE_BUMP = 8  # a replacement pays 1/8 (12.5 %) more than the transaction it replaces; geth needs 10 %
 CONFIRMATION_POLL = 0.25  # seconds between looks at the head while a transaction waits for confirmations
+RECEIPT_POLL = (0.02, 0.5)  # seconds between looks for a receipt: the first, doubled up to the second
 
 T = TypeVar("T")
 
@@ -49,7 +50,6 @@ def confirmations_from_env() -> int:
     if value < 0:
         raise ConfigError(f"CARECHAIN_CONFIRMATIONS={text!r} must be 0 or more")
     return value
-
 
 
 @dataclass(frozen=True)
@@ -111,20 +111,10 @@ class Sender:
 
     def send(self, call: ContractFunction, abi: list[dict[str, Any]]) -> HexBytes:
         """Estimate and send; returns the transaction hash without waiting for it to be mined."""
-        params: TxParams = {"from": self.address}
-        try:
-            params["gas"] = int(self._rpc("eth_estimateGas", lambda: call.estimate_gas(params)) * GAS_MARGIN)
-        except (ContractLogicError, ValueError) as err:
-            if not is_revert(err):
-                raise
-            raise decode_revert(abi, revert_data(err)) from None
-        params["nonce"] = Nonce(self.pending_nonce())
-        tx: dict[str, Any] = dict(
-            self._rpc("building the transaction", lambda: call.build_transaction(params))
-        )
-        if isinstance(self.account, str):
-            return self._send_unlocked(tx)
-        return self._send_signed(self.account, tx)
+        estimate: TxParams = {"from": self.address}
+        with reverts_decoded(abi):
+            gas = self._rpc("eth_estimateGas", lambda: call.estimate_gas(estimate))
+        return self._send({"gas": int(gas * GAS_MARGIN)}, call.build_transaction)
 
     @property
     def chain_id(self) -> int:
@@ -160,61 +150,61 @@ class Sender:
         if gas is not None:
             params["gas"] = gas
         try:
-            return bytes(self._rpc("eth_call", lambda: self.w3.eth.call(params, block)))
-        except (ContractLogicError, Web3RPCError, ValueError) as err:
-            if is_revert(err):
-                raise decode_revert(abi, revert_data(err)) from None
-            if gas is not None and isinstance(err, Web3RPCError) and "gas" in _rpc_message(err):
+            with reverts_decoded(abi):
+                result = self._rpc("eth_call", lambda: self.w3.eth.call(params, block))
+        except Web3RPCError as err:
+            if gas is not None and "gas" in _rpc_message(err):
                 raise OutOfGas(f"the call to {to} needs more than {gas:,} gas") from err
             raise
+        return bytes(result)
 
     def estimate(self, to: str, data: bytes, abi: list[dict[str, Any]]) -> int:
         """eth_estimateGas of `data` to `to` (slow on Anvil for large batches: it runs them many times)."""
         params: TxParams = {"from": self.address, "to": to_checksum_address(to), "data": HexBytes(data)}
-        try:
-            return int(self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params, "pending")))
-        except (ContractLogicError, Web3RPCError, ValueError) as err:
-            if not is_revert(err):
-                raise
-            raise decode_revert(abi, revert_data(err)) from None
+        with reverts_decoded(abi):
+            gas = self._rpc("eth_estimateGas", lambda: self.w3.eth.estimate_gas(params, "pending"))
+        return int(gas)
 
     def send_raw(self, to: str, data: bytes, gas: int) -> HexBytes:
         """Sign (or have the node sign) and send `data` to `to` with gas limit `gas`; nothing estimated,
         nothing waited for. The next pending nonce is used, so calls in a row get distinct nonces and
         may be mined while the next is sent; lost answers and taken nonces are handled as in `send`."""
-        params: TxParams = {
-            "from": self.address,
-            "to": to_checksum_address(to),
-            "data": HexBytes(data),
-            "gas": gas,
-            "value": Wei(0),
-            "nonce": Nonce(self.pending_nonce()),
-            "chainId": self.chain_id,
-        }
-        tx: dict[str, Any] = dict(
-            self._rpc("filling in the transaction's fees", lambda: fill_transaction_defaults(self.w3, params))
+        return self._send(
+            {"to": to_checksum_address(to), "data": HexBytes(data), "gas": gas, "value": Wei(0)}
         )
-        if isinstance(self.account, str):
-            return self._send_unlocked(tx)
-        return self._send_signed(self.account, tx)
 
     def _rpc(self, what: str, fn: Callable[[], T]) -> T:
         return retrying(self.w3, what, fn, self.retry)
 
-    def _send_signed(self, account: LocalAccount, tx: dict[str, Any]) -> HexBytes:
-        signed_hashes: list[HexBytes] = []
+    def _send(self, fields: TxParams, build: Callable[[TxParams], TxParams] | None = None) -> HexBytes:
+        """What `send` and `send_raw` share once their fields are known: the sender, the next pending
+        nonce, the chain id and the fees filled in, the transaction built (`build`, for a contract call)
+        and dispatched."""
+        params: TxParams = {
+            **fields,
+            "from": self.address,
+            "nonce": Nonce(self.pending_nonce()),
+            "chainId": self.chain_id,
+        }
+        params.update(self._rpc("reading the fees", lambda: fees(self.w3, params)))
+        if build is not None:
+            params = self._rpc("building the transaction", lambda: build(params))
+        return self._dispatch(dict(params))
+
+    def _dispatch(self, tx: dict[str, Any]) -> HexBytes:
+        """Submit `tx` until the node takes it (or a copy of it already sent), re-nonced or fee-bumped
+        between tries as `Sender` describes; how one try is submitted depends on who signs."""
+        submit = self._submit_unlocked if isinstance(self.account, str) else self._submit_signed
+        signed: list[HexBytes] = []  # the hash of each version signed here (none when the node signs)
         for _ in range(SEND_ATTEMPTS):
-            raw = HexBytes(account.sign_transaction(tx).raw_transaction)
-            tx_hash = HexBytes(keccak(raw))
-            signed_hashes.append(tx_hash)
-            try:  # the same bytes on every try: a retry after a lost answer cannot make a second transaction
-                return HexBytes(self._rpc("eth_sendRawTransaction", _sender_of(self.w3, raw)))
+            try:
+                return submit(tx, signed)
             except Web3RPCError as err:
                 reason = _rpc_message(err)
-                if _is_known(reason):  # this very transaction is in the pool already: wait for it
-                    return tx_hash
+                if signed and _is_known(reason):  # this very transaction is in the pool already: wait for it
+                    return signed[-1]
                 if "nonce too low" in reason:
-                    landed = next((h for h in signed_hashes if self._exists(h)), None)
+                    landed = next((h for h in signed if self._exists(h)), None)
                     if landed is not None:  # ours took the nonce: a try whose answer was lost got through
                         return landed
                     tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
@@ -224,36 +214,30 @@ class Sender:
                         return adopted
                 else:
                     raise
+        tries, owner = ("signings", "key") if signed else ("tries", "account")
         raise TransactionFailed(
             f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
-            f"signings (nonce {tx['nonce']}): other transactions from the same key keep taking its nonce"
+            f"{tries} (nonce {tx['nonce']}): other transactions from the same {owner} keep taking its nonce"
         )
 
-    def _send_unlocked(self, tx: dict[str, Any]) -> HexBytes:
+    def _submit_signed(self, tx: dict[str, Any], signed: list[HexBytes]) -> HexBytes:
+        """Sign here and eth_sendRawTransaction: the same bytes on every retry of a lost answer, so a
+        retry cannot make a second transaction; the hash is recorded for adoption."""
+        account = cast(LocalAccount, self.account)
+        raw = HexBytes(account.sign_transaction(tx).raw_transaction)
+        signed.append(HexBytes(keccak(raw)))
+        return HexBytes(self._rpc("eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(raw)))
+
+    def _submit_unlocked(self, tx: dict[str, Any], signed: list[HexBytes]) -> HexBytes:
         """eth_sendTransaction: the node signs, so a retry after a lost answer could send a second one."""
-        for _ in range(SEND_ATTEMPTS):
-            try:
-                return HexBytes(self.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
-            except NO_ANSWER as err:
-                raise ChainUnavailable(
-                    f"the Ethereum node at {endpoint(self.w3)} did not answer eth_sendTransaction "
-                    f"({type(err).__name__}); the transaction may have been sent: check nonce {tx['nonce']} "
-                    f"of {self.address} before re-running"
-                ) from err
-            except Web3RPCError as err:
-                reason = _rpc_message(err)
-                if "nonce too low" in reason:
-                    tx["nonce"] = max(self.pending_nonce(), int(tx["nonce"]) + 1)
-                elif "replacement transaction underpriced" in reason:
-                    adopted = self._make_room(tx)
-                    if adopted is not None:
-                        return adopted
-                else:
-                    raise
-        raise TransactionFailed(
-            f"transaction from {self.address} not accepted by {endpoint(self.w3)} after {SEND_ATTEMPTS} "
-            f"tries (nonce {tx['nonce']}): other transactions from the same account keep taking its nonce"
-        )
+        try:
+            return HexBytes(self.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+        except NO_ANSWER as err:
+            raise ChainUnavailable(
+                f"the Ethereum node at {endpoint(self.w3)} did not answer eth_sendTransaction "
+                f"({type(err).__name__}); the transaction may have been sent: check nonce {tx['nonce']} "
+                f"of {self.address} before re-running"
+            ) from err
 
     def _make_room(self, tx: dict[str, Any]) -> HexBytes | None:
         """A pending transaction holds `tx`'s nonce: the hash to wait for instead, or None with `tx` changed.
@@ -295,31 +279,73 @@ class Sender:
             return False
         return True
 
+    # ---- waiting for a transaction -----------------------------------------------------------------
+
     def wait(
         self, tx_hash: HexBytes, call: ContractFunction | None = None, abi: list[dict[str, Any]] | None = None
     ) -> TxResult:
         """Wait for a sent transaction; a revert is decoded by replaying `call` at its block."""
-        try:
-            receipt = self._rpc(
-                f"waiting for transaction {_hex(tx_hash)}",
-                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout),
-            )
-        except TimeExhausted as err:
+        return self._settled(tx_hash, logs=True, call=call, abi=abi or [])
+
+    def confirm(self, tx_hash: HexBytes) -> TxResult:
+        """Wait for a sent transaction like `wait`, reading its receipt without its logs: web3.py's
+        formatting of a batch's hundreds of logs takes longer than mining it. The TxResult's receipt
+        has `logs` empty unless `confirmations` are waited for; a revert raises TransactionFailed
+        (replay the call to learn why)."""
+        return self._settled(tx_hash, logs=False)
+
+    def _settled(
+        self,
+        tx_hash: HexBytes,
+        *,
+        logs: bool,
+        call: ContractFunction | None = None,
+        abi: list[dict[str, Any]] | None = None,
+    ) -> TxResult:
+        """The one receipt wait of `wait` and `confirm`: mined, confirmed, then a success or an error."""
+        receipt = self._receipt(tx_hash, time.monotonic() + self.receipt_timeout, logs=logs)
+        if receipt is None:
             raise TransactionFailed(
                 f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
-            ) from err
-        if self.confirmations:
+            )
+        if self.confirmations:  # then re-read in full once they are there
             receipt = self._confirmed(tx_hash, receipt)
         if receipt["status"] != 1:
             if call is not None and hasattr(call, "call"):  # constructors cannot be replayed
-                try:  # replay at the block it failed in, to learn why
-                    call.call({"from": self.address}, block_identifier=receipt["blockNumber"])
-                except (ContractLogicError, ValueError) as err:
-                    if not is_revert(err):
-                        raise
-                    raise decode_revert(abi or [], revert_data(err)) from None
+                with reverts_decoded(abi or []):  # replay at the block it failed in, to learn why
+                    self._rpc(
+                        f"replaying transaction {_hex(tx_hash)}",
+                        lambda: call.call({"from": self.address}, block_identifier=receipt["blockNumber"]),
+                    )
             raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
         return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
+
+    def _receipt(self, tx_hash: HexBytes, deadline: float, *, logs: bool) -> TxReceipt | None:
+        """The receipt of `tx_hash` once it is mined (its logs formatted by web3.py only when `logs`),
+        or None at `deadline`."""
+        pause, longest = RECEIPT_POLL
+        while True:
+            receipt = self._rpc(
+                f"waiting for transaction {_hex(tx_hash)}", lambda: self._read_receipt(tx_hash, logs=logs)
+            )
+            if receipt is not None:
+                return receipt
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(pause)
+            pause = min(longest, pause * 2)
+
+    def _read_receipt(self, tx_hash: HexBytes, *, logs: bool) -> TxReceipt | None:
+        if logs:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                return None
+        response = self.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [_hex(tx_hash)])
+        if "error" in response:
+            raise TransactionFailed(f"the node refused the receipt of {_hex(tx_hash)}: {response['error']}")
+        raw = response.get("result")
+        return _brief_receipt(raw) if raw else None
 
     def _confirmed(self, tx_hash: HexBytes, receipt: TxReceipt) -> TxReceipt:
         """`receipt` once `confirmations` blocks lie on top of its block; re-read if a reorg moved it."""
@@ -327,18 +353,13 @@ class Sender:
         while True:
             head = self._rpc("eth_blockNumber", lambda: self.w3.eth.block_number)
             if head >= receipt["blockNumber"] + self.confirmations:
-                try:  # a reorg may have dropped it back into the pool: wait for it to be mined again
-                    current = self._rpc(
-                        f"re-reading transaction {_hex(tx_hash)}",
-                        lambda: self.w3.eth.wait_for_transaction_receipt(
-                            tx_hash, timeout=max(1.0, deadline - time.monotonic())
-                        ),
-                    )
-                except TimeExhausted as err:
+                # a reorg may have dropped it back into the pool: wait for it to be mined again
+                current = self._receipt(tx_hash, max(deadline, time.monotonic() + 1.0), logs=True)
+                if current is None:
                     raise TransactionFailed(
                         f"transaction {_hex(tx_hash)} left block {receipt['blockNumber']} in a reorg "
                         f"and was not mined again within {self.receipt_timeout:.0f}s"
-                    ) from err
+                    )
                 if current["blockHash"] == receipt["blockHash"]:
                     return current
                 receipt = current  # reorganised into another block: count from that one
@@ -350,39 +371,6 @@ class Sender:
                 )
             time.sleep(CONFIRMATION_POLL)
 
-    def confirm(self, tx_hash: HexBytes) -> TxResult:
-        """Wait for a sent transaction like `wait`, reading its receipt without its logs: web3.py's
-        formatting of a batch's hundreds of logs takes longer than mining it. The TxResult's receipt
-        has `logs` empty unless `confirmations` are waited for; a revert raises TransactionFailed
-        (replay the call to learn why)."""
-        deadline = time.monotonic() + self.receipt_timeout
-        pause = 0.02
-        request = RPCEndpoint("eth_getTransactionReceipt")
-        while True:
-            response = self._rpc(
-                f"waiting for transaction {_hex(tx_hash)}",
-                lambda: self.w3.provider.make_request(request, [_hex(tx_hash)]),
-            )
-            raw = response.get("result")
-            if raw:
-                break
-            if "error" in response:
-                raise TransactionFailed(
-                    f"the node refused the receipt of {_hex(tx_hash)}: {response['error']}"
-                )
-            if time.monotonic() >= deadline:
-                raise TransactionFailed(
-                    f"transaction {_hex(tx_hash)} not mined within {self.receipt_timeout:.0f}s"
-                )
-            time.sleep(pause)
-            pause = min(0.5, pause * 2)
-        receipt = cast(TxReceipt, receipt_formatter({**raw, "logs": []}))
-        if self.confirmations:  # then re-read in full once they are there, as `wait` does
-            receipt = self._confirmed(tx_hash, receipt)
-        if receipt["status"] != 1:
-            raise TransactionFailed(f"transaction {_hex(tx_hash)} reverted in block {receipt['blockNumber']}")
-        return TxResult(_hex(tx_hash), receipt["blockNumber"], receipt["gasUsed"], receipt)
-
     def constructor(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> ContractFunction:
         """A contract's constructor call, to `send`/`transact` like any other call."""
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
@@ -393,8 +381,32 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _sender_of(w3: Web3, raw: HexBytes) -> Callable[[], HexBytes]:
-    return lambda: w3.eth.send_raw_transaction(raw)
+def fees(w3: Web3, tx: TxParams) -> TxParams:
+    """The fee fields web3.py's defaults fill in for `tx`: a gas price strategy's gasPrice when one is
+    set, else EIP-1559 fees (the node's suggested tip, and a cap of the tip plus twice the latest base
+    fee, so the transaction stays valid while base fees rise for a few blocks)."""
+    price = w3.eth.generate_gas_price(tx)
+    if price is not None:
+        return {"gasPrice": price}
+    tip = w3.eth.max_priority_fee
+    base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
+    return {"maxPriorityFeePerGas": tip, "maxFeePerGas": Wei(tip + 2 * base_fee)}
+
+
+def _brief_receipt(raw: dict[str, Any]) -> TxReceipt:
+    """A raw receipt's fields that `TxResult` and the confirmation wait read, typed as web3.py types them;
+    its logs left out (their formatting costs more than mining them)."""
+    address = raw.get("contractAddress")
+    brief = {
+        "transactionHash": HexBytes(raw["transactionHash"]),
+        "blockHash": HexBytes(raw["blockHash"]),
+        "blockNumber": _int(raw["blockNumber"]),
+        "status": _int(raw["status"]),
+        "gasUsed": _int(raw["gasUsed"]),
+        "contractAddress": to_checksum_address(address) if address else None,
+        "logs": [],
+    }
+    return cast(TxReceipt, brief)
 
 
 def _rpc_message(err: Web3RPCError) -> str:

@@ -1,8 +1,16 @@
-"""Talking to a node: one retry policy for every JSON-RPC request, and `connect`.
+"""Talking to a node: one retry policy, one retry loop, for every JSON-RPC request; and `connect`.
 
-A node call that gets no answer (connection refused or reset, timeout) is tried again with exponential
-backoff, a bounded number of times (`RetryPolicy`; CARECHAIN_RPC_ATTEMPTS, CARECHAIN_RPC_BACKOFF and
-CARECHAIN_RPC_TIMEOUT override the defaults), then fails with one `ChainUnavailable` naming the RPC URL.
+A node call that gets no answer (connection refused or reset, timeout, an HTTP error status) is tried
+again with exponential backoff, a bounded number of times (`RetryPolicy`; CARECHAIN_RPC_ATTEMPTS,
+CARECHAIN_RPC_BACKOFF and CARECHAIN_RPC_TIMEOUT override the defaults), then fails with one
+`ChainUnavailable` naming the RPC URL. The loop is `RetryPolicy.run`, and each request goes through it
+once: in the provider `connect` makes (`RetryingHTTPProvider`), or in `retrying` when the provider is
+not ours. The sender, the reads and the indexer all call `retrying`.
+
+Worst case: a request is sent `attempts` times (default 3), never more; eth_sendTransaction once (the
+node signs: a second try could send a second transaction). Around a provider that is not ours,
+`attempts` counts the tries of `retrying`, each of which that provider may retry on its own (web3.py's
+`HTTPProvider` does unless built with `exception_retry_configuration=None`).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -20,7 +29,12 @@ from web3.types import RPCEndpoint, RPCResponse
 from carechain.errors import ChainUnavailable, ConfigError
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
-NO_ANSWER = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+# No answer from the node: tried again. An HTTP error status is a proxy or a rate limit in the way.
+NO_ANSWER = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.HTTPError,
+)
 
 T = TypeVar("T")
 
@@ -58,6 +72,15 @@ class RetryPolicy:
         """Seconds to wait after failed try number `attempt` (0 for the first)."""
         return float(self.backoff * 2**attempt)
 
+    def run(self, fn: Callable[[], T]) -> T:
+        """`fn()`, tried `attempts` times while the node does not answer; the last failure is raised."""
+        for attempt in range(self.attempts - 1):
+            try:
+                return fn()
+            except NO_ANSWER:
+                time.sleep(self.delay(attempt))
+        return fn()
+
 
 class RetryingHTTPProvider(HTTPProvider):
     """An HTTP provider that asks again, per `policy`, whenever the node does not answer a request that
@@ -75,16 +98,8 @@ class RetryingHTTPProvider(HTTPProvider):
         self.policy = policy
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        tries = 1 if method in self.NOT_RETRIED else self.policy.attempts
-        for attempt in range(tries):
-            try:
-                return super().make_request(method, params)
-            except NO_ANSWER:
-                if attempt + 1 == tries:
-                    raise
-                time.sleep(self.policy.delay(attempt))
-        raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
-
+        request = partial(super().make_request, method, params)
+        return request() if method in self.NOT_RETRIED else self.policy.run(request)
 
 
 def endpoint(w3: Web3) -> str:
@@ -92,27 +107,27 @@ def endpoint(w3: Web3) -> str:
     return str(getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
 
 
-def retrying(w3: Web3, what: str, fn: Callable[[], T], retry: RetryPolicy | None = None) -> T:
-    """`fn()`, tried again with exponential backoff while the node does not answer; then one clear error.
-
-    On a `RetryingHTTPProvider` (what `connect` makes) the provider retries already: one call here.
-    """
+def policy_of(w3: Web3, retry: RetryPolicy | None = None) -> RetryPolicy:
+    """The policy `w3`'s requests are retried by: its provider's when ours, else `retry` (or the env's)."""
     provider = w3.provider
-    policy = (
-        provider.policy if isinstance(provider, RetryingHTTPProvider) else retry or RetryPolicy.from_env()
-    )
-    tries = 1 if isinstance(provider, RetryingHTTPProvider) else policy.attempts
-    for attempt in range(tries):
-        try:
-            return fn()
-        except NO_ANSWER as err:
-            if attempt + 1 == tries:
-                raise ChainUnavailable(
-                    f"the Ethereum node at {endpoint(w3)} did not answer {what} ({type(err).__name__}, "
-                    f"{policy.attempts} attempts); re-run once it is back"
-                ) from err
-            time.sleep(policy.delay(attempt))
-    raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
+    if isinstance(provider, RetryingHTTPProvider):
+        return provider.policy
+    return retry or RetryPolicy.from_env()
+
+
+def retrying(w3: Web3, what: str, fn: Callable[[], T], retry: RetryPolicy | None = None) -> T:
+    """`fn()`, its node requests tried per the policy while the node does not answer; then one clear error.
+
+    On a `RetryingHTTPProvider` (what `connect` makes) the provider retries already: `fn` runs once.
+    """
+    policy = policy_of(w3, retry)
+    try:
+        return fn() if isinstance(w3.provider, RetryingHTTPProvider) else policy.run(fn)
+    except NO_ANSWER as err:
+        raise ChainUnavailable(
+            f"the Ethereum node at {endpoint(w3)} did not answer {what} ({type(err).__name__}, "
+            f"{policy.attempts} attempts); re-run once it is back"
+        ) from err
 
 
 def connect(rpc_url: str, timeout: float | None = None, retry: RetryPolicy | None = None) -> Web3:

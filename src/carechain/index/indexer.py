@@ -6,8 +6,8 @@ than `max_logs` logs (which is kept: a range is never read twice for its size). 
 range is written in one database transaction together with the cursor, so a run stopped anywhere
 resumes without duplicates. The hashes of indexed blocks are kept: when a stored hash no longer
 matches the node's block at that height (a reorg), the blocks after the last matching one are
-rolled back and read again. Node calls are retried with backoff; a node that stays down raises one
-`ChainUnavailable`.
+rolled back and read again. Node calls go through the transport's one retry policy and loop
+(`carechain.core.transport.retrying`); a node that stays down raises one `ChainUnavailable`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
@@ -38,6 +36,7 @@ from web3.types import RPCEndpoint
 
 from carechain.core.deployments import CONTRACTS, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
+from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
@@ -305,11 +304,11 @@ class Indexer:
         initial_range: int = 1_000,
         max_range: int = 100_000,
         max_logs: int = 10_000,
-        retries: int = 5,
-        backoff: float = 0.5,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.w3 = w3
-        self.chain_id = w3.eth.chain_id
+        self.retry = retry
+        self.chain_id = int(self._node("eth_chainId", lambda: w3.eth.chain_id))
         self.root = root
         manifest = Manifest.load(root, self.chain_id)
         self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
@@ -323,8 +322,6 @@ class Indexer:
         self.max_range = max_range
         self.range = min(initial_range, max_range)
         self.max_logs = max_logs
-        self.retries = retries
-        self.backoff = backoff
         self.url = database_url(url)
         try:
             self.engine = sa.create_engine(self.url)
@@ -344,24 +341,17 @@ class Indexer:
     # ---- node calls --------------------------------------------------------------------------------
 
     def _node(self, what: str, call: Callable[[], Any]) -> Any:
-        """`call`, retried with exponential backoff while the node does not answer."""
-        for attempt in range(self.retries + 1):
-            try:
-                return call()
-            except (
-                requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-                requests.exceptions.HTTPError,
-                OSError,
-            ) as err:
-                if attempt == self.retries:
-                    raise ChainUnavailable(
-                        f"the Ethereum node stopped answering during {what} ({type(err).__name__}) after "
-                        f"{self.retries} retries; the index is kept up to its last full range: re-run once "
-                        "the node is back"
-                    ) from err
-                time.sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
+        """`call`, retried by the transport's policy (`retry`, or the provider's) while the node does not
+        answer; then one error that says what of the index is kept."""
+        try:
+            return retrying(self.w3, what, call, self.retry)
+        except ChainUnavailable as err:
+            lost = err.__cause__
+            raise ChainUnavailable(
+                f"the Ethereum node stopped answering during {what} ({type(lost).__name__}, "
+                f"{policy_of(self.w3, self.retry).attempts} attempts); the index is kept up to its last "
+                "full range: re-run once the node is back"
+            ) from lost
 
     def _block_hash(self, number: int) -> str | None:
         try:
