@@ -90,7 +90,7 @@ PORTAL_PORT ?= 8800
 PORTAL_CHAIN_PORT ?= 8545
 PORTAL_NETWORK ?= development
 portal: compile
-	$(GUARD) $(BIN)/python -m carechain.dev.portal --local --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
+	$(GUARD) $(BIN)/python -m carechain.dev.stacks portal --port $(PORTAL_PORT) --chain-port $(PORTAL_CHAIN_PORT) \
 	  $(if $(PATIENT),--patient $(PATIENT))
 
 # A hospital's record gateway on a local Anvil (GATEWAY_CHAIN_PORT): deploys, attests a hospital, a GP,
@@ -101,7 +101,7 @@ GATEWAY_PORT ?= 8600
 GATEWAY_CHAIN_PORT ?= 8545
 GATEWAY_MODE ?= tx
 gateway: compile
-	$(GUARD) $(BIN)/python -m carechain.dev.gateway_local --port $(GATEWAY_PORT) --chain-port $(GATEWAY_CHAIN_PORT) \
+	$(GUARD) $(BIN)/python -m carechain.dev.stacks gateway --port $(GATEWAY_PORT) --chain-port $(GATEWAY_CHAIN_PORT) \
 	  --log-mode $(GATEWAY_MODE) $(if $(CONFIRMATIONS),--confirmations $(CONFIRMATIONS)) \
 	  $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 

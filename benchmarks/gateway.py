@@ -39,9 +39,8 @@ from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, connect
 from carechain.clients.records import category_bit
 from carechain.core.purposes import purpose_id
-from carechain.dev.gateway_local import LAB_RESULT, Cast, open_service, serving, stand_up
 from carechain.dev.localnode import find_anvil, local_node
-from carechain.dev.portal import chain_data
+from carechain.dev.stacks import LAB_RESULT, GatewayCast, chain_data, open_service, serving_gateway, stand_up
 from carechain.services.gateway import crypto, requests
 from carechain.services.gateway.store import Store
 
@@ -71,7 +70,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 @contextmanager
-def rehearsal_chain(root: Path, block_time: int) -> Iterator[tuple[Web3, Path, Cast, bytes]]:
+def rehearsal_chain(root: Path, block_time: int) -> Iterator[tuple[Web3, Path, GatewayCast, bytes]]:
     """A fresh Anvil with CareChain, the cast and one ingested lab result; then `block_time` s blocks
     (0: mined at once). Yields the node's Web3, the project folder, the cast and the record id."""
     with (
@@ -80,7 +79,7 @@ def rehearsal_chain(root: Path, block_time: int) -> Iterator[tuple[Web3, Path, C
     ):
         w3 = connect(node.url)
         data = chain_data(Path(folder), root)
-        cast = Cast.fresh()
+        cast = GatewayCast.fresh()
         stand_up(w3, data, w3.eth.accounts[0], cast)
         key = crypto.new_key()
         service = open_service(w3, data, cast.hospital, _db(data), key)
@@ -99,7 +98,7 @@ def _db(data: Path) -> str:
 def measure_run(
     w3: Web3,
     data: Path,
-    cast: Cast,
+    cast: GatewayCast,
     record: bytes,
     reads: int,
     concurrency: int,
@@ -127,7 +126,7 @@ def measure_run(
     log_latencies: list[float] = []
     receipts: dict[bytes, float] = {}  # receipt id -> when its request was sent
     watcher = _Watcher(service.store, receipts)
-    with serving(service, None) as url, httpx.Client(base_url=url, timeout=120) as client:
+    with serving_gateway(service, None) as url, httpx.Client(base_url=url, timeout=120) as client:
 
         def read(request: requests.ReadRequest) -> None:
             started = time.perf_counter()

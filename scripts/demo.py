@@ -36,7 +36,7 @@ from carechain.core.config import project_root
 from carechain.core.deployments import deploy
 from carechain.core.purposes import Scope
 from carechain.core.sender import Sender, TxResult
-from carechain.dev.gateway_local import serving
+from carechain.dev.stacks import serving_gateway
 from carechain.errors import CareChainError
 from carechain.offchain.trialdata import (
     DataBatch,
@@ -293,7 +293,7 @@ def gateway_walkthrough(root, alice) -> None:
         )
         service = GatewayService(Store(db), keyring, hospital_records, hospital_access)
         token = secrets.token_hex(16)
-        with serving(service, token) as url, httpx.Client(base_url=url, timeout=60) as http:
+        with serving_gateway(service, token) as url, httpx.Client(base_url=url, timeout=60) as http:
             say(
                 f"gateway of {hospital.address} at {url} (OpenAPI: {url}/docs), "
                 f"custodian key {keyring.current_id}"

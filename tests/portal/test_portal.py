@@ -29,7 +29,8 @@ from carechain.core.deployments import deploy
 from carechain.core.purposes import Scope, purpose_id
 from carechain.core.sender import Sender
 from carechain.dev.localnode import free_port
-from carechain.dev.portal import Cast, Site, Story, chain_data, seed_story, serving, serving_relay
+from carechain.dev.portal import Site, serving
+from carechain.dev.stacks import Story, StoryCast, chain_data, seed_story, serving_relay
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("e2e.mjs")
@@ -69,7 +70,7 @@ def story(w3: Web3, data: Path, patient: LocalAccount) -> Story:
         w3,
         data,
         patient,
-        Cast(admin=a[0], custodian=a[6], gp=a[2], er_doctor=a[8], reviewer=a[9], parent=a[3]),
+        StoryCast(admin=a[0], custodian=a[6], gp=a[2], er_doctor=a[8], reviewer=a[9], parent=a[3]),
     )
 
 

@@ -1,6 +1,6 @@
-"""`python -m carechain.dev.portal`: the page and what it reads served read-only, and `--local`
-(`make portal`),
-which brings up a chain, the contracts, a patient's story and the relayer, and stops them all on Ctrl-C."""
+"""`python -m carechain.dev.portal`: the page and what it reads served read-only; and the local stack
+`python -m carechain.dev.stacks portal` (`make portal`), which brings up a chain, the contracts, a
+patient's story and the relayer, and stops them all on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def portal(*args: str) -> subprocess.Popen[str]:
+def local_portal(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "carechain.dev.portal", *args],
+        [sys.executable, "-m", "carechain.dev.stacks", "portal", *args],
         cwd=ROOT,
         env={**os.environ, "CARECHAIN_ROOT": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -70,7 +70,7 @@ def test_serves_the_page_manifests_abis_and_ethers_read_only(data: Path) -> None
 
 def test_bad_patient_is_one_line_error() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "carechain.dev.portal", "--local", "--patient", "0x1234"],
+        [sys.executable, "-m", "carechain.dev.stacks", "portal", "--patient", "0x1234"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -114,7 +114,7 @@ def test_local_stack_serves_everything_and_stops_on_ctrl_c() -> None:
     the story is the wallet's own account's; SIGINT (Ctrl-C) stops the page, the relayer and the Anvil."""
     port, chain_port = free_port(), free_port()
     wallet = Account.create().address
-    process = portal("--local", "--port", str(port), "--chain-port", str(chain_port), "--patient", wallet)
+    process = local_portal("--port", str(port), "--chain-port", str(chain_port), "--patient", wallet)
     try:
         assert process.stdout is not None
         lines: list[str] = []
