@@ -21,7 +21,7 @@ from eth_account import Account
 from web3 import Web3
 
 from carechain.cli import cli
-from carechain.cli.core import parse_duration, parse_time
+from carechain.cli.options import parse_duration, parse_time
 from carechain.clients.base import bytes32, checksum
 from carechain.core import purposes
 from carechain.core.config import load_account, load_settings

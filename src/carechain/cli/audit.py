@@ -6,25 +6,21 @@ chain; a disagreement is shown and makes the exit status 3.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from rich.table import Table
 
 from carechain.cli.core import Context, cli, pass_ctx, show_time
-from carechain.cli.index import LIVE_CONFIRMATIONS
-from carechain.clients.base import checksum
+from carechain.cli.index import LIVE_CONFIRMATIONS, index_database
+from carechain.cli.options import F, address_of, patient_filter_option, purpose_option, scopes_option
 from carechain.clients.consent import ANY_GRANTEE
-from carechain.core import purposes
 from carechain.core.deployments import is_local_chain
 from carechain.core.transport import connect
 from carechain.errors import CareChainError, InputError
 from carechain.index import audit as queries
 from carechain.index.indexer import Indexer
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _index_options(command: F) -> F:
@@ -40,11 +36,7 @@ def _index_options(command: F) -> F:
 def _indexer(ctx: Context, db: str | None, no_sync: bool) -> Indexer:
     """The index of this chain's deployment, brought up to the head (less confirmations) unless no_sync."""
     w3 = connect(ctx.settings.rpc_url)
-    if db is None:
-        folder = ctx.settings.root / ".chain"
-        folder.mkdir(exist_ok=True)
-        db = str(folder / f"index-{w3.eth.chain_id}.db")
-    indexer = Indexer(w3, ctx.settings.root, db)
+    indexer = Indexer(w3, ctx.settings.root, index_database(ctx, w3.eth.chain_id) if db is None else db)
     if not no_sync:
         confirmations = 0 if is_local_chain(indexer.chain_id) else LIVE_CONFIRMATIONS
         try:
@@ -99,15 +91,13 @@ def audit() -> None:
 
 
 @audit.command("access")
-@click.argument("patient")
-@click.option("--scopes", "-s", required=True, help="Comma-separated data scopes the party must see (labs).")
-@click.option(
-    "--purpose", "-p", help="Only consents for this purpose (HMB, a CURIE or 0x bytes32); grants name none."
-)
+@click.argument("patient", type=address_of("patient"))
+@scopes_option("Comma-separated data scopes the party must see (labs).")
+@purpose_option("Only consents for this purpose (HMB, a CURIE or 0x bytes32); grants name none.")
 @_index_options
 @pass_ctx
 def audit_access(
-    ctx: Context, patient: str, scopes: str, purpose: str | None, db: str | None, no_sync: bool
+    ctx: Context, patient: str, scopes: int, purpose: bytes | None, db: str | None, no_sync: bool
 ) -> None:
     """Who may see PATIENT's data of these scopes now, and why (consent, grant, break-glass).
 
@@ -116,10 +106,7 @@ def audit_access(
       carechain audit access 0xPatient --scopes labs
       carechain --json audit access 0xPatient --scopes labs,genomics --purpose HMB
     """
-    patient = checksum(patient, "patient")
-    mask = purposes.scopes_mask(part for part in scopes.split(",") if part.strip())
-    code = purposes.purpose_id(purpose) if purpose else None
-    report = queries.who_can_see(_indexer(ctx, db, no_sync), patient, mask, code)
+    report = queries.who_can_see(_indexer(ctx, db, no_sync), patient, scopes, purpose)
     table = Table(
         "party", "basis", "purpose", "scopes", "expires", "granted", "index", "chain",
         title=f"Who may see {','.join(report.scopes)} of {patient} at {show_time(report.time)}",
@@ -146,7 +133,7 @@ def audit_access(
 
 
 @audit.command("history")
-@click.argument("patient")
+@click.argument("patient", type=address_of("patient"))
 @_index_options
 @pass_ctx
 def audit_history(ctx: Context, patient: str, db: str | None, no_sync: bool) -> None:
@@ -156,7 +143,7 @@ def audit_history(ctx: Context, patient: str, db: str | None, no_sync: bool) -> 
     Example:
       carechain audit history 0xPatient
     """
-    report = queries.history(_indexer(ctx, db, no_sync), checksum(patient, "patient"))
+    report = queries.history(_indexer(ctx, db, no_sync), patient)
     table = Table(
         "block", "time", "event", "actor", "party", "detail", "tx", title=f"History of {report.patient}"
     )
@@ -208,7 +195,7 @@ def audit_reads(ctx: Context, record_id: str, db: str | None, no_sync: bool) -> 
 
 
 @audit.command("break-glass")
-@click.option("--patient", help="Only this patient's episodes.")
+@patient_filter_option("Only this patient's episodes.")
 @_index_options
 @pass_ctx
 def audit_break_glass(ctx: Context, patient: str | None, db: str | None, no_sync: bool) -> None:
@@ -219,8 +206,7 @@ def audit_break_glass(ctx: Context, patient: str | None, db: str | None, no_sync
       carechain audit break-glass
       carechain --json audit break-glass --patient 0xPatient
     """
-    who = checksum(patient, "patient") if patient else None
-    report = queries.open_break_glass(_indexer(ctx, db, no_sync), who)
+    report = queries.open_break_glass(_indexer(ctx, db, no_sync), patient)
     table = Table(
         "#",
         "patient",

@@ -9,9 +9,21 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from carechain.cli.core import Context, cli, parse_time, pass_ctx, show_time
-from carechain.clients.base import checksum
-from carechain.clients.consent import ANY_GRANTEE, ConsentClient, SignedGrant, load_signed
+from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.options import (
+    FILE,
+    GRANTEE,
+    address_of,
+    deadline_option,
+    delegate_option,
+    expires_option,
+    json_option,
+    output_option,
+    purpose_option,
+    scopes_mask,
+    scopes_option,
+)
+from carechain.clients.consent import ConsentClient, SignedGrant, load_signed
 from carechain.core import purposes
 from carechain.core.config import require_account
 from carechain.errors import InputError
@@ -25,49 +37,33 @@ def consent() -> None:
     """Grant, update, revoke, check and sign consents; manage delegates."""
 
 
-def _grantee(value: str) -> str:
-    return ANY_GRANTEE if value.lower() in {"any", "*"} else checksum(value, "grantee")
-
-
-purpose_option = click.option(
-    "--purpose", "-p", required=True, help="Purpose code or CURIE (HMB, DUO:0000006, TREAT...) or 0x bytes32."
+PURPOSE_HELP = "Purpose code or CURIE (HMB, DUO:0000006, TREAT...) or 0x bytes32."
+SCOPES_HELP = "Comma-separated data scopes (labs,genomics)."
+with_purpose = purpose_option(PURPOSE_HELP, required=True)
+with_scopes = scopes_option(SCOPES_HELP)
+with_expiry = expires_option(
+    "never, a duration (365d), a date (2027-01-31) or a unix time.", default="never", show_default=True
 )
-scopes_option = click.option(
-    "--scopes", "-s", required=True, help="Comma-separated data scopes (labs,genomics)."
-)
-expires_option = click.option(
-    "--expires",
-    "-e",
-    default="never",
-    show_default=True,
-    help="never, a duration (365d), a date (2027-01-31) or a unix time.",
-)
-for_option = click.option("--for", "patient", help="Act as a delegate for this patient.")
-
-
-def _scopes(value: str) -> int:
-    return purposes.scopes_mask(part.strip() for part in value.split(",") if part.strip())
+with_delegate = delegate_option("Act as a delegate for this patient.")
+with_deadline = deadline_option()
 
 
 def _write_command(name: str, verb: str, doc: str) -> None:
     """`consent grant` and `consent update`: the same inputs, as the patient or (--for) a delegate."""
 
     @consent.command(name, help=doc)
-    @click.argument("grantee")
-    @purpose_option
-    @scopes_option
-    @expires_option
-    @for_option
+    @click.argument("grantee", type=GRANTEE)
+    @with_purpose
+    @with_scopes
+    @with_expiry
+    @with_delegate
     @pass_ctx
     def command(
-        ctx: Context, grantee: str, purpose: str, scopes: str, expires: str, patient: str | None
+        ctx: Context, grantee: str, purpose: bytes, scopes: int, expires: int, patient: str | None
     ) -> None:
-        args = (_grantee(grantee), purposes.purpose_id(purpose), _scopes(scopes), parse_time(expires))
+        args = (grantee, purpose, scopes, expires)
         client = ctx.client(ConsentClient)
-        if patient:
-            result = getattr(client, f"{name}_for")(checksum(patient, "patient"), *args)
-        else:
-            result = getattr(client, name)(*args)
+        result = getattr(client, f"{name}_for")(patient, *args) if patient else getattr(client, name)(*args)
         ctx.tx(verb, result)
 
 
@@ -78,28 +74,29 @@ _write_command("update", "updated", "Change the scopes or expiry of a live conse
 
 
 @consent.command("revoke")
-@click.argument("grantee")
-@purpose_option
-@for_option
+@click.argument("grantee", type=GRANTEE)
+@with_purpose
+@with_delegate
 @pass_ctx
-def consent_revoke(ctx: Context, grantee: str, purpose: str, patient: str | None) -> None:
+def consent_revoke(ctx: Context, grantee: str, purpose: bytes, patient: str | None) -> None:
     """Revoke a consent; it permits nothing from the next block on."""
-    args = (_grantee(grantee), purposes.purpose_id(purpose))
     client = ctx.client(ConsentClient)
-    result = client.revoke_for(checksum(patient, "patient"), *args) if patient else client.revoke(*args)
+    result = client.revoke_for(patient, grantee, purpose) if patient else client.revoke(grantee, purpose)
     ctx.tx("revoked", result)
 
 
 @consent.command("check")
-@click.argument("patient")
-@click.argument("grantee")
-@purpose_option
-@scopes_option
+@click.argument("patient", type=address_of("patient"))
+@click.argument("grantee", type=GRANTEE)
+@click.option("--purpose", "-p", required=True, help=PURPOSE_HELP)
+@click.option("--scopes", "-s", required=True, help=SCOPES_HELP)
 @pass_ctx
 def consent_check(ctx: Context, patient: str, grantee: str, purpose: str, scopes: str) -> None:
-    """Is GRANTEE permitted PATIENT's data scopes for a purpose now? Exit 0 if yes, 3 if not."""
-    purpose_id, mask = purposes.purpose_id(purpose), _scopes(scopes)
-    patient, grantee = checksum(patient, "patient"), _grantee(grantee)
+    """Is GRANTEE permitted PATIENT's data scopes for a purpose now? Exit 0 if yes, 3 if not.
+
+    The answer line repeats the purpose and scopes as typed, so they are read here, not by their types.
+    """
+    purpose_id, mask = purposes.purpose_id(purpose), scopes_mask(scopes)
     client = ctx.client(ConsentClient, with_key=False)
     permitted = client.is_permitted(patient, grantee, purpose_id, mask)
     stored = client.get_consent(patient, grantee, purpose_id)
@@ -130,33 +127,26 @@ def consent_check(ctx: Context, patient: str, grantee: str, purpose: str, scopes
 
 
 @consent.command("sign")
-@click.argument("grantee")
-@purpose_option
-@scopes_option
-@expires_option
-@click.option(
-    "--deadline", default="1h", show_default=True, help="Until when the signature may be submitted."
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write the signed consent to (hand it to the clinic or relayer).",
-)
+@click.argument("grantee", type=GRANTEE)
+@with_purpose
+@with_scopes
+@with_expiry
+@with_deadline
+@output_option("File to write the signed consent to (hand it to the clinic or relayer).", required=False)
 @click.option(
     "--csv",
     "csv_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Append the signed consent as a row to a clinic's CSV instead (for `consent import`).",
 )
 @pass_ctx
 def consent_sign(
     ctx: Context,
     grantee: str,
-    purpose: str,
-    scopes: str,
-    expires: str,
-    deadline: str,
+    purpose: bytes,
+    scopes: int,
+    expires: int,
+    deadline: int,
     output: Path | None,
     csv_file: Path | None,
 ) -> None:
@@ -165,14 +155,7 @@ def consent_sign(
         raise InputError("give one of --output (a signed-consent file) or --csv (a row of a clinic's CSV)")
     patient = require_account(ctx.settings)
     client = ctx.client(ConsentClient, with_key=False)
-    signed = client.sign_grant(
-        patient,
-        _grantee(grantee),
-        purposes.purpose_id(purpose),
-        _scopes(scopes),
-        parse_time(expires),
-        parse_time(deadline, allow_never=False),
-    )
+    signed = client.sign_grant(patient, grantee, purpose, scopes, expires, deadline)
     if csv_file is not None:
         try:
             write_csv(csv_file, [signed])
@@ -189,19 +172,15 @@ def consent_sign(
 
 
 @consent.command("sign-revoke")
-@click.argument("grantee")
-@purpose_option
-@click.option(
-    "--deadline", default="1h", show_default=True, help="Until when the signature may be submitted."
-)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.argument("grantee", type=GRANTEE)
+@with_purpose
+@with_deadline
+@output_option()
 @pass_ctx
-def consent_sign_revoke(ctx: Context, grantee: str, purpose: str, deadline: str, output: Path) -> None:
+def consent_sign_revoke(ctx: Context, grantee: str, purpose: bytes, deadline: int, output: Path) -> None:
     """Sign a revocation as the patient (EIP-712), for someone else to submit."""
     patient = require_account(ctx.settings)
-    signed = ctx.client(ConsentClient, with_key=False).sign_revoke(
-        patient, _grantee(grantee), purposes.purpose_id(purpose), parse_time(deadline, allow_never=False)
-    )
+    signed = ctx.client(ConsentClient, with_key=False).sign_revoke(patient, grantee, purpose, deadline)
     output.write_text(signed.to_json() + "\n")
     ctx.emit(
         {"file": str(output), "patient": signed.patient, "nonce": signed.nonce},
@@ -210,7 +189,7 @@ def consent_sign_revoke(ctx: Context, grantee: str, purpose: str, deadline: str,
 
 
 @consent.command("submit")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @pass_ctx
 def consent_submit(ctx: Context, files: tuple[Path, ...]) -> None:
     """Submit signed consents or revocations (several grants go in one transaction)."""
@@ -229,13 +208,13 @@ REJECTED_EXIT = 3
 
 
 @consent.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=FILE)
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     help="Signed consents per transaction (default: as many as fit the chain's blocks).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary (same as carechain --json).")
+@json_option("Machine-readable summary (same as carechain --json).")
 @pass_ctx
 def consent_import(ctx: Context, file: Path, batch_size: int | None, as_json: bool) -> None:
     """Submit a clinic's CSV of patient-signed consents in batched transactions (the sender pays the gas).
@@ -275,21 +254,21 @@ def delegate() -> None:
     """Appoint or remove a delegate (a minor's parent, a proxy) who may act for you."""
 
 
+delegate_argument = click.argument("address", type=address_of("delegate"))
+
+
 @delegate.command("add")
-@click.argument("address")
-@expires_option
+@delegate_argument
+@with_expiry
 @pass_ctx
-def delegate_add(ctx: Context, address: str, expires: str) -> None:
+def delegate_add(ctx: Context, address: str, expires: int) -> None:
     """Appoint ADDRESS as your delegate until --expires."""
-    ctx.tx(
-        "delegate set",
-        ctx.client(ConsentClient).set_delegate(checksum(address, "delegate"), parse_time(expires)),
-    )
+    ctx.tx("delegate set", ctx.client(ConsentClient).set_delegate(address, expires))
 
 
 @delegate.command("remove")
-@click.argument("address")
+@delegate_argument
 @pass_ctx
 def delegate_remove(ctx: Context, address: str) -> None:
     """Remove a delegate; always possible."""
-    ctx.tx("delegate removed", ctx.client(ConsentClient).remove_delegate(checksum(address, "delegate")))
+    ctx.tx("delegate removed", ctx.client(ConsentClient).remove_delegate(address))

@@ -1,4 +1,4 @@
-"""The `carechain` command group, its shared context and helpers; command groups live beside it.
+"""The `carechain` command group, its shared context and error handling; command groups live beside it.
 
 Keys come only from PRIVATE_KEY, `.env` or an encrypted keystore (hidden prompt); bad input gets
 one line on stderr and a non-zero exit, never a traceback.
@@ -7,9 +7,7 @@ one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,55 +18,14 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from carechain.cli.options import json_option
 from carechain.clients.base import ClientT
 from carechain.core import purposes
 from carechain.core.config import Settings, load_sender, load_settings, project_root
 from carechain.core.deployments import deploy as deploy_contracts
 from carechain.core.sender import TxResult
 from carechain.core.transport import connect
-from carechain.errors import CareChainError, InputError
-
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> int:
-    """'never' or '0', a duration from now ('30d', '12h'), a date ('2027-01-31'), or a unix time.
-
-    A deadline (`allow_never=False`) must lie in the future; no time may pass the contracts' uint64.
-    """
-    text = value.strip().lower()
-    now = int(time.time()) if now is None else now
-    if text in {"never", "0"}:
-        if not allow_never:
-            raise InputError("a deadline cannot be 'never'")
-        return 0
-    if match := _DURATION.match(text):
-        moment = now + int(match.group(1)) * _UNITS[match.group(2)]
-    elif text.isdigit():
-        moment = int(text)
-    else:
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InputError(
-                f"cannot read time {value!r}: use 'never', a duration like 30d / 12h, a date like "
-                "2027-01-31, or a unix time"
-            ) from None
-        moment = int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
-    if not 0 <= moment < 2**64:
-        raise InputError(f"time {value!r} is out of range (a unix time of at most 64 bits)")
-    if not allow_never and moment <= now:
-        raise InputError(f"{value!r} has passed already: a deadline must lie in the future")
-    return moment
-
-
-def parse_duration(value: str) -> int:
-    """A duration like 30m, 4h or 1d, in seconds."""
-    match = _DURATION.match(value.strip().lower())
-    if not match:
-        raise InputError(f"cannot read duration {value!r}: use a number and a unit, like 30m, 4h or 1d")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+from carechain.errors import CareChainError
 
 
 def show_time(timestamp: int) -> str:
@@ -77,6 +34,12 @@ def show_time(timestamp: int) -> str:
         if timestamp == 0
         else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     )
+
+
+def show_purpose(purpose: bytes) -> str:
+    """A purpose's code (HMB, TREAT ...), or its hex when the table does not know it (a trial's)."""
+    known = purposes.purpose_by_id(purpose)
+    return known.code if known else "0x" + purpose.hex()
 
 
 @dataclass
@@ -167,7 +130,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     type=click.Path(dir_okay=False),
     help="Encrypted JSON keystore; the password is asked for, hidden (or $KEYSTORE_PASSWORD).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option("Machine-readable output.")
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from carechain.cli.core import Context, cli, pass_ctx, show_time
-from carechain.clients.base import checksum
+from carechain.cli.core import Context, cli, pass_ctx, show_purpose, show_time
+from carechain.cli.options import FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
 from carechain.errors import InputError
@@ -22,10 +22,8 @@ def fhir_group() -> None:
 
 
 @fhir_group.command("export")
-@click.argument("patient")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the Bundle to this file."
-)
+@click.argument("patient", type=address_of("patient"))
+@output_option("Write the Bundle to this file.", required=False)
 @click.option("--active-only", is_flag=True, help="Leave out revoked and expired consents.")
 @click.option("--from-block", type=click.IntRange(min=0), default=0, help="Read events from this block on.")
 @pass_ctx
@@ -37,9 +35,7 @@ def fhir_export(ctx: Context, patient: str, output: Path | None, active_only: bo
       carechain fhir export 0xPatient -o consents.json
     """
     client = ctx.client(ConsentClient, with_key=False)
-    document = fhir.export_bundle(
-        client, checksum(patient, "patient"), active_only=active_only, from_block=from_block
-    )
+    document = fhir.export_bundle(client, patient, active_only=active_only, from_block=from_block)
     text = json.dumps(document, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)
@@ -50,8 +46,8 @@ def fhir_export(ctx: Context, patient: str, output: Path | None, active_only: bo
 
 
 @fhir_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--for", "patient", help="Grant for this patient, as their delegate.")
+@click.argument("file", type=FILE)
+@delegate_option("Grant for this patient, as their delegate.")
 @click.option("--dry-run", is_flag=True, help="Print the grants without sending anything.")
 @pass_ctx
 def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) -> None:
@@ -66,7 +62,7 @@ def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) ->
     client = ctx.client(ConsentClient, with_key=not (dry_run and patient))
     holder: str
     if patient:
-        holder = checksum(patient, "patient")
+        holder = patient
     elif client.sender is not None:
         holder = client.sender.address
     else:
@@ -98,15 +94,10 @@ def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) ->
         )
 
 
-def _purpose(purpose: bytes) -> str:
-    known = purposes.purpose_by_id(purpose)
-    return known.code if known else "0x" + purpose.hex()
-
-
 def _shown(grant: GrantRequest) -> dict[str, Any]:
     return {
         "grantee": grant.grantee,
-        "purpose": _purpose(grant.purpose),
+        "purpose": show_purpose(grant.purpose),
         "scopes": purposes.scope_names(grant.scopes),
         "expiresAt": grant.expires_at,
     }

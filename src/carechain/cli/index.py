@@ -10,12 +10,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from carechain.cli.core import Context, cli, pass_ctx
+from carechain.cli.options import poll_option
 from carechain.core.deployments import is_local_chain
 from carechain.core.transport import connect
 from carechain.errors import CareChainError
 from carechain.index.indexer import Indexer, SyncResult
 
 LIVE_CONFIRMATIONS = 12  # blocks a public chain may still reorganise; local chains need none
+
+
+def index_database(ctx: Context, chain_id: int) -> str:
+    """The default index of a chain: .chain/index-<chainId>.db in the project."""
+    folder = ctx.settings.root / ".chain"
+    folder.mkdir(exist_ok=True)
+    return str(folder / f"index-{chain_id}.db")
 
 
 @cli.command()
@@ -32,9 +40,7 @@ LIVE_CONFIRMATIONS = 12  # blocks a public chain may still reorganise; local cha
     help=f"Index only up to head - N (default: 0 on local chains, {LIVE_CONFIRMATIONS} elsewhere).",
 )
 @click.option("--follow", is_flag=True, help="Keep polling for new blocks until Ctrl-C.")
-@click.option(
-    "--poll", default=2.0, show_default=True, type=click.FloatRange(min=0), help="Seconds between polls."
-)
+@poll_option("Seconds between polls.")
 @pass_ctx
 def index(
     ctx: Context,
@@ -53,10 +59,7 @@ def index(
     """
     w3 = connect(ctx.settings.rpc_url)
     chain_id = w3.eth.chain_id
-    if db is None:
-        folder = ctx.settings.root / ".chain"
-        folder.mkdir(exist_ok=True)
-        db = str(folder / f"index-{chain_id}.db")
+    db = index_database(ctx, chain_id) if db is None else db
     if confirmations is None:
         confirmations = 0 if is_local_chain(chain_id) else LIVE_CONFIRMATIONS
     indexer = Indexer(w3, ctx.settings.root, db)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx
+from carechain.cli.options import host_option, poll_option, port_option
 from carechain.services.relay.service import DEFAULT_RATE, RATE_ENV, open_relay
 
 
@@ -19,21 +20,15 @@ def relay() -> None:
 
 
 @relay.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8700, show_default=True, type=click.IntRange(1, 65535))
+@host_option()
+@port_option(8700)
 @click.option("--db", "db_url", help="Database URL (default: $CARECHAIN_RELAY_DB, else SQLite in .chain/).")
 @click.option(
     "--rate",
     help=f"Relayed requests per patient and period, like 10/h or 5/30m (default: ${RATE_ENV}, else "
     f"{DEFAULT_RATE}).",
 )
-@click.option(
-    "--poll",
-    default=2.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Seconds between looks at the receipts of submissions in flight (0: only when asked).",
-)
+@poll_option("Seconds between looks at the receipts of submissions in flight (0: only when asked).")
 @pass_ctx
 def relay_serve(
     ctx: Context, host: str, port: int, db_url: str | None, rate: str | None, poll: float

@@ -10,7 +10,8 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
-from carechain.cli.core import Context, cli, parse_time, pass_ctx, show_time
+from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.options import FILE, deadline_option, expires_option, output_option, scopes_option
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.consent import ConsentClient
 from carechain.clients.trials import TrialClient
@@ -33,7 +34,6 @@ from carechain.offchain.trialdata import (
 )
 
 trial_id_argument = click.argument("trial_id", type=click.IntRange(min=1))
-path_type = click.Path(dir_okay=False, path_type=Path)
 
 
 @cli.group()
@@ -64,19 +64,16 @@ def _hex_or_file(value: str) -> bytes:
 
 @trial.command("register")
 @click.option("--protocol", required=True, help="The protocol document (hashed here) or its 0x hash.")
-@click.option("--endpoints", type=path_type, required=True, help="JSON: {primary: [...], secondary: [...]}.")
-@click.option(
-    "--scopes", "-s", required=True, help="Data scopes a subject's consent must cover (labs,vitals)."
-)
+@click.option("--endpoints", type=FILE, required=True, help="JSON: {primary: [...], secondary: [...]}.")
+@scopes_option("Data scopes a subject's consent must cover (labs,vitals).")
 @click.option("--blinded", is_flag=True, help="Commit to the endpoints now and reveal them later.")
-@click.option("--salt-out", type=path_type, help="With --blinded: where to keep the secret salt.")
+@click.option("--salt-out", type=FILE, help="With --blinded: where to keep the secret salt.")
 @pass_ctx
 def trial_register(
-    ctx: Context, protocol: str, endpoints: Path, scopes: str, blinded: bool, salt_out: Path | None
+    ctx: Context, protocol: str, endpoints: Path, scopes: int, blinded: bool, salt_out: Path | None
 ) -> None:
     """(Sponsor) register a trial: protocol version 1 and its pre-registered endpoints."""
     plan = Endpoints.load(endpoints)
-    mask = purposes.scopes_mask(part.strip() for part in scopes.split(",") if part.strip())
     client = ctx.client(TrialClient)
     protocol_hash = _hex_or_file(protocol)
     if blinded:
@@ -90,10 +87,10 @@ def trial_register(
         salt_out.write_text(json.dumps({"sponsor": client.sender.address, "salt": "0x" + salt.hex()}) + "\n")
         salt_out.chmod(0o600)
         result, trial_id = client.register(
-            protocol_hash, mask, endpoints_commitment=plan.commitment(client.sender.address, salt)
+            protocol_hash, scopes, endpoints_commitment=plan.commitment(client.sender.address, salt)
         )
     else:
-        result, trial_id = client.register(protocol_hash, mask, plan.primary_hash, plan.secondary_hash)
+        result, trial_id = client.register(protocol_hash, scopes, plan.primary_hash, plan.secondary_hash)
     ctx.tx(f"trial {trial_id} registered", result, trialId=trial_id)
 
 
@@ -128,8 +125,8 @@ _account_action("remove_site", "site", "removed", "(Sponsor) remove SITE; its co
 
 @trial.command("reveal")
 @trial_id_argument
-@click.option("--endpoints", type=path_type, required=True, help="The endpoints file committed to.")
-@click.option("--salt-file", type=path_type, required=True, help="The file `register --salt-out` wrote.")
+@click.option("--endpoints", type=FILE, required=True, help="The endpoints file committed to.")
+@click.option("--salt-file", type=FILE, required=True, help="The file `register --salt-out` wrote.")
 @pass_ctx
 def trial_reveal(ctx: Context, trial_id: int, endpoints: Path, salt_file: Path) -> None:
     """(Sponsor) reveal a blinded analysis plan's endpoints."""
@@ -149,7 +146,7 @@ def trial_lock(ctx: Context, trial_id: int) -> None:
 
 @trial.command("report")
 @trial_id_argument
-@click.option("--results", type=path_type, required=True, help="JSON: {trialId, endpoints, ...results}.")
+@click.option("--results", type=FILE, required=True, help="JSON: {trialId, endpoints, ...results}.")
 @pass_ctx
 def trial_report(ctx: Context, trial_id: int, results: Path) -> None:
     """(Sponsor) after the lock, report results against the pre-registered endpoints."""
@@ -198,11 +195,11 @@ def trial_subject(ctx: Context, trial_id: int) -> None:
 
 @trial.command("consent")
 @trial_id_argument
-@click.option("--expires", "-e", default="never", show_default=True, help="Until when (never, 365d, a date).")
-@click.option("--deadline", default="1d", show_default=True, help="Until when the site may submit it.")
-@click.option("--output", "-o", type=path_type, required=True)
+@expires_option("Until when (never, 365d, a date).", default="never", show_default=True)
+@deadline_option("1d", "Until when the site may submit it.")
+@output_option()
 @pass_ctx
-def trial_consent(ctx: Context, trial_id: int, expires: str, deadline: str, output: Path) -> None:
+def trial_consent(ctx: Context, trial_id: int, expires: int, deadline: int, output: Path) -> None:
     """(Subject) sign consent to the trial's current version with your per-trial key, for a site to submit."""
     trials = ctx.client(TrialClient, with_key=False)
     subject, facts = _subject(ctx, trial_id, trials), trials.get_trial(trial_id)
@@ -212,8 +209,8 @@ def trial_consent(ctx: Context, trial_id: int, expires: str, deadline: str, outp
         trials.address,
         trials.trial_purpose(trial_id, facts.consent_version),
         facts.required_scopes,
-        parse_time(expires),
-        parse_time(deadline, allow_never=False),
+        expires,
+        deadline,
     )
     output.write_text(signed.to_json() + "\n")
     ctx.emit(
@@ -239,8 +236,8 @@ _account_action(
 
 @trial.command("commit")
 @trial_id_argument
-@click.option("--rows", type=path_type, required=True, help="CSV with columns subject,visit,field,value.")
-@click.option("--output", "-o", type=path_type, required=True, help="The batch file the site keeps (salts!).")
+@click.option("--rows", type=FILE, required=True, help="CSV with columns subject,visit,field,value.")
+@output_option("The batch file the site keeps (salts!).")
 @pass_ctx
 def trial_commit(ctx: Context, trial_id: int, rows: Path, output: Path) -> None:
     """(Site) salt the rows, build their Merkle tree, keep it in OUTPUT, commit its root.
@@ -272,12 +269,12 @@ def trial_commit(ctx: Context, trial_id: int, rows: Path, output: Path) -> None:
 
 
 @trial.command("prove")
-@click.argument("batch_file", type=path_type)
+@click.argument("batch_file", type=FILE)
 @click.option("--row", "index", type=click.IntRange(min=0), help="The row's index in the batch.")
 @click.option("--subject", help="Or find the row by subject, --visit and --field.")
 @click.option("--visit", type=click.IntRange(min=0))
 @click.option("--field", "field_name")
-@click.option("--output", "-o", type=path_type, required=True)
+@output_option()
 @pass_ctx
 def trial_prove(
     ctx: Context,
@@ -306,9 +303,9 @@ def trial_prove(
 
 @trial.command("verify")
 @trial_id_argument
-@click.option("--results", type=path_type, help="A published results document.")
-@click.option("--proof", "proofs", type=path_type, multiple=True, help="A row proof (`trial prove`).")
-@click.option("--batch", "batches", type=path_type, multiple=True, help="A site's batch file.")
+@click.option("--results", type=FILE, help="A published results document.")
+@click.option("--proof", "proofs", type=FILE, multiple=True, help="A row proof (`trial prove`).")
+@click.option("--batch", "batches", type=FILE, multiple=True, help="A site's batch file.")
 @pass_ctx
 def trial_verify(
     ctx: Context, trial_id: int, results: Path | None, proofs: tuple[Path, ...], batches: tuple[Path, ...]
