@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -11,7 +10,7 @@ from eth_account.signers.local import LocalAccount
 
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.core.sender import TxResult
-from carechain.core.signed import SignedAction
+from carechain.core.signed import SignedAction, default_deadline
 from carechain.errors import InputError
 
 MAX_BREAK_GLASS = 24 * 3600
@@ -175,7 +174,7 @@ class AccessClient(ContractClient):
                 "patient": patient.address,
                 **fields,
                 "nonce": self.nonce(patient.address) if nonce is None else nonce,
-                "deadline": int(time.time()) + 3600 if deadline is None else deadline,
+                "deadline": default_deadline(deadline),
             },
         )
 

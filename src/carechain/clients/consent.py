@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +14,12 @@ from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.core import eip712
 from carechain.core.purposes import check_grantable
 from carechain.core.sender import TxResult
+from carechain.core.signatures import compact_signature
+from carechain.core.signed import Signed, default_deadline, read_file, read_json
 from carechain.errors import InputError
 
 ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
-_HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _EIP7702_DELEGATION = bytes.fromhex("ef0100")  # an EOA's code under EIP-7702: its key still signs
-
-
-def compact_signature(signature: bytes) -> tuple[bytes, bytes]:
-    """EIP-2098: an EOA's 65-byte r ‖ s ‖ v signature as the two words (r, vs = s | (v - 27) << 255).
-
-    Refuses, with one InputError, what the registry would refuse anyway: another length (a contract
-    wallet's ERC-1271 signature has no compact form), a v other than 27 or 28, a high s (EIP-2).
-    """
-    if len(signature) != 65:
-        raise InputError(
-            f"the signature is {len(signature)} bytes: only an EOA's 65-byte (r, s, v) signature has a "
-            "compact form; submit it with submit_grants"
-        )
-    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
-    if v not in (27, 28):
-        raise InputError(f"the signature's v is {v}: a 65-byte signature ends in 27 or 28")
-    if s > _HALF_CURVE_ORDER:
-        raise InputError(
-            "the signature's s is in the upper half of the curve order (EIP-2): ask for a new one"
-        )
-    return r, (s | (v - 27) << 255).to_bytes(32, "big")
 
 
 def _purpose_bytes(purpose: bytes | str) -> bytes:
@@ -81,8 +60,10 @@ class GrantRequest:
 
 
 @dataclass(frozen=True)
-class SignedGrant:
-    """A consent the patient signed; anyone may submit it. Serialises to JSON for hand-over."""
+class SignedGrant(Signed):
+    """A consent the patient signed; anyone may submit it. Its file names the fields as here (expires_at)."""
+
+    kind = "Grant"
 
     patient: str
     grantee: str
@@ -93,45 +74,38 @@ class SignedGrant:
     deadline: int
     signature: bytes
 
+    def message(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient,
+            "grantee": self.grantee,
+            "purpose": self.purpose,
+            "scopes": self.scopes,
+            "expiresAt": self.expires_at,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+    def json_fields(self) -> dict[str, Any]:
+        return _json_fields(self)
+
     def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.patient,
-            self.grantee,
-            self.purpose,
-            self.scopes,
-            self.expires_at,
-            self.nonce,
-            self.deadline,
-            self.signature,
-        )
+        """The SignedGrant struct grantBySig and grantBySigBatch take."""
+        return tuple(self.args())
 
     def as_compact_tuple(self) -> tuple[Any, ...]:
         """A CompactSignedGrant: the same fields, the signature as EIP-2098's (r, vs)."""
-        return (*self.as_tuple()[:7], *compact_signature(self.signature))
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data.update(kind="Grant", purpose="0x" + self.purpose.hex(), signature="0x" + self.signature.hex())
-        return json.dumps(data, indent=2)
+        return (*self.args()[:7], *compact_signature(self.signature))
 
     @classmethod
     def from_json(cls, text: str) -> SignedGrant:
-        data = _load_signed(text, "Grant")
-        return cls(
-            patient=checksum(data["patient"], "patient"),
-            grantee=checksum(data["grantee"], "grantee"),
-            purpose=_purpose_bytes(data["purpose"]),
-            scopes=int(data["scopes"]),
-            expires_at=int(data["expires_at"]),
-            nonce=int(data["nonce"]),
-            deadline=int(data["deadline"]),
-            signature=bytes.fromhex(str(data["signature"]).removeprefix("0x")),
-        )
+        return cls(**_from_json(text, cls.kind, [f.name for f in fields(cls)]))
 
 
 @dataclass(frozen=True)
-class SignedRevoke:
+class SignedRevoke(Signed):
     """A revocation the patient signed; anyone may submit it."""
+
+    kind = "Revoke"
 
     patient: str
     grantee: str
@@ -140,44 +114,57 @@ class SignedRevoke:
     deadline: int
     signature: bytes
 
-    def to_json(self) -> str:
-        data = asdict(self)
-        data.update(kind="Revoke", purpose="0x" + self.purpose.hex(), signature="0x" + self.signature.hex())
-        return json.dumps(data, indent=2)
+    def message(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient,
+            "grantee": self.grantee,
+            "purpose": self.purpose,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+    def json_fields(self) -> dict[str, Any]:
+        return _json_fields(self)
 
     @classmethod
     def from_json(cls, text: str) -> SignedRevoke:
-        data = _load_signed(text, "Revoke")
-        return cls(
-            patient=checksum(data["patient"], "patient"),
-            grantee=checksum(data["grantee"], "grantee"),
-            purpose=_purpose_bytes(data["purpose"]),
-            nonce=int(data["nonce"]),
-            deadline=int(data["deadline"]),
-            signature=bytes.fromhex(str(data["signature"]).removeprefix("0x")),
-        )
+        return cls(**_from_json(text, cls.kind, [f.name for f in fields(cls)]))
 
 
-def _load_signed(text: str, kind: str) -> dict[str, Any]:
+def _whole(value: Any, name: str) -> int:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"not a signed {kind} file: invalid JSON ({err.msg})") from err
-    if not isinstance(data, dict) or data.get("kind") != kind:
-        raise InputError(
-            f"not a signed {kind} file (kind is {data.get('kind') if isinstance(data, dict) else None!r})"
-        )
-    return data
+        return int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {value!r} is not a whole number") from None
+
+
+# How each field of a signed consent file becomes its value: addresses checksummed, the purpose as bytes.
+_READERS: dict[str, Callable[[Any, str], Any]] = {
+    "patient": checksum,
+    "grantee": checksum,
+    "purpose": bytes32,
+    "scopes": _whole,
+    "expires_at": _whole,
+    "nonce": _whole,
+    "deadline": _whole,
+}
+
+
+def _from_json(text: str, kind: str, names: list[str]) -> dict[str, Any]:
+    """A signed consent file's fields, typed, the signature included (last of `names`)."""
+    _, data, signature = read_json(text, f"signed {kind} file", {kind: names[:-1]})
+    return {**{name: _READERS[name](value, name) for name, value in data.items()}, "signature": signature}
+
+
+def _json_fields(signed: SignedGrant | SignedRevoke) -> dict[str, Any]:
+    data = asdict(signed)
+    del data["signature"]
+    return {**data, "purpose": "0x" + signed.purpose.hex()}
 
 
 def load_signed(path: Path) -> SignedGrant | SignedRevoke:
     """Read a file written by `carechain consent sign` (a grant or a revocation)."""
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from err
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a signed consent file (not UTF-8 text)") from None
+    text = read_file(path, "signed consent file")
     try:
         kind = json.loads(text).get("kind")
     except (json.JSONDecodeError, AttributeError):
@@ -255,26 +242,17 @@ class ConsentClient(ContractClient):
         nonce: int | None = None,
     ) -> SignedGrant:
         """The patient signs a consent off chain; nothing is sent. Deadline defaults to one hour."""
-        message: dict[str, Any] = {
-            "patient": patient.address,
-            "grantee": checksum(grantee, "grantee"),
-            "purpose": _grantable(purpose),
-            "scopes": scopes,
-            "expiresAt": expires_at,
-            "nonce": self.nonce(patient.address) if nonce is None else nonce,
-            "deadline": int(time.time()) + 3600 if deadline is None else deadline,
-        }
-        signature = eip712.sign(patient, eip712.typed_data(self.domain(), "Grant", message))
-        return SignedGrant(
+        unsigned = SignedGrant(
             str(patient.address),
-            message["grantee"],
-            message["purpose"],
+            checksum(grantee, "grantee"),
+            _grantable(purpose),
             scopes,
             expires_at,
-            message["nonce"],
-            message["deadline"],
-            signature,
+            self.nonce(patient.address) if nonce is None else nonce,
+            default_deadline(deadline),
+            b"",
         )
+        return replace(unsigned, signature=self._signature(patient, unsigned))
 
     def sign_revoke(
         self,
@@ -284,22 +262,18 @@ class ConsentClient(ContractClient):
         deadline: int | None = None,
         nonce: int | None = None,
     ) -> SignedRevoke:
-        message: dict[str, Any] = {
-            "patient": patient.address,
-            "grantee": checksum(grantee, "grantee"),
-            "purpose": _purpose_bytes(purpose),
-            "nonce": self.nonce(patient.address) if nonce is None else nonce,
-            "deadline": int(time.time()) + 3600 if deadline is None else deadline,
-        }
-        signature = eip712.sign(patient, eip712.typed_data(self.domain(), "Revoke", message))
-        return SignedRevoke(
+        unsigned = SignedRevoke(
             str(patient.address),
-            message["grantee"],
-            message["purpose"],
-            message["nonce"],
-            message["deadline"],
-            signature,
+            checksum(grantee, "grantee"),
+            _purpose_bytes(purpose),
+            self.nonce(patient.address) if nonce is None else nonce,
+            default_deadline(deadline),
+            b"",
         )
+        return replace(unsigned, signature=self._signature(patient, unsigned))
+
+    def _signature(self, patient: LocalAccount, unsigned: Signed) -> bytes:
+        return eip712.sign(patient, unsigned.typed_data(self.domain()))
 
     def submit_grant(self, signed: SignedGrant) -> TxResult:
         """Submit a patient's signed consent; the sender (clinic, relayer) pays the gas."""
@@ -330,15 +304,7 @@ class ConsentClient(ContractClient):
         return self._send("grantBySigBatchCompact", items)
 
     def submit_revoke(self, signed: SignedRevoke) -> TxResult:
-        return self._send(
-            "revokeBySig",
-            signed.patient,
-            signed.grantee,
-            signed.purpose,
-            signed.nonce,
-            signed.deadline,
-            signed.signature,
-        )
+        return self._send("revokeBySig", *signed.args())
 
     # ---- reads -----------------------------------------------------------------------------------
 

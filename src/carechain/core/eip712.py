@@ -1,20 +1,25 @@
 """EIP-712 typed data for CareChain's signed actions, in the JSON shape every wallet signs.
 
 `eth_signTypedData_v4` (MetaMask, ethers' `signTypedData`, viem) and eth-account take the same
-dict, so a patient can sign in any wallet and a relayer submits the signature unchanged.
+dict, so a patient can sign in any wallet and a relayer submits the signature unchanged. Checking
+many signatures at once (a clinic's file of 10,000) hashes them here directly (`typed_digest`), with the
+type and domain hashes computed once, rather than through eth-account's general encoder.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Final
 
-from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+
+from carechain.core import signatures
 
 DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
@@ -110,8 +115,12 @@ def contract_domain(contract: str, chain_id: int, address: str) -> Domain:
 
 def type_string(primary: str, contract: str = "ConsentRegistry") -> str:
     """`Grant(address patient,...)`: the string whose keccak is the contract's typehash."""
-    fields = ",".join(f"{f['type']} {f['name']}" for f in TYPES[contract][primary])
-    return f"{primary}({fields})"
+    return _encode_type(primary, TYPES[contract][primary])
+
+
+def _encode_type(primary: str, fields: list[dict[str, str]]) -> str:
+    members = ",".join(f"{f['type']} {f['name']}" for f in fields)
+    return f"{primary}({members})"
 
 
 def typed_data(
@@ -142,14 +151,66 @@ def sign(account: LocalAccount, payload: dict[str, Any]) -> bytes:
 
 
 def recover(payload: dict[str, Any], signature: bytes) -> str:
-    """The address that signed `payload` (checksummed)."""
-    return str(Account.recover_message(encode_typed_data(full_message=payload), signature=signature))
+    """The address that signed `payload` (checksummed); InputError for a malformed signature."""
+    return signatures.recover(digest(payload), signature)
 
 
 def digest(payload: dict[str, Any]) -> bytes:
     """The 32-byte EIP-712 digest a contract checks (`_hashTypedDataV4`)."""
     signable = encode_typed_data(full_message=payload)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+@lru_cache(maxsize=64)
+def domain_separator(domain: Domain) -> bytes:
+    """What the contract's DOMAIN_SEPARATOR() returns for `domain` (computed once per domain)."""
+    return keccak(
+        _DOMAIN_TYPEHASH
+        + keccak(text=domain.name)
+        + keccak(text=domain.version)
+        + _uint_word(domain.chain_id)
+        + _address_word(domain.verifying_contract)
+    )
+
+
+def typed_digest(
+    separator: bytes, primary: str, message: dict[str, Any], contract: str = "ConsentRegistry"
+) -> bytes:
+    """`digest(typed_data(...))` of one of TYPES' messages, some 10x faster: the values are hashed as
+    given (already checked: eth-account's range checks are what costs), the type hash is precomputed."""
+    typehash, words = _STRUCTS[contract, primary]
+    struct = keccak(typehash + b"".join(word(message[name]) for name, word in words))
+    return keccak(b"\x19\x01" + separator + struct)
+
+
+def _uint_word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _address_word(address: str) -> bytes:
+    return bytes(12) + bytes.fromhex(address[2:])
+
+
+def _bytes32_word(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else bytes.fromhex(value[2:])
+
+
+_WORDS: Final[dict[str, Callable[[Any], bytes]]] = {
+    "address": _address_word,
+    "bytes32": _bytes32_word,
+    "uint64": _uint_word,
+    "uint256": _uint_word,
+}
+_DOMAIN_TYPEHASH: Final = keccak(text=_encode_type("EIP712Domain", DOMAIN_TYPE))
+# Per signed action: its type hash, and each field's name with how its value becomes a 32-byte word.
+_STRUCTS: Final = {
+    (contract, primary): (
+        keccak(text=type_string(primary, contract)),
+        [(f["name"], _WORDS[f["type"]]) for f in fields],
+    )
+    for contract, types in TYPES.items()
+    for primary, fields in types.items()
+}
 
 
 def export_types() -> dict[str, Any]:

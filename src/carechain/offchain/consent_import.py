@@ -32,18 +32,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from eth_keys.datatypes import PrivateKey, Signature
-from eth_keys.exceptions import BadSignature
+from eth_keys.datatypes import PrivateKey
 from eth_utils.address import is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
-from eth_utils.exceptions import ValidationError
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.providers import JSONBaseProvider
 
 from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, SignedGrant
-from carechain.core import eip712, purposes
+from carechain.core import eip712, purposes, signatures
+from carechain.core.eip712 import domain_separator
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import GAS_MARGIN, Sender
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
@@ -58,15 +57,10 @@ MAX_BATCH: Final = 500
 READ_CHUNK: Final = 1_000  # eth_calls per JSON-RPC batch request
 PIPELINE: Final = 4  # batches sent and not yet mined, at most: one is checked and sent while they are
 
-_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _UINT64_MAX: Final = 2**64 - 1
 _UINT256_MAX: Final = 2**256 - 1
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
-_GRANT_TYPEHASH: Final = keccak(text=eip712.type_string("Grant"))
-_DOMAIN_TYPEHASH: Final = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 _NONCES: Final = keccak(text="nonces(address)")[:4]
 _GET_CONSENT: Final = keccak(text="getConsent(address,address,bytes32)")[:4]
 
@@ -144,30 +138,9 @@ class ImportResult:
 # ---- signing and writing (the clinic's side) -----------------------------------------------------
 
 
-def domain_separator(domain: eip712.Domain) -> bytes:
-    """What the contract's DOMAIN_SEPARATOR() returns for `domain`."""
-    return keccak(
-        _DOMAIN_TYPEHASH
-        + keccak(text=domain.name)
-        + keccak(text=domain.version)
-        + _word(domain.chain_id)
-        + _address_word(domain.verifying_contract)
-    )
-
-
 def grant_digest(separator: bytes, grant: SignedGrant) -> bytes:
-    """The EIP-712 digest of a signed grant (eip712.digest of its typed data, some 20x faster)."""
-    struct = keccak(
-        _GRANT_TYPEHASH
-        + _address_word(grant.patient)
-        + _address_word(grant.grantee)
-        + grant.purpose
-        + _word(grant.scopes)
-        + _word(grant.expires_at)
-        + _word(grant.nonce)
-        + _word(grant.deadline)
-    )
-    return keccak(b"\x19\x01" + separator + struct)
+    """The EIP-712 digest of a signed grant under the domain whose separator is given."""
+    return eip712.typed_digest(separator, "Grant", grant.message())
 
 
 def sign_grant(
@@ -192,8 +165,7 @@ def sign_grant(
         deadline,
         b"",
     )
-    signed = key.sign_msg_hash(grant_digest(domain_separator(domain), unsigned))
-    return replace(unsigned, signature=_word(signed.r) + _word(signed.s) + bytes([signed.v + 27]))
+    return replace(unsigned, signature=signatures.sign(key, unsigned.digest(domain)))
 
 
 def write_csv(path: Path, grants: Iterable[SignedGrant]) -> int:
@@ -303,10 +275,7 @@ def _signature(text: str) -> bytes:
     value = text.strip()
     if not _SIGNATURE.fullmatch(value):
         raise InputError("malformed signature: expected 65 bytes as 0x and 130 hex digits")
-    raw = bytes.fromhex(value[2:])
-    if raw[64] not in (27, 28) or int.from_bytes(raw[32:64], "big") > _SECP256K1_N // 2:
-        raise InputError("malformed signature: v must be 27 or 28 and s in the lower half (EIP-2)")
-    return raw
+    return signatures.check(bytes.fromhex(value[2:]))
 
 
 # ---- planning (against the chain, still sending nothing) -----------------------------------------
@@ -388,12 +357,10 @@ def _time_issue(g: SignedGrant, now: int) -> str | None:
 
 
 def _signer_issue(w3: Web3, separator: bytes, g: SignedGrant) -> str | None:
-    digest = grant_digest(separator, g)
     try:
-        signature = Signature(g.signature[:64] + bytes([g.signature[64] - 27]))
-        signer = signature.recover_public_key_from_msg_hash(digest).to_checksum_address()
-    except (BadSignature, ValidationError):
-        return "malformed signature: no public key can be recovered from it"
+        signer = signatures.recover(grant_digest(separator, g), g.signature)
+    except InputError as err:
+        return str(err)
     if signer == g.patient:
         return None
     if w3.eth.get_code(to_checksum_address(g.patient)):

@@ -25,6 +25,7 @@ from eth_utils.crypto import keccak
 
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.trials import ZERO32, TrialClient, TrialStatus
+from carechain.core.signatures import SECP256K1_N
 from carechain.errors import InputError
 from carechain.offchain.merkle import StandardMerkleTree
 
@@ -32,7 +33,6 @@ from carechain.offchain.merkle import StandardMerkleTree
 # guessable value (a blood pressure, a yes/no) from being found by hashing candidates against a proof.
 LEAF_ENCODING = ["bytes32", "address", "uint32", "string", "string"]
 ROW_COLUMNS = ("subject", "visit", "field", "value")
-_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 # ---- documents and endpoints ---------------------------------------------------------------------
@@ -141,7 +141,7 @@ def subject_account(master_key: bytes, chain_id: int, registry: str, trial_id: i
         ["carechain.trial.subject", chain_id, checksum(registry, "registry"), trial_id],
     )
     seed = int.from_bytes(keccak(master_key + context), "big")
-    account: LocalAccount = Account.from_key((seed % (_SECP256K1_N - 1) + 1).to_bytes(32, "big"))
+    account: LocalAccount = Account.from_key((seed % (SECP256K1_N - 1) + 1).to_bytes(32, "big"))
     return account
 
 

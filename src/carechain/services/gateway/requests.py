@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
 from carechain.core import eip712
+from carechain.errors import InputError
 from carechain.services.gateway.errors import BadRequest, BadSignature, RequestExpired
 
 DOMAIN_NAME = "CareChain Gateway"
@@ -162,7 +163,7 @@ class Verifier:
         payload = request.payload(self.access_grants)
         try:
             signer = eip712.recover(payload, request.signature)
-        except Exception:  # eth-keys raises several types for a malformed signature
+        except InputError:
             raise BadSignature("the signature is malformed") from None
         if signer != to_checksum_address(request.provider):
             raise BadSignature(f"the request is not signed by provider {request.provider}")

@@ -20,17 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests as http
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature as UnrecoverableSignature
 from eth_utils.address import to_checksum_address
-from eth_utils.exceptions import ValidationError
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
 
 from carechain.clients.base import checksum
 from carechain.clients.consent import ConsentClient, SignedGrant, SignedRevoke
-from carechain.core import eip712, purposes
+from carechain.core import eip712, purposes, signatures
 from carechain.core.config import Settings, load_sender
 from carechain.core.reverts import call
 from carechain.core.transport import connect
@@ -53,7 +50,6 @@ DB_ENV = "CARECHAIN_RELAY_DB"
 RATE_ENV = "CARECHAIN_RELAY_RATE"
 DEFAULT_RATE = "10/h"
 
-_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})+")
 _MAX_SIGNATURE = 4096  # bytes: room for a multisig wallet's signatures, not for abuse
 _RATE = re.compile(r"^(\d+)\s*/\s*(\d*)\s*([smhd])$")
@@ -163,25 +159,11 @@ def _signature(value: Any) -> bytes:
     if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) > 2 + 2 * _MAX_SIGNATURE:
         raise InputError("the signature is not 0x-hex bytes (65 of them for a key's signature)")
     raw = bytes.fromhex(value[2:])
-    if len(raw) == 65 and (raw[64] not in (27, 28) or int.from_bytes(raw[32:64], "big") > _SECP256K1_N // 2):
-        raise InputError("the signature's v must be 27 or 28 and its s in the curve's lower half (EIP-2)")
-    return raw
+    return signatures.check(raw) if len(raw) == 65 else raw
 
 
 def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
-
-
-def kind_of(signed: SignedRequest) -> str:
-    return "Grant" if isinstance(signed, SignedGrant) else "Revoke"
-
-
-def message(signed: SignedRequest) -> dict[str, Any]:
-    """The EIP-712 message the patient signed."""
-    fields: dict[str, Any] = {"patient": signed.patient, "grantee": signed.grantee, "purpose": signed.purpose}
-    if isinstance(signed, SignedGrant):
-        fields.update(scopes=signed.scopes, expiresAt=signed.expires_at)
-    return {**fields, "nonce": signed.nonce, "deadline": signed.deadline}
 
 
 def load_request(submission: Submission) -> SignedRequest:
@@ -241,8 +223,7 @@ class RelayService:
 
     def submit(self, signed: SignedRequest) -> tuple[Submission, bool]:
         """Check and send a signed request; the submission and whether it is new (False: seen before)."""
-        kind = kind_of(signed)
-        digest = eip712.digest(eip712.typed_data(self.domain, kind, message(signed)))
+        digest = signed.digest(self.domain)
         known = self.store.get(digest)
         if known is not None:
             return self._follow(known), False
@@ -259,7 +240,7 @@ class RelayService:
                 f"(the next is {chain_nonce}): sign again."
             )
         self._check_holder(signed)
-        if not self.store.claim(digest, kind, signed.patient, signed.nonce, signed.to_json()):
+        if not self.store.claim(digest, signed.kind, signed.patient, signed.nonce, signed.to_json()):
             raced = self.store.get(digest)  # the same request, arrived at the same moment
             if raced is not None:
                 return raced, False
@@ -297,9 +278,8 @@ class RelayService:
         signer = None
         if len(raw) == 65:
             try:
-                signature = Signature(raw[:64] + bytes([raw[64] - 27]))
-                signer = signature.recover_public_key_from_msg_hash(digest).to_checksum_address()
-            except (UnrecoverableSignature, ValidationError):
+                signer = signatures.recover(digest, raw)
+            except InputError:
                 raise BadSignature("no public key can be recovered from the signature.") from None
             if signer == signed.patient:
                 return
@@ -325,9 +305,7 @@ class RelayService:
         functions = self.client.contract.functions
         if isinstance(signed, SignedGrant):
             return functions.grantBySig(signed.as_tuple())
-        return functions.revokeBySig(
-            signed.patient, signed.grantee, signed.purpose, signed.nonce, signed.deadline, signed.signature
-        )
+        return functions.revokeBySig(*signed.args())
 
     def _send(self, signed: SignedRequest) -> str:
         """Simulate, take the patient's token, send; the transaction hash (not waited for)."""
