@@ -30,8 +30,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint
 
@@ -41,7 +39,9 @@ from carechain.clients.records import category_bit
 from carechain.core.purposes import purpose_id
 from carechain.dev.localnode import find_anvil, local_node
 from carechain.dev.stacks import LAB_RESULT, GatewayCast, chain_data, open_service, serving_gateway, stand_up
-from carechain.services.gateway import crypto, requests
+from carechain.services.gateway import crypto
+from carechain.services.gateway.client import GatewayClient
+from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.store import Store
 
 RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
@@ -118,25 +118,22 @@ def measure_run(
         confirmations=confirmations,
         batch_interval=batch_interval,
     )
-    signed = [
-        _sign(cast.gp, service.gateway, service.chain_id, service.access.address, record)
-        for _ in range(reads)
-    ]
     latencies: list[float] = []
     log_latencies: list[float] = []
     receipts: dict[bytes, float] = {}  # receipt id -> when its request was sent
     watcher = _Watcher(service.store, receipts)
-    with serving_gateway(service, None) as url, httpx.Client(base_url=url, timeout=120) as client:
+    with serving_gateway(service, None) as url, GatewayClient(url, timeout=120) as gateway:
+        signed = [gateway.sign_read(cast.gp, record, TREAT) for _ in range(reads)]
 
-        def read(request: requests.ReadRequest) -> None:
+        def read(request: ReadRequest) -> None:
             started = time.perf_counter()
-            answer = client.post(f"/records/0x{record.hex()}/read", json=request.body())
+            served = gateway.read(request)  # a refusal raises, with its status and code
             elapsed = time.perf_counter() - started
-            if answer.status_code != 200 or answer.content != LAB_RESULT:
-                raise CareChainError(f"the gateway answered {answer.status_code}: {answer.text[:200]}")
+            if served.content != LAB_RESULT:
+                raise CareChainError(f"the gateway served {served.content[:200]!r}, not the lab result")
             latencies.append(elapsed)
             if mode == "receipts":
-                receipts[bytes.fromhex(answer.headers["X-CareChain-Receipt"][2:])] = started
+                receipts[bytes.fromhex(str(served.receipt_id)[2:])] = started
             else:
                 log_latencies.append(elapsed)
 
@@ -197,12 +194,6 @@ class _Watcher(threading.Thread):
         self.done.set()
         self.join()
         return [self.committed[r] - sent for r, sent in self.sent.items()], self.roots
-
-
-def _sign(
-    provider: LocalAccount, gateway: str, chain_id: int, access_grants: str, record: bytes
-) -> requests.ReadRequest:
-    return requests.sign(provider, record, TREAT, gateway, chain_id, access_grants)
 
 
 def measure(

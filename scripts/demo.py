@@ -6,12 +6,10 @@ words, with transaction hashes and gas used.
 """
 
 import base64
-import dataclasses
 import json
 import os
 import secrets
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -37,7 +35,7 @@ from carechain.core.deployments import deploy
 from carechain.core.purposes import Scope
 from carechain.core.sender import Sender, TxResult
 from carechain.dev.stacks import serving_gateway
-from carechain.errors import CareChainError
+from carechain.errors import AccessRefused, CareChainError
 from carechain.offchain.trialdata import (
     DataBatch,
     Endpoints,
@@ -49,7 +47,8 @@ from carechain.offchain.trialdata import (
     verify_row,
 )
 from carechain.services.gateway import crypto, receipts
-from carechain.services.gateway.requests import ReadRequest
+from carechain.services.gateway.client import GatewayClient
+from carechain.services.gateway.requests import ReadRequest, Wallet, sign
 from carechain.services.gateway.service import GatewayService
 from carechain.services.gateway.store import Store
 
@@ -259,21 +258,28 @@ def access_walkthrough(root, authority, alice) -> None:
         )
 
 
+def wallet(account) -> Wallet:
+    """The provider's wallet (here: the node's eth_signTypedData_v4 for its unlocked account)."""
+
+    def sign_typed_data(payload: dict) -> bytes:
+        answer = web3.provider.make_request("eth_signTypedData_v4", [account.address, json.dumps(payload)])
+        return bytes.fromhex(answer["result"][2:])
+
+    return sign_typed_data
+
+
 def signed_read(service: GatewayService, account, record: bytes, purpose: str) -> ReadRequest:
-    """A read request for `service`, signed in the provider's wallet (here: eth_signTypedData_v4)."""
-    unsigned = ReadRequest(
+    """A read request for `service` (called in-process, not over HTTP), signed in the provider's wallet."""
+    purpose_id, access_grants = purposes.purpose_id(purpose), service.access.address
+    return sign(
         account.address,
         record,
-        purposes.purpose_id(purpose),
+        purpose_id,
         service.gateway,
         service.chain_id,
-        int(time.time()),
-        secrets.randbits(64),
-        b"",
+        access_grants,
+        wallet=wallet(account),
     )
-    payload = json.dumps(unsigned.payload(service.access.address))
-    answer = web3.provider.make_request("eth_signTypedData_v4", [account.address, payload])
-    return dataclasses.replace(unsigned, signature=bytes.fromhex(answer["result"][2:]))
 
 
 def gateway_walkthrough(root, alice) -> None:
@@ -293,7 +299,11 @@ def gateway_walkthrough(root, alice) -> None:
         )
         service = GatewayService(Store(db), keyring, hospital_records, hospital_access)
         token = secrets.token_hex(16)
-        with serving_gateway(service, token) as url, httpx.Client(base_url=url, timeout=60) as http:
+        with (
+            serving_gateway(service, token) as url,
+            httpx.Client(base_url=url, timeout=60) as http,
+            GatewayClient(url) as gateway,
+        ):
             say(
                 f"gateway of {hospital.address} at {url} (OpenAPI: {url}/docs), "
                 f"custodian key {keyring.current_id}"
@@ -324,36 +334,32 @@ def gateway_walkthrough(root, alice) -> None:
                 f"the chain holds the ciphertext's hash {stored['contentHash'][:18]}…, never the record"
             )
 
-            def fetch(account, purpose: str) -> httpx.Response:
-                request = signed_read(service, account, lab, purpose)
-                return http.post(f"/records/0x{lab.hex()}/read", json=request.body())
+            def fetch(account, purpose: str):
+                request = gateway.sign_read(
+                    account.address, lab, purposes.purpose_id(purpose), wallet(account)
+                )
+                return gateway.read(request)
 
             step(
                 "Dr Okafor (GP, granted Alice's labs) fetches it with a request signed in her wallet "
                 "(EIP-712)"
             )
-            answer = fetch(gp, "TREAT")
-            value = answer.json()["valueQuantity"]
+            served = fetch(gp, "TREAT")
+            value = json.loads(served.content)["valueQuantity"]
             say(
-                f"{answer.status_code}: glucose {value['value']} {value['unit']}; "
-                "the read was logged on chain "
-                f"before it was served (tx {answer.headers['X-CareChain-Log-Tx'][:18]}…, "
-                f"basis {answer.headers['X-CareChain-Basis']})"
+                f"200: glucose {value['value']} {value['unit']}; the read was logged on chain "
+                f"before it was served (tx {served.log_tx[:18]}…, basis {served.basis})"
             )
 
             step("Dr Lund (specialist, no grant) asks for it")
-            answer = fetch(specialist, "TREAT")
-            say(
-                f"{answer.status_code} {answer.json()['error']}: "
-                f"{answer.json()['detail'][:80]}…; nothing served"
-            )
+            try:
+                fetch(specialist, "TREAT")
+            except AccessRefused as err:
+                say(f"{err}; nothing served")
 
             step("Dr Silva (ER) reads it under the break-glass episode opened above")
-            answer = fetch(er_doctor, "ETREAT")
-            say(
-                f"{answer.status_code}: served, basis {answer.headers['X-CareChain-Basis']}, "
-                f"logged in tx {answer.headers['X-CareChain-Log-Tx'][:18]}…"
-            )
+            served = fetch(er_doctor, "ETREAT")
+            say(f"200: served, basis {served.basis}, logged in tx {served.log_tx[:18]}…")
 
             step("Alice lists who read her lab result")
             for read in service.access.reads(record=lab):

@@ -1,4 +1,43 @@
-"""One root exception for everything CareChain raises, and typed exceptions for contract reverts."""
+"""Every exception CareChain raises on purpose, in one tree under `CareChainError`.
+
+Catch `CareChainError` for "anything CareChain refused or could not do", or a branch for one kind of
+failure. The tree (web3.py's and httpx's exception pages are the model)::
+
+    CareChainError
+    ├── ToolchainError              the Solidity compiler or the Node.js tools are missing
+    ├── ConfigError                 bad or missing RPC URL, key, keystore, network, service setting
+    ├── DeploymentError             a manifest or build artifact is missing, stale or inconsistent
+    ├── InputError                  a value a user gave is not valid (address, purpose, scope, time)
+    │   └── MerkleTreeError         values, encoding, index, proof or dump a Merkle tree cannot take
+    │       └── InvalidMerkleTree   the tree cannot back its values or proofs (a tampered dump)
+    ├── InvalidReceipt              a gateway's read receipt whose signature, proof or root fails
+    ├── ChainUnavailable            the node at the RPC URL does not answer
+    ├── TransactionFailed           a transaction reverted once mined, or was not mined in time
+    │   └── OutOfGas                a simulated call ran out of the gas limit it was given
+    ├── ContractError               a call reverted; `name` and `arguments` of the custom error
+    │   └── <one class per custom error>    ERROR_CLASSES: ConsentAlreadyActive, AccessDenied, ...
+    └── ServiceError                an HTTP service's refusal; `status` and `code` are its answer
+        ├── BadRequest              400 bad-request
+        ├── RequestExpired          400 expired
+        ├── BadSignature            401 bad-signature
+        ├── Unauthorized            401 unauthorized
+        ├── AccessRefused           403 denied
+        ├── RecordNotFound          404 unknown-record
+        ├── ReceiptNotFound         404 unknown-receipt
+        ├── SubmissionNotFound      404 unknown-submission
+        ├── Replayed                409 replayed
+        ├── Erased                  410 erased
+        ├── Refused                 422 refused
+        ├── RateLimited             429 rate-limited
+        ├── IntegrityFailure        500 integrity-failure
+        ├── KeyUnavailable          500 key-unavailable
+        ├── ChainUnreachable        502 chain-unreachable
+        └── ChainRefused            502 chain-refused
+
+A contract's custom error keeps its Solidity name (`UnknownRecord`); a service refusal says what is
+not found in its own words (`RecordNotFound`), so the two never share a name. How the services turn
+the rest of the tree into HTTP answers is `carechain.services.kernel`'s table.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +64,23 @@ class InputError(CareChainError):
     """A value given by a user (address, purpose code, scope name, time) is not valid."""
 
 
-class ChainUnavailable(ConfigError):
-    """The node at the RPC URL does not answer."""
+class MerkleTreeError(InputError):
+    """Values, leaf encoding, index, proof or dump a Merkle tree cannot take (JS: InvalidArgumentError)."""
+
+
+class InvalidMerkleTree(MerkleTreeError):
+    """The tree cannot back its values or proofs: a tampered dump, or a custom node hash proofs cannot follow.
+
+    (JS: InvariantError.)
+    """
+
+
+class InvalidReceipt(CareChainError):
+    """A gateway's read receipt whose signature, proof or on-chain root does not check out."""
+
+
+class ChainUnavailable(CareChainError):
+    """The node at the RPC URL does not answer (not a ConfigError: the URL may be right, the node down)."""
 
 
 class TransactionFailed(CareChainError):
@@ -154,3 +208,136 @@ AccessDenied = ERROR_CLASSES["AccessDenied"]
 NotRecordCustodian = ERROR_CLASSES["NotRecordCustodian"]
 NoConsent = ERROR_CLASSES["NoConsent"]
 TrialLocked = ERROR_CLASSES["TrialLocked"]
+
+
+# ---- HTTP refusals of the gateway and the relayer ------------------------------------------------
+
+
+class ServiceError(CareChainError):
+    """A refusal of an HTTP service (gateway, relayer); `status` and `code` are what its answer carries."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+
+
+class BadRequest(ServiceError):
+    """A malformed request (a missing field, a bad address, an unknown purpose...), or one addressed to
+    another gateway or chain."""
+
+    status = 400
+    code = "bad-request"
+
+
+class RequestExpired(ServiceError):
+    """The signed request's time is up: issued outside the gateway's window, or past its deadline."""
+
+    status = 400
+    code = "expired"
+
+
+class BadSignature(ServiceError):
+    """The signature is not the named provider's or patient's for this request."""
+
+    status = 401
+    code = "bad-signature"
+
+
+class Unauthorized(ServiceError):
+    """The custodian's API token is missing or wrong."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class AccessRefused(ServiceError):
+    """The chain does not allow this provider to read this record."""
+
+    status = 403
+    code = "denied"
+
+
+class RecordNotFound(ServiceError):
+    """This gateway keeps no record with this id."""
+
+    status = 404
+    code = "unknown-record"
+
+
+class ReceiptNotFound(ServiceError):
+    """This gateway signed no read receipt with this id."""
+
+    status = 404
+    code = "unknown-receipt"
+
+
+class SubmissionNotFound(ServiceError):
+    """This relayer has no submission with this id."""
+
+    status = 404
+    code = "unknown-submission"
+
+
+class Replayed(ServiceError):
+    """The signed request was used already: its digest was seen, or its nonce is used or held."""
+
+    status = 409
+    code = "replayed"
+
+
+class Erased(ServiceError):
+    """The record was erased (its data keys destroyed): it can never be served again."""
+
+    status = 410
+    code = "erased"
+
+
+class Refused(ServiceError):
+    """The contract would revert (simulated with eth_call): nothing was sent, no gas spent."""
+
+    status = 422
+    code = "refused"
+
+    def __init__(self, message: str, error_name: str) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+
+
+class RateLimited(ServiceError):
+    """The patient sent more requests than the relayer pays for in the period."""
+
+    status = 429
+    code = "rate-limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class IntegrityFailure(ServiceError):
+    """The stored ciphertext does not match its anchored hash or does not decrypt: never served."""
+
+    status = 500
+    code = "integrity-failure"
+
+
+class KeyUnavailable(ServiceError):
+    """No custodian key this gateway holds unwraps the record's data key."""
+
+    status = 500
+    code = "key-unavailable"
+
+
+class ChainUnreachable(ServiceError):
+    """The Ethereum node did not answer, or the service's transaction failed on the way (not mined, or
+    reverted without a custom error)."""
+
+    status = 502
+    code = "chain-unreachable"
+
+
+class ChainRefused(ServiceError):
+    """The chain reverted the service's own transaction (e.g. the access log) for a reason the caller
+    cannot fix."""
+
+    status = 502
+    code = "chain-refused"

@@ -28,9 +28,9 @@ from carechain.clients.records import RecordClient
 from carechain.core.purposes import Scope, purpose_id
 from carechain.core.sender import Sender
 from carechain.dev.localnode import free_port
+from carechain.errors import ChainUnreachable
 from carechain.services.gateway import crypto, requests
 from carechain.services.gateway.app import create_app
-from carechain.services.gateway.errors import ChainUnreachable
 from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.service import GatewayService
 from carechain.services.gateway.store import Store

@@ -120,6 +120,17 @@ def test_a_tampered_blob_is_500_integrity_failure_and_the_body_holds_no_record(
     assert logged(service, lab) == []
 
 
+def test_a_revert_is_422_naming_the_contract_error_not_a_bad_request(
+    http, patient, credentials, registrar, custodian
+):
+    from conftest import CUSTODIAN
+
+    credentials.suspend(custodian, CUSTODIAN, {"from": registrar})
+    answer = ingest(http, patient)
+    assert "NotCustodian" in refused(answer, 422, "refused")
+    assert answer.json()["errorName"] == "NotCustodian"
+
+
 def test_an_erased_record_is_410(http, service, lab, gp_granted):
     service.erase(lab)
     refused(read(http, ask(service, gp_granted, lab)), 410, "erased")

@@ -7,9 +7,8 @@ import os
 
 import pytest
 
-from carechain.errors import ConfigError
+from carechain.errors import ConfigError, KeyUnavailable
 from carechain.services.gateway import crypto
-from carechain.services.gateway.errors import KeyUnavailable
 from carechain.services.gateway.store import Store
 
 RECORD = os.urandom(32)

@@ -7,8 +7,8 @@ import os
 import pytest
 import sqlalchemy as sa
 
+from carechain.errors import Erased, RecordNotFound, ServiceError
 from carechain.services.gateway import crypto
-from carechain.services.gateway.errors import Erased, GatewayError, UnknownRecord
 from carechain.services.gateway.service import ERASED
 from carechain.services.gateway.store import metadata
 
@@ -38,7 +38,7 @@ def test_nothing_stored_decrypts_an_erased_record(service, lab, custodian_key, p
     candidates = {value[i : i + 32] for value in stored for i in range(0, max(len(value) - 31, 1))}
     for version, blob in enumerate(blobs):
         for candidate in candidates:
-            with pytest.raises(GatewayError):
+            with pytest.raises(ServiceError):
                 crypto.decrypt(candidate, lab, version, blob)
 
 
@@ -67,7 +67,7 @@ def test_an_erased_record_takes_no_new_version(service, lab, patient):
 
 
 def test_erasing_an_unknown_record_is_404(service):
-    with pytest.raises(UnknownRecord):
+    with pytest.raises(RecordNotFound):
         service.erase(os.urandom(32))
 
 

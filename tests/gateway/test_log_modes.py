@@ -14,11 +14,10 @@ from eth_account import Account
 
 from carechain.clients.access import Basis
 from carechain.core import eip712
-from carechain.errors import ConfigError
+from carechain.errors import AccessRefused, ConfigError, InvalidReceipt, ReceiptNotFound
 from carechain.services.gateway import receipts
 from carechain.services.gateway.app import create_app
-from carechain.services.gateway.errors import AccessRefused, UnknownReceipt
-from carechain.services.gateway.receipts import InvalidReceipt, Receipt
+from carechain.services.gateway.receipts import Receipt
 
 from .conftest import LAB_RESULT, TOKEN, ask, logged
 
@@ -138,7 +137,7 @@ def test_a_refused_read_gets_no_receipt(batching, lab, specialist):
     with pytest.raises(AccessRefused):
         batching.read(ask(batching, specialist, lab))
     assert batching.commit_receipts() is None
-    with pytest.raises(UnknownReceipt):
+    with pytest.raises(ReceiptNotFound):
         batching.receipt(b"\x01" * 32)
 
 

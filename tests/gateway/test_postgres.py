@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from carechain.dev.localpg import pg_server
+from carechain.errors import Erased, Replayed
 from carechain.services.gateway import crypto
-from carechain.services.gateway.errors import Erased, Replayed
 
 from .conftest import LAB_RESULT, LABS_BIT, ask, logged
 

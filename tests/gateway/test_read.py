@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from eth_account import Account
 
 from carechain.clients.access import Basis
-from carechain.services.gateway.errors import (
+from carechain.errors import (
     AccessRefused,
     BadRequest,
     BadSignature,
     ChainUnreachable,
     IntegrityFailure,
+    RecordNotFound,
     Replayed,
     RequestExpired,
-    UnknownRecord,
 )
 from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.store import versions_table
@@ -153,7 +153,7 @@ def test_a_garbage_signature_is_refused(service, lab, gp_granted):
 
 
 def test_an_unknown_record_is_404(service, gp_granted):
-    with pytest.raises(UnknownRecord) as unknown:
+    with pytest.raises(RecordNotFound) as unknown:
         service.read(ask(service, gp_granted, os.urandom(32)))
     assert unknown.value.status == 404
 
@@ -216,7 +216,7 @@ def test_a_gateway_whose_custodian_credential_lapsed_serves_nothing(
 ):
     from conftest import CUSTODIAN
 
-    from carechain.services.gateway.errors import ChainRefused
+    from carechain.errors import ChainRefused
 
     credentials.suspend(custodian, CUSTODIAN, {"from": registrar})
     with pytest.raises(ChainRefused, match="NotRecordCustodian") as refused:

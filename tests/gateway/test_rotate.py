@@ -6,8 +6,8 @@ import os
 
 import pytest
 
+from carechain.errors import KeyUnavailable
 from carechain.services.gateway import crypto
-from carechain.services.gateway.errors import KeyUnavailable
 
 from .conftest import LABS_BIT, ask
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import click
-import httpx
 
 from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.options import host_option, port_option
@@ -25,7 +23,9 @@ from carechain.core import purposes
 from carechain.core.config import require_account
 from carechain.core.transport import connect
 from carechain.errors import CareChainError, ConfigError, InputError
-from carechain.services.gateway import crypto, receipts, requests
+from carechain.services.gateway import crypto, receipts
+from carechain.services.gateway.client import GatewayClient
+from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.service import DEFAULT_MEDIA_TYPE, open_gateway
 
 URL_ENV = "CARECHAIN_GATEWAY_URL"
@@ -145,35 +145,26 @@ def gateway_put(
 def gateway_get(ctx: Context, record_id: str, url: str, purpose: str, output: Path | None) -> None:
     """(Provider) fetch RECORD_ID with a request signed by your key (PRIVATE_KEY or KEYSTORE)."""
     rid = bytes32(record_id, "record id")
-    base = url.rstrip("/")
-    with httpx.Client(timeout=60.0) as client:
-        request = _signed_request(ctx, client, base, rid, purpose)
-        answer = _call(client.post, f"{base}/records/0x{rid.hex()}/read", json=request.body())
-    if answer.status_code != 200:
-        refusal = _json(answer, base)
-        raise CareChainError(
-            f"the gateway refused the read ({answer.status_code} {refusal.get('error', '?')}): "
-            f"{refusal.get('detail', answer.text)}"
-        )
+    with GatewayClient(url) as client:
+        served = client.read(_signed_request(ctx, client, rid, purpose))
     if output is None:
-        click.echo(answer.content, nl=False)
+        click.echo(served.content, nl=False)
         return
     try:
-        output.write_bytes(answer.content)
+        output.write_bytes(served.content)
     except OSError as err:
         raise InputError(f"cannot write {output}: {err.strerror}") from None
-    log_tx, receipt_id = answer.headers.get("X-CareChain-Log-Tx"), answer.headers.get("X-CareChain-Receipt")
     ctx.emit(
         {
             "file": str(output),
-            "bytes": len(answer.content),
-            "version": int(answer.headers.get("X-CareChain-Version", "0")),
-            "logTx": log_tx,
-            "receipt": receipt_id,
-            "basis": answer.headers.get("X-CareChain-Basis"),
+            "bytes": len(served.content),
+            "version": served.version,
+            "logTx": served.log_tx,
+            "receipt": served.receipt_id,
+            "basis": served.basis,
         },
-        f"record 0x{rid.hex()} written to {output} ({len(answer.content)} bytes; "
-        + (f"read logged in tx {log_tx})" if log_tx else f"read receipt {receipt_id})"),
+        f"record 0x{rid.hex()} written to {output} ({len(served.content)} bytes; "
+        + (f"read logged in tx {served.log_tx})" if served.log_tx else f"read receipt {served.receipt_id})"),
     )
 
 
@@ -185,21 +176,14 @@ def gateway_receipt(ctx: Context, receipt_id: str, url: str) -> None:
     """(Provider, patient, auditor) fetch a read receipt and check it: the gateway's signature, the
     Merkle proof, and its root committed on chain (at RPC_URL) by that gateway."""
     rid = bytes32(receipt_id, "receipt id")
-    base = url.rstrip("/")
-    with httpx.Client(timeout=60.0) as client:
-        answer = _call(client.get, f"{base}/receipts/0x{rid.hex()}")
-    data = _json(answer, base)
-    if answer.status_code != 200:
-        raise CareChainError(
-            f"the gateway has no such receipt ({answer.status_code} {data.get('error', '?')}): "
-            f"{data.get('detail', answer.text)}"
-        )
+    with GatewayClient(url) as client:
+        data = client.receipt(rid)
     w3 = connect(ctx.settings.rpc_url)
     access = AccessClient.from_manifest(w3, ctx.settings.root)
     try:
         gateway_address, chain_id = str(data["gateway"]), int(data["chainId"])
     except (KeyError, TypeError, ValueError):
-        raise CareChainError(f"{base} answered without a CareChain gateway's receipt") from None
+        raise CareChainError(f"{url} answered without a CareChain gateway's receipt") from None
     if chain_id != int(w3.eth.chain_id) or str(data.get("accessGrants")) != access.address:
         raise CareChainError(
             f"the receipt is for another chain or deployment than the one at {ctx.settings.rpc_url}"
@@ -224,43 +208,15 @@ def gateway_sign_read(ctx: Context, record_id: str, url: str, purpose: str) -> N
     """(Provider) print the JSON body of a signed read request for RECORD_ID (to POST with curl to
     URL/records/RECORD_ID/read within the gateway's window, once)."""
     rid = bytes32(record_id, "record id")
-    base = url.rstrip("/")
-    with httpx.Client(timeout=60.0) as client:
-        request = _signed_request(ctx, client, base, rid, purpose)
+    with GatewayClient(url) as client:
+        request = _signed_request(ctx, client, rid, purpose)
     click.echo(json.dumps(request.body()))
 
 
-def _signed_request(
-    ctx: Context, client: httpx.Client, base: str, rid: bytes, purpose: str
-) -> requests.ReadRequest:
-    """A read request for the gateway at `base` (its /info says what to sign), signed by your key."""
+def _signed_request(ctx: Context, client: GatewayClient, rid: bytes, purpose: str) -> ReadRequest:
+    """A read request for the client's gateway (its /info says what to sign), signed by your key."""
     purpose_id = purposes.purpose_id(purpose)
-    provider = require_account(ctx.settings)
-    info = _json(_call(client.get, f"{base}/info"), base)
-    try:
-        return requests.sign(
-            provider, rid, purpose_id, info["gateway"], int(info["chainId"]), info["accessGrants"]
-        )
-    except (KeyError, TypeError, ValueError):
-        raise CareChainError(f"{base}/info is not a CareChain gateway's answer") from None
-
-
-def _call(method: Any, url: str, **kwargs: Any) -> httpx.Response:
-    try:
-        response: httpx.Response = method(url, **kwargs)
-    except httpx.HTTPError as err:
-        raise CareChainError(f"no gateway answers at {url} ({type(err).__name__})") from None
-    return response
-
-
-def _json(response: httpx.Response, base: str) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise CareChainError(f"{base} answered {response.status_code} without a CareChain gateway's JSON")
-    return data
+    return client.sign_read(require_account(ctx.settings), rid, purpose_id)
 
 
 @gateway.command("rotate-key")

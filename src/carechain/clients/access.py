@@ -7,6 +7,7 @@ from enum import IntEnum
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.contract.contract import ContractFunction
 
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.core.sender import TxResult
@@ -230,6 +231,21 @@ class AccessClient(ContractClient):
             bytes32(record, "record id"),
             bytes32(purpose, "purpose"),
         )
+
+    def log_access_call(self, provider: str, record: bytes, purpose: bytes) -> ContractFunction:
+        """`logAccess`, not sent: a gateway sends it under its nonce lock and waits outside the lock."""
+        return self.contract.functions.logAccess(
+            checksum(provider, "provider"), bytes32(record, "record id"), bytes32(purpose, "purpose")
+        )
+
+    def log_access_batch_call(self, root: bytes, count: int) -> ContractFunction:
+        """`logAccessBatch` (a Merkle root of `count` signed read receipts), not sent, as above."""
+        return self.contract.functions.logAccessBatch(bytes32(root, "receipts root"), count)
+
+    def logged_basis(self, logged: TxResult) -> Basis:
+        """On what basis a mined `logAccess` let the read happen (its RecordAccessed event)."""
+        (event,) = self.contract.events.RecordAccessed().process_receipt(logged.receipt)
+        return Basis(int(event["args"]["basis"]))
 
     def reads(
         self, patient: str | None = None, record: bytes | None = None, from_block: int = 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.contract.contract import ContractFunction
 
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.core import eip712
@@ -305,6 +306,13 @@ class ConsentClient(ContractClient):
 
     def submit_revoke(self, signed: SignedRevoke) -> TxResult:
         return self._send("revokeBySig", *signed.args())
+
+    def signed_call(self, signed: SignedGrant | SignedRevoke) -> ContractFunction:
+        """`grantBySig` or `revokeBySig` of a signed request, not sent: a relayer simulates, sends and
+        follows it itself."""
+        if isinstance(signed, SignedGrant):
+            return self.contract.functions.grantBySig(signed.as_tuple())
+        return self.contract.functions.revokeBySig(*signed.args())
 
     # ---- reads -----------------------------------------------------------------------------------
 

@@ -52,6 +52,15 @@ class Version:
     anchored_at: int
 
 
+@dataclass(frozen=True)
+class Anchoring:
+    """A RecordAnchored event: which version, with which content hash, in which transaction."""
+
+    version: int
+    content_hash: bytes
+    tx_hash: str
+
+
 class RecordClient(ContractClient):
     """A RecordRegistry deployment."""
 
@@ -84,3 +93,17 @@ class RecordClient(ContractClient):
 
     def latest_content_hash(self, record: bytes) -> bytes:
         return bytes(self._call("latestContentHash", bytes32(record, "record id")))
+
+    def anchorings(self, record: bytes, from_block: int = 0) -> list[Anchoring]:
+        """The transactions that anchored the record's versions, oldest first."""
+        logs = self.contract.events.RecordAnchored().get_logs(
+            argument_filters={"recordId": bytes32(record, "record id")}, from_block=from_block
+        )
+        return [
+            Anchoring(
+                int(log["args"]["version"]),
+                bytes(log["args"]["contentHash"]),
+                "0x" + bytes(log["transactionHash"]).hex(),
+            )
+            for log in logs
+        ]

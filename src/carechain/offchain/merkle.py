@@ -30,8 +30,9 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeGuard, TypeVar, cast
 
 from sha3 import keccak_256  # safe-pysha3's C keccak: ~0.9 us a hash, pycryptodome's costs ~8 us
 
-from carechain.errors import InputError
+from carechain.errors import InvalidMerkleTree, MerkleTreeError
 
+# The tree's errors are defined in carechain.errors (one exception tree) and re-exported with the API.
 __all__ = [
     "InvalidMerkleTree",
     "MerkleTreeError",
@@ -40,17 +41,6 @@ __all__ = [
     "SimpleMerkleTree",
     "StandardMerkleTree",
 ]
-
-
-class MerkleTreeError(InputError):
-    """Values, leaf encoding, index, proof or dump a Merkle tree cannot take (JS: InvalidArgumentError)."""
-
-
-class InvalidMerkleTree(MerkleTreeError):
-    """The tree cannot back its values or proofs: a tampered dump, or a custom node hash proofs cannot follow.
-
-    (JS: InvariantError.)
-    """
 
 
 NodeHash = Callable[[bytes, bytes], bytes]

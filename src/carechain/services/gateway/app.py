@@ -4,7 +4,7 @@
 `POST /records/{id}/read` is the provider's signed read; `GET /info` tells a provider's client
 what to sign; in log mode "receipts", `GET /receipts/{id}` is a read's signed receipt with its
 Merkle proof and the on-chain commit of its root. Every refusal is JSON
-`{"error": code, "detail": message}` with its HTTP status.
+`{"error": code, "detail": message}` with the HTTP status of its class (`carechain.services.kernel`).
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI, Header
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from carechain.clients.base import bytes32
 from carechain.clients.records import category_bit, new_record_id
-from carechain.errors import CareChainError
-from carechain.services.gateway.errors import BadRequest, GatewayError, Unauthorized
+from carechain.errors import BadRequest, Unauthorized
 from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.service import DEFAULT_MEDIA_TYPE, GatewayService
+from carechain.services.kernel import new_app, responses
 
 TOKEN_ENV = "CARECHAIN_GATEWAY_TOKEN"
 
@@ -60,24 +59,7 @@ class ReadBody(BaseModel):
     signature: str = Field(description="0x 65-byte EIP-712 signature")
 
 
-class Refusal(BaseModel):
-    error: str
-    detail: str
-
-
-_REFUSALS: dict[int | str, dict[str, object]] = {
-    status: {"model": Refusal, "description": text}
-    for status, text in (
-        (400, "malformed, expired, or for another gateway or chain"),
-        (401, "bad signature (or, for ingest, a bad token)"),
-        (403, "canAccess is false on chain"),
-        (404, "no such record (or receipt) at this gateway"),
-        (409, "the signed request was used already"),
-        (410, "the record was erased"),
-        (500, "integrity failure: the stored record does not match its anchor (never served)"),
-        (502, "the Ethereum node did not answer, or refused the access-log transaction"),
-    )
-}
+_REFUSALS = responses(400, 401, 403, 404, 409, 410, 422, 500, 502)
 
 
 def create_app(service: GatewayService, token: str | None) -> FastAPI:
@@ -91,25 +73,11 @@ def create_app(service: GatewayService, token: str | None) -> FastAPI:
         finally:
             service.stop()  # after a last commit of what is pending
 
-    app = FastAPI(
-        title="CareChain record gateway",
-        version="1",
-        description="Encrypted records served only on on-chain permission; every read logged on chain.",
-        lifespan=lifespan,
+    app = new_app(
+        "CareChain record gateway",
+        "Encrypted records served only on on-chain permission; every read logged on chain.",
+        lifespan,
     )
-
-    @app.exception_handler(GatewayError)
-    async def refused(_: Request, err: GatewayError) -> JSONResponse:
-        return JSONResponse({"error": err.code, "detail": str(err)}, status_code=err.status)
-
-    @app.exception_handler(CareChainError)
-    async def bad_input(_: Request, err: CareChainError) -> JSONResponse:
-        return JSONResponse({"error": BadRequest.code, "detail": str(err)}, status_code=400)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in err.errors())
-        return JSONResponse({"error": BadRequest.code, "detail": f"invalid {fields}"}, status_code=400)
 
     @app.get("/info")
     def info() -> dict[str, object]:
@@ -142,10 +110,7 @@ def create_app(service: GatewayService, token: str | None) -> FastAPI:
     )
     def read(record_id: str, body: ReadBody) -> Response:
         """(Provider) the record, once the signature, canAccess, the on-chain log and the hash check pass."""
-        try:
-            rid = bytes32(record_id, "record id")
-        except CareChainError as err:
-            raise BadRequest(str(err)) from None
+        rid = bytes32(record_id, "record id")  # an InputError: 400 bad-request
         served = service.read(ReadRequest.from_body(rid, body.model_dump()))
         headers = {"X-CareChain-Version": str(served.version), "X-CareChain-Basis": served.basis.name}
         if served.log_tx is not None:
@@ -159,10 +124,6 @@ def create_app(service: GatewayService, token: str | None) -> FastAPI:
     def receipt(receipt_id: str) -> dict[str, Any]:
         """(Provider, patient, auditor) a read receipt, the gateway's signature over it and, once its
         batch is committed, the Merkle root, the proof and the commit transaction (else null)."""
-        try:
-            rid = bytes32(receipt_id, "receipt id")
-        except CareChainError as err:
-            raise BadRequest(str(err)) from None
-        return service.receipt(rid)
+        return service.receipt(bytes32(receipt_id, "receipt id"))
 
     return app

@@ -24,8 +24,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from carechain.errors import ConfigError
-from carechain.services.gateway.errors import IntegrityFailure, KeyUnavailable
+from carechain.errors import ConfigError, IntegrityFailure, KeyUnavailable
 
 KEY_ENV = "CARECHAIN_GATEWAY_KEY"
 KEY_FILE_ENV = "CARECHAIN_GATEWAY_KEY_FILE"

@@ -18,8 +18,8 @@ from eth_utils.address import to_checksum_address
 
 from carechain.clients.access import AccessClient, Basis
 from carechain.core import eip712
-from carechain.errors import CareChainError
-from carechain.offchain.merkle import MerkleTreeError, StandardMerkleTree
+from carechain.errors import InvalidReceipt, MerkleTreeError
+from carechain.offchain.merkle import StandardMerkleTree
 from carechain.services.gateway.requests import DOMAIN_NAME, DOMAIN_VERSION
 
 PRIMARY = "ReadReceipt"
@@ -35,10 +35,6 @@ RECEIPT_TYPE = [
 LEAF_ENCODING = [field["type"] for field in RECEIPT_TYPE]
 LOG_MODES = ("tx", "receipts")
 DEFAULT_BATCH_INTERVAL = 2.0  # seconds between two commits of the pending receipts
-
-
-class InvalidReceipt(CareChainError):
-    """A receipt whose signature, proof or on-chain root does not check out."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
 from carechain.core import eip712
-from carechain.errors import InputError
-from carechain.services.gateway.errors import BadRequest, BadSignature, RequestExpired
+from carechain.errors import BadRequest, BadSignature, InputError, RequestExpired
 
 DOMAIN_NAME = "CareChain Gateway"
 DOMAIN_VERSION = "1"
@@ -35,6 +35,9 @@ READ_REQUEST_TYPE = [
 ]
 DEFAULT_WINDOW = 60  # seconds a request stays valid after it was issued
 CLOCK_SKEW = 5  # seconds a request may be issued ahead of the gateway's clock
+
+Wallet = Callable[[dict[str, Any]], bytes]
+"""A wallet's `eth_signTypedData_v4`: the payload in, the 65-byte signature out."""
 
 
 def domain(chain_id: int, access_grants: str) -> eip712.Domain:
@@ -112,7 +115,7 @@ def typed_data(request_domain: eip712.Domain, message: dict[str, Any]) -> dict[s
 
 
 def sign(
-    provider: LocalAccount,
+    provider: LocalAccount | str,
     record_id: bytes,
     purpose: bytes,
     gateway: str,
@@ -120,10 +123,11 @@ def sign(
     access_grants: str,
     issued_at: int | None = None,
     nonce: int | None = None,
+    wallet: Wallet | None = None,
 ) -> ReadRequest:
-    """The provider signs a read request (what `carechain gateway get` does)."""
+    """The provider signs a read request: with its key, or (an address) in its `wallet`."""
     unsigned = ReadRequest(
-        str(provider.address),
+        provider if isinstance(provider, str) else str(provider.address),
         record_id,
         purpose,
         to_checksum_address(gateway),
@@ -132,7 +136,13 @@ def sign(
         secrets.randbits(64) if nonce is None else nonce,
         b"",
     )
-    signature = eip712.sign(provider, unsigned.payload(access_grants))
+    payload = unsigned.payload(access_grants)
+    if wallet is not None:
+        signature = wallet(payload)
+    elif isinstance(provider, str):
+        raise InputError(f"provider {provider} is an address: its read request is signed in its wallet")
+    else:
+        signature = eip712.sign(provider, payload)
     return ReadRequest(**{**unsigned.__dict__, "signature": signature})
 
 

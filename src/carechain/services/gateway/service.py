@@ -22,13 +22,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests as http
 from eth_utils.crypto import keccak
 from web3.types import RPCEndpoint
 
@@ -41,25 +39,20 @@ from carechain.core.sender import TxResult
 from carechain.core.transport import connect
 from carechain.errors import (
     AccessDenied,
+    AccessRefused,
     CareChainError,
-    ChainUnavailable,
+    ChainRefused,
     ConfigError,
     ContractError,
-    InputError,
-    TransactionFailed,
-)
-from carechain.services.gateway import crypto, receipts
-from carechain.services.gateway.errors import (
-    AccessRefused,
-    ChainRefused,
-    ChainUnreachable,
     Erased,
+    InputError,
     IntegrityFailure,
     KeyUnavailable,
+    ReceiptNotFound,
+    RecordNotFound,
     Replayed,
-    UnknownReceipt,
-    UnknownRecord,
 )
+from carechain.services.gateway import crypto, receipts
 from carechain.services.gateway.receipts import DEFAULT_BATCH_INTERVAL, LEAF_ENCODING, LOG_MODES, Receipt
 from carechain.services.gateway.requests import (
     DEFAULT_WINDOW,
@@ -69,6 +62,7 @@ from carechain.services.gateway.requests import (
     domain,
 )
 from carechain.services.gateway.store import Batch, Store, StoredVersion, WrappedKey, default_url
+from carechain.services.kernel import chain_reached
 
 # The content hash an erased record's last version is amended to: RecordRegistry has no erase, and a
 # well-known constant says "erased" to anyone reading the chain without a contract change.
@@ -133,7 +127,7 @@ class GatewayService:
         self.access = access
         self.reload_keys = reload_keys
         self.gateway = access.sender.address
-        with _chain():
+        with chain_reached():
             chain_id = int(records.w3.eth.chain_id)
         self.verifier = Verifier(self.gateway, chain_id, access.address, window)
         self._send_lock = threading.Lock()  # one custodian account: its nonces must not race
@@ -212,7 +206,7 @@ class GatewayService:
     def _anchor(self, patient: str, category: int, version: StoredVersion) -> str:
         """Anchor a stored version: the record's first (anchor) or a new one (amend)."""
         rid = version.record_id
-        with _chain(), self._send_lock:
+        with chain_reached(), self._send_lock:
             if not self.records.exists(rid):
                 if version.version != 0:
                     raise IntegrityFailure(
@@ -237,7 +231,7 @@ class GatewayService:
     def _settle(self, pending: StoredVersion) -> StoredVersion | None:
         """Before another version: keep a pending one the chain has (adopt it), else drop it."""
         rid = pending.record_id
-        with _chain():
+        with chain_reached():
             on_chain = self.records.get_record(rid).versions if self.records.exists(rid) else 0
         if on_chain > pending.version:
             self._adopt(pending)
@@ -253,21 +247,14 @@ class GatewayService:
             raise IntegrityFailure(
                 f"version {version.version} of record 0x{rid.hex()} is anchored with another content hash"
             )
-        logs = self.records.contract.events.RecordAnchored().get_logs(
-            argument_filters={"recordId": rid}, from_block=0
-        )
-        tx = next(
-            "0x" + bytes(log["transactionHash"]).hex()
-            for log in logs
-            if int(log["args"]["version"]) == version.version
-        )
+        tx = next(a.tx_hash for a in self.records.anchorings(rid) if a.version == version.version)
         self.store.mark_anchored(rid, version.version, tx)
         return tx
 
     # ---- read -----------------------------------------------------------------------------------
 
     def read(self, request: ReadRequest) -> ServedRecord:
-        """The checked read; raises the GatewayError that says why a request is refused."""
+        """The checked read; raises the ServiceError that says why a request is refused."""
         digest = self.verifier.verify(request)
         if not self.store.remember(digest, self.verifier.expires_at(request)):
             raise Replayed("this signed request was used already; sign a new one")
@@ -275,10 +262,10 @@ class GatewayService:
         stored = self.store.record(rid)
         latest = self.store.latest(rid, anchored=True) if stored else None
         if stored is None or latest is None:
-            raise UnknownRecord(f"no record 0x{rid.hex()} at this gateway")
+            raise RecordNotFound(f"no record 0x{rid.hex()} at this gateway")
         if stored.erased_at is not None:
             raise Erased(f"record 0x{rid.hex()} was erased")
-        with _chain():
+        with chain_reached():
             basis, _ = self.access.access_basis(request.provider, rid)
             allowed = basis != Basis.NONE
             anchored = self.records.latest_content_hash(rid) if allowed else b""
@@ -296,7 +283,7 @@ class GatewayService:
             return ServedRecord(
                 rid, latest.version, content, latest.media_type, None, None, basis, receipt_id, signature
             )
-        call = self.access.contract.functions.logAccess(request.provider, rid, request.purpose)
+        call = self.access.log_access_call(request.provider, rid, request.purpose)
         logged = self._transact(call, "log the read")
         return ServedRecord(
             rid,
@@ -305,7 +292,7 @@ class GatewayService:
             latest.media_type,
             logged.tx_hash,
             logged.block_number,
-            _basis(self.access, logged),
+            self.access.logged_basis(logged),
         )
 
     def _transact(self, call: Any, what: str) -> TxResult:
@@ -313,7 +300,7 @@ class GatewayService:
         sender = self.access.sender
         assert sender is not None  # checked in __init__
         try:
-            with _chain():
+            with chain_reached():
                 with self._send_lock:
                     tx_hash = sender.send(call, self.access.errors)
                 return sender.wait(tx_hash, call, self.access.errors)
@@ -330,7 +317,7 @@ class GatewayService:
         sender = self.access.sender
         assert sender is not None
         if isinstance(sender.account, str):  # a node-unlocked account (local chains)
-            with _chain():
+            with chain_reached():
                 answer = self.access.w3.provider.make_request(
                     RPCEndpoint("eth_signTypedData_v4"), [sender.address, json.dumps(payload)]
                 )
@@ -348,7 +335,7 @@ class GatewayService:
             if not pending:
                 return None
             root = bytes.fromhex(receipts.tree([p.receipt for p in pending]).root[2:])
-            call = self.access.contract.functions.logAccessBatch(root, len(pending))
+            call = self.access.log_access_batch_call(root, len(pending))
             result = self._transact(call, "commit the read receipts")
             batch = Batch(root, len(pending), result.tx_hash, result.block_number)
             self.store.commit_batch(batch, [p.seq for p in pending])
@@ -359,7 +346,7 @@ class GatewayService:
         rid = bytes32(receipt_id, "receipt id")
         stored = self.store.receipt(rid)
         if stored is None:
-            raise UnknownReceipt(f"no read receipt 0x{rid.hex()} at this gateway")
+            raise ReceiptNotFound(f"no read receipt 0x{rid.hex()} at this gateway")
         answer: dict[str, Any] = {
             "id": "0x" + rid.hex(),
             "receipt": stored.receipt.message(),
@@ -437,11 +424,11 @@ class GatewayService:
         rid = bytes32(record_id, "record id")
         stored = self.store.record(rid)
         if stored is None:
-            raise UnknownRecord(f"no record 0x{rid.hex()} at this gateway")
+            raise RecordNotFound(f"no record 0x{rid.hex()} at this gateway")
         self.store.shred(rid)
         if stored.erase_tx:
             return stored.erase_tx
-        with _chain(), self._send_lock:
+        with chain_reached(), self._send_lock:
             if self.records.latest_content_hash(rid) == ERASED:  # anchored by an earlier, interrupted run
                 return self._adopt_erasure(rid)
             tx = self.records.amend(rid, ERASED).tx_hash
@@ -449,14 +436,7 @@ class GatewayService:
         return tx
 
     def _adopt_erasure(self, rid: bytes) -> str:
-        logs = self.records.contract.events.RecordAnchored().get_logs(
-            argument_filters={"recordId": rid}, from_block=0
-        )
-        tx = next(
-            "0x" + bytes(log["transactionHash"]).hex()
-            for log in reversed(logs)
-            if bytes(log["args"]["contentHash"]) == ERASED
-        )
+        tx = next(a.tx_hash for a in reversed(self.records.anchorings(rid)) if a.content_hash == ERASED)
         self.store.mark_erasure_anchored(rid, tx)
         return tx
 
@@ -483,20 +463,6 @@ class GatewayService:
                 on_batch(done)
         self.keyring = crypto.Keyring((new_key,))
         return done
-
-
-def _basis(access: AccessClient, logged: TxResult) -> Basis:
-    (event,) = access.contract.events.RecordAccessed().process_receipt(logged.receipt)
-    return Basis(int(event["args"]["basis"]))
-
-
-@contextmanager
-def _chain() -> Iterator[None]:
-    """A node that does not answer (or a transaction not mined) is a 502, whatever the layer raised."""
-    try:
-        yield
-    except (http.exceptions.RequestException, OSError, ChainUnavailable, TransactionFailed) as err:
-        raise ChainUnreachable(f"the Ethereum node did not answer ({type(err).__name__})") from None
 
 
 DB_ENV = "CARECHAIN_GATEWAY_DB"

@@ -4,7 +4,8 @@ A patient's page signs with its wallet (`GET /info` has the EIP-712 domain and t
 /patients/{address}/nonce` the nonce to sign) and posts the signed request as JSON, the same JSON
 `carechain consent sign -o` writes; the answer's id is followed at `GET /submissions/{id}`. Pages
 on http://localhost and http://127.0.0.1 (any port) may call it from the browser (CORS). Every
-refusal is JSON `{"error": code, "detail": one sentence}` with its HTTP status.
+refusal is JSON `{"error": code, "detail": one sentence}` with the HTTP status of its class
+(`carechain.services.kernel`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from carechain.clients.base import bytes32
-from carechain.errors import CareChainError
-from carechain.services.relay.errors import BadRequest, RateLimited, Refused, RelayError
+from carechain.errors import BadRequest, CareChainError
+from carechain.services.kernel import new_app, responses
 from carechain.services.relay.service import RelayService, grant_request, revoke_request
 from carechain.services.relay.store import Submission
 
@@ -82,28 +81,11 @@ class SubmissionAnswer(BaseModel):
     error: str | None = Field(description="The contract's error name when the transaction failed")
 
 
-class Refusal(BaseModel):
-    error: str
-    detail: str
-    errorName: str | None = Field(None, description="For 422: the contract's custom error")
-
-
-_REFUSALS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Refusal, "description": text}
-    for status, text in (
-        (400, "malformed request, or its deadline has passed (error: expired)"),
-        (401, "the signature is not the patient's"),
-        (409, "the nonce was used on chain, or another request holds it here (error: replayed)"),
-        (422, "the contract would refuse the request (eth_call): nothing sent, no gas spent"),
-        (429, "the patient's rate limit is used up: see Retry-After"),
-        (502, "the Ethereum node did not answer"),
-    )
-}
+_REFUSALS = responses(400, 401, 409, 422, 429, 500, 502)
 
 _SEEN: dict[int | str, dict[str, Any]] = {
     200: {"model": SubmissionAnswer, "description": "seen before: the same submission, nothing sent"}
 }
-_UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"model": Refusal, "description": "no such submission"}}
 
 
 def answer(submission: Submission) -> SubmissionAnswer:
@@ -120,21 +102,6 @@ def answer(submission: Submission) -> SubmissionAnswer:
     )
 
 
-def _problem(err: Any) -> str:
-    field = ".".join(str(part) for part in err["loc"][1:]) or "the body"
-    kind = err["type"]
-    if kind == "json_invalid":
-        return "the body is not valid JSON"
-    if kind == "missing":
-        return f"{field} is missing"
-    if kind == "extra_forbidden":
-        return f"{field} is not a field of this signed request"
-    if kind == "literal_error":
-        return f"{field} must be {err['ctx']['expected']}"
-    text = str(err["msg"]).removeprefix("Value error, ")
-    return f"{field}: {text[:1].lower()}{text[1:]}"
-
-
 def create_app(service: RelayService, poll: float = 2.0) -> FastAPI:
     """The ASGI app of one relayer; every `poll` seconds (0: never) it follows the receipts in flight."""
 
@@ -145,11 +112,10 @@ def create_app(service: RelayService, poll: float = 2.0) -> FastAPI:
         if task is not None:
             task.cancel()
 
-    app = FastAPI(
-        title="CareChain relayer",
-        version="1",
-        description="Submits patients' EIP-712 signed consents and revocations; the patient pays no gas.",
-        lifespan=lifespan,
+    app = new_app(
+        "CareChain relayer",
+        "Submits patients' EIP-712 signed consents and revocations; the patient pays no gas.",
+        lifespan,
     )
     app.add_middleware(
         CORSMiddleware,
@@ -158,26 +124,6 @@ def create_app(service: RelayService, poll: float = 2.0) -> FastAPI:
         allow_headers=["Content-Type"],
         expose_headers=["Retry-After"],
     )
-
-    @app.exception_handler(RelayError)
-    async def refused(_: Request, err: RelayError) -> JSONResponse:
-        body: dict[str, Any] = {"error": err.code, "detail": str(err)}
-        headers = {}
-        if isinstance(err, Refused):
-            body["errorName"] = err.error_name
-        if isinstance(err, RateLimited):
-            headers["Retry-After"] = str(err.retry_after)
-        return JSONResponse(body, status_code=err.status, headers=headers)
-
-    @app.exception_handler(CareChainError)
-    async def bad_input(_: Request, err: CareChainError) -> JSONResponse:
-        return JSONResponse({"error": BadRequest.code, "detail": str(err)}, status_code=400)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(dict.fromkeys(_problem(e) for e in err.errors()))
-        detail = f"malformed request: {problems}."
-        return JSONResponse({"error": BadRequest.code, "detail": detail}, status_code=400)
 
     @app.get("/info")
     def info() -> dict[str, Any]:
@@ -216,7 +162,7 @@ def create_app(service: RelayService, poll: float = 2.0) -> FastAPI:
     @app.get(
         "/submissions/{submission_id}",
         response_model=SubmissionAnswer,
-        responses=_UNKNOWN | _REFUSALS,
+        responses=responses(404) | _REFUSALS,
     )
     def submission(submission_id: str) -> SubmissionAnswer:
         """A submission's status: pending, submitted, mined (block, gas) or failed (the error's name)."""

@@ -19,10 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import requests as http
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
 
 from carechain.clients.base import checksum
@@ -31,17 +29,20 @@ from carechain.core import eip712, purposes, signatures
 from carechain.core.config import Settings, load_sender
 from carechain.core.reverts import call
 from carechain.core.transport import connect
-from carechain.errors import ERROR_CLASSES, ChainUnavailable, ContractError, InputError, TransactionFailed
-from carechain.services.relay.errors import (
+from carechain.errors import (
+    ERROR_CLASSES,
     BadRequest,
     BadSignature,
-    ChainUnreachable,
-    Expired,
+    ContractError,
+    InputError,
     RateLimited,
     Refused,
     Replayed,
-    UnknownSubmission,
+    RequestExpired,
+    SubmissionNotFound,
+    TransactionFailed,
 )
+from carechain.services.kernel import chain_reached, sentence
 from carechain.services.relay.store import FAILED, MINED, SUBMITTED, Store, Submission, default_url
 
 SignedRequest = SignedGrant | SignedRevoke
@@ -137,7 +138,7 @@ def _bad_request() -> Iterator[None]:
     try:
         yield
     except InputError as err:
-        raise BadRequest(_sentence(str(err))) from None
+        raise BadRequest(sentence(str(err))) from None
     except KeyError as err:
         raise BadRequest(f"the signed request has no {err.args[0]}.") from None
 
@@ -160,10 +161,6 @@ def _signature(value: Any) -> bytes:
         raise InputError("the signature is not 0x-hex bytes (65 of them for a key's signature)")
     raw = bytes.fromhex(value[2:])
     return signatures.check(raw) if len(raw) == 65 else raw
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def load_request(submission: Submission) -> SignedRequest:
@@ -190,7 +187,7 @@ class RelayService:
         self.store = store
         self.client = client
         self.limiter = TokenBucket(rate, clock)
-        with _chain():
+        with chain_reached():
             self.chain_id = int(client.w3.eth.chain_id)
             self.domain = client.domain()
         self._send_lock = threading.Lock()  # one relayer key: its transactions' nonces must not race
@@ -218,7 +215,7 @@ class RelayService:
         """The nonce the patient's next signed request must carry (requests in flight not counted)."""
         with _bad_request():
             address = checksum(patient, "patient")
-        with _chain():
+        with chain_reached():
             return {"patient": address, "nonce": self.client.nonce(address)}
 
     def submit(self, signed: SignedRequest) -> tuple[Submission, bool]:
@@ -228,12 +225,14 @@ class RelayService:
         if known is not None:
             return self._follow(known), False
         self._check_signer(signed, digest)
-        with _chain():
+        with chain_reached():
             head = self.client.w3.eth.get_block("latest")
             chain_nonce = self.client.nonce(signed.patient)
         now = max(int(time.time()), int(head["timestamp"]))
         if signed.deadline <= now:
-            raise Expired(f"the signature's deadline {signed.deadline} has passed (now {now}): sign again.")
+            raise RequestExpired(
+                f"the signature's deadline {signed.deadline} has passed (now {now}): sign again."
+            )
         if signed.nonce < chain_nonce:
             raise Replayed(
                 f"nonce {signed.nonce} of {signed.patient} was used on chain already "
@@ -270,7 +269,7 @@ class RelayService:
     def _get(self, submission_id: bytes) -> Submission:
         found = self.store.get(submission_id)
         if found is None:
-            raise UnknownSubmission(f"no submission 0x{submission_id.hex()} at this relayer.")
+            raise SubmissionNotFound(f"no submission 0x{submission_id.hex()} at this relayer.")
         return found
 
     def _check_signer(self, signed: SignedRequest, digest: bytes) -> None:
@@ -283,7 +282,7 @@ class RelayService:
                 raise BadSignature("no public key can be recovered from the signature.") from None
             if signer == signed.patient:
                 return
-        with _chain():
+        with chain_reached():
             wallet = bool(self.client.w3.eth.get_code(to_checksum_address(signed.patient)))
         if wallet:  # only the registry can check a contract wallet's signature (ERC-1271): the eth_call will
             return
@@ -301,17 +300,11 @@ class RelayService:
                 f"(submission 0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
             )
 
-    def _call(self, signed: SignedRequest) -> ContractFunction:
-        functions = self.client.contract.functions
-        if isinstance(signed, SignedGrant):
-            return functions.grantBySig(signed.as_tuple())
-        return functions.revokeBySig(*signed.args())
-
     def _send(self, signed: SignedRequest) -> str:
         """Simulate, take the patient's token, send; the transaction hash (not waited for)."""
         assert self.client.sender is not None
-        function = self._call(signed)
-        with _chain(), _refused():
+        function = self.client.signed_call(signed)
+        with chain_reached(), _refused():
             call(function, self.client.errors)  # eth_call: a revert here costs nothing
         wait = self.limiter.take(signed.patient)
         if wait:
@@ -322,7 +315,7 @@ class RelayService:
                 f"{rate.period}s: retry in {retry_after}s.",
                 retry_after,
             )
-        with _chain(), _refused(), self._send_lock:
+        with chain_reached(), _refused(), self._send_lock:
             tx_hash = self.client.sender.send(function, self.client.errors)
         return "0x" + bytes(tx_hash).hex()
 
@@ -331,14 +324,14 @@ class RelayService:
             return submission
         assert self.client.sender is not None
         tx_hash = HexBytes(submission.tx_hash)
-        with _chain():
+        with chain_reached():
             try:
                 receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)
             except TransactionNotFound:
                 return submission
             spent = {"block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"])}
             try:  # a revert is replayed at its block to name the contract's error
-                function = self._call(load_request(submission))
+                function = self.client.signed_call(load_request(submission))
                 self.client.sender.wait(tx_hash, function, self.client.errors)
             except ContractError as err:
                 self.store.update(submission.id, FAILED, error=err.name, **spent)
@@ -358,17 +351,6 @@ def _refused() -> Iterator[None]:
         known = ERROR_CLASSES.get(err.name)
         why = f" ({known.__doc__.rstrip('.')})" if known is not None and known.__doc__ else ""
         raise Refused(f"the registry would refuse this request with {err.name}{why}.", err.name) from None
-
-
-@contextmanager
-def _chain() -> Iterator[None]:
-    """A node that does not answer is a 502, whatever the layer raised."""
-    try:
-        yield
-    except (http.exceptions.RequestException, OSError, ChainUnavailable) as err:
-        raise ChainUnreachable(f"the Ethereum node did not answer ({type(err).__name__}).") from None
-    except TransactionFailed as err:
-        raise ChainUnreachable(_sentence(str(err))) from None
 
 
 def open_relay(settings: Settings, db_url: str | None = None, rate: str | None = None) -> RelayService:

@@ -1,0 +1,162 @@
+"""The HTTP kernel the gateway and the relayer share: the refusal model, the status table, the handlers.
+
+Both apps are made by `new_app`, so both answer every refusal alike: JSON `{"error": code, "detail":
+one line}` with the HTTP status of the exception's class, the first row that matches:
+
+    raised                                        status  error
+    ServiceError (carechain.errors' HTTP branch)  its own status and code
+    a request FastAPI cannot validate             400     bad-request
+    InputError (bad address, purpose, ...)        400     bad-request
+    ContractError (a revert the caller can fix)   422     refused             + errorName
+    ChainUnavailable (the node does not answer)   502     chain-unreachable
+    TransactionFailed (incl. OutOfGas)            502     chain-refused
+    anything else                                 500     internal
+
+A contract's revert or a lost node is not a bad request: the caller changes the request (422) or
+tries again later (502). `Refused` carries `errorName` too, `RateLimited` a Retry-After header. Every
+code is one class's, so an answer's code keeps the meaning it has in `carechain.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import requests
+from pydantic import BaseModel, Field
+
+from carechain.errors import (
+    BadRequest,
+    CareChainError,
+    ChainRefused,
+    ChainUnavailable,
+    ChainUnreachable,
+    ContractError,
+    InputError,
+    RateLimited,
+    Refused,
+    ServiceError,
+    TransactionFailed,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+# What each refusal status means: the OpenAPI description of every route that may answer it.
+STATUSES: dict[int, str] = {
+    400: "bad-request: malformed, or for another gateway or chain; expired: the signed request's time is up",
+    401: "bad-signature: not signed by the provider or patient it names; unauthorized: no custodian token",
+    403: "denied: canAccess is false on chain",
+    404: "unknown-record, unknown-receipt, unknown-submission: no such thing here",
+    409: "replayed: the signed request, or its nonce, was used already",
+    410: "erased: the record was erased",
+    422: "refused: the contract would revert (errorName is its custom error); nothing sent, no gas spent",
+    429: "rate-limited: the patient's requests for the period are used up (see Retry-After)",
+    500: "integrity-failure or key-unavailable: the stored record is never served; internal: anything else",
+    502: "chain-unreachable: the Ethereum node did not answer; chain-refused: it reverted our transaction",
+}
+
+# Library errors outside the HTTP branch answer as the ServiceError of the same meaning.
+_BY_CLASS: tuple[tuple[type[CareChainError], type[ServiceError]], ...] = (
+    (InputError, BadRequest),
+    (ContractError, Refused),
+    (ChainUnavailable, ChainUnreachable),
+    (TransactionFailed, ChainRefused),
+)
+
+
+class Refusal(BaseModel):
+    """The JSON body of every refusal."""
+
+    error: str = Field(description="The refusal's code: bad-request, expired, denied, replayed...")
+    detail: str = Field(description="One line saying what is wrong")
+    errorName: str | None = Field(None, description="For 422: the contract's custom error")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` of a route that may refuse with these statuses."""
+    return {status: {"model": Refusal, "description": STATUSES[status]} for status in statuses}
+
+
+def refusal(err: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, JSON body and headers that answer `err`, chosen by its class (the table above)."""
+    if isinstance(err, ServiceError):
+        answer: type[ServiceError] = type(err)
+    else:
+        answer = next((http for raised, http in _BY_CLASS if isinstance(err, raised)), ServiceError)
+    if isinstance(err, CareChainError):
+        detail = str(err)
+    else:  # a bug, not a refusal: its text may show internals, the service's log has the traceback
+        detail = f"the service failed ({type(err).__name__}); its log has the details"
+    body: dict[str, Any] = {"error": answer.code, "detail": detail}
+    headers: dict[str, str] = {}
+    if isinstance(err, Refused):
+        body["errorName"] = err.error_name
+    elif isinstance(err, ContractError):
+        body["errorName"] = err.name
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(err.retry_after)
+    return answer.status, body, headers
+
+
+def malformed(errors: list[Any]) -> str:
+    """One sentence naming every problem FastAPI found in a request (the detail of its 400)."""
+    return f"malformed request: {'; '.join(dict.fromkeys(_problem(e) for e in errors))}."
+
+
+def _problem(err: Any) -> str:
+    field = ".".join(str(part) for part in err["loc"][1:]) or "the body"
+    kind = err["type"]
+    if kind == "json_invalid":
+        return "the body is not valid JSON"
+    if kind == "missing":
+        return f"{field} is missing"
+    if kind == "extra_forbidden":
+        return f"{field} is not a field of this signed request"
+    if kind == "literal_error":
+        return f"{field} must be {err['ctx']['expected']}"
+    text = str(err["msg"]).removeprefix("Value error, ")
+    return f"invalid {field}: {text[:1].lower()}{text[1:]}"
+
+
+def new_app(
+    title: str, description: str, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+) -> FastAPI:
+    """A service's FastAPI app (OpenAPI at /openapi.json and /docs) with the kernel's handlers installed."""
+    # FastAPI loads only when an app is made: the CLI's gateway commands use the services without it.
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+
+    async def refused(_: Request, err: Exception) -> JSONResponse:
+        status, body, headers = refusal(err)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def invalid(_: Request, err: Exception) -> JSONResponse:
+        assert isinstance(err, RequestValidationError)
+        return JSONResponse({"error": BadRequest.code, "detail": malformed(list(err.errors()))}, 400)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(CareChainError, refused)
+    app.add_exception_handler(Exception, refused)  # answered as 500 internal, then logged by the server
+    return app
+
+
+@contextmanager
+def chain_reached() -> Iterator[None]:
+    """A node that does not answer, whatever layer says so, or a transaction that was not mined, is a
+    ChainUnreachable (502): callers of a service catch one class."""
+    try:
+        yield
+    except (requests.exceptions.RequestException, OSError, ChainUnavailable) as err:
+        raise ChainUnreachable(f"the Ethereum node did not answer ({type(err).__name__}).") from None
+    except TransactionFailed as err:
+        raise ChainUnreachable(sentence(str(err))) from None
+
+
+def sentence(text: str) -> str:
+    """`text` ending as a sentence does (the relayer's details are one sentence each)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
