@@ -19,13 +19,14 @@ FORGE_PROFILE ?= ci
 GUARD = $(BIN)/python -m carechain.dev.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
-.PHONY: abi help setup compile demo bench test test-quick test-anvil postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
+.PHONY: abi help setup compile demo bench test test-quick test-unit test-anvil duplicates postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
 	chromium portal portal-screenshot rehearsal gateway
 
 help:
 	@echo "make demo        consents, provider access and a trial on a local Anvil chain (installs on first run)"
 	@echo "make test        everything CI runs: lint + Slither, forge fuzz under coverage, pytest on Anvil, Ganache"
 	@echo "make test-quick  pytest on Anvil and forge (no coverage), without installs (day-to-day)"
+	@echo "make test-unit   the chain-free tests alone: plain pytest, no brownie, no node (under two minutes)"
 	@echo "make fuzz        forge fuzz/invariant tests with the deep profile"
 	@echo "make portal      the patient portal on a local chain, with the relayer, for a browser wallet"
 	@echo "make gateway     a hospital's record gateway on a local chain, with a lab result, to try with curl"
@@ -68,7 +69,10 @@ bench: compile postgres
 	$(BIN)/python -m benchmarks.onboarding
 	$(BIN)/python -m benchmarks.gateway
 
-test: compile lint forge test-anvil test-ganache
+# Each phase is a make run of its own, timed: the phase times come at the end, also when a phase fails.
+TEST_PHASES := compile lint forge test-anvil test-ganache
+test:
+	@MAKE='$(MAKE)' $(PYTHON) .ci/phases.py $(TEST_PHASES)
 
 test-quick: forge-quick test-anvil
 
@@ -118,11 +122,21 @@ REHEARSAL_NETWORK ?= development
 rehearsal: compile
 	$(GUARD) $(BIN)/brownie test tests/rehearsal --network $(REHEARSAL_NETWORK) -v
 
-# The whole suite runs once, under coverage of src/ (child processes too: pyproject's [tool.coverage]);
-# below 90% of src/ lines it fails.
+# The chain-free tests: tests/unit, and tests/indexer/test_decode.py beside the indexer tests. Plain pytest
+# without brownie's plugin (tests/conftest.py then refuses `import brownie`), no node.
+UNIT_TESTS := tests/unit tests/indexer/test_decode.py
+UNIT_PYTEST = $(BIN)/python -m pytest $(UNIT_TESTS) -q -p no:pytest-brownie
+
+test-unit: $(SOLC) $(ROOT)/.tools/bin/forge
+	$(UNIT_PYTEST)
+
+# The whole suite runs once, under coverage of src/ (child processes too: pyproject's [tool.coverage]): the
+# chain-free tests under plain pytest, then the others under brownie on Anvil, adding to the same coverage
+# data; below 90% of src/ lines it fails.
 test-anvil: postgres chromium
-	$(GUARD) $(BIN)/brownie test tests --network development --cov=carechain --cov-report=term \
-	  --cov-fail-under=90
+	$(UNIT_PYTEST) --cov=carechain --cov-report=
+	$(GUARD) $(BIN)/brownie test tests $(UNIT_TESTS:%=--ignore=%) --network development --cov=carechain \
+	  --cov-append --cov-report=term --cov-fail-under=90
 
 test-ganache:
 	$(GUARD) $(BIN)/brownie test $(GANACHE_SUITE) --network ganache7
@@ -153,6 +167,12 @@ lint:
 	$(BIN)/mypy
 	solhint --max-warnings 0 'contracts/**/*.sol'
 	$(BIN)/slither . --config-file slither.config.json
+	@$(MAKE) --no-print-directory duplicates
+
+# Repeated code in src/: pylint's duplicate-code (pinned in pyproject, settings in the script) prints every
+# block of 6+ similar lines; one that .ci/duplicates-allowed.txt does not allow fails.
+duplicates:
+	$(BIN)/python .ci/duplicates.py
 
 clean:
 	rm -rf build .solc .tools cache reports .pytest_cache .hypothesis

@@ -1,18 +1,24 @@
-"""Shared fixtures: fresh contracts per module, chain state rolled back after every test."""
+"""The tests' shared vocabulary: purposes, scopes, credential roles, ids, and helpers that need no chain.
+
+This module imports no brownie, so the chain-free tests (`make test-unit`) run under plain pytest. The
+fixtures and helpers that need a chain live in chain_support.py, loaded as a plugin only when brownie runs
+the tests (`brownie test`); chain tests still import its helpers from here (`from conftest import reverts`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
+import sys
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
-import brownie
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from carechain.core import eip712
 from carechain.core.purposes import Scope, purpose_id
 
 HMB = purpose_id("HMB")
@@ -59,74 +65,38 @@ def content_hash(label: str) -> bytes:
 LAB_RECORD = record_id("lab-result-1")
 LAB_V0 = content_hash("lab-result-1 v0")
 
-
-@pytest.fixture(scope="module")
-def registry(ConsentRegistry, accounts):
-    return ConsentRegistry.deploy({"from": accounts[0]})
-
-
-@pytest.fixture(scope="module")
-def credentials(CredentialRegistry, accounts, registrar):
-    """A CredentialRegistry whose default admin (no transfer delay) has appointed one registrar."""
-    deployed = CredentialRegistry.deploy(accounts[0], 0, {"from": accounts[0]})
-    deployed.grantRole(REGISTRAR_ROLE, registrar, {"from": accounts[0]})
-    return deployed
+# The helpers of chain_support.py that chain tests import from here; loaded on first use, so importing this
+# module never imports brownie.
+CHAIN_HELPERS = frozenset({
+    "now", "at_next_block", "mine_at", "sign_grant", "sign_revoke", "sign_access_grant", "sign_access_revoke",
+    "reverts",
+})
 
 
-@pytest.fixture(scope="module")
-def records(RecordRegistry, credentials, accounts):
-    return RecordRegistry.deploy(credentials, {"from": accounts[0]})
+def __getattr__(name: str) -> Any:
+    """`from conftest import reverts` in a chain test: the helper from chain_support.py."""
+    if name in CHAIN_HELPERS:
+        return getattr(importlib.import_module("chain_support"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@pytest.fixture(scope="module")
-def access(AccessGrants, registry, credentials, records, accounts):
-    return AccessGrants.deploy(registry, credentials, records, {"from": accounts[0]})
+class _NoBrownie(MetaPathFinder):
+    """Refuses `import brownie` in a chain-free run: a test that needs it belongs with the chain tests."""
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname.partition(".")[0] == "brownie":
+            raise ImportError(f"{fullname}: a chain-free run (plain pytest, no brownie plugin) imports none")
+        return None
 
 
-@pytest.fixture(autouse=True)
-def isolation(fn_isolation):
-    """Every test starts from the state the module fixtures left."""
-
-
-@pytest.fixture
-def synced_clock(isolation):
-    """Reads brownie's clock from the chain again at the start of a test that does time arithmetic.
-
-    Anvil rewinds its clock to the snapshot's block on every revert, brownie keeps its wall-clock offset, so
-    `chain.time()` runs ahead of Anvil by the wall time since the module's last kept block. The mined block
-    is rolled back with the rest of the test.
-    """
-    brownie.chain.mine()
-
-
-@pytest.fixture(scope="session")
-def patient(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def grantee(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def delegate(accounts):
-    return accounts[3]
-
-
-@pytest.fixture(scope="session")
-def relayer(accounts):
-    return accounts[4]
-
-
-@pytest.fixture(scope="session")
-def stranger(accounts):
-    return accounts[5]
-
-
-@pytest.fixture(scope="session")
-def registrar(accounts):
-    return accounts[7]
+def pytest_configure(config: pytest.Config) -> None:
+    """Under brownie's plugin (`brownie test`) the chain fixtures load; without it no test imports brownie."""
+    if config.pluginmanager.has_plugin("pytest-brownie"):
+        config.pluginmanager.import_plugin("chain_support")
+    elif "brownie" not in sys.modules:
+        sys.meta_path.insert(0, _NoBrownie())
 
 
 def license_hash(holder: Any, role: bytes) -> bytes:
@@ -141,170 +111,10 @@ def attest(credentials: Any, registrar: Any, holder: Any, role: bytes, valid_fro
                               {"from": registrar})
 
 
-@pytest.fixture(scope="module")
-def custodian(accounts, credentials, registrar):
-    """A hospital's record gateway, holding a CUSTODIAN credential."""
-    attest(credentials, registrar, accounts[6], CUSTODIAN)
-    return accounts[6]
-
-
-@pytest.fixture(scope="module")
-def provider(grantee, credentials, registrar):
-    """The grantee as a credentialed PROVIDER."""
-    attest(credentials, registrar, grantee, PROVIDER)
-    return grantee
-
-
-@pytest.fixture(scope="module")
-def er_doctor(accounts, credentials, registrar):
-    """An emergency clinician: EMERGENCY (break-glass) and PROVIDER credentials."""
-    attest(credentials, registrar, accounts[8], EMERGENCY)
-    attest(credentials, registrar, accounts[8], PROVIDER)
-    return accounts[8]
-
-
-@pytest.fixture(scope="module")
-def reviewer(accounts, credentials, registrar):
-    """A break-glass reviewer (REVIEWER credential)."""
-    attest(credentials, registrar, accounts[9], REVIEWER)
-    return accounts[9]
-
-
-@pytest.fixture
-def lab_record(records, custodian, patient):
-    """The custodian has anchored one of the patient's lab results (category LABS)."""
-    records.anchor(LAB_RECORD, patient, category(LABS), LAB_V0, {"from": custodian})
-    return LAB_RECORD
-
-
 @pytest.fixture
 def signer() -> LocalAccount:
     """A patient who only signs: a fresh key with no ether, so relaying is the only way."""
     return Account.create()
-
-
-@pytest.fixture
-def funded_signer(signer, accounts):
-    """The signer as a brownie account holding ether, for the calls a patient makes themself (useNonce)."""
-    account = accounts.add(signer.key)
-    accounts[0].transfer(account, "1 ether")
-    return account
-
-
-def now() -> int:
-    return brownie.chain.time()
-
-
-def at_next_block(timestamp: int) -> None:
-    """Make the next block's time exactly `timestamp` (Anvil), for boundary cases."""
-    response = brownie.web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
-    assert "error" not in response, response
-
-
-def mine_at(timestamp: int) -> None:
-    """Mine a block at exactly `timestamp`, so views see that time; brownie's clock follows the block.
-
-    (brownie's own `chain.mine(timestamp=...)` sends Anvil malformed params.)
-    """
-    at_next_block(timestamp)
-    brownie.chain.mine()
-
-
-def sign_grant(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB, scopes: int = LABS,
-               expires_at: int = NEVER, nonce: int | None = None, deadline: int | None = None,
-               chain_id: int | None = None, verifying_contract: str | None = None, *,
-               patient: str | None = None) -> tuple[Any, ...]:
-    """A `SignedGrant` tuple as the contract takes it; domain overrides make cross-chain/contract forgeries.
-
-    `patient` defaults to the signer; a contract wallet's owner signs for the wallet (ERC-1271).
-    """
-    patient = str(patient or account.address)
-    message = {
-        "patient": patient, "grantee": str(grantee), "purpose": purpose, "scopes": scopes,
-        "expiresAt": expires_at, "nonce": registry.nonces(patient) if nonce is None else nonce,
-        "deadline": now() + 3600 if deadline is None else deadline,
-    }
-    domain = eip712.consent_domain(chain_id or brownie.chain.id, verifying_contract or registry.address)
-    signature = eip712.sign(account, eip712.typed_data(domain, "Grant", message))
-    return (message["patient"], message["grantee"], purpose, scopes, expires_at, message["nonce"],
-            message["deadline"], signature)
-
-
-def sign_revoke(registry: Any, account: LocalAccount, grantee: str, purpose: bytes = HMB,
-                nonce: int | None = None, deadline: int | None = None, *,
-                patient: str | None = None) -> tuple[Any, ...]:
-    """Arguments of `revokeBySig` signed by `account` (for `patient`, by default the signer)."""
-    patient = str(patient or account.address)
-    message = {
-        "patient": patient, "grantee": str(grantee), "purpose": purpose,
-        "nonce": registry.nonces(patient) if nonce is None else nonce,
-        "deadline": now() + 3600 if deadline is None else deadline,
-    }
-    domain = eip712.consent_domain(brownie.chain.id, registry.address)
-    signature = eip712.sign(account, eip712.typed_data(domain, "Revoke", message))
-    return (message["patient"], message["grantee"], purpose, message["nonce"], message["deadline"], signature)
-
-
-def _access_domain(access: Any, chain_id: int | None, verifying_contract: str | None) -> eip712.Domain:
-    chain_id = chain_id or brownie.chain.id
-    return eip712.contract_domain("AccessGrants", chain_id, verifying_contract or access.address)
-
-
-def sign_access_grant(access: Any, account: LocalAccount, provider: str, categories: int = LABS,
-                      expires_at: int | None = None, nonce: int | None = None, deadline: int | None = None,
-                      chain_id: int | None = None, verifying_contract: str | None = None, *,
-                      patient: str | None = None) -> tuple[Any, ...]:
-    """Arguments of `grantAccessBySig` signed by `account` (EIP-712 `AccessGrant`), for `patient` (by default
-    the signer); a day's access unless `expires_at` says otherwise; domain overrides make forgeries."""
-    patient = str(patient or account.address)
-    message = {
-        "patient": patient, "provider": str(provider), "categories": categories,
-        "expiresAt": now() + 86400 if expires_at is None else expires_at,
-        "nonce": access.nonces(patient) if nonce is None else nonce,
-        "deadline": now() + 3600 if deadline is None else deadline,
-    }
-    payload = eip712.typed_data(_access_domain(access, chain_id, verifying_contract), "AccessGrant", message,
-                                "AccessGrants")
-    return (*message.values(), eip712.sign(account, payload))
-
-
-def sign_access_revoke(access: Any, account: LocalAccount, provider: str, nonce: int | None = None,
-                       deadline: int | None = None, chain_id: int | None = None,
-                       verifying_contract: str | None = None, *,
-                       patient: str | None = None) -> tuple[Any, ...]:
-    """Arguments of `revokeAccessBySig` signed by `account` (EIP-712 `AccessRevoke`)."""
-    patient = str(patient or account.address)
-    message = {
-        "patient": patient, "provider": str(provider),
-        "nonce": access.nonces(patient) if nonce is None else nonce,
-        "deadline": now() + 3600 if deadline is None else deadline,
-    }
-    payload = eip712.typed_data(_access_domain(access, chain_id, verifying_contract), "AccessRevoke", message,
-                                "AccessGrants")
-    return (*message.values(), eip712.sign(account, payload))
-
-
-def _brownie_arg(value: Any) -> str:
-    """How brownie prints a custom error's argument in its revert message."""
-    if isinstance(value, bytes):
-        return str(value)
-    if isinstance(value, str) and value.startswith("0x"):
-        return value.lower()
-    return str(value)
-
-
-@contextmanager
-def reverts(error: str, *args: Any) -> Iterator[None]:
-    """Expect a revert with custom error `error` and these arguments (`...` matches any one value)."""
-    with pytest.raises(brownie.exceptions.VirtualMachineError) as caught:
-        yield
-    name, _, shown = (caught.value.revert_msg or "").partition(": ")
-    assert name == error, f"reverted with {caught.value.revert_msg!r}, expected {error}"
-    actual = shown.split(", ") if shown else []
-    assert len(actual) == len(args), f"{error} arguments {actual}, expected {args}"
-    for got, want in zip(actual, args, strict=True):
-        if want is not ...:
-            assert got == _brownie_arg(want), f"{error} arguments {actual}, expected {args}"
 
 
 def hex32(value: bytes) -> str:

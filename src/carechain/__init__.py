@@ -1,7 +1,11 @@
 """CareChain: patient consents, access grants and trial integrity on an Ethereum chain.
 
-The public API is re-exported here; see README.md for a walkthrough.
+The public API is re-exported here; see README.md for a walkthrough. `Indexer` and `SyncResult` load on first
+use: they need SQLAlchemy, which only `pip install carechain[index]` brings.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from carechain.clients import (
     AccessClient,
@@ -39,7 +43,6 @@ from carechain.errors import (
     ToolchainError,
     TransactionFailed,
 )
-from carechain.index.indexer import Indexer, SyncResult
 from carechain.offchain.merkle import (
     InvalidMerkleTree,
     MerkleTreeError,
@@ -48,7 +51,23 @@ from carechain.offchain.merkle import (
     StandardMerkleTree,
 )
 
+if TYPE_CHECKING:
+    from carechain.index.indexer import Indexer, SyncResult
+
 __version__ = "0.1.0"
+
+# Names whose module needs an extra: imported when first asked for, so `import carechain` stays the core.
+_LAZY = {"Indexer": "carechain.index.indexer", "SyncResult": "carechain.index.indexer"}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports `Indexer` and `SyncResult` on first use, so the base install need not have SQLAlchemy."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'carechain' has no attribute {name!r}")
+
 
 __all__ = [
     "PURPOSES",

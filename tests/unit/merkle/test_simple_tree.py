@@ -13,7 +13,7 @@ VALUES = [bytes([i]) * 32 for i in range(1, 6)]
 
 
 def sha256_pair(a: bytes, b: bytes) -> bytes:
-    """A non-commutative node hash, as tests/merkle/js_tree.mjs defines it for the JS side."""
+    """A non-commutative node hash, as tests/unit/merkle/js_tree.mjs defines it for the JS side."""
     return hashlib.sha256(a + b).digest()
 
 

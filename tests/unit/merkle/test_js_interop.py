@@ -1,7 +1,7 @@
 """Python and @openzeppelin/merkle-tree build the same trees, and each loads and verifies the other's.
 
-For every case the JS library itself (tests/merkle/js_tree.mjs, one node process per batch) builds the
-tree from the values as a JS user writes them (decimal strings, 0x-hex); Python builds it from Python
+For every case the JS library itself (tests/unit/merkle/js_tree.mjs, one node process per batch) builds
+the tree from the values as a JS user writes them (decimal strings, 0x-hex); Python builds it from Python
 values (ints, bytes, tuples). Root, dump, render, leaf hashes, proofs and multiproofs must be equal; a
 Python dump must load in JS and verify Python's proofs, and a JS dump must load in Python and verify
 JS's proofs.
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from brownie.test import given
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 

@@ -1,4 +1,4 @@
-"""The tests' reference: @openzeppelin/merkle-tree itself, run through tests/merkle/js_tree.mjs.
+"""The tests' reference: @openzeppelin/merkle-tree itself, run through tests/unit/merkle/js_tree.mjs.
 
 One node process answers a whole batch of operations, so a test sends all its trees at once.
 """
