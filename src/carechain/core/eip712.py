@@ -127,7 +127,13 @@ def typed_data(
     domain: Domain, primary: str, message: dict[str, Any], contract: str = "ConsentRegistry"
 ) -> dict[str, Any]:
     """The full `eth_signTypedData_v4` payload (JSON-serialisable: bytes32 as 0x-hex)."""
-    fields = TYPES[contract][primary]
+    return struct_data(domain, primary, TYPES[contract][primary], message)
+
+
+def struct_data(
+    domain: Domain, primary: str, fields: list[dict[str, str]], message: dict[str, Any]
+) -> dict[str, Any]:
+    """The payload of any flat struct `primary` of `fields` (the gateway's read request is not in TYPES)."""
     missing = [f["name"] for f in fields if f["name"] not in message]
     if missing:
         raise ValueError(f"{primary} message misses {', '.join(missing)}")

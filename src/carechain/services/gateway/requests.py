@@ -106,12 +106,7 @@ class ReadRequest:
 
 
 def typed_data(request_domain: eip712.Domain, message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "types": {"EIP712Domain": eip712.DOMAIN_TYPE, PRIMARY: READ_REQUEST_TYPE},
-        "primaryType": PRIMARY,
-        "domain": request_domain.as_dict(),
-        "message": {f["name"]: _jsonable(message[f["name"]]) for f in READ_REQUEST_TYPE},
-    }
+    return eip712.struct_data(request_domain, PRIMARY, READ_REQUEST_TYPE, message)
 
 
 def sign(
@@ -182,10 +177,6 @@ class Verifier:
     def expires_at(self, request: ReadRequest) -> int:
         """Until when the replay cache must remember the request."""
         return request.issued_at + self.window + CLOCK_SKEW
-
-
-def _jsonable(value: Any) -> Any:
-    return "0x" + value.hex() if isinstance(value, bytes) else value
 
 
 def _address(value: Any, what: str) -> str:
