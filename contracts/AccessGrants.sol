@@ -7,6 +7,15 @@ import {IAccessGrants} from "./interfaces/IAccessGrants.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {
+    CUSTODIAN_CREDENTIAL,
+    EMERGENCY_CREDENTIAL,
+    EmptyBatch,
+    InvalidExpiry,
+    NotPatientOrDelegate,
+    PROVIDER_CREDENTIAL,
+    REVIEWER_CREDENTIAL
+} from "./utils/Common.sol";
 import {SignedByPatient} from "./utils/SignedByPatient.sol";
 
 /// @title AccessGrants
@@ -14,11 +23,6 @@ import {SignedByPatient} from "./utils/SignedByPatient.sol";
 /// patient or a live delegate (ConsentRegistry's delegates); providers' credentials are re-checked
 /// at every `canAccess`; break-glass episodes stay open until a reviewer closes them.
 contract AccessGrants is IAccessGrants, SignedByPatient {
-    bytes32 private constant _PROVIDER = keccak256("carechain.credential.PROVIDER");
-    bytes32 private constant _EMERGENCY = keccak256("carechain.credential.EMERGENCY");
-    bytes32 private constant _REVIEWER = keccak256("carechain.credential.REVIEWER");
-    bytes32 private constant _CUSTODIAN = keccak256("carechain.credential.CUSTODIAN");
-
     /// @notice Longest break-glass access one episode opens.
     uint64 public constant MAX_BREAK_GLASS = 24 hours;
 
@@ -38,8 +42,11 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
         "RecordAccessRevoke(address patient,address provider,bytes32 recordId,uint256 nonce,uint256 deadline)"
     );
 
+    /// @notice Where patients' delegates are asked.
     IConsentRegistry public immutable consents;
+    /// @notice Where providers', emergency clinicians', reviewers' and custodians' credentials are asked.
     ICredentialRegistry public immutable credentials;
+    /// @notice Where records' patients and custodians are read.
     IRecordRegistry public immutable records;
 
     mapping(address patient => mapping(address provider => Grant)) private _grants;
@@ -156,7 +163,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
 
     /// @inheritdoc IAccessGrants
     function breakGlass(address patient, bytes32 reasonCode, uint64 duration) external returns (uint256 episodeId) {
-        if (!credentials.hasCredential(msg.sender, _EMERGENCY)) revert NotEmergencyProvider(msg.sender);
+        if (!credentials.hasCredential(msg.sender, EMERGENCY_CREDENTIAL)) revert NotEmergencyProvider(msg.sender);
         if (patient == address(0) || patient == msg.sender) revert InvalidPatient(patient);
         if (duration == 0 || duration > MAX_BREAK_GLASS) revert InvalidBreakGlassDuration(duration, MAX_BREAK_GLASS);
         episodeId = ++_episodeCount;
@@ -177,7 +184,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
 
     /// @inheritdoc IAccessGrants
     function reviewBreakGlass(uint256 episodeId, bool approved, bytes32 noteHash) external {
-        if (!credentials.hasCredential(msg.sender, _REVIEWER)) revert NotReviewer(msg.sender);
+        if (!credentials.hasCredential(msg.sender, REVIEWER_CREDENTIAL)) revert NotReviewer(msg.sender);
         Episode storage episode = _episodes[episodeId];
         if (episode.review != Review.Open) revert EpisodeNotOpen(episodeId);
         if (episode.provider == msg.sender) revert SelfReview(episodeId, msg.sender);
@@ -195,7 +202,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
     function logAccess(address provider, bytes32 recordId, bytes32 purpose) external {
         IRecordRegistry.Record memory record = records.getRecord(recordId);
         // The record's custodian, and only while its CUSTODIAN credential is live (as for `amend`).
-        if (record.custodian != msg.sender || !credentials.hasCredential(msg.sender, _CUSTODIAN)) {
+        if (record.custodian != msg.sender || !credentials.hasCredential(msg.sender, CUSTODIAN_CREDENTIAL)) {
             revert NotRecordCustodian(recordId, msg.sender);
         }
         (Basis basis, uint256 episodeId) = _basis(provider, recordId, record);
@@ -207,7 +214,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
     /// @dev The receipts stay with the gateway (each provider gets its own and a proof); the chain
     /// keeps the root, so no receipt can be added, dropped or changed after the commit.
     function logAccessBatch(bytes32 root, uint32 count) external {
-        if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
+        if (!credentials.hasCredential(msg.sender, CUSTODIAN_CREDENTIAL)) revert NotCustodian(msg.sender);
         if (root == bytes32(0) || count == 0) revert EmptyBatch();
         emit AccessBatchLogged(msg.sender, root, count);
     }
@@ -263,7 +270,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
         view
         returns (Basis, uint256)
     {
-        if (credentials.hasCredential(provider, _PROVIDER)) {
+        if (credentials.hasCredential(provider, PROVIDER_CREDENTIAL)) {
             if (_isLive(_recordGrants[provider][recordId])) return (Basis.RecordGrant, 0);
             Grant storage grant = _grants[record.patient][provider];
             if (_isLive(grant) && grant.categories & (uint64(1) << record.category) != 0) {
@@ -271,8 +278,10 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
             }
         }
         uint256 episodeId = _lastEpisode[record.patient][provider];
-        if (episodeId != 0 && _time() < _episodes[episodeId].expiresAt && credentials.hasCredential(provider, _EMERGENCY))
-        {
+        if (
+            episodeId != 0 && _time() < _episodes[episodeId].expiresAt
+                && credentials.hasCredential(provider, EMERGENCY_CREDENTIAL)
+        ) {
             return (Basis.BreakGlass, episodeId);
         }
         return (Basis.None, 0);
@@ -313,7 +322,7 @@ contract AccessGrants is IAccessGrants, SignedByPatient {
 
     function _checkGrantee(address provider, uint64 expiresAt) private view {
         if (expiresAt <= _time()) revert InvalidExpiry(expiresAt, _time());
-        if (!credentials.hasCredential(provider, _PROVIDER)) revert UncredentialedProvider(provider);
+        if (!credentials.hasCredential(provider, PROVIDER_CREDENTIAL)) revert UncredentialedProvider(provider);
     }
 
     function _checkActor(address patient) private view {

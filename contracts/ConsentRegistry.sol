@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+import {EmptyBatch, InvalidExpiry, NotPatientOrDelegate} from "./utils/Common.sol";
 import {SignedByPatient} from "./utils/SignedByPatient.sol";
 
 /// @title ConsentRegistry

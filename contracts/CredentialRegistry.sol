@@ -5,24 +5,40 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
+import {
+    Clock,
+    CUSTODIAN_CREDENTIAL,
+    EMERGENCY_CREDENTIAL,
+    IRB_CREDENTIAL,
+    PROVIDER_CREDENTIAL,
+    RESEARCHER_CREDENTIAL,
+    REVIEWER_CREDENTIAL
+} from "./utils/Common.sol";
 
 /// @title CredentialRegistry
 /// @notice Registrars attest credentials; everyone else asks `hasCredential`. The admin (two-step,
 /// delayed transfer) only appoints and removes registrars.
-contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRules {
+contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRules, Clock {
     /// @notice May attest, suspend, reinstate and revoke credentials.
     bytes32 public constant REGISTRAR_ROLE = keccak256("carechain.REGISTRAR");
 
-    /* ---- credential roles (what a credential says about its holder) ---- */
-    bytes32 public constant PROVIDER = keccak256("carechain.credential.PROVIDER");
-    bytes32 public constant RESEARCHER = keccak256("carechain.credential.RESEARCHER");
-    bytes32 public constant IRB = keccak256("carechain.credential.IRB");
-    bytes32 public constant EMERGENCY = keccak256("carechain.credential.EMERGENCY");
-    bytes32 public constant REVIEWER = keccak256("carechain.credential.REVIEWER");
-    bytes32 public constant CUSTODIAN = keccak256("carechain.credential.CUSTODIAN");
+    /* ---- credential roles (what a credential says about its holder; see utils/Common.sol) ---- */
+    /// @notice A clinician who may be granted access to records.
+    bytes32 public constant PROVIDER = PROVIDER_CREDENTIAL;
+    /// @notice A trial site's investigator.
+    bytes32 public constant RESEARCHER = RESEARCHER_CREDENTIAL;
+    /// @notice An institutional review board that approves trial protocols.
+    bytes32 public constant IRB = IRB_CREDENTIAL;
+    /// @notice A clinician who may break the glass in an emergency.
+    bytes32 public constant EMERGENCY = EMERGENCY_CREDENTIAL;
+    /// @notice Who reviews break-glass episodes.
+    bytes32 public constant REVIEWER = REVIEWER_CREDENTIAL;
+    /// @notice A record's keeper: anchors records and logs reads of them.
+    bytes32 public constant CUSTODIAN = CUSTODIAN_CREDENTIAL;
 
     mapping(address account => mapping(bytes32 role => Credential)) private _credentials;
 
+    /// @notice Deploys with `admin` as the default admin and no registrar yet.
     /// @param admin The default admin, who appoints registrars.
     /// @param adminDelay Seconds a transfer of the admin role must wait before it can be accepted.
     constructor(address admin, uint48 adminDelay) AccessControlDefaultAdminRules(adminDelay, admin) {}
@@ -90,10 +106,4 @@ contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRul
             role != PROVIDER && role != RESEARCHER && role != IRB && role != EMERGENCY && role != REVIEWER
                 && role != CUSTODIAN
         ) revert UnknownRole(role);
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
-    }
-}
+    }}

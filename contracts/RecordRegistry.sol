@@ -3,12 +3,12 @@ pragma solidity 0.8.28;
 
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {Clock, CUSTODIAN_CREDENTIAL} from "./utils/Common.sol";
 
 /// @title RecordRegistry
 /// @notice Record anchors: the chain knows that a record exists, whose it is, its category, its
 /// custodian and the hash of every encrypted version; the record itself stays with its custodian.
-contract RecordRegistry is IRecordRegistry {
-    bytes32 private constant _CUSTODIAN = keccak256("carechain.credential.CUSTODIAN");
+contract RecordRegistry is IRecordRegistry, Clock {
     uint8 private constant _MAX_CATEGORY = 63;
 
     /// @notice Where custodians' credentials are checked.
@@ -23,7 +23,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function anchor(bytes32 recordId, address patient, uint8 category, bytes32 contentHash) external {
-        if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
+        if (!credentials.hasCredential(msg.sender, CUSTODIAN_CREDENTIAL)) revert NotCustodian(msg.sender);
         if (recordId == bytes32(0) || patient == address(0) || category > _MAX_CATEGORY || contentHash == bytes32(0))
         {
             revert InvalidRecord(recordId, patient, category, contentHash);
@@ -39,7 +39,7 @@ contract RecordRegistry is IRecordRegistry {
         Record storage record = _records[recordId];
         if (record.versions == 0) revert UnknownRecord(recordId);
         if (record.custodian != msg.sender) revert NotRecordCustodian(recordId, msg.sender);
-        if (!credentials.hasCredential(msg.sender, _CUSTODIAN)) revert NotCustodian(msg.sender);
+        if (!credentials.hasCredential(msg.sender, CUSTODIAN_CREDENTIAL)) revert NotCustodian(msg.sender);
         if (contentHash == bytes32(0)) revert InvalidRecord(recordId, record.patient, record.category, contentHash);
         // The value before the increment is the new version (post-increment on purpose).
         // solhint-disable-next-line gas-increment-by-one
@@ -69,10 +69,4 @@ contract RecordRegistry is IRecordRegistry {
     /// @inheritdoc IRecordRegistry
     function exists(bytes32 recordId) external view returns (bool) {
         return _records[recordId].versions != 0;
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
-    }
-}
+    }}

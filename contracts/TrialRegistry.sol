@@ -6,16 +6,16 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {ITrialRegistry} from "./interfaces/ITrialRegistry.sol";
+import {Clock, IRB_CREDENTIAL, RESEARCHER_CREDENTIAL} from "./utils/Common.sol";
 
 /// @title TrialRegistry
 /// @notice Trials register their protocol and endpoints before they start; an IRB approves each
 /// protocol version; sites enrol only subjects whose consent ConsentRegistry confirms at that moment,
 /// and commit Merkle roots of their data; after the lock, results must name the pre-registered endpoints.
-contract TrialRegistry is ITrialRegistry {
-    bytes32 private constant _IRB = keccak256("carechain.credential.IRB");
-    bytes32 private constant _RESEARCHER = keccak256("carechain.credential.RESEARCHER");
-
+contract TrialRegistry is ITrialRegistry, Clock {
+    /// @notice Where subjects' consents are asked, at enrolment and at withdrawal.
     IConsentRegistry public immutable consents;
+    /// @notice Where IRBs' and sites' credentials are asked.
     ICredentialRegistry public immutable credentials;
 
     mapping(uint256 trialId => Trial) private _trials;
@@ -86,7 +86,7 @@ contract TrialRegistry is ITrialRegistry {
     /// @inheritdoc ITrialRegistry
     function addSite(uint256 trialId, address site) external {
         _requireOpen(trialId, _sponsored(trialId));
-        if (!credentials.hasCredential(site, _RESEARCHER)) revert NotResearcher(site);
+        if (!credentials.hasCredential(site, RESEARCHER_CREDENTIAL)) revert NotResearcher(site);
         Site storage entry = _sites[trialId][site];
         if (entry.active) revert SiteExists(trialId, site);
         entry.active = true;
@@ -152,7 +152,7 @@ contract TrialRegistry is ITrialRegistry {
     function approve(uint256 trialId, uint32 version) external {
         Trial storage trial = _trial(trialId);
         _requireOpen(trialId, trial);
-        if (!credentials.hasCredential(msg.sender, _IRB)) revert NotIrb(msg.sender);
+        if (!credentials.hasCredential(msg.sender, IRB_CREDENTIAL)) revert NotIrb(msg.sender);
         if (msg.sender == trial.sponsor) revert IrbIsSponsor(trialId, msg.sender);
         if (version != trial.protocolVersion || trial.currentApproved) revert InvalidVersion(trialId, version);
         trial.currentApproved = true;
@@ -326,11 +326,13 @@ contract TrialRegistry is ITrialRegistry {
     /// @dev The caller is an active site whose RESEARCHER credential is live now.
     function _requireSite(uint256 trialId) private view returns (Site storage site) {
         site = _sites[trialId][msg.sender];
-        if (!site.active || !credentials.hasCredential(msg.sender, _RESEARCHER)) revert NotSite(trialId, msg.sender);
+        if (!site.active || !credentials.hasCredential(msg.sender, RESEARCHER_CREDENTIAL)) {
+            revert NotSite(trialId, msg.sender);
+        }
     }
 
     function _isSite(uint256 trialId, address account) private view returns (bool) {
-        return _sites[trialId][account].active && credentials.hasCredential(account, _RESEARCHER);
+        return _sites[trialId][account].active && credentials.hasCredential(account, RESEARCHER_CREDENTIAL);
     }
 
     function _enrolled(uint256 trialId, address subject) private view returns (Enrolment storage enrolment) {
@@ -369,10 +371,4 @@ contract TrialRegistry is ITrialRegistry {
         end = _time();
         if (consent.revokedAt != 0 && consent.revokedAt < end) end = consent.revokedAt;
         if (consent.expiresAt != 0 && consent.expiresAt < end) end = consent.expiresAt;
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
-    }
-}
+    }}

@@ -24,6 +24,12 @@ interface ICredentialRegistry {
     }
 
     /// @notice A registrar attested `account` in `role` (a new credential or a renewal).
+    /// @param account Who holds the credential.
+    /// @param role Which credential (one of the `carechain.credential.*` role ids).
+    /// @param licenseHash Hash of the licence that backs it (the licence stays with the registrar).
+    /// @param validFrom When the credential starts to count.
+    /// @param validUntil When it stops counting (0: no end date).
+    /// @param registrar Who attested it.
     event CredentialAttested(
         address indexed account,
         bytes32 indexed role,
@@ -33,10 +39,19 @@ interface ICredentialRegistry {
         address registrar
     );
     /// @notice A registrar suspended a credential (reversible).
+    /// @param account Who holds the credential.
+    /// @param role Which credential.
+    /// @param registrar Who suspended it.
     event CredentialSuspended(address indexed account, bytes32 indexed role, address registrar);
     /// @notice A registrar lifted a suspension.
+    /// @param account Who holds the credential.
+    /// @param role Which credential.
+    /// @param registrar Who reinstated it.
     event CredentialReinstated(address indexed account, bytes32 indexed role, address registrar);
     /// @notice A registrar revoked a credential (final).
+    /// @param account Who held the credential.
+    /// @param role Which credential.
+    /// @param registrar Who revoked it.
     event CredentialRevoked(address indexed account, bytes32 indexed role, address registrar);
 
     /// @notice The role is not one of the credential roles this registry knows.
@@ -51,21 +66,40 @@ interface ICredentialRegistry {
     error InvalidCredentialStatus(address account, bytes32 role, Status status);
 
     /// @notice Attest (or renew) `account` in `role` from `validFrom` until `validUntil` (0: no end).
+    /// A suspended credential is not renewed: `reinstate` lifts a suspension.
+    /// @param account Who receives the credential (not the zero address).
+    /// @param role Which credential: one of the six credential role ids.
+    /// @param licenseHash Hash of the licence that backs it (not zero).
+    /// @param validFrom When it starts to count (may lie in the past or the future).
+    /// @param validUntil When it stops counting: after `validFrom` and in the future, or 0 for no end.
     function attest(address account, bytes32 role, bytes32 licenseHash, uint64 validFrom, uint64 validUntil)
         external;
 
     /// @notice Suspend an active credential.
+    /// @param account Who holds the credential.
+    /// @param role Which credential.
     function suspend(address account, bytes32 role) external;
 
     /// @notice Lift a suspension.
+    /// @param account Who holds the suspended credential.
+    /// @param role Which credential.
     function reinstate(address account, bytes32 role) external;
 
     /// @notice Revoke a credential for good (active or suspended).
+    /// @param account Who holds the credential.
+    /// @param role Which credential.
     function revoke(address account, bytes32 role) external;
 
-    /// @notice True only while the credential is active and inside its validity window.
+    /// @notice Whether `account` holds a live `role` credential now: what other contracts ask at call time.
+    /// @param account Whose credential.
+    /// @param role Which credential.
+    /// @return True only while the credential is active (not suspended or revoked) and inside its
+    /// validity window.
     function hasCredential(address account, bytes32 role) external view returns (bool);
 
-    /// @notice The stored credential (all zero if never attested).
+    /// @notice The stored credential, whatever its state.
+    /// @param account Whose credential.
+    /// @param role Which credential.
+    /// @return The licence hash, validity window and status (all zero if never attested).
     function getCredential(address account, bytes32 role) external view returns (Credential memory);
 }

@@ -23,6 +23,12 @@ interface IRecordRegistry {
     }
 
     /// @notice A custodian anchored a new record (version 0) or appended a version.
+    /// @param recordId The custodian's opaque id of the record.
+    /// @param patient Who the record is about.
+    /// @param custodian Who keeps the record and anchored it.
+    /// @param category The record's data category (a scope bit index).
+    /// @param version The version anchored (0 for a new record).
+    /// @param contentHash Hash of that version's ciphertext.
     event RecordAnchored(
         bytes32 indexed recordId,
         address indexed patient,
@@ -45,21 +51,37 @@ interface IRecordRegistry {
     /// @notice No such version.
     error UnknownVersion(bytes32 recordId, uint32 version);
 
-    /// @notice Anchor a new record about `patient` in `category` with its first content hash.
+    /// @notice Anchor a new record about `patient` in `category` with its first content hash (the
+    /// caller, who must hold a live CUSTODIAN credential, becomes its custodian).
+    /// @param recordId The custodian's opaque id of the record (not zero, not yet anchored).
+    /// @param patient Who the record is about (not the zero address).
+    /// @param category The record's data category: a scope bit index, 0 to 63.
+    /// @param contentHash Hash of the first version's ciphertext (not zero).
     function anchor(bytes32 recordId, address patient, uint8 category, bytes32 contentHash) external;
 
-    /// @notice Append a new version of a record (its custodian only).
+    /// @notice Append a new version of a record (its custodian only, with a live CUSTODIAN credential).
+    /// @param recordId The record.
+    /// @param contentHash Hash of the new version's ciphertext (not zero).
     function amend(bytes32 recordId, bytes32 contentHash) external;
 
     /// @notice The record's facts; reverts UnknownRecord if there is none.
+    /// @param recordId The record.
+    /// @return Its patient, category, number of versions and custodian.
     function getRecord(bytes32 recordId) external view returns (Record memory);
 
     /// @notice One version; reverts UnknownVersion past the last.
+    /// @param recordId The record.
+    /// @param version Which version, from 0 (the first) to the record's `versions` - 1.
+    /// @return The version's content hash and when it was anchored.
     function getVersion(bytes32 recordId, uint32 version) external view returns (Version memory);
 
     /// @notice The latest version's content hash (what a gateway checks a blob against).
+    /// @param recordId The record; reverts UnknownRecord if there is none.
+    /// @return Hash of the latest version's ciphertext.
     function latestContentHash(bytes32 recordId) external view returns (bytes32);
 
-    /// @notice True if the record exists.
+    /// @notice Whether a record with this id was anchored.
+    /// @param recordId The record.
+    /// @return True if the record exists.
     function exists(bytes32 recordId) external view returns (bool);
 }

@@ -6,6 +6,8 @@ pragma solidity ^0.8.20;
 /// patient (consumed by each signed action, so a signature works once), a deadline, and the errors.
 interface ISignedByPatient {
     /// @notice A patient burned their current signature nonce, voiding every signature made with it.
+    /// @param patient Whose nonce it was.
+    /// @param nonce The nonce burned; the patient's next signature must carry nonce + 1.
     event NonceUsed(address indexed patient, uint256 nonce);
 
     /// @notice The patient is the zero address (or, for break-glass, the provider themself).
@@ -16,5 +18,6 @@ interface ISignedByPatient {
     error InvalidSignature(address patient);
 
     /// @notice Burns the caller's current nonce, voiding signatures not yet submitted.
+    /// @return nonce The nonce burned (the one those signatures carry).
     function useNonce() external returns (uint256 nonce);
 }

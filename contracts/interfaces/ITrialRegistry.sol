@@ -94,6 +94,13 @@ interface ITrialRegistry {
     /* ------------------------------------------------------------------ */
 
     /// @notice A sponsor registered a trial (protocol version 1).
+    /// @param trialId The new trial.
+    /// @param sponsor Who registered it.
+    /// @param protocolHash Hash of the protocol document, version 1.
+    /// @param requiredScopes The data scopes a subject's consent must cover.
+    /// @param primaryEndpoints Hash of the primary endpoints (0 for a blinded plan).
+    /// @param secondaryEndpoints Hash of the secondary endpoints (0: none, or a blinded plan).
+    /// @param endpointsCommitment A blinded plan's commitment (0 for plain endpoints).
     event TrialRegistered(
         uint256 indexed trialId,
         address indexed sponsor,
@@ -104,31 +111,67 @@ interface ITrialRegistry {
         bytes32 endpointsCommitment
     );
     /// @notice A sponsor amended the protocol: a new version (re-consent moves the consent version).
+    /// @param trialId The trial.
+    /// @param version The new protocol version.
+    /// @param protocolHash Hash of the amended protocol document.
+    /// @param requiresReconsent Whether subjects must consent again to this version.
     event ProtocolAmended(uint256 indexed trialId, uint32 version, bytes32 protocolHash, bool requiresReconsent);
     /// @notice An IRB approved a protocol version.
+    /// @param trialId The trial.
+    /// @param version The protocol version approved.
+    /// @param irb Who approved it.
     event ProtocolApproved(uint256 indexed trialId, uint32 version, address indexed irb);
     /// @notice A sponsor added a site.
+    /// @param trialId The trial.
+    /// @param site The site's account.
     event SiteAdded(uint256 indexed trialId, address indexed site);
     /// @notice A sponsor removed a site; its committed batches stay.
+    /// @param trialId The trial.
+    /// @param site The site's account.
     event SiteRemoved(uint256 indexed trialId, address indexed site);
     /// @notice A site enrolled a subject whose consent names `consentVersion`.
+    /// @param trialId The trial.
+    /// @param subject The subject's address for this trial.
+    /// @param site The site that enrolled them.
+    /// @param consentVersion The consent version their consent names.
     event SubjectEnrolled(
         uint256 indexed trialId, address indexed subject, address indexed site, uint32 consentVersion
     );
     /// @notice A site confirmed that an enrolled subject consented again to a newer consent version.
+    /// @param trialId The trial.
+    /// @param subject The subject.
+    /// @param consentVersion The consent version their consent now names.
     event SubjectReconsented(uint256 indexed trialId, address indexed subject, uint32 consentVersion);
     /// @notice A subject left the trial at `withdrawnAt` (their consent's revocation or expiry, or
     /// the time of the call); `actor` recorded it.
+    /// @param trialId The trial.
+    /// @param subject The subject.
+    /// @param withdrawnAt When they left.
+    /// @param actor Who recorded it: the subject, a site, or anyone once the consent lapsed.
     event SubjectWithdrawn(uint256 indexed trialId, address indexed subject, uint64 withdrawnAt, address actor);
     /// @notice A site committed the Merkle root of a batch of `rows` case-report-form rows.
+    /// @param trialId The trial.
+    /// @param site The site that committed it.
+    /// @param sequence The batch's number among this site's batches (from 0).
+    /// @param root The Merkle root of the rows.
+    /// @param rows How many rows the batch holds.
     event BatchCommitted(
         uint256 indexed trialId, address indexed site, uint32 sequence, bytes32 root, uint32 rows
     );
     /// @notice The sponsor revealed a blinded analysis plan's endpoints; they matched the commitment.
+    /// @param trialId The trial.
+    /// @param primaryEndpoints Hash of the primary endpoints.
+    /// @param secondaryEndpoints Hash of the secondary endpoints (0: none).
     event EndpointsRevealed(uint256 indexed trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints);
     /// @notice The sponsor locked the database: no more commitments, enrolments or amendments.
+    /// @param trialId The trial.
+    /// @param lockedAt When.
     event DatabaseLocked(uint256 indexed trialId, uint64 lockedAt);
     /// @notice The sponsor reported results against the pre-registered endpoints.
+    /// @param trialId The trial.
+    /// @param resultsHash Hash of the results document.
+    /// @param primaryEndpoints The primary endpoints the results name (the pre-registered ones).
+    /// @param secondaryEndpoints The secondary endpoints the results name (the pre-registered ones).
     event ResultsReported(uint256 indexed trialId, bytes32 resultsHash, bytes32 primaryEndpoints, bytes32 secondaryEndpoints);
 
     /* ------------------------------------------------------------------ */
@@ -193,6 +236,14 @@ interface ITrialRegistry {
 
     /// @notice Register a trial: protocol version 1, the data scopes consents must cover, and either plain
     /// endpoint hashes (`endpointsCommitment` 0) or a blinded plan's commitment (both endpoint hashes 0).
+    /// The caller becomes the sponsor.
+    /// @param protocolHash Hash of the protocol document (not zero).
+    /// @param requiredScopes The data scopes a subject's consent must cover (at least one).
+    /// @param primaryEndpoints Hash of the primary endpoints (not zero for a plain plan; 0 for a blinded one).
+    /// @param secondaryEndpoints Hash of the secondary endpoints (0: none; 0 for a blinded plan).
+    /// @param endpointsCommitment keccak256(abi.encode(sponsor, primary, secondary, salt)) for a blinded
+    /// plan; 0 for a plain one.
+    /// @return trialId The new trial's id (ids run from 1).
     function register(
         bytes32 protocolHash,
         uint64 requiredScopes,
@@ -203,22 +254,41 @@ interface ITrialRegistry {
 
     /// @notice Amend the protocol (a new version; its IRB approval is pending). With `requiresReconsent`
     /// the consent version moves to it, so consents to earlier versions no longer admit new subjects.
+    /// @param trialId The trial (its sponsor only, before the lock).
+    /// @param protocolHash Hash of the amended protocol document (not zero).
+    /// @param requiresReconsent Whether subjects must consent again to this version.
+    /// @return version The new protocol version.
     function amend(uint256 trialId, bytes32 protocolHash, bool requiresReconsent) external returns (uint32 version);
 
-    /// @notice Add a site: an account holding a live RESEARCHER credential.
+    /// @notice Add a site: an account holding a live RESEARCHER credential (the sponsor, before the lock).
+    /// @param trialId The trial.
+    /// @param site The site's account (not already active).
     function addSite(uint256 trialId, address site) external;
 
-    /// @notice Remove a site (it can neither enrol nor commit afterwards).
+    /// @notice Remove a site (it can neither enrol nor commit afterwards; the sponsor only).
+    /// @param trialId The trial.
+    /// @param site An active site of the trial.
     function removeSite(uint256 trialId, address site) external;
 
-    /// @notice Reveal a blinded analysis plan's endpoints with the salt of its commitment.
+    /// @notice Reveal a blinded analysis plan's endpoints with the salt of its commitment (the sponsor,
+    /// once).
+    /// @param trialId The trial.
+    /// @param primaryEndpoints Hash of the primary endpoints (not zero).
+    /// @param secondaryEndpoints Hash of the secondary endpoints (0: none).
+    /// @param salt The salt hashed into the commitment.
     function revealEndpoints(uint256 trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints, bytes32 salt)
         external;
 
-    /// @notice Lock the database: from now on nothing is enrolled, committed or amended.
+    /// @notice Lock the database: from now on nothing is enrolled, committed or amended (the sponsor, once
+    /// an IRB approved the trial).
+    /// @param trialId The trial.
     function lock(uint256 trialId) external;
 
     /// @notice After the lock, report results; the endpoints they name must be the pre-registered ones.
+    /// @param trialId The trial (its sponsor only).
+    /// @param resultsHash Hash of the results document (not zero).
+    /// @param primaryEndpoints The primary endpoints the results name.
+    /// @param secondaryEndpoints The secondary endpoints the results name.
     function reportResults(uint256 trialId, bytes32 resultsHash, bytes32 primaryEndpoints, bytes32 secondaryEndpoints)
         external;
 
@@ -227,6 +297,8 @@ interface ITrialRegistry {
     /* ------------------------------------------------------------------ */
 
     /// @notice Approve the latest protocol version (an IRB credential; not the sponsor).
+    /// @param trialId The trial (before the lock).
+    /// @param version The latest protocol version, not yet approved.
     function approve(uint256 trialId, uint32 version) external;
 
     /* ------------------------------------------------------------------ */
@@ -235,17 +307,27 @@ interface ITrialRegistry {
 
     /// @notice Enrol a subject whose live consent (to this contract, for `trialPurpose(trialId,
     /// consentVersion)`, covering the required scopes) ConsentRegistry confirms now.
+    /// @param trialId The trial (approved, not locked; the caller an active site).
+    /// @param subject The subject's address for this trial (not the site or the sponsor).
     function enroll(uint256 trialId, address subject) external;
 
     /// @notice Record that an enrolled subject consented to the trial's newer consent version.
+    /// @param trialId The trial (not locked; the caller an active site).
+    /// @param subject An enrolled subject.
     function reconsent(uint256 trialId, address subject) external;
 
     /// @notice Record a withdrawal: the subject or a site at any time; anyone once the subject's consent
     /// has lapsed (revoked, expired or narrowed), at the time it lapsed where the chain knows it. A live
     /// consent to the trial's current consent version, not yet recorded by `reconsent`, keeps them in.
+    /// @param trialId The trial.
+    /// @param subject An enrolled subject.
     function withdraw(uint256 trialId, address subject) external;
 
     /// @notice Commit the Merkle root of a batch of `rows` case-report-form rows; O(1) gas whatever the size.
+    /// @param trialId The trial (approved, not locked; the caller an active site).
+    /// @param root The Merkle root of the rows (not zero, not committed before).
+    /// @param rows How many rows the batch holds (at least one).
+    /// @return sequence The batch's number among the caller's batches for this trial (from 0).
     function commitBatch(uint256 trialId, bytes32 root, uint32 rows) external returns (uint32 sequence);
 
     /* ------------------------------------------------------------------ */
@@ -253,33 +335,59 @@ interface ITrialRegistry {
     /* ------------------------------------------------------------------ */
 
     /// @notice The opaque purpose consents to a trial name: keccak256(abi.encode("carechain.trial", trialId, version)).
+    /// @param trialId The trial.
+    /// @param version The consent version.
+    /// @return The purpose a subject's consent to this contract must carry.
     function trialPurpose(uint256 trialId, uint32 version) external pure returns (bytes32);
 
-    /// @notice How many trials were registered (ids run from 1).
+    /// @notice How many trials were registered.
+    /// @return The number of trials; ids run from 1 to it.
     function trialCount() external view returns (uint256);
 
     /// @notice A trial; reverts UnknownTrial.
+    /// @param trialId The trial.
+    /// @return Its sponsor, status, versions, scopes, counts, times and hashes (see `Trial`).
     function getTrial(uint256 trialId) external view returns (Trial memory);
 
     /// @notice One protocol version (1 to `protocolVersion`); reverts InvalidVersion outside.
+    /// @param trialId The trial.
+    /// @param version The protocol version.
+    /// @return Its hash, when it was registered, whether it required re-consent, and its IRB approval.
     function getProtocolVersion(uint256 trialId, uint32 version) external view returns (ProtocolVersion memory);
 
-    /// @notice A site of a trial (all zero if never added).
+    /// @notice A site of a trial.
+    /// @param trialId The trial.
+    /// @param site The site's account.
+    /// @return Whether it is active, its next batch number and when it was added (all zero if never added).
     function getSite(uint256 trialId, address site) external view returns (Site memory);
 
-    /// @notice A subject's enrolment (all zero if never enrolled).
+    /// @notice A subject's enrolment.
+    /// @param trialId The trial.
+    /// @param subject The subject.
+    /// @return When they enrolled and withdrew, and their consent version (all zero if never enrolled).
     function getEnrolment(uint256 trialId, address subject) external view returns (Enrolment memory);
 
-    /// @notice Enrolled and not withdrawn.
+    /// @notice Whether a subject is in the trial now.
+    /// @param trialId The trial.
+    /// @param subject The subject.
+    /// @return True if enrolled and not withdrawn.
     function isEnrolled(uint256 trialId, address subject) external view returns (bool);
 
-    /// @notice A committed batch (all zero if its root was never committed to this trial).
+    /// @notice A committed batch.
+    /// @param trialId The trial.
+    /// @param root The batch's Merkle root.
+    /// @return Its site, when it was committed and its sequence (all zero if never committed to this trial).
     function getBatch(uint256 trialId, bytes32 root) external view returns (Batch memory);
 
     /// @notice True if `root` was committed to the trial and `proof` shows `leaf` inside it
     /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
     /// @dev `leaf` is the row's double keccak256 (StandardMerkleTree); an inner node with the rest of
     /// the path passes too, so a verifier computes the leaf from the row it was shown, never takes it as given.
+    /// @param trialId The trial.
+    /// @param root A batch root.
+    /// @param leaf The row's leaf hash.
+    /// @param proof The sibling hashes from the leaf up to the root.
+    /// @return True if the root is committed to the trial and the proof holds.
     function verifyRow(uint256 trialId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
         external
         view
@@ -287,6 +395,12 @@ interface ITrialRegistry {
 
     /// @notice The same for several leaves of one batch at once (an OpenZeppelin multiproof); a
     /// malformed multiproof reverts with OpenZeppelin's MerkleProofInvalidMultiproof.
+    /// @param trialId The trial.
+    /// @param root A batch root.
+    /// @param leaves The rows' leaf hashes (at least one), in the multiproof's order.
+    /// @param proof The multiproof's sibling hashes.
+    /// @param proofFlags The multiproof's flags (OpenZeppelin's `multiProofVerify`).
+    /// @return True if the root is committed to the trial, `leaves` is not empty and the multiproof holds.
     function verifyRows(
         uint256 trialId,
         bytes32 root,

@@ -6,22 +6,25 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {ISignedByPatient} from "../interfaces/ISignedByPatient.sol";
+import {Clock} from "./Common.sol";
 
 /// @title SignedByPatient
 /// @notice EIP-712 signatures of patients, checked once: the domain binds chain id and contract,
 /// a per-patient nonce is consumed by every signed action, and a deadline bounds when it may be used.
-abstract contract SignedByPatient is ISignedByPatient, EIP712, Nonces {
+abstract contract SignedByPatient is ISignedByPatient, EIP712, Nonces, Clock {
     /// @inheritdoc ISignedByPatient
     function useNonce() external returns (uint256 nonce) {
         nonce = _useNonce(msg.sender);
         emit NonceUsed(msg.sender, nonce);
     }
 
+    // solhint-disable func-name-mixedcase
     /// @notice The EIP-712 domain separator of this deployment (chain id and address bound).
-    // solhint-disable-next-line func-name-mixedcase
+    /// @return The separator every signature to this contract is made under.
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
+    // solhint-enable func-name-mixedcase
 
     /// @dev Deadline, then nonce (consumed, so a signature works once), then the signature itself:
     /// an EOA's 65-byte ECDSA signature (low-s only; OZ 5.0 rejects the 64-byte EIP-2098 form) or an
@@ -120,10 +123,4 @@ abstract contract SignedByPatient is ISignedByPatient, EIP712, Nonces {
             }
         }
         if (signer != patient) revert InvalidSignature(patient);
-    }
-
-    /// @dev Block time as uint64; virtual so a test harness can move time without cheat codes.
-    function _time() internal view virtual returns (uint64) {
-        return uint64(block.timestamp);
-    }
-}
+    }}

@@ -6,6 +6,7 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IAccessGrants} from "../../contracts/interfaces/IAccessGrants.sol";
 import {ISignedByPatient} from "../../contracts/interfaces/ISignedByPatient.sol";
 import {IRecordRegistry} from "../../contracts/interfaces/IRecordRegistry.sol";
+import {EmptyBatch, InvalidExpiry, NotPatientOrDelegate} from "../../contracts/utils/Common.sol";
 
 import {CareChainTest} from "./utils/CareChainTest.sol";
 import {VM_ADDRESS} from "./utils/Vm.sol";
@@ -174,7 +175,7 @@ contract AccessGrantsTest is CareChainTest {
 
         vm.warp(delegateUntil);
         vm.prank(delegate);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.NotPatientOrDelegate.selector, delegate, patient));
+        vm.expectRevert(abi.encodeWithSelector(NotPatientOrDelegate.selector, delegate, patient));
         access.grantAccess(patient, CLINICIAN, categories, delegateUntil + 1);
     }
 
@@ -184,7 +185,7 @@ contract AccessGrantsTest is CareChainTest {
         bytes32 recordId = _record(patient, _category(categorySeed));
         _grantAccess(patient, CLINICIAN, type(uint64).max, START + 1 days);
         _grantRecordAccess(CLINICIAN, recordId, START + 1 days);
-        bytes memory err = abi.encodeWithSelector(IAccessGrants.NotPatientOrDelegate.selector, stranger, patient);
+        bytes memory err = abi.encodeWithSelector(NotPatientOrDelegate.selector, stranger, patient);
 
         vm.startPrank(stranger);
         vm.expectRevert(err);
@@ -215,7 +216,7 @@ contract AccessGrantsTest is CareChainTest {
         vm.startPrank(patient);
         vm.expectRevert(abi.encodeWithSelector(IAccessGrants.EmptyCategories.selector));
         access.grantAccess(patient, CLINICIAN, 0, START + 1);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.InvalidExpiry.selector, pastExpiry, START));
+        vm.expectRevert(abi.encodeWithSelector(InvalidExpiry.selector, pastExpiry, START));
         access.grantAccess(patient, CLINICIAN, categories, pastExpiry);
         vm.expectRevert(abi.encodeWithSelector(IAccessGrants.UncredentialedProvider.selector, uncredentialed));
         access.grantAccess(patient, uncredentialed, categories, START + 1);
@@ -315,7 +316,7 @@ contract AccessGrantsTest is CareChainTest {
         access.grantRecordAccess(CLINICIAN, unknownRecord, START + 1);
         vm.expectRevert(unknown);
         access.revokeRecordAccess(CLINICIAN, unknownRecord);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.InvalidExpiry.selector, pastExpiry, START));
+        vm.expectRevert(abi.encodeWithSelector(InvalidExpiry.selector, pastExpiry, START));
         access.grantRecordAccess(CLINICIAN, recordId, pastExpiry);
         vm.expectRevert(abi.encodeWithSelector(IAccessGrants.UncredentialedProvider.selector, uncredentialed));
         access.grantRecordAccess(uncredentialed, recordId, START + 1);
@@ -832,10 +833,10 @@ contract AccessGrantsTest is CareChainTest {
 
     function testFuzz_logAccessBatch_emptyBatch_reverts(bytes32 root, uint32 count) public {
         vm.prank(CUSTODIAN);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.EmptyBatch.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyBatch.selector));
         access.logAccessBatch(bytes32(0), count);
         vm.prank(CUSTODIAN);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.EmptyBatch.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyBatch.selector));
         access.logAccessBatch(root, 0);
     }
 

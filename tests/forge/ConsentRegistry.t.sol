@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
+import {EmptyBatch, InvalidExpiry, NotPatientOrDelegate} from "../../contracts/utils/Common.sol";
 
 import {ConsentTest} from "./utils/ConsentTest.sol";
 
@@ -159,7 +160,7 @@ contract ConsentRegistryTest is ConsentTest {
         registry.grant(address(0), purpose, scopes, 0);
         vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.EmptyScopes.selector));
         registry.grant(grantee, purpose, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidExpiry.selector, pastExpiry, START));
+        vm.expectRevert(abi.encodeWithSelector(InvalidExpiry.selector, pastExpiry, START));
         registry.grant(grantee, purpose, scopes, pastExpiry);
         vm.stopPrank();
 
@@ -205,9 +206,9 @@ contract ConsentRegistryTest is ConsentTest {
     }
 
     function test_batches_rejectAnEmptyBatch() public {
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.EmptyBatch.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyBatch.selector));
         registry.grantBatch(new IConsentRegistry.GrantRequest[](0));
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.EmptyBatch.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyBatch.selector));
         registry.grantBySigBatch(new IConsentRegistry.SignedGrant[](0));
     }
 
@@ -301,7 +302,7 @@ contract ConsentRegistryTest is ConsentTest {
         registry.grant(grantee, purpose, scopes, 0);
         vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.EmptyScopes.selector));
         registry.update(grantee, purpose, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidExpiry.selector, pastExpiry, START));
+        vm.expectRevert(abi.encodeWithSelector(InvalidExpiry.selector, pastExpiry, START));
         registry.update(grantee, purpose, scopes, pastExpiry);
 
         registry.revoke(grantee, purpose);
@@ -458,7 +459,7 @@ contract ConsentRegistryTest is ConsentTest {
         vm.prank(otherPatient);
         registry.setDelegate(stranger, 0);
 
-        bytes memory err = abi.encodeWithSelector(IConsentRegistry.NotPatientOrDelegate.selector, stranger, patient);
+        bytes memory err = abi.encodeWithSelector(NotPatientOrDelegate.selector, stranger, patient);
         vm.startPrank(stranger);
         vm.expectRevert(err);
         registry.grantFor(patient, grantee, keccak256(abi.encode(purpose)), scopes, 0);
@@ -528,7 +529,7 @@ contract ConsentRegistryTest is ConsentTest {
 
         vm.warp(until + _bound(lateBy, 0, MAX_TTL));
         vm.assertFalse(registry.isDelegate(patient, delegate), "appointment over");
-        bytes memory err = abi.encodeWithSelector(IConsentRegistry.NotPatientOrDelegate.selector, delegate, patient);
+        bytes memory err = abi.encodeWithSelector(NotPatientOrDelegate.selector, delegate, patient);
         vm.expectRevert(err);
         registry.grantFor(patient, grantee, keccak256(abi.encode(purpose)), scopes, 0);
         vm.expectRevert(err);
@@ -563,7 +564,7 @@ contract ConsentRegistryTest is ConsentTest {
 
         vm.assertFalse(registry.isDelegate(patient, delegate), "removed");
         vm.prank(delegate);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.NotPatientOrDelegate.selector, delegate, patient));
+        vm.expectRevert(abi.encodeWithSelector(NotPatientOrDelegate.selector, delegate, patient));
         registry.grantFor(patient, grantee, purpose, scopes, 0);
     }
 

@@ -8,6 +8,7 @@ import {CompactSignatureHarness} from "../../contracts/test/CompactSignatureHarn
 import {ERC1271WalletMock} from "../../contracts/test/ERC1271WalletMock.sol";
 import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
 import {ISignedByPatient} from "../../contracts/interfaces/ISignedByPatient.sol";
+import {EmptyBatch, InvalidExpiry} from "../../contracts/utils/Common.sol";
 
 import {Compact} from "./utils/Compact.sol";
 import {ConsentTest} from "./utils/ConsentTest.sol";
@@ -119,7 +120,7 @@ contract ConsentRegistryBySigCompactTest is ConsentTest, Compact {
     }
 
     function test_compactBatch_empty_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.EmptyBatch.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyBatch.selector));
         registry.grantBySigBatchCompact(new IConsentRegistry.CompactSignedGrant[](0));
     }
 
@@ -290,7 +291,7 @@ contract ConsentRegistryBySigCompactTest is ConsentTest, Compact {
         vm.assertEq(registry.nonces(batch[0].patient), 0, "first nonce not spent");
 
         batch[1] = _item(second, grantee, DS, 0x0F, START, START); // expires now: not in the future
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidExpiry.selector, START, START));
+        vm.expectRevert(abi.encodeWithSelector(InvalidExpiry.selector, START, START));
         registry.grantBySigBatchCompact(batch);
         batch[1] = _item(second, address(0), DS, 0x0F, 0, START);
         vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.InvalidGrantee.selector, address(0)));

@@ -7,6 +7,7 @@ import {CredentialRegistry} from "../../../contracts/CredentialRegistry.sol";
 import {RecordRegistry} from "../../../contracts/RecordRegistry.sol";
 import {IAccessGrants} from "../../../contracts/interfaces/IAccessGrants.sol";
 import {ICredentialRegistry} from "../../../contracts/interfaces/ICredentialRegistry.sol";
+import {InvalidExpiry, NotPatientOrDelegate} from "../../../contracts/utils/Common.sol";
 
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 
@@ -484,12 +485,12 @@ contract AccessHandler {
 
     function _actorError(address actor, address p) private pure returns (bytes memory) {
         if (actor == p || p == patient(0)) return "";
-        return abi.encodeWithSelector(IAccessGrants.NotPatientOrDelegate.selector, actor, p);
+        return abi.encodeWithSelector(NotPatientOrDelegate.selector, actor, p);
     }
 
     function _granteeError(address prov, uint64 expiresAt) private view returns (bytes memory) {
         if (expiresAt <= currentTime) {
-            return abi.encodeWithSelector(IAccessGrants.InvalidExpiry.selector, expiresAt, currentTime);
+            return abi.encodeWithSelector(InvalidExpiry.selector, expiresAt, currentTime);
         }
         if (!credentialLive(prov, PROVIDER)) {
             return abi.encodeWithSelector(IAccessGrants.UncredentialedProvider.selector, prov);

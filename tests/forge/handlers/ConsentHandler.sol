@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ConsentRegistry} from "../../../contracts/ConsentRegistry.sol";
 import {IConsentRegistry} from "../../../contracts/interfaces/IConsentRegistry.sol";
+import {InvalidExpiry} from "../../../contracts/utils/Common.sol";
 
 import {isLive} from "../utils/ConsentModel.sol";
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
@@ -220,7 +221,7 @@ contract ConsentHandler {
     }
 
     function _invalidExpiry(uint64 expiresAt) private view returns (bytes memory) {
-        return abi.encodeWithSelector(IConsentRegistry.InvalidExpiry.selector, expiresAt, currentTime);
+        return abi.encodeWithSelector(InvalidExpiry.selector, expiresAt, currentTime);
     }
 
     function _key(address p, address g, bytes32 pur) private pure returns (bytes32) {
