@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.gateway import measure, percentiles, report, write_results
+from benchmarks.gateway import measure, report, write_results
 
 
 def test_the_bench_reads_in_every_mode_on_each_chain_and_writes_json(tmp_path):
@@ -43,6 +43,3 @@ def test_the_bench_reads_in_every_mode_on_each_chain_and_writes_json(tmp_path):
     path = write_results(results, tmp_path / "gateway.json")
     assert json.loads(path.read_text()) == results
 
-
-def test_percentiles_are_nearest_rank_in_milliseconds():
-    assert percentiles([0.004, 0.001, 0.002, 0.003]) == {"p50": 2.0, "p95": 4.0, "p99": 4.0, "max": 4.0}

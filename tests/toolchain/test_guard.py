@@ -1,4 +1,6 @@
-"""carechain.dev.guard: a chain started under the guard never outlives it, however the guard is stopped."""
+"""carechain.dev.guard: a chain started under the guard never outlives it, however the guard is stopped.
+
+(That the command's exit status is passed on needs no chain: tests/unit/test_guard_status.py.)"""
 
 from __future__ import annotations
 
@@ -47,11 +49,6 @@ def test_stopping_the_guard_stops_the_node(sig):
         assert _wait_for(lambda: not _listening(port)), "the node outlived the guard"
     finally:
         guard.kill()
-
-
-def test_exit_status_of_the_command_is_passed_on():
-    assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "sh", "-c", "exit 7"]).returncode == 7
-    assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "true"]).returncode == 0
 
 
 def test_a_node_left_behind_by_a_finished_command_is_ended():

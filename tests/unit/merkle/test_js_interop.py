@@ -25,7 +25,8 @@ from carechain.offchain.merkle import (
     SimpleMerkleTree,
     StandardMerkleTree,
 )
-from merkle.reference import as_json, js
+
+from .reference import as_json, js
 
 
 def sha256_pair(a: bytes, b: bytes) -> bytes:

@@ -11,7 +11,8 @@ import pytest
 
 from carechain.errors import InputError
 from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree, StandardMerkleTree
-from merkle.reference import js
+
+from .reference import js
 
 ENCODING = ["address", "uint256"]
 VALUES = [["0x" + f"{i:02x}" * 20, i * 1000] for i in range(1, 6)]
