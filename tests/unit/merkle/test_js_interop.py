@@ -18,13 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from carechain.offchain.merkle import (
-    InvalidMerkleTree,
-    MerkleTreeError,
-    MultiProof,
-    SimpleMerkleTree,
-    StandardMerkleTree,
-)
+from carechain.errors import InvalidMerkleTree, MerkleTreeError
+from carechain.offchain.merkle import MultiProof, SimpleMerkleTree, StandardMerkleTree
 
 from .reference import as_json, js
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from carechain.errors import InputError
-from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree, StandardMerkleTree
+from carechain.errors import InputError, InvalidMerkleTree, MerkleTreeError
+from carechain.offchain.merkle import SimpleMerkleTree, StandardMerkleTree
 
 from .reference import js
 

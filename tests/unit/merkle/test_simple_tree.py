@@ -7,7 +7,8 @@ import hashlib
 import pytest
 from eth_utils.crypto import keccak
 
-from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, SimpleMerkleTree
+from carechain.errors import InvalidMerkleTree, MerkleTreeError
+from carechain.offchain.merkle import SimpleMerkleTree
 
 VALUES = [bytes([i]) * 32 for i in range(1, 6)]
 

@@ -7,8 +7,8 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from carechain.errors import InputError
-from carechain.offchain.merkle import InvalidMerkleTree, MerkleTreeError, MultiProof, StandardMerkleTree
+from carechain.errors import InputError, InvalidMerkleTree, MerkleTreeError
+from carechain.offchain.merkle import MultiProof, StandardMerkleTree
 
 ENCODING = ["address", "uint256"]
 ALICE = "0x1111111111111111111111111111111111111111"
