@@ -40,16 +40,13 @@ from carechain.errors import (
     ContractError,
     DeploymentError,
     InputError,
+    InvalidMerkleTree,
+    MerkleTreeError,
+    ServiceError,
     ToolchainError,
     TransactionFailed,
 )
-from carechain.offchain.merkle import (
-    InvalidMerkleTree,
-    MerkleTreeError,
-    MultiProof,
-    SimpleMerkleTree,
-    StandardMerkleTree,
-)
+from carechain.offchain.merkle import MultiProof, SimpleMerkleTree, StandardMerkleTree
 
 if TYPE_CHECKING:
     from carechain.index.indexer import Indexer, SyncResult
@@ -92,6 +89,7 @@ __all__ = [
     "RecordClient",
     "Scope",
     "Sender",
+    "ServiceError",
     "SignedAction",
     "SignedGrant",
     "SignedRevoke",
