@@ -20,7 +20,7 @@ GUARD = $(BIN)/python -m carechain.dev.guard
 GANACHE_SUITE := tests/consent tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-unit test-anvil duplicates postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
-	chromium portal portal-screenshot rehearsal gateway
+	chromium portal portal-screenshot rehearsal gateway docs
 
 help:
 	@echo "make demo        consents, provider access and a trial on a local Anvil chain (installs on first run)"
@@ -112,6 +112,12 @@ gateway: compile
 # Retakes docs/portal.png: the browser tests, keeping their screenshot after a signed grant.
 portal-screenshot: compile chromium
 	CARECHAIN_PORTAL_SCREENSHOT=1 $(GUARD) $(BIN)/brownie test tests/portal --network $(PORTAL_NETWORK)
+
+# Rewrites the transcripts and benchmark tables in README.md and docs/*.md from real runs (docs/transcripts.py):
+# the demo on brownie's DOCS_NETWORK, the CLI session on an Anvil of its own, benchmarks/results/*.json as they are.
+DOCS_NETWORK ?= development
+docs: compile
+	DOCS_NETWORK=$(DOCS_NETWORK) $(BIN)/python docs/transcripts.py
 
 # The testnet rehearsal (tests/rehearsal): its own Anvil on a free port, --block-time 1 --chain-id 11155111,
 # a temporary project folder whose .env points at it (yours is not touched); deploy, the consent, access and
