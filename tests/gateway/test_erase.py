@@ -7,7 +7,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from carechain.errors import Erased, RecordNotFound, ServiceError
+from carechain.errors import Erased, IntegrityFailure, RecordNotFound
 from carechain.services.gateway import crypto
 from carechain.services.gateway.service import ERASED
 from carechain.services.gateway.store import metadata
@@ -38,7 +38,7 @@ def test_nothing_stored_decrypts_an_erased_record(service, lab, custodian_key, p
     candidates = {value[i : i + 32] for value in stored for i in range(0, max(len(value) - 31, 1))}
     for version, blob in enumerate(blobs):
         for candidate in candidates:
-            with pytest.raises(ServiceError):
+            with pytest.raises(IntegrityFailure):
                 crypto.decrypt(candidate, lab, version, blob)
 
 

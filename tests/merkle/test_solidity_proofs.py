@@ -1,6 +1,5 @@
 """Proofs and multiproofs from carechain.offchain.merkle verify in OpenZeppelin's MerkleProof, tampered ones
-do not,
-and Solidity computes the same leaves from calldata (contracts/test/MerkleProofHarness.sol)."""
+do not, and Solidity computes the same leaves from calldata (contracts/test/MerkleProofHarness.sol)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,8 @@ from carechain import errors
 from carechain.core import deployments
 from carechain.core.reverts import decode_revert
 
-ABI = json.loads((Path(__file__).parents[2] / "build" / "contracts" / "ConsentRegistry.json").read_text())[
-    "abi"
-]
+ROOT = Path(__file__).parents[2]
+ABI = deployments.load_abi(ROOT, "ConsentRegistry")  # abi/, committed: no compile needed
 PATIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 GRANTEE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
@@ -26,7 +25,7 @@ def _data(signature: str, types: list[str], values: list) -> str:
 
 @pytest.mark.parametrize("contract", deployments.CONTRACTS)
 def test_every_custom_error_of_the_abi_has_a_class(contract):
-    abi = deployments.load_artifact(Path(__file__).parents[2], contract).abi
+    abi = deployments.load_abi(ROOT, contract)
     names = {entry["name"] for entry in abi if entry["type"] == "error"}
     # ShortStrings' errors cannot surface from the entry points (EIP712's name and version are constants),
     # nor SafeCast's (AccessControlDefaultAdminRules casts only values it bounded).
@@ -160,8 +159,8 @@ def test_the_merkle_errors_are_input_errors():
         (errors.MerkleTreeError("bad proof"), 400, "bad-request"),
         (errors.EmptyScopes("EmptyScopes", {}), 422, "refused"),
         (errors.ChainUnavailable("no node"), 502, "chain-unreachable"),
-        (errors.TransactionFailed("reverted"), 502, "chain-refused"),
-        (errors.OutOfGas("out of gas"), 502, "chain-refused"),
+        (errors.TransactionFailed("reverted"), 502, "chain-unreachable"),
+        (errors.OutOfGas("out of gas"), 502, "chain-unreachable"),
         (errors.ConfigError("no key"), 500, "internal"),
         (errors.DeploymentError("no manifest"), 500, "internal"),
     ],

@@ -7,11 +7,17 @@ CARECHAIN_RELAY_RATE (or --rate). No key is ever a command-line value.
 
 from __future__ import annotations
 
+import importlib.util
+
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.options import host_option, poll_option, port_option
 from carechain.services.relay.service import DEFAULT_RATE, RATE_ENV, open_relay
+
+# The server comes with the services extra: without it this group is the stand-in that says what to install.
+if importlib.util.find_spec("uvicorn") is None:
+    raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
 
 
 @cli.group()
@@ -36,7 +42,7 @@ def relay_serve(
     """Run the relayer's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
     import uvicorn
 
-    from carechain.services.relay.app import create_app
+    from carechain.services.relay.app import create_app  # FastAPI: loaded only to serve
 
     service = open_relay(ctx.settings, db_url, rate)
     click.echo(

@@ -9,7 +9,7 @@ one line}` with the HTTP status of the exception's class, the first row that mat
     InputError (bad address, purpose, ...)        400     bad-request
     ContractError (a revert the caller can fix)   422     refused             + errorName
     ChainUnavailable (the node does not answer)   502     chain-unreachable
-    TransactionFailed (incl. OutOfGas)            502     chain-refused
+    TransactionFailed (not mined, or reverted)    502     chain-unreachable
     anything else                                 500     internal
 
 A contract's revert or a lost node is not a bad request: the caller changes the request (422) or
@@ -29,7 +29,6 @@ from pydantic import BaseModel, Field
 from carechain.errors import (
     BadRequest,
     CareChainError,
-    ChainRefused,
     ChainUnavailable,
     ChainUnreachable,
     ContractError,
@@ -54,7 +53,8 @@ STATUSES: dict[int, str] = {
     422: "refused: the contract would revert (errorName is its custom error); nothing sent, no gas spent",
     429: "rate-limited: the patient's requests for the period are used up (see Retry-After)",
     500: "integrity-failure or key-unavailable: the stored record is never served; internal: anything else",
-    502: "chain-unreachable: the Ethereum node did not answer; chain-refused: it reverted our transaction",
+    502: "chain-unreachable: the node did not answer or our transaction failed; chain-refused: the gateway's "
+    "access-log transaction reverted for another reason than a denied read",
 }
 
 # Library errors outside the HTTP branch answer as the ServiceError of the same meaning.
@@ -62,7 +62,7 @@ _BY_CLASS: tuple[tuple[type[CareChainError], type[ServiceError]], ...] = (
     (InputError, BadRequest),
     (ContractError, Refused),
     (ChainUnavailable, ChainUnreachable),
-    (TransactionFailed, ChainRefused),
+    (TransactionFailed, ChainUnreachable),  # as `chain_reached` says it, on whichever path it surfaces
 )
 
 

@@ -29,8 +29,10 @@ from carechain.errors import ConfigError, IntegrityFailure, KeyUnavailable
 KEY_ENV = "CARECHAIN_GATEWAY_KEY"
 KEY_FILE_ENV = "CARECHAIN_GATEWAY_KEY_FILE"
 NONCE_BYTES = 12
-_BLOB_AAD = b"carechain.services.gateway.blob"
-_WRAP_AAD = b"carechain.services.gateway.key"
+# Protocol labels in every stored blob, wrapped key and key id: fixed for good, whatever the module's path.
+_BLOB_AAD = b"carechain.gateway.blob"
+_WRAP_AAD = b"carechain.gateway.key"
+_KEY_ID_LABEL = b"carechain.gateway.key-id"
 
 
 def parse_key(text: str, where: str) -> bytes:
@@ -58,7 +60,7 @@ def new_key() -> bytes:
 
 def key_id(key: bytes) -> str:
     """A short public name of a custodian key, stored beside what it wraps (reveals nothing of it)."""
-    return hashlib.sha256(b"carechain.services.gateway.key-id" + key).hexdigest()[:16]
+    return hashlib.sha256(_KEY_ID_LABEL + key).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

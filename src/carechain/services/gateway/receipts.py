@@ -18,7 +18,7 @@ from eth_utils.address import to_checksum_address
 
 from carechain.clients.access import AccessClient, Basis
 from carechain.core import eip712
-from carechain.errors import InvalidReceipt, MerkleTreeError
+from carechain.errors import InputError, InvalidReceipt, MerkleTreeError
 from carechain.offchain.merkle import StandardMerkleTree
 from carechain.services.gateway.requests import DOMAIN_NAME, DOMAIN_VERSION
 
@@ -115,7 +115,7 @@ def verify(
     try:
         signature = _bytes(answer.get("signature"), 65)
         signer = eip712.recover(receipt.payload(chain_id, access_grants), signature)
-    except Exception:  # eth-keys raises several types for a malformed signature
+    except (InputError, ValueError):  # not 65 bytes of hex, or no signature eip712.recover accepts
         raise InvalidReceipt("the receipt's signature is malformed") from None
     if signer != to_checksum_address(gateway):
         raise InvalidReceipt(f"the receipt is signed by {signer}, not by the gateway {gateway}")

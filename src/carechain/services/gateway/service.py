@@ -71,7 +71,7 @@ MAX_CATEGORY = 63
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 MAX_BATCH = 10_000  # receipts committed under one root at most (the rest go in the next batch)
 
-log = logging.getLogger("carechain.services.gateway")
+log = logging.getLogger("carechain.gateway")  # the service's name in logging configs, not its module path
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from carechain.services.relay.service import RelayService, grant_request, revoke
 from carechain.services.relay.store import Submission
 
 LOCAL_ORIGINS = r"^http://(localhost|127\.0\.0\.1)(:\d+)?$"
-log = logging.getLogger("carechain.services.relay")
+log = logging.getLogger("carechain.relay")  # the service's name in logging configs, not its module path
 
 
 def _whole(value: object) -> object:
