@@ -29,6 +29,15 @@ def test_revoke_a_suspended_credential(credentials, registrar, grantee, attested
     }
 
 
+def test_revoke_then_attest_lifts_a_suspension(credentials, registrar, grantee, attested):
+    """Finding A.7: revoke + attest replaces a suspended credential without `reinstate` (the exploit)."""
+    credentials.suspend(grantee, PROVIDER, {"from": registrar})
+    credentials.revoke(grantee, PROVIDER, {"from": registrar})
+    tx = attest(credentials, registrar, grantee, PROVIDER)
+    assert "CredentialReinstated" not in tx.events
+    assert credentials.hasCredential(grantee, PROVIDER)
+
+
 def test_revocation_is_final(credentials, registrar, grantee, attested):
     credentials.revoke(grantee, PROVIDER, {"from": registrar})
     with reverts("InvalidCredentialStatus", grantee.address, PROVIDER, REVOKED):

@@ -280,6 +280,20 @@ contract CredentialRegistryTest is CareChainTest {
         vm.assertFalse(credentials.hasCredential(account, role), "still revoked");
     }
 
+    /// @dev Finding A.7: revoke + attest replaces a suspended credential, so the suspension is lifted without
+    /// `reinstate` (passes while the exploit works).
+    function testFuzz_revoke_thenAttest_liftsASuspension(address account, uint256 roleSeed) public {
+        _assumeFresh(account);
+        bytes32 role = _role(roleSeed);
+        _bringTo(account, role, ICredentialRegistry.Status.Suspended);
+
+        vm.startPrank(REGISTRAR);
+        credentials.revoke(account, role);
+        credentials.attest(account, role, LICENSE, 0, 0);
+        vm.stopPrank();
+        vm.assertTrue(credentials.hasCredential(account, role), "suspension lifted without reinstate");
+    }
+
     function testFuzz_revoke_neverAttested_reverts(address account, bytes32 role) public {
         _assumeFresh(account);
         vm.prank(REGISTRAR);
