@@ -54,9 +54,11 @@ contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRul
         if (validUntil != 0 && (validUntil <= validFrom || validUntil <= _time())) {
             revert InvalidValidity(validFrom, validUntil);
         }
-        // A suspension is lifted by `reinstate` only: a renewal must not bypass it.
+        // A suspension is lifted by `reinstate` only: neither a renewal nor revoke + attest bypasses it.
         Status status = _credentials[account][role].status;
-        if (status == Status.Suspended) revert InvalidCredentialStatus(account, role, status);
+        if (status == Status.Suspended || status == Status.RevokedWhileSuspended) {
+            revert InvalidCredentialStatus(account, role, status);
+        }
         _credentials[account][role] = Credential(licenseHash, validFrom, validUntil, Status.Active);
         emit CredentialAttested(account, role, licenseHash, validFrom, validUntil, msg.sender);
     }
@@ -69,17 +71,19 @@ contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRul
 
     /// @inheritdoc ICredentialRegistry
     function reinstate(address account, bytes32 role) external onlyRole(REGISTRAR_ROLE) {
-        _move(account, role, Status.Suspended, Status.Active);
+        Status status = _credentials[account][role].status;
+        if (status == Status.Suspended) _credentials[account][role].status = Status.Active;
+        else if (status == Status.RevokedWhileSuspended) _credentials[account][role].status = Status.Revoked;
+        else revert InvalidCredentialStatus(account, role, status);
         emit CredentialReinstated(account, role, msg.sender);
     }
 
     /// @inheritdoc ICredentialRegistry
     function revoke(address account, bytes32 role) external onlyRole(REGISTRAR_ROLE) {
         Status status = _credentials[account][role].status;
-        if (status != Status.Active && status != Status.Suspended) {
-            revert InvalidCredentialStatus(account, role, status);
-        }
-        _credentials[account][role].status = Status.Revoked;
+        if (status == Status.Active) _credentials[account][role].status = Status.Revoked;
+        else if (status == Status.Suspended) _credentials[account][role].status = Status.RevokedWhileSuspended;
+        else revert InvalidCredentialStatus(account, role, status);
         emit CredentialRevoked(account, role, msg.sender);
     }
 
@@ -106,4 +110,5 @@ contract CredentialRegistry is ICredentialRegistry, AccessControlDefaultAdminRul
             role != PROVIDER && role != RESEARCHER && role != IRB && role != EMERGENCY && role != REVIEWER
                 && role != CUSTODIAN
         ) revert UnknownRole(role);
-    }}
+    }
+}

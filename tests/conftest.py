@@ -44,7 +44,7 @@ DEFAULT_ADMIN_ROLE = bytes(32)
 NO_END = 0  # a credential's validUntil 0: valid until revoked
 
 # ICredentialRegistry.Status as the ABI returns it.
-NONE, ACTIVE, SUSPENDED, REVOKED = range(4)
+NONE, ACTIVE, SUSPENDED, REVOKED, REVOKED_WHILE_SUSPENDED = range(5)
 
 
 def category(scope: int) -> int:

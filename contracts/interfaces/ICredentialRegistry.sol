@@ -8,11 +8,15 @@ pragma solidity ^0.8.20;
 /// @dev Only the hash of a licence is stored; the licence itself stays with the registrar.
 interface ICredentialRegistry {
     /// @notice A credential's lifecycle. `Revoked` is final; a new attestation starts afresh.
+    /// `RevokedWhileSuspended` is a revocation that keeps its suspension: only `reinstate` lifts a
+    /// suspension, so revoke + attest cannot replace a suspended credential; `reinstate` then leaves
+    /// it `Revoked`, and only after that may a new attestation start afresh.
     enum Status {
         None,
         Active,
         Suspended,
-        Revoked
+        Revoked,
+        RevokedWhileSuspended
     }
 
     /// @notice One credential; `validUntil` 0 means no end date.
@@ -66,7 +70,8 @@ interface ICredentialRegistry {
     error InvalidCredentialStatus(address account, bytes32 role, Status status);
 
     /// @notice Attest (or renew) `account` in `role` from `validFrom` until `validUntil` (0: no end).
-    /// A suspended credential is not renewed: `reinstate` lifts a suspension.
+    /// A suspended credential is not renewed, nor one revoked while suspended: `reinstate` alone lifts
+    /// a suspension.
     /// @param account Who receives the credential (not the zero address).
     /// @param role Which credential: one of the six credential role ids.
     /// @param licenseHash Hash of the licence that backs it (not zero).
@@ -80,12 +85,14 @@ interface ICredentialRegistry {
     /// @param role Which credential.
     function suspend(address account, bytes32 role) external;
 
-    /// @notice Lift a suspension.
+    /// @notice Lift a suspension: a suspended credential is active again; one revoked while suspended
+    /// stays revoked (`Revoked`), and may then be attested afresh.
     /// @param account Who holds the suspended credential.
     /// @param role Which credential.
     function reinstate(address account, bytes32 role) external;
 
-    /// @notice Revoke a credential for good (active or suspended).
+    /// @notice Revoke a credential for good (active or suspended). A suspended credential becomes
+    /// `RevokedWhileSuspended`: the suspension outlives the revocation until a registrar reinstates.
     /// @param account Who holds the credential.
     /// @param role Which credential.
     function revoke(address account, bytes32 role) external;

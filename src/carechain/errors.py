@@ -136,7 +136,10 @@ _ERRORS: dict[str, str] = {
     "InvalidAccount": "The account is the zero address.",
     "InvalidValidity": "The validity window is empty or already over.",
     "InvalidLicenseHash": "The licence hash is zero.",
-    "InvalidCredentialStatus": "The credential is not in the state this action needs.",
+    "InvalidCredentialStatus": (
+        "The credential is not in the state this action needs (only reinstate lifts a suspension, "
+        "even after a revocation)."
+    ),
     "AccessControlUnauthorizedAccount": "The caller lacks the role this action needs.",
     "AccessControlEnforcedDefaultAdminDelay": "The admin transfer's delay has not passed yet.",
     "AccessControlInvalidDefaultAdmin": "Not the pending default admin.",

@@ -157,6 +157,18 @@ def test_record_grant_and_credential_suspension(run, people, lab):
     assert run("access", "check", p["specialist"].address, record_id).exit_code == 3
 
 
+def test_revoking_a_suspended_credential_keeps_the_suspension(run, people):
+    """Finding A.7 from the CLI: a re-attestation is refused until `reinstate` lifts the suspension."""
+    holder = people["specialist"].address
+    ok(run("credential", "suspend", holder, "-r", "PROVIDER"))
+    ok(run("credential", "revoke", holder, "-r", "PROVIDER"))
+    shown = run("credential", "check", holder, "-r", "PROVIDER")
+    assert shown.exit_code == 3 and "revoked while suspended" in shown.output
+    refused = run("credential", "attest", holder, "-r", "PROVIDER", "--license-hash", "0x" + "11" * 32)
+    assert refused.exit_code != 0 and "InvalidCredentialStatus" in refused.output
+    assert "Traceback" not in refused.output
+
+
 def test_record_history_after_amend(run, people, lab, tmp_path):
     record_id, blob = lab
     new_hash = "0x" + keccak(b"version two ciphertext").hex()

@@ -1,7 +1,18 @@
 """CredentialRegistry.revoke: a registrar ends a credential for good; only a new attestation restores one."""
 
 import pytest
-from conftest import EMERGENCY, NONE, PROVIDER, REGISTRAR_ROLE, REVOKED, attest, hex32, license_hash, reverts
+from conftest import (
+    EMERGENCY,
+    NONE,
+    PROVIDER,
+    REGISTRAR_ROLE,
+    REVOKED,
+    REVOKED_WHILE_SUSPENDED,
+    attest,
+    hex32,
+    license_hash,
+    reverts,
+)
 
 
 @pytest.fixture
@@ -20,21 +31,31 @@ def test_revoke_sets_status_and_emits_event(credentials, registrar, grantee, att
     }
 
 
-def test_revoke_a_suspended_credential(credentials, registrar, grantee, attested):
+def test_revoke_a_suspended_credential_keeps_the_suspension(credentials, registrar, grantee, attested):
     credentials.suspend(grantee, PROVIDER, {"from": registrar})
     tx = credentials.revoke(grantee, PROVIDER, {"from": registrar})
-    assert credentials.getCredential(grantee, PROVIDER)[3] == REVOKED
+    assert credentials.getCredential(grantee, PROVIDER)[3] == REVOKED_WHILE_SUSPENDED
+    assert not credentials.hasCredential(grantee, PROVIDER)
     assert tx.events["CredentialRevoked"] == {
         "account": grantee, "role": hex32(PROVIDER), "registrar": registrar,
     }
 
 
-def test_revoke_then_attest_lifts_a_suspension(credentials, registrar, grantee, attested):
-    """Finding A.7: revoke + attest replaces a suspended credential without `reinstate` (the exploit)."""
+def test_revoke_then_attest_does_not_lift_a_suspension(credentials, registrar, grantee, attested):
+    """Finding A.7: revoke + attest cannot replace a suspended credential; only `reinstate` lifts it."""
     credentials.suspend(grantee, PROVIDER, {"from": registrar})
     credentials.revoke(grantee, PROVIDER, {"from": registrar})
-    tx = attest(credentials, registrar, grantee, PROVIDER)
-    assert "CredentialReinstated" not in tx.events
+    with reverts("InvalidCredentialStatus", grantee.address, PROVIDER, REVOKED_WHILE_SUSPENDED):
+        attest(credentials, registrar, grantee, PROVIDER)
+    assert not credentials.hasCredential(grantee, PROVIDER)
+
+    tx = credentials.reinstate(grantee, PROVIDER, {"from": registrar})
+    assert tx.events["CredentialReinstated"] == {
+        "account": grantee, "role": hex32(PROVIDER), "registrar": registrar,
+    }
+    assert credentials.getCredential(grantee, PROVIDER)[3] == REVOKED
+    assert not credentials.hasCredential(grantee, PROVIDER)
+    attest(credentials, registrar, grantee, PROVIDER)
     assert credentials.hasCredential(grantee, PROVIDER)
 
 

@@ -99,13 +99,15 @@ contract CredentialRegistryTest is CareChainTest {
         _assumeFresh(account);
         bytes32 role = _role(roleSeed);
         vm.assume(newLicense != bytes32(0));
-        ICredentialRegistry.Status status = ICredentialRegistry.Status(statusSeed % 4);
+        ICredentialRegistry.Status status = ICredentialRegistry.Status(statusSeed % 5);
         _bringTo(account, role, status);
         uint64 validUntil = START + uint64(_bound(lengthSeed, 1, MAX_TTL));
 
         vm.prank(REGISTRAR);
-        if (status == ICredentialRegistry.Status.Suspended) {
-            // Only `reinstate` lifts a suspension: a renewal must not bypass it.
+        if (
+            status == ICredentialRegistry.Status.Suspended || status == ICredentialRegistry.Status.RevokedWhileSuspended
+        ) {
+            // Only `reinstate` lifts a suspension: neither a renewal nor revoke + attest bypasses it.
             vm.expectRevert(
                 abi.encodeWithSelector(ICredentialRegistry.InvalidCredentialStatus.selector, account, role, status)
             );
@@ -223,8 +225,11 @@ contract CredentialRegistryTest is CareChainTest {
         _assumeFresh(account);
         bytes32 role = _role(roleSeed);
         ICredentialRegistry.Status status = [
-            ICredentialRegistry.Status.None, ICredentialRegistry.Status.Suspended, ICredentialRegistry.Status.Revoked
-        ][statusSeed % 3];
+            ICredentialRegistry.Status.None,
+            ICredentialRegistry.Status.Suspended,
+            ICredentialRegistry.Status.Revoked,
+            ICredentialRegistry.Status.RevokedWhileSuspended
+        ][statusSeed % 4];
         _bringTo(account, role, status);
 
         vm.prank(REGISTRAR);
@@ -266,12 +271,16 @@ contract CredentialRegistryTest is CareChainTest {
         vm.assertFalse(credentials.hasCredential(account, role), "revoked");
 
         vm.warp(START + _bound(laterSeed, 0, MAX_TTL));
-        bytes memory err = abi.encodeWithSelector(
-            ICredentialRegistry.InvalidCredentialStatus.selector, account, role, ICredentialRegistry.Status.Revoked
-        );
+        ICredentialRegistry.Status revoked =
+            fromSuspended ? ICredentialRegistry.Status.RevokedWhileSuspended : ICredentialRegistry.Status.Revoked;
+        vm.assertEq(uint256(credentials.getCredential(account, role).status), uint256(revoked), "revoked status");
+        bytes memory err =
+            abi.encodeWithSelector(ICredentialRegistry.InvalidCredentialStatus.selector, account, role, revoked);
         vm.startPrank(REGISTRAR);
-        vm.expectRevert(err);
-        credentials.reinstate(account, role);
+        if (!fromSuspended) {
+            vm.expectRevert(err);
+            credentials.reinstate(account, role);
+        }
         vm.expectRevert(err);
         credentials.suspend(account, role);
         vm.expectRevert(err);
@@ -280,18 +289,43 @@ contract CredentialRegistryTest is CareChainTest {
         vm.assertFalse(credentials.hasCredential(account, role), "still revoked");
     }
 
-    /// @dev Finding A.7: revoke + attest replaces a suspended credential, so the suspension is lifted without
-    /// `reinstate` (passes while the exploit works).
-    function testFuzz_revoke_thenAttest_liftsASuspension(address account, uint256 roleSeed) public {
+    /// @dev Finding A.7: revoke + attest must not replace a suspended credential; the suspension outlives
+    /// the revocation until `reinstate` lifts it (leaving it revoked), and only then may a registrar attest afresh.
+    function testFuzz_revoke_thenAttest_keepsTheSuspension(address account, uint256 roleSeed) public {
         _assumeFresh(account);
         bytes32 role = _role(roleSeed);
         _bringTo(account, role, ICredentialRegistry.Status.Suspended);
 
         vm.startPrank(REGISTRAR);
         credentials.revoke(account, role);
+        vm.assertEq(
+            uint256(credentials.getCredential(account, role).status),
+            uint256(ICredentialRegistry.Status.RevokedWhileSuspended),
+            "revoked, still suspended"
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICredentialRegistry.InvalidCredentialStatus.selector,
+                account,
+                role,
+                ICredentialRegistry.Status.RevokedWhileSuspended
+            )
+        );
+        credentials.attest(account, role, LICENSE, 0, 0);
+        vm.assertFalse(credentials.hasCredential(account, role), "suspension not lifted by revoke + attest");
+
+        vm.expectEmit(address(credentials));
+        emit ICredentialRegistry.CredentialReinstated(account, role, REGISTRAR);
+        credentials.reinstate(account, role);
+        vm.assertEq(
+            uint256(credentials.getCredential(account, role).status),
+            uint256(ICredentialRegistry.Status.Revoked),
+            "reinstate lifts the suspension, the revocation stays"
+        );
+        vm.assertFalse(credentials.hasCredential(account, role), "still revoked");
         credentials.attest(account, role, LICENSE, 0, 0);
         vm.stopPrank();
-        vm.assertTrue(credentials.hasCredential(account, role), "suspension lifted without reinstate");
+        vm.assertTrue(credentials.hasCredential(account, role), "a fresh attestation after the lift");
     }
 
     function testFuzz_revoke_neverAttested_reverts(address account, bytes32 role) public {
@@ -397,6 +431,10 @@ contract CredentialRegistryTest is CareChainTest {
         vm.startPrank(REGISTRAR);
         if (status == ICredentialRegistry.Status.Suspended) credentials.suspend(account, role);
         if (status == ICredentialRegistry.Status.Revoked) credentials.revoke(account, role);
+        if (status == ICredentialRegistry.Status.RevokedWhileSuspended) {
+            credentials.suspend(account, role);
+            credentials.revoke(account, role);
+        }
         vm.stopPrank();
     }
 

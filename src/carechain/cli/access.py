@@ -114,6 +114,7 @@ def credential_check(ctx: Context, account: str, role: str) -> None:
     client = ctx.client(CredentialClient, with_key=False)
     live = client.has_credential(account, role)
     stored = client.get_credential(account, role)
+    status = stored.status.name.lower().replace("_", " ")
     ctx.verdict(
         live,
         {
@@ -122,7 +123,7 @@ def credential_check(ctx: Context, account: str, role: str) -> None:
             "validFrom": stored.valid_from,
             "validUntil": stored.valid_until,
         },
-        f"{'LIVE' if live else 'NOT LIVE'}: {account} as {role.upper()} ({stored.status.name.lower()}, "
+        f"{'LIVE' if live else 'NOT LIVE'}: {account} as {role.upper()} ({status}, "
         f"valid until {show_time(stored.valid_until)})",
     )
 

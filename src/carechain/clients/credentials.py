@@ -32,12 +32,13 @@ def license_hash(license_text: str, salt: bytes) -> bytes:
 
 
 class Status(IntEnum):
-    """ICredentialRegistry.Status."""
+    """ICredentialRegistry.Status: a revocation keeps a suspension until `reinstate` lifts it."""
 
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
     REVOKED = 3
+    REVOKED_WHILE_SUSPENDED = 4
 
 
 @dataclass(frozen=True)

@@ -341,19 +341,35 @@ contract AccessHandler {
             return _attest(account, role, validFrom, validUntil);
         }
 
-        ICredentialRegistry.Status from =
-            action == 1 ? ICredentialRegistry.Status.Suspended : ICredentialRegistry.Status.Active;
-        bool allowed = m.status == from || (action == 2 && m.status == ICredentialRegistry.Status.Suspended);
-        bytes memory expected = allowed
+        ICredentialRegistry.Status next = _nextStatus(m.status, action);
+        bytes memory expected = next != ICredentialRegistry.Status.None
             ? bytes("")
             : abi.encodeWithSelector(ICredentialRegistry.InvalidCredentialStatus.selector, account, role, m.status);
 
         (bool ok, bytes memory reason) = _changeCredential(account, role, action);
         if (!ok) return _checkRevert(reason, expected, "credential change");
         if (expected.length != 0) return _unexpected("credential change succeeded against the model");
-        m.status = action == 0
-            ? ICredentialRegistry.Status.Suspended
-            : action == 1 ? ICredentialRegistry.Status.Active : ICredentialRegistry.Status.Revoked;
+        m.status = next;
+    }
+
+    /// @dev The model's status after suspend (0), reinstate (1) or revoke (2); `None` where refused.
+    /// A revocation keeps a suspension (`RevokedWhileSuspended`) until `reinstate` lifts it.
+    function _nextStatus(ICredentialRegistry.Status status, uint256 action)
+        private
+        pure
+        returns (ICredentialRegistry.Status)
+    {
+        bool active = status == ICredentialRegistry.Status.Active;
+        bool suspended = status == ICredentialRegistry.Status.Suspended;
+        if (action == 0) return active ? ICredentialRegistry.Status.Suspended : ICredentialRegistry.Status.None;
+        if (action == 1) {
+            if (suspended) return ICredentialRegistry.Status.Active;
+            return status == ICredentialRegistry.Status.RevokedWhileSuspended
+                ? ICredentialRegistry.Status.Revoked
+                : ICredentialRegistry.Status.None;
+        }
+        if (active) return ICredentialRegistry.Status.Revoked;
+        return suspended ? ICredentialRegistry.Status.RevokedWhileSuspended : ICredentialRegistry.Status.None;
     }
 
     /// @dev The record's custodian three times in four, another custodian otherwise; half the
@@ -435,9 +451,11 @@ contract AccessHandler {
 
     /* ---- INTERNALS ---- */
 
-    /// @dev A suspended credential is refused a renewal (only `reinstate` lifts a suspension).
+    /// @dev A suspended credential, revoked or not, is refused a renewal (only `reinstate` lifts a suspension).
     function _attest(address account, bytes32 role, uint64 validFrom, uint64 validUntil) private {
-        bool suspended = _credentials[account][role].status == ICredentialRegistry.Status.Suspended;
+        ICredentialRegistry.Status status = _credentials[account][role].status;
+        bool suspended = status == ICredentialRegistry.Status.Suspended
+            || status == ICredentialRegistry.Status.RevokedWhileSuspended;
         vm.prank(registrar);
         try credentials.attest(account, role, LICENSE, validFrom, validUntil) {
             if (suspended) _unexpected("attest renewed a suspended credential");
