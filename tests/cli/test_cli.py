@@ -208,3 +208,32 @@ def test_parse_time_forms():
     assert parse_time("12h", now=0) == 43_200
     assert parse_time("2027-01-31") == 1_801_353_600
     assert parse_time("1801353600") == 1_801_353_600
+
+
+def test_an_expiry_past_year_9999_never_blocks_a_patients_reads(run, patient_key, tmp_path):
+    """The chain holds any uint64 expiry; check, FHIR export and audit history show it, never crash on it."""
+    grantee, expires = accounts[2].address, 2**64 - 1
+    ok(run("consent", "grant", grantee, "-p", "HMB", "-s", "labs", "-e", str(expires), key=patient_key))
+
+    check = ok(run("consent", "check", patient_key.address, grantee, "-p", "HMB", "-s", "labs"))
+    assert (
+        check.output.startswith("PERMITTED")
+        and f"expires after 9999-12-31 (unix time {expires})" in check.output
+    )
+    data = json.loads(
+        ok(run("--json", "consent", "check", patient_key.address, grantee, "-p", "HMB", "-s", "labs")).output
+    )
+    assert data["consent"]["expiresAt"] == expires
+
+    bundle = json.loads(ok(run("fhir", "export", patient_key.address)).output)
+    period = bundle["entry"][0]["resource"]["provision"]["period"]
+    assert "end" not in period and period["extension"][0]["valueString"] == str(expires)
+
+    history = ok(run("audit", "history", patient_key.address, "--db", str(tmp_path / "audit.db")))
+    assert history.output.startswith(f"History of {patient_key.address}") and "1 events;" in history.output
+    entries = json.loads(
+        ok(run("--json", "audit", "history", patient_key.address, "--db", str(tmp_path / "audit.db"))).stdout
+    )["entries"]
+    assert [e["detail"]["expiresAt"] for e in entries if e["event"] == "ConsentGranted"] == [expires]
+    for result in (check, history):
+        assert "Traceback" not in result.output

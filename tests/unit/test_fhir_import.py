@@ -33,6 +33,16 @@ def test_exported_consent_imports_as_its_grant():
     assert grants(exported()) == [GrantRequest(GRANTEE, HMB, LABS | GENOMICS, EXPIRES)]
 
 
+def test_an_expiry_past_9999_is_exported_without_an_end():
+    """A FHIR dateTime stops at 9999: the end is left out (the consent outlives it), kept in an extension."""
+    consent = exported(expires_at=2**64 - 1)
+    period = consent["provision"]["period"]
+    assert "end" not in period and period["start"] == "2027-01-15T07:58:20Z"
+    assert period["extension"] == [{"url": fhir.END_EXTENSION, "valueString": str(2**64 - 1)}]
+    assert consent["status"] == "active"
+    assert grants(consent) == [GrantRequest(GRANTEE, HMB, LABS | GENOMICS, 0)]  # read back: no expiry
+
+
 def test_third_party_consent_without_carechain_codes():
     """Another system's Consent: DUO IRI form, a resource type naming one scope, no identifier, no type."""
     consent = exported()

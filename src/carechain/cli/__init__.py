@@ -9,8 +9,9 @@ import importlib
 import click
 
 from carechain.cli import access, consent, trial  # noqa: F401 - importing registers the command groups
-from carechain.cli.core import cli, main, run_step, show_time
+from carechain.cli.core import cli, main, run_step
 from carechain.cli.options import parse_time
+from carechain.core.times import show_time
 from carechain.errors import ConfigError
 
 __all__ = ["cli", "main", "parse_time", "run_step", "show_time"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from carechain.cli.core import Context, cli, pass_ctx, show_purpose, show_time
+from carechain.cli.core import Context, cli, pass_ctx, show_purpose
 from carechain.cli.options import (
     CATEGORY,
     DURATION,
@@ -34,6 +34,7 @@ from carechain.clients.records import RecordClient, content_hash
 from carechain.core import purposes
 from carechain.core.config import require_account
 from carechain.core.signed import SignedAction
+from carechain.core.times import show_time
 from carechain.errors import InputError
 
 role_option = click.option(

@@ -12,11 +12,12 @@ import click
 import sqlalchemy as sa
 from rich.table import Table
 
-from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.index import LIVE_CONFIRMATIONS, index_database
 from carechain.cli.options import F, address_of, patient_filter_option, purpose_option, scopes_option
 from carechain.clients.consent import ANY_GRANTEE
 from carechain.core.deployments import is_local_chain
+from carechain.core.times import show_time
 from carechain.core.transport import connect
 from carechain.errors import CareChainError, InputError
 from carechain.index import audit as queries

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.options import (
     FILE,
     GRANTEE,
@@ -26,6 +26,7 @@ from carechain.cli.options import (
 from carechain.clients.consent import ConsentClient, SignedGrant, load_signed
 from carechain.core import purposes
 from carechain.core.config import require_account
+from carechain.core.times import show_time
 from carechain.errors import InputError
 from carechain.offchain.consent_import import plan_import, read_csv, submit_plan, write_csv
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,14 +25,6 @@ from carechain.core.deployments import deploy as deploy_contracts
 from carechain.core.sender import TxResult
 from carechain.core.transport import connect
 from carechain.errors import CareChainError
-
-
-def show_time(timestamp: int) -> str:
-    return (
-        "never"
-        if timestamp == 0
-        else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    )
 
 
 def show_purpose(purpose: bytes) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
-from carechain.cli.core import Context, cli, pass_ctx, show_purpose, show_time
+from carechain.cli.core import Context, cli, pass_ctx, show_purpose
 from carechain.cli.options import FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
+from carechain.core.times import show_time
 from carechain.errors import InputError
 from carechain.offchain import fhir
 

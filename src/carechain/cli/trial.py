@@ -10,13 +10,14 @@ import click
 from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
-from carechain.cli.core import Context, cli, pass_ctx, show_time
+from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.options import FILE, deadline_option, expires_option, output_option, scopes_option
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.consent import ConsentClient
 from carechain.clients.trials import TrialClient
 from carechain.core import purposes
 from carechain.core.config import require_account
+from carechain.core.times import show_time
 from carechain.errors import InputError
 from carechain.offchain.trialdata import (
     DataBatch,

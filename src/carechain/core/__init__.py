@@ -1,4 +1,4 @@
-"""The chain core: transport, sending, revert decoding, EIP-712 and signatures, config, deployments, purposes.
+"""The chain core: transport, sending, reverts, EIP-712, signatures, config, deployments, purposes, times.
 
 Everything above it (clients, off-chain logic, index, services, CLI) talks to a node through this layer.
 """

@@ -16,7 +16,10 @@ resource, as on chain: patient and grantee are CAIP-10 account ids, never names.
     patient, grantee                  patient, provision.actor (role IRCP).reference: Reference.identifier
                                       {urn:ietf:rfc:3986, eip155:<chainId>:<address>}
     grantedAt, expiresAt, revokedAt   dateTime = provision.period.start = grantedAt; period.end =
-                                      expiresAt, or revokedAt if earlier; no end: no expiry
+                                      expiresAt, or revokedAt if earlier; no end: no expiry. An expiry
+                                      past 9999-12-31T23:59:59Z (a dateTime's last second) has no
+                                      period.end: the period's extension END_EXTENSION holds it as a
+                                      decimal unix time string, and import reads it as no expiry
     scopes                            provision.class: https://carechain.example/scope|<name> per scope, and
                                       the FHIR resource types it covers (hl7.org/fhir/resource-types);
                                       securityLabel: v3-ActCode GDIS, PSY, ETH... per sensitive scope
@@ -38,7 +41,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,6 +54,7 @@ from carechain.clients.base import checksum
 from carechain.clients.consent import Consent, ConsentClient, GrantRequest
 from carechain.core import purposes
 from carechain.core.purposes import PURPOSES, SCOPES, Purpose, ScopeInfo
+from carechain.core.times import fhir_instant
 from carechain.errors import InputError
 
 __all__ = [
@@ -76,6 +80,7 @@ DUO: Final = "http://purl.obolibrary.org/obo/duo"
 PURPOSE_SYSTEM: Final = "https://carechain.example/purpose"
 SCOPE_SYSTEM: Final = "https://carechain.example/scope"
 CONSENT_SYSTEM: Final = "https://carechain.example/consent"
+END_EXTENSION: Final = "https://carechain.example/StructureDefinition/period-end-unix-time"
 
 # HL7 purposes of use under HRESCH (research) and TREAT (treatment) in the v3 ActReason hierarchy.
 _RESEARCH: Final = frozenset(
@@ -159,7 +164,11 @@ def bundle(records: Iterable[ConsentRecord], *, chain_id: int, registry: str, no
     for record in records:
         resource = consent_resource(record, chain_id=chain_id, registry=registry, now=now)
         entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
-    document: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "timestamp": _instant(now)}
+    document: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        **_present(timestamp=fhir_instant(now)),
+    }
     if entries:  # FHIR JSON has no empty arrays
         document["entry"] = entries
     return _validated(Bundle, document, "the exported Bundle")
@@ -182,7 +191,7 @@ def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now
     end = consent.expires_at
     if consent.revoked_at and (end == 0 or consent.revoked_at < end):
         end = consent.revoked_at
-    period = {"start": _instant(consent.granted_at)} | ({"end": _instant(end)} if end else {})
+    period = _export_period(consent.granted_at, end)
     scope = _consent_scope(known)
     categories = [_concept(LOINC, "59284-0", "Patient Consent")]
     if scope == "research":
@@ -216,7 +225,7 @@ def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now
         "scope": _concept(CONSENT_SCOPE, scope),
         "category": categories,
         "patient": _account(chain_id, record.patient),
-        "dateTime": _instant(consent.granted_at),
+        **_present(dateTime=fhir_instant(consent.granted_at)),
         "policyRule": _concept(ACT_CODE, "OPTIN", "opt-in"),
         "provision": provision,
     }
@@ -249,8 +258,18 @@ def _account(chain_id: int, address: str) -> dict[str, Any]:
     return {"identifier": {"system": RFC3986, "value": f"eip155:{chain_id}:{checksum(address)}"}}
 
 
-def _instant(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _export_period(start: int, end: int) -> dict[str, Any]:
+    """provision.period; an end past year 9999, which a FHIR dateTime cannot hold, is left out (the
+    consent outlives any date FHIR can write) and kept exactly in the END_EXTENSION extension."""
+    period = _present(start=fhir_instant(start), end=fhir_instant(end) if end else None)
+    if end and "end" not in period:
+        period["extension"] = [{"url": END_EXTENSION, "valueString": str(end)}]
+    return period
+
+
+def _present(**elements: Any) -> dict[str, Any]:
+    """The elements that have a value: FHIR JSON has no nulls (a time past 9999 has no dateTime)."""
+    return {name: value for name, value in elements.items() if value is not None}
 
 
 def _validated(

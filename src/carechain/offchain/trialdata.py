@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from eth_utils.crypto import keccak
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.trials import ZERO32, TrialClient, TrialStatus
 from carechain.core.signatures import SECP256K1_N
+from carechain.core.times import show_time
 from carechain.errors import InputError
 from carechain.offchain.merkle import StandardMerkleTree
 
@@ -430,10 +430,6 @@ def _check_subject(client: TrialClient, verdict: Verdict, trial_id: int, row: Ro
         not withdrawn or committed_at <= withdrawn,
         f"subject {row.subject} was in the trial when the batch was committed"
         if not withdrawn or committed_at <= withdrawn
-        else f"subject {row.subject} had withdrawn ({_when(withdrawn)}) before the batch was committed "
-        f"({_when(committed_at)}): a row of a withdrawn subject",
+        else f"subject {row.subject} had withdrawn ({show_time(withdrawn)}) before the batch was committed "
+        f"({show_time(committed_at)}): a row of a withdrawn subject",
     )
-
-
-def _when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
