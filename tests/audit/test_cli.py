@@ -99,7 +99,11 @@ def test_help_shows_examples(run):
         (("reads", "record-1"), "error: a record id is 0x followed by 64 hex digits"),
         (("reads", "0xabcd"), "error: a record id is 32 bytes, got 2"),
         (("trial", "99"), "error: unknown trial 99: chain"),
-        (("trial", "one"), "error: a trial id is a positive integer, got 'one'"),
+        (("trial", "one"), "error: trial id 'one' is not a valid integer"),
+        (
+            ("trial", str(2**256)),
+            f"error: trial id {2**256} is out of range: a whole number from 1 to 2^256 - 1",
+        ),
         (("break-glass", "--patient", "0xnope"), "error: patient '0xnope' is not an Ethereum address"),
     ],
 )

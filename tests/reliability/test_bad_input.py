@@ -22,7 +22,7 @@ from web3 import Web3
 
 from carechain.cli import cli
 from carechain.cli.options import parse_duration, parse_time
-from carechain.clients.base import bytes32, checksum
+from carechain.clients.base import bytes32, checksum, uint
 from carechain.core import purposes
 from carechain.core.config import load_account, load_settings
 from carechain.core.deployments import Manifest, deploy, load_artifact
@@ -377,6 +377,18 @@ CASES = [
     Case("trial-id-not-a-number", "amount", "'abc' is not a valid integer", ("trial", "show", "abc")),
     Case("episode-not-a-number", "amount", "'one' is not a valid integer", ("access", "review", "one")),
     Case(
+        "trial-id-out-of-range",
+        "amount",
+        f"trial id {2**256} is out of range",
+        ("trial", "show", str(2**256)),
+    ),
+    Case(
+        "episode-out-of-range",
+        "amount",
+        f"episode id {2**256} is out of range",
+        ("access", "review", str(2**256), "--approve"),
+    ),
+    Case(
         "batch-size-zero",
         "amount",
         "0 is not in the range x>=1",
@@ -467,6 +479,9 @@ CASES = [
     Case("lib-duration", "time", "cannot read duration", library=lambda f, o: parse_duration("4 hours")),
     Case("lib-purpose", "purpose", "unknown purpose", library=lambda f, o: purposes.purpose_id("NOPE")),
     Case("lib-scope", "scope", "unknown scope", library=lambda f, o: purposes.scopes_mask(["x-rays"])),
+    Case("lib-purpose-none", "purpose", "got None", library=lambda f, o: purposes.purpose_id(None)),
+    Case("lib-scopes-none", "scope", "got None", library=lambda f, o: purposes.scopes_mask(None)),
+    Case("lib-trial-id-range", "amount", "is out of range", library=lambda f, o: uint(2**256, "trial id")),
     Case("lib-checksum", "checksum", "has a bad checksum", library=lambda f, o: checksum(TYPO, "grantee")),
     Case("lib-bytes32", "amount", "is 32 bytes, got 1", library=lambda f, o: bytes32("0x12", "record id")),
     Case(

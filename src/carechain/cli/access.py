@@ -11,6 +11,7 @@ from carechain.cli.core import Context, cli, pass_ctx, show_purpose
 from carechain.cli.options import (
     CATEGORY,
     DURATION,
+    EPISODE_ID,
     FILE,
     PURPOSE,
     RECORD_ID,
@@ -349,7 +350,7 @@ def access_break_glass(ctx: Context, patient: str, reason: bytes, duration: int)
 
 
 @access.command("review")
-@click.argument("episode", type=int)
+@click.argument("episode", type=EPISODE_ID)
 @click.option(
     "--approve/--flag", required=True, help="Close the episode as justified, or flag it (ends access)."
 )

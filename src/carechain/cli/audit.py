@@ -14,7 +14,14 @@ from rich.table import Table
 
 from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.index import LIVE_CONFIRMATIONS, index_database
-from carechain.cli.options import F, address_of, patient_filter_option, purpose_option, scopes_option
+from carechain.cli.options import (
+    TRIAL_ID,
+    F,
+    address_of,
+    patient_filter_option,
+    purpose_option,
+    scopes_option,
+)
 from carechain.clients.consent import ANY_GRANTEE
 from carechain.core.deployments import is_local_chain
 from carechain.core.times import show_time
@@ -234,10 +241,10 @@ def audit_break_glass(ctx: Context, patient: str | None, db: str | None, no_sync
 
 
 @audit.command("trial")
-@click.argument("trial_id")
+@click.argument("trial_id", type=TRIAL_ID)
 @_index_options
 @pass_ctx
-def audit_trial(ctx: Context, trial_id: str, db: str | None, no_sync: bool) -> None:
+def audit_trial(ctx: Context, trial_id: int, db: str | None, no_sync: bool) -> None:
     """TRIAL_ID's protocol versions, sites, enrolments, commitments, lock and results, checked on chain.
 
     \b
@@ -245,9 +252,7 @@ def audit_trial(ctx: Context, trial_id: str, db: str | None, no_sync: bool) -> N
       carechain audit trial 1
       carechain --json audit trial 1 --no-sync
     """
-    if not trial_id.isdigit() or int(trial_id) == 0:
-        raise InputError(f"a trial id is a positive integer, got {trial_id!r}")
-    report = queries.trial_report(_indexer(ctx, db, no_sync), int(trial_id))
+    report = queries.trial_report(_indexer(ctx, db, no_sync), trial_id)
     if ctx.as_json:
         ctx.verdict(report.agrees, report.to_dict(), "")
         return

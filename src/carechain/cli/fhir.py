@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx, show_purpose
-from carechain.cli.options import FILE, address_of, delegate_option, output_option
+from carechain.cli.options import BLOCK, FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
 from carechain.core.times import show_time
@@ -26,7 +26,7 @@ def fhir_group() -> None:
 @click.argument("patient", type=address_of("patient"))
 @output_option("Write the Bundle to this file.", required=False)
 @click.option("--active-only", is_flag=True, help="Leave out revoked and expired consents.")
-@click.option("--from-block", type=click.IntRange(min=0), default=0, help="Read events from this block on.")
+@click.option("--from-block", type=BLOCK, default=0, help="Read events from this block on.")
 @pass_ctx
 def fhir_export(ctx: Context, patient: str, output: Path | None, active_only: bool, from_block: int) -> None:
     """PATIENT's consents as a FHIR Bundle of Consent resources (JSON on stdout, or -o FILE).

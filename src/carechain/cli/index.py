@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from carechain.cli.core import Context, cli, pass_ctx
-from carechain.cli.options import poll_option
+from carechain.cli.options import BLOCK, poll_option, uint_of
 from carechain.core.deployments import is_local_chain
 from carechain.core.transport import connect
 from carechain.errors import CareChainError
@@ -31,12 +31,10 @@ def index_database(ctx: Context, chain_id: int) -> str:
     "--db",
     help="sqlite:///path.db, a file path, or postgresql://user@host/db (default: .chain/index-<chainId>.db).",
 )
-@click.option(
-    "--from-block", type=click.IntRange(min=0), help="First block of an empty index (default: deploy)."
-)
+@click.option("--from-block", type=BLOCK, help="First block of an empty index (default: deploy).")
 @click.option(
     "--confirmations",
-    type=click.IntRange(min=0),
+    type=uint_of("confirmations", 64),
     help=f"Index only up to head - N (default: 0 on local chains, {LIVE_CONFIRMATIONS} elsewhere).",
 )
 @click.option("--follow", is_flag=True, help="Keep polling for new blocks until Ctrl-C.")

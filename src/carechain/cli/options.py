@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import click
 
-from carechain.clients.base import bytes32, checksum
+from carechain.clients.base import bytes32, checksum, uint
 from carechain.clients.consent import ANY_GRANTEE
 from carechain.clients.records import category_bit
 from carechain.core import purposes
@@ -32,6 +32,7 @@ class Decorator(Protocol):
 
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
+_DECIMAL = re.compile(r"[0-9]+")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -42,13 +43,15 @@ def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> 
     """
     text = value.strip().lower()
     now = int(time.time()) if now is None else now
+    if len(text) > 40:  # no time within 64 bits is written this long; spares int() very long digit strings
+        raise InputError(f"time {value[:20]!r}... is out of range (a unix time of at most 64 bits)")
     if text in {"never", "0"}:
         if not allow_never:
             raise InputError("a deadline cannot be 'never'")
         return 0
     if match := _DURATION.match(text):
         moment = now + int(match.group(1)) * _UNITS[match.group(2)]
-    elif text.isdigit():
+    elif _DECIMAL.fullmatch(text):
         moment = int(text)
     else:
         try:
@@ -69,9 +72,19 @@ def parse_time(value: str, now: int | None = None, allow_never: bool = True) -> 
 def parse_duration(value: str) -> int:
     """A duration like 30m, 4h or 1d, in seconds."""
     match = _DURATION.match(value.strip().lower())
-    if not match:
+    if not match or len(match.group(1)) > 12:
         raise InputError(f"cannot read duration {value!r}: use a number and a unit, like 30m, 4h or 1d")
     return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_uint(value: str, what: str, bits: int = 256, minimum: int = 0) -> int:
+    """A decimal whole number that fits a uint<bits> (an id, a version, a block), or one InputError."""
+    text = value.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise InputError(f"{what} {value!r} is not a valid integer")
+    if len(text) > len(str(2**bits)):  # also spares int() Python's limit on very long digit strings
+        raise InputError(f"{what} of {len(text)} digits is out of range: a whole number of {bits} bits")
+    return uint(int(text), what, bits, minimum)
 
 
 def scopes_mask(value: str) -> int:
@@ -108,6 +121,11 @@ def bytes32_of(what: str) -> Parsed[bytes]:
     return Parsed("bytes32", lambda value: bytes32(value, what))
 
 
+def uint_of(what: str, bits: int = 256, minimum: int = 0) -> Parsed[int]:
+    """A whole number the contract's uint<bits> holds; out of range is one line, not a web3 encoding error."""
+    return Parsed("integer", lambda value: parse_uint(value, what, bits, minimum))
+
+
 RECORD_ID = bytes32_of("record id")
 GRANTEE = Parsed("address", _grantee)
 PURPOSE = Parsed("purpose", purposes.purpose_id)
@@ -116,6 +134,10 @@ CATEGORY = Parsed("category", category_bit)
 TIME = Parsed("time", parse_time)
 DEADLINE = Parsed("time", lambda value: parse_time(value, allow_never=False))
 DURATION = Parsed("duration", parse_duration)
+TRIAL_ID = uint_of("trial id", minimum=1)
+PROTOCOL_VERSION = uint_of("protocol version", 32, minimum=1)
+EPISODE_ID = uint_of("episode id")
+BLOCK = uint_of("block", 64)
 FILE = click.Path(dir_okay=False, path_type=Path)
 
 

@@ -11,7 +11,15 @@ from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from carechain.cli.core import Context, cli, pass_ctx
-from carechain.cli.options import FILE, deadline_option, expires_option, output_option, scopes_option
+from carechain.cli.options import (
+    FILE,
+    PROTOCOL_VERSION,
+    TRIAL_ID,
+    deadline_option,
+    expires_option,
+    output_option,
+    scopes_option,
+)
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.consent import ConsentClient
 from carechain.clients.trials import TrialClient
@@ -34,7 +42,7 @@ from carechain.offchain.trialdata import (
     verify_row,
 )
 
-trial_id_argument = click.argument("trial_id", type=click.IntRange(min=1))
+trial_id_argument = click.argument("trial_id", type=TRIAL_ID)
 
 
 @cli.group()
@@ -165,7 +173,7 @@ def trial_report(ctx: Context, trial_id: int, results: Path) -> None:
 
 @trial.command("approve")
 @trial_id_argument
-@click.option("--version", type=click.IntRange(min=1), help="The protocol version (default: the latest).")
+@click.option("--version", type=PROTOCOL_VERSION, help="The protocol version (default: the latest).")
 @pass_ctx
 def trial_approve(ctx: Context, trial_id: int, version: int | None) -> None:
     """(IRB) approve the latest protocol version."""

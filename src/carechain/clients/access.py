@@ -9,7 +9,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.contract.contract import ContractFunction
 
-from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core.sender import TxResult
 from carechain.core.signed import SignedAction, default_deadline
 from carechain.errors import InputError
@@ -200,11 +200,13 @@ class AccessClient(ContractClient):
         return result, int(event["args"]["episodeId"])
 
     def review(self, episode_id: int, approved: bool, note_hash: bytes = bytes(32)) -> TxResult:
-        return self._send("reviewBreakGlass", episode_id, approved, bytes32(note_hash, "note hash"))
+        return self._send(
+            "reviewBreakGlass", uint(episode_id, "episode id"), approved, bytes32(note_hash, "note hash")
+        )
 
     def get_episode(self, episode_id: int) -> Episode:
         provider, opened_at, expires_at, patient, review, reviewer, reason = self._call(
-            "getEpisode", episode_id
+            "getEpisode", uint(episode_id, "episode id")
         )
         return Episode(
             episode_id, provider, opened_at, expires_at, patient, Review(review), reviewer, bytes(reason)

@@ -42,6 +42,15 @@ def bytes32(value: bytes | str, what: str = "value") -> bytes:
     return raw
 
 
+def uint(value: int, what: str, bits: int = 256, minimum: int = 0) -> int:
+    """A whole number that fits the contract's uint<bits> (and is at least `minimum`), or one InputError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{what} {value!r} is not a whole number")
+    if not minimum <= value < 2**bits:
+        raise InputError(f"{what} {value} is out of range: a whole number from {minimum} to 2^{bits} - 1")
+    return value
+
+
 class ContractClient:
     """One deployment of one contract, seen from one account (the sender) or read-only."""
 

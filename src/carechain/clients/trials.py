@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from carechain.clients.base import ContractClient, bytes32, checksum
+from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core.sender import TxResult
 from carechain.errors import InputError
 
@@ -97,9 +97,7 @@ class BatchEvent:
 
 
 def _trial_id(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InputError(f"a trial id is a positive integer, got {value!r}")
-    return value
+    return uint(value, "trial id", minimum=1)
 
 
 class TrialClient(ContractClient):
@@ -172,7 +170,7 @@ class TrialClient(ContractClient):
         """Approve a protocol version (default: the latest)."""
         if version is None:
             version = self.get_trial(trial_id).protocol_version
-        return self._send("approve", _trial_id(trial_id), version)
+        return self._send("approve", _trial_id(trial_id), uint(version, "protocol version", 32, minimum=1))
 
     def enroll(self, trial_id: int, subject: str) -> TxResult:
         return self._send("enroll", _trial_id(trial_id), checksum(subject, "subject"))
@@ -197,7 +195,7 @@ class TrialClient(ContractClient):
         return int(self._call("trialCount"))
 
     def trial_purpose(self, trial_id: int, version: int) -> bytes:
-        return bytes(self._call("trialPurpose", _trial_id(trial_id), version))
+        return bytes(self._call("trialPurpose", _trial_id(trial_id), uint(version, "protocol version", 32)))
 
     def get_trial(self, trial_id: int) -> Trial:
         raw: list[Any] = [

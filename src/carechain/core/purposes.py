@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntFlag
 from pathlib import Path
@@ -183,6 +183,8 @@ _BY_ID: Final[dict[bytes, Purpose]] = {purpose.id: purpose for purpose in PURPOS
 
 def purpose_id(name: str) -> bytes:
     """Resolve what a user typed (code, CURIE, or opaque 0x bytes32 of a trial) to the on-chain purpose."""
+    if not isinstance(name, str):
+        raise InputError(f"a purpose is a code (HMB, TREAT), a CURIE or a 0x bytes32, got {name!r}")
     text = name.strip()
     if _HEX32.fullmatch(text):
         return bytes.fromhex(text[2:])
@@ -197,6 +199,8 @@ def purpose_id(name: str) -> bytes:
 
 def purpose_by_id(purpose: bytes) -> Purpose | None:
     """Name an on-chain purpose for display; None means opaque (a trial) or not in this table."""
+    if not isinstance(purpose, bytes | bytearray):
+        raise InputError(f"a purpose is 32 bytes, got {purpose!r}")
     if len(purpose) != 32:
         raise InputError(f"a purpose is 32 bytes, got {len(purpose)}: 0x{bytes(purpose).hex()}")
     return _BY_ID.get(bytes(purpose))
@@ -343,9 +347,16 @@ _SCOPE_BY_NAME: Final[dict[str, ScopeInfo]] = {info.name: info for info in SCOPE
 
 def scopes_mask(names: Iterable[str]) -> int:
     """Turn scope names (or one comma-separated string; "all" for every scope) into the uint64 mask."""
-    items = names.split(",") if isinstance(names, str) else names
+    if isinstance(names, str):
+        items: Iterable[object] = names.split(",")
+    elif isinstance(names, Iterable) and not isinstance(names, bytes | bytearray | Mapping):
+        items = names
+    else:
+        raise InputError(f"scopes are names (labs, genomics) or one comma-separated string, got {names!r}")
     mask = 0
     for raw in items:
+        if not isinstance(raw, str):
+            raise InputError(f"a scope is a name (labs, genomics), got {raw!r}")
         key = raw.strip().lower().replace("_", "-")
         if key == "all":
             mask |= ALL_SCOPES

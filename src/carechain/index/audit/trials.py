@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from carechain.clients.base import bytes32
+from carechain.clients.base import bytes32, uint
 from carechain.clients.trials import TrialClient
 from carechain.errors import InputError
 from carechain.index.audit.common import ZERO32, Clock, Serialisable, snapshot, to_hex
@@ -47,8 +47,7 @@ def _compare(checks: list[Comparison], name: str, index: Any, chain: Any) -> Non
 def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
     """A trial's protocol versions and approvals, sites, enrolments and withdrawals, committed batches,
     lock and results, from the index; its state and every batch, version and enrolment checked on chain."""
-    if isinstance(trial_id, bool) or not isinstance(trial_id, int) or trial_id <= 0:
-        raise InputError(f"a trial id is a positive integer, got {trial_id!r}")
+    uint(trial_id, "trial id", minimum=1)
     snap = snapshot(indexer)
     rows = indexer.events(trial_id=trial_id, contract="TrialRegistry")
     trials = TrialClient.from_manifest(indexer.w3, indexer.root)
