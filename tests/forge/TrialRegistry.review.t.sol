@@ -9,6 +9,7 @@ import {TrialTest} from "./utils/TrialTest.sol";
 /// against the exploit as the review demonstrated it.
 contract TrialRegistryReviewTest is TrialTest {
     address internal constant SUBJECT = address(0x5B1EC7);
+    address internal constant PASSER_BY = address(0xB1A5);
 
     /// @dev A multi-site trial: SITE enrolled SUBJECT, whose consent to version 1 ends at `expiresAt`
     /// (0: never); OTHER_SITE is a site of the same trial.
@@ -31,6 +32,24 @@ contract TrialRegistryReviewTest is TrialTest {
             registry.isPermitted(SUBJECT, address(trials), _trialPurpose(trialId, 1), TRIAL_SCOPES),
             "although the consent stands"
         );
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, SUBJECT));
+        trials.enroll(trialId, SUBJECT);
+    }
+
+    /// @dev Finding A.2 (low): anyone withdraws a subject the moment the consent lapses, permanently;
+    /// the renewal a second later cannot undo it.
+    function test_review_A2_anyoneWithdrawsAtTheLapse_permanently() public {
+        uint64 expiresAt = START + 30 days;
+        uint256 trialId = _multiSiteTrialWithSubject(expiresAt);
+
+        vm.warp(expiresAt);
+        vm.prank(PASSER_BY);
+        trials.withdraw(trialId, SUBJECT);
+        vm.assertFalse(trials.isEnrolled(trialId, SUBJECT), "a passer-by withdrew the subject");
+
+        vm.warp(expiresAt + 1);
+        _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
         vm.prank(SITE);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, SUBJECT));
         trials.enroll(trialId, SUBJECT);
