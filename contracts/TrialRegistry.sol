@@ -175,10 +175,17 @@ contract TrialRegistry is ITrialRegistry, Clock {
         if (!trial.currentApproved) revert ProtocolNotApproved(trialId, trial.protocolVersion);
         if (subject == address(0) || subject == msg.sender || subject == trial.sponsor) revert InvalidSubject(subject);
         Enrolment storage enrolment = _enrolments[trialId][subject];
-        if (enrolment.enrolledAt != 0) revert AlreadyEnrolled(trialId, subject);
+        if (enrolment.enrolledAt != 0) {
+            if (enrolment.withdrawnAt == 0) revert AlreadyEnrolled(trialId, subject);
+            // A fresh enrolment replaces the withdrawn one (its events keep the history).
+            enrolment.withdrawnAt = 0;
+        }
         uint32 version = trial.consentVersion;
         if (!_consented(trialId, trial, subject, version)) revert NoConsent(trialId, subject, version);
-        _enrolments[trialId][subject] = Enrolment({enrolledAt: _time(), withdrawnAt: 0, consentVersion: version});
+        // Field by field: the first slot only; the second (withdrawnAt) is written at withdrawal.
+        enrolment.site = msg.sender;
+        enrolment.enrolledAt = _time();
+        enrolment.consentVersion = version;
         ++trial.enrolled;
         emit SubjectEnrolled(trialId, subject, msg.sender, version);
     }
@@ -200,6 +207,11 @@ contract TrialRegistry is ITrialRegistry, Clock {
     function withdraw(uint256 trialId, address subject) external {
         Trial storage trial = _trial(trialId);
         Enrolment storage enrolment = _enrolled(trialId, subject);
+        // Whatever the consent's state: a lapse is for these three to record, not for anyone to seize.
+        if (
+            msg.sender != subject && msg.sender != trial.sponsor
+                && (msg.sender != enrolment.site || !_isSite(trialId, msg.sender))
+        ) revert UnauthorizedWithdrawal(trialId, subject, msg.sender);
         (bool live, uint64 withdrawnAt) = _consentEnd(trialId, subject, enrolment.consentVersion);
         if (!live && trial.consentVersion != enrolment.consentVersion) {
             // A consent to the newer version that no site has recorded yet (`reconsent`) counts too.
@@ -207,11 +219,7 @@ contract TrialRegistry is ITrialRegistry, Clock {
             live = newerLive;
             if (newerEnd > withdrawnAt) withdrawnAt = newerEnd;
         }
-        if (live) {
-            // The consent still stands: only the subject, or an investigator discontinuing them, ends it.
-            if (msg.sender != subject && !_isSite(trialId, msg.sender)) revert ConsentStillLive(trialId, subject);
-            withdrawnAt = _time();
-        }
+        if (live) withdrawnAt = _time();
         enrolment.withdrawnAt = withdrawnAt;
         emit SubjectWithdrawn(trialId, subject, withdrawnAt, msg.sender);
     }

@@ -30,7 +30,7 @@ interface ITrialRegistry {
     /// @param consentVersion The protocol version consents must name: the latest one that required re-consent.
     /// @param currentApproved Whether an IRB approved the latest protocol version (enrolment needs it).
     /// @param requiredScopes The data scopes a subject's consent must cover.
-    /// @param enrolled How many subjects were ever enrolled.
+    /// @param enrolled How many enrolments were made (a subject enrolled again after withdrawing counts again).
     /// @param lockedAt When the database was locked (0: not yet).
     /// @param reportedAt When results were reported (0: not yet).
     /// @param primaryEndpoints Hash of the pre-registered primary endpoints (0 while a blinded plan is unrevealed).
@@ -72,14 +72,18 @@ interface ITrialRegistry {
         uint64 addedAt;
     }
 
-    /// @notice A subject's enrolment, in one slot.
-    /// @param enrolledAt When a site enrolled the subject (0: never).
-    /// @param withdrawnAt When the subject withdrew or their consent lapsed (0: still in).
+    /// @notice A subject's latest enrolment: one slot while they are in (site, time, version), a
+    /// second once they withdraw. A site's address and two uint64 times do not share a slot, and
+    /// `enroll` is the frequent write: the withdrawal time, written once, takes the second slot.
+    /// @param site The site that enrolled the subject; it, the sponsor or the subject may withdraw them.
+    /// @param enrolledAt When the site enrolled the subject (0: never).
     /// @param consentVersion The consent version the subject's live consent names.
+    /// @param withdrawnAt When the subject withdrew or their consent lapsed (0: still in).
     struct Enrolment {
+        address site;
         uint64 enrolledAt;
-        uint64 withdrawnAt;
         uint32 consentVersion;
+        uint64 withdrawnAt;
     }
 
     /// @notice A committed batch of case-report-form rows, in one slot, found by its Merkle root.
@@ -147,7 +151,7 @@ interface ITrialRegistry {
     /// @param trialId The trial.
     /// @param subject The subject.
     /// @param withdrawnAt When they left.
-    /// @param actor Who recorded it: the subject, a site, or anyone once the consent lapsed.
+    /// @param actor Who recorded it: the subject, the site that enrolled them, or the sponsor.
     event SubjectWithdrawn(uint256 indexed trialId, address indexed subject, uint64 withdrawnAt, address actor);
     /// @notice A site committed the Merkle root of a batch of `rows` case-report-form rows.
     /// @param trialId The trial.
@@ -209,12 +213,13 @@ interface ITrialRegistry {
     error NoConsent(uint256 trialId, address subject, uint32 consentVersion);
     /// @notice The subject is the zero address, or the site or sponsor itself.
     error InvalidSubject(address subject);
-    /// @notice The subject is already enrolled (a withdrawn subject is not re-enrolled).
+    /// @notice The subject is enrolled and has not withdrawn (a withdrawn subject may be enrolled afresh).
     error AlreadyEnrolled(uint256 trialId, address subject);
     /// @notice The subject is not enrolled, or has withdrawn.
     error NotEnrolled(uint256 trialId, address subject);
-    /// @notice Only the subject or a site may withdraw a subject whose consent is still live.
-    error ConsentStillLive(uint256 trialId, address subject);
+    /// @notice Only the subject, the site that enrolled them (while an active site) or the sponsor
+    /// withdraws a subject, whether or not their consent still stands.
+    error UnauthorizedWithdrawal(uint256 trialId, address subject, address account);
     /// @notice The subject's consent already names the trial's consent version.
     error AlreadyReconsented(uint256 trialId, address subject, uint32 consentVersion);
     /// @notice A batch with this root was committed already.
@@ -306,9 +311,11 @@ interface ITrialRegistry {
     /* ------------------------------------------------------------------ */
 
     /// @notice Enrol a subject whose live consent (to this contract, for `trialPurpose(trialId,
-    /// consentVersion)`, covering the required scopes) ConsentRegistry confirms now.
+    /// consentVersion)`, covering the required scopes) ConsentRegistry confirms now. The enrolment
+    /// records the calling site. A withdrawn subject who consents again may be enrolled again, by any
+    /// site, as a fresh enrolment (the site keeps any link to the old one off chain).
     /// @param trialId The trial (approved, not locked; the caller an active site).
-    /// @param subject The subject's address for this trial (not the site or the sponsor).
+    /// @param subject The subject's address for this trial (not the site or the sponsor; not enrolled now).
     function enroll(uint256 trialId, address subject) external;
 
     /// @notice Record that an enrolled subject consented to the trial's newer consent version.
@@ -316,9 +323,12 @@ interface ITrialRegistry {
     /// @param subject An enrolled subject.
     function reconsent(uint256 trialId, address subject) external;
 
-    /// @notice Record a withdrawal: the subject or a site at any time; anyone once the subject's consent
-    /// has lapsed (revoked, expired or narrowed), at the time it lapsed where the chain knows it. A live
-    /// consent to the trial's current consent version, not yet recorded by `reconsent`, keeps them in.
+    /// @notice Record a withdrawal, by the subject, the site that enrolled them (while it is an active
+    /// site with a live credential) or the sponsor, whatever the state of the consent: dated now while
+    /// the consent stands, else at the time it lapsed (revoked, expired or narrowed) where the chain
+    /// knows it. A live consent to the trial's current consent version, not yet recorded by
+    /// `reconsent`, counts as standing. No other site and no passer-by can end a participation: the
+    /// subject may renew a lapsed consent, and a withdrawn subject may be enrolled afresh.
     /// @param trialId The trial.
     /// @param subject An enrolled subject.
     function withdraw(uint256 trialId, address subject) external;
@@ -364,7 +374,8 @@ interface ITrialRegistry {
     /// @notice A subject's enrolment.
     /// @param trialId The trial.
     /// @param subject The subject.
-    /// @return When they enrolled and withdrew, and their consent version (all zero if never enrolled).
+    /// @return The latest enrolment: its site, when it began, its consent version and when it ended
+    /// (all zero if never enrolled).
     function getEnrolment(uint256 trialId, address subject) external view returns (Enrolment memory);
 
     /// @notice Whether a subject is in the trial now.

@@ -20,38 +20,86 @@ contract TrialRegistryReviewTest is TrialTest {
         _enroll(trialId, SUBJECT);
     }
 
-    /// @dev Finding A.1 (medium): any site withdraws any other site's subject, forever.
-    function test_review_A1_anotherSiteWithdrawsTheSubject_forever() public {
+    /// @dev Finding A.1 (medium): any site withdrew any other site's subject, forever. The enrolment
+    /// now records its site: another site is refused, and the subject stays in.
+    function test_review_A1_anotherSiteCannotWithdrawTheSubject() public {
         uint256 trialId = _multiSiteTrialWithSubject(0);
+        vm.assertEq(trials.getEnrolment(trialId, SUBJECT).site, SITE, "the enrolling site is recorded");
 
         vm.prank(OTHER_SITE);
-        trials.withdraw(trialId, SUBJECT);
-
-        vm.assertFalse(trials.isEnrolled(trialId, SUBJECT), "the other site's subject is out");
-        vm.assertTrue(
-            registry.isPermitted(SUBJECT, address(trials), _trialPurpose(trialId, 1), TRIAL_SCOPES),
-            "although the consent stands"
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, SUBJECT, OTHER_SITE)
         );
-        vm.prank(SITE);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, SUBJECT));
-        trials.enroll(trialId, SUBJECT);
+        trials.withdraw(trialId, SUBJECT);
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "the subject stays in");
     }
 
-    /// @dev Finding A.2 (low): anyone withdraws a subject the moment the consent lapses, permanently;
-    /// the renewal a second later cannot undo it.
-    function test_review_A2_anyoneWithdrawsAtTheLapse_permanently() public {
+    /// @dev The three who may withdraw a subject whose consent stands: the enrolling site, the
+    /// sponsor and the subject; the enrolling site no longer once the sponsor removed it.
+    function test_review_A1_theEnrollingSiteTheSponsorOrTheSubjectWithdraws() public {
+        address[3] memory allowed = [SITE, SPONSOR, SUBJECT];
+        for (uint256 i; i < allowed.length; ++i) {
+            uint256 trialId = _multiSiteTrialWithSubject(0);
+            vm.expectEmit(address(trials));
+            emit ITrialRegistry.SubjectWithdrawn(trialId, SUBJECT, _now(), allowed[i]);
+            vm.prank(allowed[i]);
+            trials.withdraw(trialId, SUBJECT);
+            vm.assertFalse(trials.isEnrolled(trialId, SUBJECT), "withdrawn");
+        }
+        uint256 removedFrom = _multiSiteTrialWithSubject(0);
+        vm.prank(SPONSOR);
+        trials.removeSite(removedFrom, SITE);
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, removedFrom, SUBJECT, SITE));
+        trials.withdraw(removedFrom, SUBJECT);
+    }
+
+    /// @dev Finding A.2 (low): anyone withdrew a subject the moment the consent lapsed, permanently.
+    /// A passer-by is refused at the lapse, and the renewal a second later keeps the subject in.
+    function test_review_A2_aPasserByCannotWithdrawAtTheLapse() public {
         uint64 expiresAt = START + 30 days;
         uint256 trialId = _multiSiteTrialWithSubject(expiresAt);
 
         vm.warp(expiresAt);
         vm.prank(PASSER_BY);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, SUBJECT, PASSER_BY)
+        );
         trials.withdraw(trialId, SUBJECT);
-        vm.assertFalse(trials.isEnrolled(trialId, SUBJECT), "a passer-by withdrew the subject");
 
         vm.warp(expiresAt + 1);
         _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "the renewal finds the subject still in");
+    }
+
+    /// @dev A withdrawn subject who consents again is enrolled afresh, by any site, which the new
+    /// enrolment records; the old withdrawal was dated at the lapse.
+    function test_review_A2_aWithdrawnSubjectWhoConsentsAgainIsEnrolledAfresh() public {
+        uint64 expiresAt = START + 30 days;
+        uint256 trialId = _multiSiteTrialWithSubject(expiresAt);
+        vm.warp(expiresAt + 1 days);
         vm.prank(SITE);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, SUBJECT));
+        trials.withdraw(trialId, SUBJECT);
+        vm.assertEq(trials.getEnrolment(trialId, SUBJECT).withdrawnAt, expiresAt, "dated at the lapse");
+
+        vm.prank(OTHER_SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NoConsent.selector, trialId, SUBJECT, 1));
         trials.enroll(trialId, SUBJECT);
+        _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.SubjectEnrolled(trialId, SUBJECT, OTHER_SITE, 1);
+        vm.prank(OTHER_SITE);
+        trials.enroll(trialId, SUBJECT);
+
+        ITrialRegistry.Enrolment memory e = trials.getEnrolment(trialId, SUBJECT);
+        vm.assertEq(e.site, OTHER_SITE, "the new site");
+        vm.assertEq(e.enrolledAt, _now(), "enrolled now");
+        vm.assertEq(e.withdrawnAt, 0, "not withdrawn");
+        vm.assertEq(e.consentVersion, 1, "consent version");
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "in again");
+        vm.assertEq(trials.getTrial(trialId).enrolled, 2, "two enrolments");
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, SUBJECT, SITE));
+        trials.withdraw(trialId, SUBJECT);
     }
 }

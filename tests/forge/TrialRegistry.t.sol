@@ -404,22 +404,24 @@ contract TrialRegistryTest is TrialTest {
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, subject));
         trials.enroll(trialId, subject);
 
-        // A withdrawn subject is not re-enrolled, whatever they consent to afterwards.
+        // A withdrawn subject who consents again is enrolled afresh.
         vm.prank(subject);
         trials.withdraw(trialId, subject);
         vm.prank(subject);
         registry.revoke(address(trials), _trialPurpose(trialId, 1));
-        _consentTo(subject, trialId, 1, TRIAL_SCOPES, 0);
         vm.prank(SITE);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, subject));
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NoConsent.selector, trialId, subject, 1));
         trials.enroll(trialId, subject);
+        _consentTo(subject, trialId, 1, TRIAL_SCOPES, 0);
+        _enroll(trialId, subject);
+        vm.assertTrue(trials.isEnrolled(trialId, subject), "enrolled afresh");
 
         vm.prank(SPONSOR);
         trials.removeSite(trialId, SITE);
         vm.prank(SITE);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSite.selector, trialId, SITE));
         trials.enroll(trialId, stranger);
-        vm.assertEq(trials.getTrial(trialId).enrolled, 1, "one enrolment");
+        vm.assertEq(trials.getTrial(trialId).enrolled, 2, "two enrolments");
     }
 
     function testFuzz_reconsent_recordsTheNewConsentVersion(address subject, uint64 extraScopes) public {
@@ -464,13 +466,13 @@ contract TrialRegistryTest is TrialTest {
 
     function testFuzz_withdraw_afterARevoke_isAtTheRevocation(
         address subject,
-        address caller,
+        uint8 who,
         uint256 toRevoke,
         uint256 toWithdraw,
         bool wildcard
     ) public {
         _assumeStranger(subject);
-        _assumeAccount(caller);
+        address caller = _withdrawer(who, subject);
         address grantee = wildcard ? ANY_GRANTEE : address(trials);
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _grant(subject, grantee, _trialPurpose(trialId, 1), TRIAL_SCOPES, START + 365 days);
@@ -497,34 +499,46 @@ contract TrialRegistryTest is TrialTest {
         trials.withdraw(trialId, subject);
     }
 
-    function testFuzz_withdraw_afterExpiry_isAtTheExpiry(address subject, address caller, uint256 ttl, uint256 late)
-        public
-    {
+    /// @dev An outsider is refused before and after the lapse alike (finding A.2); the withdrawal
+    /// recorded later is dated at the expiry.
+    function testFuzz_withdraw_afterExpiry_isAtTheExpiry(
+        address subject,
+        address outsider,
+        uint8 who,
+        uint256 ttl,
+        uint256 late
+    ) public {
         _assumeStranger(subject);
-        _assumeStranger(caller);
-        vm.assume(caller != subject);
+        _assumeStranger(outsider);
+        vm.assume(outsider != subject);
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         uint64 expiresAt = _futureExpiry(ttl);
         _consentTo(subject, trialId, 1, TRIAL_SCOPES, expiresAt);
         _enroll(trialId, subject);
 
+        bytes memory refused =
+            abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, subject, outsider);
         vm.warp(expiresAt - 1);
-        vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ConsentStillLive.selector, trialId, subject));
+        vm.prank(outsider);
+        vm.expectRevert(refused);
         trials.withdraw(trialId, subject);
 
         vm.warp(expiresAt + _bound(late, 0, MAX_TTL));
-        vm.prank(caller);
+        vm.prank(outsider);
+        vm.expectRevert(refused);
+        trials.withdraw(trialId, subject);
+        vm.prank(_withdrawer(who, subject));
         trials.withdraw(trialId, subject);
         vm.assertEq(trials.getEnrolment(trialId, subject).withdrawnAt, expiresAt, "withdrawnAt is the expiry");
     }
 
-    /// @dev While the consent stands, only the subject or a live site ends the participation, now.
-    function testFuzz_withdraw_whileConsentIsLive_onlyBySubjectOrSite(
+    /// @dev While the consent stands, the subject, the enrolling site (while live) or the sponsor
+    /// ends the participation, now; another site, suspended or not, is refused (finding A.1).
+    function testFuzz_withdraw_whileConsentIsLive_bySubjectEnrollingSiteOrSponsor(
         address subject,
         address stranger,
         uint256 elapsed,
-        bool bySite
+        uint8 who
     ) public {
         _assumeStranger(subject);
         _assumeStranger(stranger);
@@ -535,15 +549,22 @@ contract TrialRegistryTest is TrialTest {
         _enroll(trialId, subject);
         vm.warp(START + _bound(elapsed, 0, MAX_TTL));
 
-        address[4] memory refused = [stranger, SPONSOR, IRB_MEMBER, OTHER_SITE];
-        _suspend(OTHER_SITE, RESEARCHER);
+        address[3] memory refused = [stranger, IRB_MEMBER, OTHER_SITE];
         for (uint256 i; i < refused.length; ++i) {
             vm.prank(refused[i]);
-            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ConsentStillLive.selector, trialId, subject));
+            vm.expectRevert(
+                abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, subject, refused[i])
+            );
             trials.withdraw(trialId, subject);
         }
+        _suspend(OTHER_SITE, RESEARCHER);
+        vm.prank(OTHER_SITE);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, subject, OTHER_SITE)
+        );
+        trials.withdraw(trialId, subject);
 
-        address actor = bySite ? SITE : subject;
+        address actor = _withdrawer(who, subject);
         vm.expectEmit(address(trials));
         emit ITrialRegistry.SubjectWithdrawn(trialId, subject, _now(), actor);
         vm.prank(actor);
@@ -556,11 +577,11 @@ contract TrialRegistryTest is TrialTest {
 
     /// @dev A consent narrowed below the required scopes has lapsed; the chain keeps no time for a
     /// narrowing, so the withdrawal is at the time of the call.
-    function testFuzz_withdraw_afterANarrowing_isNow(address subject, address caller, uint8 bitSeed, uint256 elapsed)
+    function testFuzz_withdraw_afterANarrowing_isNow(address subject, uint8 who, uint8 bitSeed, uint256 elapsed)
         public
     {
         _assumeStranger(subject);
-        _assumeAccount(caller);
+        address caller = _withdrawer(who, subject);
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _consentTo(subject, trialId, 1, TRIAL_SCOPES, 0);
         _enroll(trialId, subject);
@@ -678,39 +699,40 @@ contract TrialRegistryTest is TrialTest {
 
     /// @dev Enrolled under version 1; the trial moves to version 2 (re-consent) and the subject
     /// consents to it, but no site records the re-consent. Their version-2 consent keeps them in
-    /// after their version-1 consent is revoked: nobody but the subject or a site withdraws them.
+    /// after their version-1 consent is revoked: a withdrawal then is dated now, not at the
+    /// version-1 revocation, and an outsider is refused as ever.
     function testFuzz_withdraw_newVersionConsentKeepsTheSubjectIn(
         address subject,
         address outsider,
         uint256 gap,
-        bool bySite
+        uint8 who
     ) public {
         _assumeStranger(subject);
         _assumeStranger(outsider);
         vm.assume(outsider != subject);
         uint256 trialId = _enrolledThenMovedToVersion2(subject, uint64(_bound(gap, 1, 365 days)), false);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ConsentStillLive.selector, trialId, subject));
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, subject, outsider)
+        );
         trials.withdraw(trialId, subject);
 
-        address actor = bySite ? SITE : subject;
+        address actor = _withdrawer(who, subject);
         vm.prank(actor);
         trials.withdraw(trialId, subject);
         vm.assertEq(trials.getEnrolment(trialId, subject).withdrawnAt, _now(), "withdrawn now");
     }
 
     /// @dev The same, until the version-2 consent lapses too (revoked or expired): the withdrawal
-    /// is dated at its end, not at the earlier end of the version-1 consent, when the chain still
-    /// refused to withdraw the subject (ConsentStillLive).
+    /// is dated at its end, not at the earlier end of the version-1 consent, when the version-2
+    /// consent still kept the subject in.
     function testFuzz_withdraw_afterTheNewVersionConsentLapses_isAtItsEnd(
         address subject,
-        address outsider,
+        uint8 who,
         uint256 gap,
         bool newExpires
     ) public {
         _assumeStranger(subject);
-        _assumeStranger(outsider);
-        vm.assume(outsider != subject);
         uint64 step = uint64(_bound(gap, 1, 365 days));
         uint256 trialId = _enrolledThenMovedToVersion2(subject, step, newExpires);
         vm.warp(START + 4 * step);
@@ -719,7 +741,7 @@ contract TrialRegistryTest is TrialTest {
             registry.revoke(address(trials), _trialPurpose(trialId, 2));
         }
         vm.warp(START + 5 * step);
-        vm.prank(outsider);
+        vm.prank(_withdrawer(who, subject));
         trials.withdraw(trialId, subject);
         vm.assertTrue(
             trials.getEnrolment(trialId, subject).withdrawnAt >= START + 4 * step,
@@ -1150,6 +1172,11 @@ contract TrialRegistryTest is TrialTest {
         vm.assume(account != COPYCAT && account != SUBJECT);
     }
 
+    /// @dev One of the three who may withdraw a subject enrolled by SITE: SITE, the sponsor or the subject.
+    function _withdrawer(uint8 who, address subject) internal pure returns (address) {
+        return [SITE, SPONSOR, subject][who % 3];
+    }
+
     function _protocol(uint32 version) internal pure returns (bytes32) {
         return keccak256(abi.encode("protocol", version));
     }
@@ -1251,6 +1278,7 @@ contract TrialRegistryTest is TrialTest {
         uint32 consentVersion
     ) internal view {
         ITrialRegistry.Enrolment memory e = trials.getEnrolment(trialId, subject);
+        vm.assertEq(e.site, enrolledAt == 0 ? address(0) : SITE, "site");
         vm.assertEq(e.enrolledAt, enrolledAt, "enrolledAt");
         vm.assertEq(e.withdrawnAt, withdrawnAt, "withdrawnAt");
         vm.assertEq(e.consentVersion, consentVersion, "consentVersion");

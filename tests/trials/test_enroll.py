@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("synced_clock")
 def test_consented_subject_is_enrolled(trials, registry, site, subject, approved):
     consent(registry, trials, subject, approved)
     tx = trials.enroll(approved, subject, {"from": site})
-    assert tuple(trials.getEnrolment(approved, subject)) == (tx.timestamp, 0, 1)
+    assert tuple(trials.getEnrolment(approved, subject)) == (site, tx.timestamp, 1, 0)
     assert trials.isEnrolled(approved, subject)
     assert trials.getTrial(approved).dict()["enrolled"] == 1
     assert tx.events["SubjectEnrolled"] == {
@@ -34,6 +34,7 @@ def test_enrolled_counts_subjects_across_sites(
         consent(registry, trials, who, approved)
         tx = trials.enroll(approved, who, {"from": by})
         assert tx.events["SubjectEnrolled"]["site"] == by
+        assert trials.getEnrolment(approved, who)["site"] == by
     assert trials.getTrial(approved).dict()["enrolled"] == 2
 
 
@@ -62,7 +63,7 @@ def test_broad_consent_to_any_grantee_enrols(trials, registry, site, subject, ap
 def test_subject_without_consent_reverts(trials, site, subject, approved):
     with reverts("NoConsent", approved, subject.address, 1):
         trials.enroll(approved, subject, {"from": site})
-    assert tuple(trials.getEnrolment(approved, subject)) == (0, 0, 0)
+    assert tuple(trials.getEnrolment(approved, subject)) == (ZERO_ADDRESS, 0, 0, 0)
     assert trials.getTrial(approved).dict()["enrolled"] == 0
 
 
@@ -147,7 +148,7 @@ def test_enrolment_waits_for_the_approval_of_an_amendment(
     trials.approve(approved, 2, {"from": irb})
     tx = trials.enroll(approved, subject, {"from": site})
     assert tx.events["SubjectEnrolled"]["consentVersion"] == 1
-    assert tuple(trials.getEnrolment(approved, subject))[2] == 1
+    assert trials.getEnrolment(approved, subject)["consentVersion"] == 1
 
 
 def test_after_a_reconsent_amendment_only_the_new_consent_enrols(
@@ -160,7 +161,7 @@ def test_after_a_reconsent_amendment_only_the_new_consent_enrols(
         trials.enroll(approved, subject, {"from": site})
     consent(registry, trials, subject, approved, version=2)
     tx = trials.enroll(approved, subject, {"from": site})
-    assert tuple(trials.getEnrolment(approved, subject)) == (tx.timestamp, 0, 2)
+    assert tuple(trials.getEnrolment(approved, subject)) == (site, tx.timestamp, 2, 0)
     assert tx.events["SubjectEnrolled"]["consentVersion"] == 2
 
 
@@ -172,13 +173,13 @@ def test_subject_enrolled_twice_reverts(trials, site, site2, sponsor, subject, e
     assert trials.getTrial(enrolled).dict()["enrolled"] == 1
 
 
-def test_withdrawn_subject_is_not_re_enrolled(trials, registry, site, subject, enrolled):
+def test_withdrawn_subject_whose_consent_stands_is_enrolled_afresh(trials, site, subject, enrolled):
+    """Withdrawing leaves the consent in ConsentRegistry as it was: it admits the subject again."""
     trials.withdraw(enrolled, subject, {"from": subject})
-    enrolment = tuple(trials.getEnrolment(enrolled, subject))
-    with reverts("AlreadyEnrolled", enrolled, subject.address):
-        trials.enroll(enrolled, subject, {"from": site})
-    assert tuple(trials.getEnrolment(enrolled, subject)) == enrolment
-    assert not trials.isEnrolled(enrolled, subject)
+    tx = trials.enroll(enrolled, subject, {"from": site})
+    assert tuple(trials.getEnrolment(enrolled, subject)) == (site, tx.timestamp, 1, 0)
+    assert trials.isEnrolled(enrolled, subject)
+    assert trials.getTrial(enrolled).dict()["enrolled"] == 2
 
 
 @pytest.mark.parametrize("who", ["zero", "site", "sponsor"])

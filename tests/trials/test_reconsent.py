@@ -2,7 +2,7 @@
 subject consented to the new consent version."""
 
 import pytest
-from conftest import LABS, reverts
+from conftest import LABS, mine_at, now, reverts
 
 from carechain.core.purposes import trial_purpose
 from trials.conftest import PROTOCOL_V2, PROTOCOL_V3, consent
@@ -17,10 +17,10 @@ def amended(trials, sponsor, irb, enrolled):
 
 
 def test_reconsent_moves_the_subjects_consent_version(trials, registry, site, subject, amended):
-    enrolled_at = trials.getEnrolment(amended, subject)[0]
+    enrolled_at = trials.getEnrolment(amended, subject)["enrolledAt"]
     consent(registry, trials, subject, amended, version=2)
     tx = trials.reconsent(amended, subject, {"from": site})
-    assert tuple(trials.getEnrolment(amended, subject)) == (enrolled_at, 0, 2)
+    assert tuple(trials.getEnrolment(amended, subject)) == (site, enrolled_at, 2, 0)
     assert trials.isEnrolled(amended, subject)
     assert tx.events["SubjectReconsented"] == {"trialId": amended, "subject": subject, "consentVersion": 2}
 
@@ -28,7 +28,7 @@ def test_reconsent_moves_the_subjects_consent_version(trials, registry, site, su
 def test_reconsent_without_the_new_consent_reverts(trials, site, subject, amended):
     with reverts("NoConsent", amended, subject.address, 2):
         trials.reconsent(amended, subject, {"from": site})
-    assert trials.getEnrolment(amended, subject)[2] == 1
+    assert trials.getEnrolment(amended, subject)["consentVersion"] == 1
 
 
 def test_reconsent_with_a_narrower_new_consent_reverts(trials, registry, site, subject, amended):
@@ -70,7 +70,7 @@ def test_only_a_site_records_reconsent(trials, registry, sponsor, stranger, subj
     for caller in (subject, sponsor, stranger):
         with reverts("NotSite", amended, caller.address):
             trials.reconsent(amended, subject, {"from": caller})
-    assert trials.getEnrolment(amended, subject)[2] == 1
+    assert trials.getEnrolment(amended, subject)["consentVersion"] == 1
 
 
 def test_reconsent_after_lock_reverts(trials, registry, sponsor, site, subject, amended):
@@ -85,21 +85,21 @@ def test_unknown_trial_reverts(trials, site, subject):
         trials.reconsent(4, subject, {"from": site})
 
 
-def test_reconsented_subject_is_held_to_the_new_consent(trials, registry, site, stranger, subject, amended):
-    """Once re-consented, the stale version-1 consent no longer decides whether the subject is still in."""
+def test_reconsented_subject_is_held_to_the_new_consent(trials, registry, site, subject, amended):
+    """Once re-consented, the version-2 consent, not the stale version-1 one, dates the withdrawal."""
     consent(registry, trials, subject, amended, version=2)
     trials.reconsent(amended, subject, {"from": site})
     registry.revoke(trials, trial_purpose(amended, 1), {"from": subject})
-    with reverts("ConsentStillLive", amended, subject.address):
-        trials.withdraw(amended, subject, {"from": stranger})
+    mine_at(now() + 600)
     revoked_at = registry.revoke(trials, trial_purpose(amended, 2), {"from": subject}).timestamp
-    trials.withdraw(amended, subject, {"from": stranger})
-    assert trials.getEnrolment(amended, subject)[1] == revoked_at
+    mine_at(revoked_at + 600)
+    trials.withdraw(amended, subject, {"from": site})
+    assert trials.getEnrolment(amended, subject)["withdrawnAt"] == revoked_at
 
 
 def test_subject_who_has_not_reconsented_stays_under_the_old_consent(trials, sponsor, irb, subject, amended):
     trials.amend(amended, PROTOCOL_V3, True, {"from": sponsor})
     trials.approve(amended, 3, {"from": irb})
     assert trials.getTrial(amended).dict()["consentVersion"] == 3
-    assert trials.getEnrolment(amended, subject)[2] == 1
+    assert trials.getEnrolment(amended, subject)["consentVersion"] == 1
     assert trials.isEnrolled(amended, subject)

@@ -1,7 +1,10 @@
-"""TrialRegistry.withdraw: the subject or a site records a withdrawal at any time; anyone once the subject's
-consent has lapsed, at the time it lapsed (its revocation or expiry) where the chain knows it."""
+"""TrialRegistry.withdraw: the subject, the site that enrolled them or the sponsor records a withdrawal,
+whatever the state of the consent: now while it stands, else at the time it lapsed (its revocation or expiry)
+where the chain knows it. Nobody else: not another site (finding A.1), not a passer-by once the consent lapsed
+(finding A.2)."""
 
 import pytest
+from brownie import ZERO_ADDRESS
 from conftest import LABS, at_next_block, mine_at, now, reverts
 from eth_utils.crypto import keccak
 
@@ -21,10 +24,10 @@ def revoke_at(registry, trials, subject, trial_id, timestamp, grantee=None):
     return tx
 
 
-def test_subject_withdraws_now(trials, subject, enrolled):
-    enrolled_at = trials.getEnrolment(enrolled, subject)[0]
+def test_subject_withdraws_now(trials, site, subject, enrolled):
+    enrolled_at = trials.getEnrolment(enrolled, subject)["enrolledAt"]
     tx = trials.withdraw(enrolled, subject, {"from": subject})
-    assert tuple(trials.getEnrolment(enrolled, subject)) == (enrolled_at, tx.timestamp, 1)
+    assert tuple(trials.getEnrolment(enrolled, subject)) == (site, enrolled_at, 1, tx.timestamp)
     assert not trials.isEnrolled(enrolled, subject)
     assert trials.getTrial(enrolled).dict()["enrolled"] == 1  # ever enrolled
     assert tx.events["SubjectWithdrawn"] == {
@@ -35,42 +38,78 @@ def test_subject_withdraws_now(trials, subject, enrolled):
     }
 
 
-@pytest.mark.parametrize("by", ["site", "site2"])
-def test_a_site_discontinues_a_subject_whose_consent_is_live(
-    trials, sponsor, site, site2, subject, enrolled, by
+@pytest.mark.parametrize("by", ["site", "sponsor"])
+def test_the_enrolling_site_or_the_sponsor_discontinues_a_subject_whose_consent_is_live(
+    trials, sponsor, site, subject, enrolled, by
 ):
-    investigator = {"site": site, "site2": site2}[by]
-    trials.addSite(enrolled, site2, {"from": sponsor})
+    investigator = {"site": site, "sponsor": sponsor}[by]
     tx = trials.withdraw(enrolled, subject, {"from": investigator})
-    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == tx.timestamp
     assert tx.events["SubjectWithdrawn"]["actor"] == investigator
 
 
 def test_anyone_else_is_refused_while_the_consent_is_live(
-    trials, sponsor, irb, site, stranger, subject, enrolled
+    trials, sponsor, irb, site, site2, stranger, subject, enrolled
 ):
-    trials.removeSite(enrolled, site, {"from": sponsor})  # a former site is anyone else
-    for caller in (stranger, sponsor, irb, site):
-        with reverts("ConsentStillLive", enrolled, subject.address):
+    trials.addSite(enrolled, site2, {"from": sponsor})  # another site of the trial (finding A.1)
+    for caller in (stranger, irb, site2):
+        with reverts("UnauthorizedWithdrawal", enrolled, subject.address, caller.address):
             trials.withdraw(enrolled, subject, {"from": caller})
+    trials.removeSite(enrolled, site, {"from": sponsor})  # the enrolling site, once removed, is anyone else
+    with reverts("UnauthorizedWithdrawal", enrolled, subject.address, site.address):
+        trials.withdraw(enrolled, subject, {"from": site})
     assert trials.isEnrolled(enrolled, subject)
 
 
-def test_after_revocation_anyone_records_it_at_the_revocation_time(
-    trials, registry, stranger, subject, enrolled
+def test_a_passer_by_is_refused_at_the_lapse_and_a_renewal_keeps_the_subject_in(
+    trials, registry, site, stranger, subject, approved
+):
+    """Finding A.2: the moment the consent expires, a passer-by cannot end the participation."""
+    expires_at = now() + 3600
+    consent(registry, trials, subject, approved, expires_at=expires_at)
+    trials.enroll(approved, subject, {"from": site})
+    mine_at(expires_at)
+    with reverts("UnauthorizedWithdrawal", approved, subject.address, stranger.address):
+        trials.withdraw(approved, subject, {"from": stranger})
+    consent(registry, trials, subject, approved)
+    assert trials.isEnrolled(approved, subject)
+
+
+def test_a_withdrawn_subject_who_consents_again_is_enrolled_afresh(
+    trials, registry, sponsor, site, site2, subject, enrolled
+):
+    trials.addSite(enrolled, site2, {"from": sponsor})
+    trials.withdraw(enrolled, subject, {"from": site})
+    registry.revoke(trials, trial_purpose(enrolled, 1), {"from": subject})
+    with reverts("NoConsent", enrolled, subject.address, 1):
+        trials.enroll(enrolled, subject, {"from": site2})
+    consent(registry, trials, subject, enrolled)
+    tx = trials.enroll(enrolled, subject, {"from": site2})
+    assert tx.events["SubjectEnrolled"]["site"] == site2
+    assert tuple(trials.getEnrolment(enrolled, subject)) == (site2, tx.timestamp, 1, 0)
+    assert trials.isEnrolled(enrolled, subject)
+    assert trials.getTrial(enrolled).dict()["enrolled"] == 2  # enrolments, not subjects
+    with reverts("UnauthorizedWithdrawal", enrolled, subject.address, site.address):
+        trials.withdraw(enrolled, subject, {"from": site})
+
+
+def test_after_revocation_the_site_records_it_at_the_revocation_time(
+    trials, registry, site, stranger, subject, enrolled
 ):
     revoked_at = now() + 600
     revoke_at(registry, trials, subject, enrolled, revoked_at)
     mine_at(revoked_at + 3600)
-    tx = trials.withdraw(enrolled, subject, {"from": stranger})
+    with reverts("UnauthorizedWithdrawal", enrolled, subject.address, stranger.address):
+        trials.withdraw(enrolled, subject, {"from": stranger})
+    tx = trials.withdraw(enrolled, subject, {"from": site})
     assert tx.timestamp >= revoked_at + 3600
-    assert trials.getEnrolment(enrolled, subject)[1] == revoked_at
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == revoked_at
     assert not trials.isEnrolled(enrolled, subject)
     assert tx.events["SubjectWithdrawn"] == {
         "trialId": enrolled,
         "subject": subject,
         "withdrawnAt": revoked_at,
-        "actor": stranger,
+        "actor": site,
     }
 
 
@@ -79,52 +118,50 @@ def test_subject_who_revoked_first_is_withdrawn_at_the_revocation(trials, regist
     revoke_at(registry, trials, subject, enrolled, revoked_at)
     mine_at(revoked_at + 60)
     trials.withdraw(enrolled, subject, {"from": subject})
-    assert trials.getEnrolment(enrolled, subject)[1] == revoked_at
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == revoked_at
 
 
-def test_after_expiry_anyone_records_it_at_the_expiry(trials, registry, site, stranger, subject, approved):
+def test_after_expiry_the_sponsor_records_it_at_the_expiry(
+    trials, registry, sponsor, site, subject, approved
+):
     expires_at = now() + 3600
     consent(registry, trials, subject, approved, expires_at=expires_at)
     trials.enroll(approved, subject, {"from": site})
     mine_at(expires_at + 86400)
-    tx = trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == expires_at
+    tx = trials.withdraw(approved, subject, {"from": sponsor})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == expires_at
     assert tx.events["SubjectWithdrawn"]["withdrawnAt"] == expires_at
 
 
-def test_narrowed_consent_is_recorded_at_the_call(trials, registry, stranger, subject, enrolled):
+def test_narrowed_consent_is_recorded_at_the_call(trials, registry, site, subject, enrolled):
     """ConsentRegistry keeps no time for a narrowing, so the withdrawal takes the time it is recorded."""
     registry.update(trials, trial_purpose(enrolled, 1), LABS, 0, {"from": subject})
     mine_at(now() + 3600)
-    tx = trials.withdraw(enrolled, subject, {"from": stranger})
-    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+    tx = trials.withdraw(enrolled, subject, {"from": site})
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == tx.timestamp
 
 
-def test_revoked_broad_consent_is_recorded_at_its_revocation(
-    trials, registry, site, stranger, subject, approved
-):
+def test_revoked_broad_consent_is_recorded_at_its_revocation(trials, registry, site, subject, approved):
     consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
     trials.enroll(approved, subject, {"from": site})
     revoked_at = now() + 600
     revoke_at(registry, trials, subject, approved, revoked_at, grantee=ANY_GRANTEE)
     mine_at(revoked_at + 3600)
-    trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == revoked_at
+    trials.withdraw(approved, subject, {"from": site})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == revoked_at
 
 
-def test_expired_consent_revoked_later_is_recorded_at_the_expiry(
-    trials, registry, site, stranger, subject, approved
-):
+def test_expired_consent_revoked_later_is_recorded_at_the_expiry(trials, registry, site, subject, approved):
     """The consent stopped at its expiry; revoking it afterwards (allowed, for the record) changes nothing."""
     expires_at = now() + 3600
     consent(registry, trials, subject, approved, expires_at=expires_at)
     trials.enroll(approved, subject, {"from": site})
     revoke_at(registry, trials, subject, approved, expires_at + 86400)
-    trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == expires_at
+    trials.withdraw(approved, subject, {"from": site})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == expires_at
 
 
-def test_with_two_consents_the_later_revocation_counts(trials, registry, site, stranger, subject, approved):
+def test_with_two_consents_the_later_revocation_counts(trials, registry, site, subject, approved):
     """A subject consented both to the registry and to any grantee: in until the last of them was revoked."""
     consent(registry, trials, subject, approved)
     consent(registry, trials, subject, approved, grantee=ANY_GRANTEE)
@@ -132,16 +169,14 @@ def test_with_two_consents_the_later_revocation_counts(trials, registry, site, s
     first = now() + 600
     revoke_at(registry, trials, subject, approved, first)
     assert trials.isEnrolled(approved, subject)
-    with reverts("ConsentStillLive", approved, subject.address):
-        trials.withdraw(approved, subject, {"from": stranger})
     revoke_at(registry, trials, subject, approved, first + 3600, grantee=ANY_GRANTEE)
     mine_at(first + 7200)
-    trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == first + 3600
+    trials.withdraw(approved, subject, {"from": site})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == first + 3600
 
 
 def test_own_consent_narrowed_after_the_broad_one_ended_dates_at_the_call(
-    trials, registry, site, stranger, subject, approved
+    trials, registry, site, subject, approved
 ):
     """The own consent still covered the trial after the broad one was revoked; its narrowing has no time on
     chain, so the withdrawal is dated at the call, never while the own consent held."""
@@ -153,12 +188,12 @@ def test_own_consent_narrowed_after_the_broad_one_ended_dates_at_the_call(
     mine_at(revoked_at + 3600)
     narrowed_at = registry.update(trials, trial_purpose(approved, 1), LABS, 0, {"from": subject}).timestamp
     mine_at(narrowed_at + 3600)
-    tx = trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == tx.timestamp >= narrowed_at + 3600
+    tx = trials.withdraw(approved, subject, {"from": site})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == tx.timestamp >= narrowed_at + 3600
 
 
 def test_consent_that_ended_before_the_enrolment_does_not_date_the_withdrawal(
-    trials, registry, site, stranger, subject, approved
+    trials, registry, site, subject, approved
 ):
     """An old broad consent, revoked before the enrolment, did not admit the subject: a later narrowing of
     the consent that did is dated at the call."""
@@ -169,8 +204,8 @@ def test_consent_that_ended_before_the_enrolment_does_not_date_the_withdrawal(
     enrolled_at = trials.enroll(approved, subject, {"from": site}).timestamp
     mine_at(enrolled_at + 600)
     registry.update(trials, trial_purpose(approved, 1), LABS, 0, {"from": subject})
-    tx = trials.withdraw(approved, subject, {"from": stranger})
-    assert trials.getEnrolment(approved, subject)[1] == tx.timestamp > enrolled_at
+    tx = trials.withdraw(approved, subject, {"from": site})
+    assert trials.getEnrolment(approved, subject)["withdrawnAt"] == tx.timestamp > enrolled_at
 
 
 def test_withdrawing_twice_reverts(trials, site, subject, enrolled):
@@ -178,7 +213,7 @@ def test_withdrawing_twice_reverts(trials, site, subject, enrolled):
     for caller in (subject, site):
         with reverts("NotEnrolled", enrolled, subject.address):
             trials.withdraw(enrolled, subject, {"from": caller})
-    assert trials.getEnrolment(enrolled, subject)[1] == withdrawn_at
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == withdrawn_at
 
 
 def test_withdrawing_a_subject_never_enrolled_reverts(trials, registry, site, subject, subject2, enrolled):
@@ -186,7 +221,7 @@ def test_withdrawing_a_subject_never_enrolled_reverts(trials, registry, site, su
     for caller in (subject2, site):
         with reverts("NotEnrolled", enrolled, subject2.address):
             trials.withdraw(enrolled, subject2, {"from": caller})
-    assert tuple(trials.getEnrolment(enrolled, subject2)) == (0, 0, 0)
+    assert tuple(trials.getEnrolment(enrolled, subject2)) == (ZERO_ADDRESS, 0, 0, 0)
 
 
 def test_unknown_trial_reverts(trials, subject):
@@ -206,7 +241,7 @@ def test_a_lock_does_not_stop_a_withdrawal(trials, sponsor, subject, enrolled):
     trials.lock(enrolled, {"from": sponsor})
     trials.reportResults(enrolled, RESULTS, PRIMARY, SECONDARY, {"from": sponsor})
     tx = trials.withdraw(enrolled, subject, {"from": subject})
-    assert trials.getEnrolment(enrolled, subject)[1] == tx.timestamp
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == tx.timestamp
     assert not trials.isEnrolled(enrolled, subject)
 
 
@@ -222,12 +257,12 @@ def test_withdrawal_is_per_trial(trials, registry, sponsor, irb, site, subject, 
 
 
 def test_a_consent_to_the_new_version_not_yet_recorded_keeps_the_subject_in(
-    trials, registry, sponsor, irb, stranger, subject, enrolled
+    trials, registry, sponsor, irb, site, subject, enrolled
 ):
     trials.amend(enrolled, PROTOCOL_V2, True, {"from": sponsor})
     trials.approve(enrolled, 2, {"from": irb})
     consent(registry, trials, subject, enrolled, version=2)
     registry.revoke(trials, trial_purpose(enrolled, 1), {"from": subject})  # the old consent, now stale
-    with reverts("ConsentStillLive", enrolled, subject.address):
-        trials.withdraw(enrolled, subject, {"from": stranger})
     assert trials.isEnrolled(enrolled, subject)
+    tx = trials.withdraw(enrolled, subject, {"from": site})
+    assert trials.getEnrolment(enrolled, subject)["withdrawnAt"] == tx.timestamp  # not the stale revocation

@@ -239,7 +239,7 @@ _account_action(
     "withdraw",
     "subject",
     "withdrawn",
-    "Record SUBJECT's withdrawal (subject or site; anyone once their consent lapsed).",
+    "Record SUBJECT's withdrawal (the subject, the site that enrolled them, or the sponsor).",
 )
 
 

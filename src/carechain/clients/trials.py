@@ -65,9 +65,13 @@ class Site:
 
 @dataclass(frozen=True)
 class Enrolment:
+    """A subject's latest enrolment (all zero if never enrolled); its site, the sponsor or the subject
+    may withdraw them."""
+
+    site: str
     enrolled_at: int
-    withdrawn_at: int
     consent_version: int
+    withdrawn_at: int
 
 
 @dataclass(frozen=True)

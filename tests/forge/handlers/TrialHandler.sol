@@ -529,7 +529,7 @@ contract TrialHandler {
             expected = abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, t.protocolVersion);
         } else if (expected.length == 0 && s == by) {
             expected = abi.encodeWithSelector(ITrialRegistry.InvalidSubject.selector, s);
-        } else if (expected.length == 0 && e.enrolledAt != 0) {
+        } else if (expected.length == 0 && e.enrolledAt != 0 && e.withdrawnAt == 0) {
             expected = abi.encodeWithSelector(ITrialRegistry.AlreadyEnrolled.selector, trialId, s);
         } else if (expected.length == 0 && !covered) {
             expected = abi.encodeWithSelector(ITrialRegistry.NoConsent.selector, trialId, s, t.consentVersion);
@@ -538,7 +538,7 @@ contract TrialHandler {
         try trials.enroll(trialId, s) {
             // Recorded even against the model, so the ghost shows an enrolment without consent.
             if (expected.length != 0) _unexpected("enroll succeeded against the model");
-            _enrolments[trialId][s] = ITrialRegistry.Enrolment(currentTime, 0, t.consentVersion);
+            _enrolments[trialId][s] = ITrialRegistry.Enrolment(by, currentTime, t.consentVersion, 0);
             ++t.enrolled;
             ++ghostEnrolled[trialId];
             ghostConsentAtEnrolment[trialId][s] = covered;
@@ -574,12 +574,17 @@ contract TrialHandler {
         }
     }
 
-    /// @dev Three times in four an enrolled subject; withdrawn by the subject, a site or an outsider.
+    /// @dev Three times in four an enrolled subject; withdrawn by the subject, a site (the enrolling
+    /// one or another), the sponsor or an outsider.
     function withdraw(uint256 trialSeed, uint256 subjectSeed, uint256 callerSeed) external observe {
         if (trialCount == 0) return;
         (uint256 trialId, address s) = _pickEnrolled(trialSeed, subjectSeed);
-        uint256 who = callerSeed % 3;
-        address caller = who == 0 ? s : who == 1 ? site((callerSeed >> 2) % SITES) : OUTSIDER;
+        uint256 who = callerSeed % 5;
+        address caller = who == 0
+            ? s
+            : who == 1
+                ? site((callerSeed >> 3) % SITES)
+                : who == 2 ? _enrolments[trialId][s].site : who == 3 ? _trials[trialId].state.sponsor : OUTSIDER;
         ITrialRegistry.Enrolment storage e = _enrolments[trialId][s];
         Lapse memory lapse;
 
@@ -587,10 +592,11 @@ contract TrialHandler {
         if (e.enrolledAt == 0 || e.withdrawnAt != 0) {
             expected = abi.encodeWithSelector(ITrialRegistry.NotEnrolled.selector, trialId, s);
         } else {
+            if (
+                caller != s && caller != _trials[trialId].state.sponsor
+                    && (caller != e.site || !_siteLive(trialId, caller))
+            ) expected = abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, s, caller);
             lapse = _lapse(trialId, s, e.consentVersion);
-            if (lapse.live && caller != s && !_siteLive(trialId, caller)) {
-                expected = abi.encodeWithSelector(ITrialRegistry.ConsentStillLive.selector, trialId, s);
-            }
         }
         vm.prank(caller);
         try trials.withdraw(trialId, s) {

@@ -167,8 +167,8 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
         _compare(
             checks,
             f"subject {subject['subject']}",
-            [subject["time"], subject["withdrawnAt"], subject["consentVersion"]],
-            [enrolment.enrolled_at, enrolment.withdrawn_at, enrolment.consent_version],
+            [subject["site"], subject["time"], subject["withdrawnAt"], subject["consentVersion"]],
+            [str(enrolment.site), enrolment.enrolled_at, enrolment.withdrawn_at, enrolment.consent_version],
         )
     for batch in report.commitments:
         on_chain_batch = trials.get_batch(trial_id, bytes32(batch["root"]))
