@@ -102,4 +102,21 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.UnauthorizedWithdrawal.selector, trialId, SUBJECT, SITE));
         trials.withdraw(trialId, SUBJECT);
     }
+
+    /// @dev Finding A.3 (low): one site takes another site's batch root. Seen in the mempool, the
+    /// root is committed first by another site of the trial: the honest commit reverts and the
+    /// batch is filed under the copier.
+    function test_review_A3_anotherSiteTakesTheBatchRoot() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        _addSite(trialId, OTHER_SITE);
+        bytes32 root = keccak256("SITE's batch 1: visit 1 CRFs");
+
+        _commit(trialId, OTHER_SITE, root, 40); // the front-run copy
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, root));
+        trials.commitBatch(trialId, root, 40);
+
+        vm.assertEq(trials.getBatch(trialId, root).site, OTHER_SITE, "the batch is filed under the copier");
+        vm.assertEq(trials.getSite(trialId, SITE).batches, 0, "the honest site has no batch");
+    }
 }
