@@ -208,15 +208,17 @@ def _trial(w3: Web3, accounts: Sequence[str], folder: Path, expires: int, rows: 
     at_site: TrialClient = as_(TrialClient, site)
     gas["trial.enroll"] = at_site.enroll(trial_id, patient).gas_used
 
-    small = DataBatch.of(trial_id, [(patient, 1, f"field-{i}", str(i)) for i in range(10)])
-    large = DataBatch.of(trial_id, [(patient, 1 + i // 100, f"field-{i % 100}", str(i)) for i in range(rows)])
+    small = DataBatch.of(trial_id, site, [(patient, 1, f"field-{i}", str(i)) for i in range(10)])
+    large = DataBatch.of(
+        trial_id, site, [(patient, 1 + i // 100, f"field-{i % 100}", str(i)) for i in range(rows)]
+    )
     gas["trial.commit_batch"] = at_site.commit_batch(trial_id, small.root, 10)[0].gas_used
     gas[f"trial.commit_batch_{rows}_rows"] = at_site.commit_batch(trial_id, large.root, rows)[0].gas_used
 
     # A proof check as a caller pays for it: the estimate of verifyRow with the deepest proof of the tree.
     index = max(range(min(rows, 4096)), key=lambda i: len(large.tree.get_proof(i)))
     proof = large.prove(index)
-    call = at_site.contract.functions.verifyRow(trial_id, proof.root, proof.leaf, proof.proof)
+    call = at_site.contract.functions.verifyRow(trial_id, proof.site, proof.root, proof.leaf, proof.proof)
     assert call.call(), "the bench's own proof must verify"
     gas[f"trial.verify_inclusion_depth{len(proof.proof)}"] = call.estimate_gas()
     return gas

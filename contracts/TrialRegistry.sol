@@ -22,7 +22,9 @@ contract TrialRegistry is ITrialRegistry, Clock {
     mapping(uint256 trialId => mapping(uint32 version => ProtocolVersion)) private _versions;
     mapping(uint256 trialId => mapping(address site => Site)) private _sites;
     mapping(uint256 trialId => mapping(address subject => Enrolment)) private _enrolments;
-    mapping(uint256 trialId => mapping(bytes32 root => Batch)) private _batches;
+    /// @dev Keyed by site too: a root belongs to the site that committed it, so another site's copy of it
+    /// (seen in the mempool) is that site's own entry, and neither blocks nor takes the honest commit.
+    mapping(uint256 trialId => mapping(address site => mapping(bytes32 root => Batch))) private _batches;
     uint256 private _trialCount;
 
     constructor(IConsentRegistry consents_, ICredentialRegistry credentials_) {
@@ -235,13 +237,14 @@ contract TrialRegistry is ITrialRegistry, Clock {
         }
         Site storage site = _requireSite(trialId);
         if (root == bytes32(0) || rows == 0) revert InvalidHash(root);
-        Batch storage batch = _batches[trialId][root];
-        if (batch.committedAt != 0) revert BatchExists(trialId, root);
+        Batch storage batch = _batches[trialId][msg.sender][root];
+        if (batch.committedAt != 0) revert BatchExists(trialId, msg.sender, root);
         // The value before the increment is the sequence (post-increment on purpose).
         // solhint-disable-next-line gas-increment-by-one
         sequence = site.batches++;
         // One slot per batch, whatever its size: the rows stay with the site.
-        _batches[trialId][root] = Batch({site: msg.sender, committedAt: _time(), sequence: sequence});
+        batch.committedAt = _time();
+        batch.sequence = sequence;
         emit BatchCommitted(trialId, msg.sender, sequence, root, rows);
     }
 
@@ -287,28 +290,29 @@ contract TrialRegistry is ITrialRegistry, Clock {
     }
 
     /// @inheritdoc ITrialRegistry
-    function getBatch(uint256 trialId, bytes32 root) external view returns (Batch memory) {
-        return _batches[trialId][root];
+    function getBatch(uint256 trialId, address site, bytes32 root) external view returns (Batch memory) {
+        return _batches[trialId][site][root];
     }
 
     /// @inheritdoc ITrialRegistry
-    function verifyRow(uint256 trialId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    function verifyRow(uint256 trialId, address site, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
         external
         view
         returns (bool)
     {
-        return _batches[trialId][root].committedAt != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
+        return _batches[trialId][site][root].committedAt != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
     /// @inheritdoc ITrialRegistry
     function verifyRows(
         uint256 trialId,
+        address site,
         bytes32 root,
         bytes32[] calldata leaves,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        return _batches[trialId][root].committedAt != 0 && leaves.length != 0
+        return _batches[trialId][site][root].committedAt != 0 && leaves.length != 0
             && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves);
     }
 

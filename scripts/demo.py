@@ -461,6 +461,7 @@ def trial_walkthrough(root, authority) -> None:
     carol, dan = subjects["Carol"].address, subjects["Dan"].address
     visit1 = DataBatch.of(
         trial_id,
+        site.address,
         [
             (carol, 1, "birth_date", PATIENTS["Carol"]["birth_date"]),  # guessable: every leaf is salted
             (carol, 1, "hba1c", "7.9"),
@@ -469,7 +470,9 @@ def trial_walkthrough(root, authority) -> None:
         ],
     )
     visit2 = DataBatch.of(
-        trial_id, [(carol if i % 2 else dan, 2, f"glucose-{i // 2}", str(90 + i % 40)) for i in range(1000)]
+        trial_id,
+        site.address,
+        [(carol if i % 2 else dan, 2, f"glucose-{i // 2}", str(90 + i % 40)) for i in range(1000)],
     )
     for number, batch in ((1, visit1), (2, visit2)):
         batch.save(folder / f"batch-{number}.json")
@@ -490,7 +493,7 @@ def trial_walkthrough(root, authority) -> None:
     tx("Dan's signed revocation relayed", consents.submit_revoke(revoke))
     chain.sleep(3600)
     tx("the site records Dan's withdrawal, dated when he revoked", site_view.withdraw(trial_id, dan))
-    late = DataBatch.of(trial_id, [(carol, 3, "hba1c", "7.1"), (dan, 3, "hba1c", "7.7")])
+    late = DataBatch.of(trial_id, site.address, [(carol, 3, "hba1c", "7.1"), (dan, 3, "hba1c", "7.7")])
     late.save(folder / "batch-3.json")
     tx(
         "batch 2: visit 3, which (wrongly) still holds a row of Dan's",
@@ -499,7 +502,7 @@ def trial_walkthrough(root, authority) -> None:
 
     step("Database lock, then results against the pre-registered endpoints")
     tx("the sponsor locks the database", trials.lock(trial_id))
-    after = DataBatch.of(trial_id, [(carol, 4, "hba1c", "6.2")])
+    after = DataBatch.of(trial_id, site.address, [(carol, 4, "hba1c", "6.2")])
     try:
         site_view.commit_batch(trial_id, after.root, 1)
     except CareChainError as err:
@@ -525,6 +528,7 @@ def trial_walkthrough(root, authority) -> None:
     swapped = {**document, "endpoints": {"primary": switched.primary, "secondary": switched.secondary}}
     added = DataBatch.of(
         trial_id,
+        site.address,
         [*((r.subject, r.visit, r.field, r.value) for r in visit1.rows), (carol, 1, "hba1c-retest", "6.0")],
     )
     for title, verdict in (

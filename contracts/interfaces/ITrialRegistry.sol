@@ -86,9 +86,8 @@ interface ITrialRegistry {
         uint64 withdrawnAt;
     }
 
-    /// @notice A committed batch of case-report-form rows, in one slot, found by its Merkle root.
+    /// @notice A committed batch of case-report-form rows, in one slot, found by its site and Merkle root.
     struct Batch {
-        address site;
         uint64 committedAt;
         uint32 sequence;
     }
@@ -199,7 +198,7 @@ interface ITrialRegistry {
     /// @notice Zero protocol hash or scopes, or endpoints neither plain (primary set, no commitment)
     /// nor blinded (a commitment, no plain hashes).
     error InvalidRegistration(bytes32 protocolHash, uint64 requiredScopes);
-    /// @notice The zero protocol hash, or a zero/duplicate batch root or an empty batch.
+    /// @notice The zero protocol hash, or a zero batch root or an empty batch.
     error InvalidHash(bytes32 value);
     /// @notice The database is locked: nothing more is enrolled, committed or amended.
     error TrialLocked(uint256 trialId, uint64 lockedAt);
@@ -222,8 +221,8 @@ interface ITrialRegistry {
     error UnauthorizedWithdrawal(uint256 trialId, address subject, address account);
     /// @notice The subject's consent already names the trial's consent version.
     error AlreadyReconsented(uint256 trialId, address subject, uint32 consentVersion);
-    /// @notice A batch with this root was committed already.
-    error BatchExists(uint256 trialId, bytes32 root);
+    /// @notice This site committed a batch with this root already.
+    error BatchExists(uint256 trialId, address site, bytes32 root);
     /// @notice The trial's endpoints were pre-registered in the clear: there is nothing to reveal.
     error NotBlinded(uint256 trialId);
     /// @notice The blinded plan was revealed already.
@@ -335,7 +334,8 @@ interface ITrialRegistry {
 
     /// @notice Commit the Merkle root of a batch of `rows` case-report-form rows; O(1) gas whatever the size.
     /// @param trialId The trial (approved, not locked; the caller an active site).
-    /// @param root The Merkle root of the rows (not zero, not committed before).
+    /// @param root The Merkle root of the rows (not zero, not committed by this site before; another
+    /// site's batch with the same root is that site's own and does not stand in the way).
     /// @param rows How many rows the batch holds (at least one).
     /// @return sequence The batch's number among the caller's batches for this trial (from 0).
     function commitBatch(uint256 trialId, bytes32 root, uint32 rows) external returns (uint32 sequence);
@@ -386,20 +386,22 @@ interface ITrialRegistry {
 
     /// @notice A committed batch.
     /// @param trialId The trial.
+    /// @param site The site that committed it.
     /// @param root The batch's Merkle root.
-    /// @return Its site, when it was committed and its sequence (all zero if never committed to this trial).
-    function getBatch(uint256 trialId, bytes32 root) external view returns (Batch memory);
+    /// @return When it was committed and its sequence (both zero if this site never committed it to this trial).
+    function getBatch(uint256 trialId, address site, bytes32 root) external view returns (Batch memory);
 
-    /// @notice True if `root` was committed to the trial and `proof` shows `leaf` inside it
+    /// @notice True if `site` committed `root` to the trial and `proof` shows `leaf` inside it
     /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
     /// @dev `leaf` is the row's double keccak256 (StandardMerkleTree); an inner node with the rest of
     /// the path passes too, so a verifier computes the leaf from the row it was shown, never takes it as given.
     /// @param trialId The trial.
+    /// @param site The site that committed the batch.
     /// @param root A batch root.
     /// @param leaf The row's leaf hash.
     /// @param proof The sibling hashes from the leaf up to the root.
-    /// @return True if the root is committed to the trial and the proof holds.
-    function verifyRow(uint256 trialId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    /// @return True if the site committed the root to the trial and the proof holds.
+    function verifyRow(uint256 trialId, address site, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
         external
         view
         returns (bool);
@@ -407,13 +409,15 @@ interface ITrialRegistry {
     /// @notice The same for several leaves of one batch at once (an OpenZeppelin multiproof); a
     /// malformed multiproof reverts with OpenZeppelin's MerkleProofInvalidMultiproof.
     /// @param trialId The trial.
+    /// @param site The site that committed the batch.
     /// @param root A batch root.
     /// @param leaves The rows' leaf hashes (at least one), in the multiproof's order.
     /// @param proof The multiproof's sibling hashes.
     /// @param proofFlags The multiproof's flags (OpenZeppelin's `multiProofVerify`).
-    /// @return True if the root is committed to the trial, `leaves` is not empty and the multiproof holds.
+    /// @return True if the site committed the root to the trial, `leaves` is not empty and the multiproof holds.
     function verifyRows(
         uint256 trialId,
+        address site,
         bytes32 root,
         bytes32[] calldata leaves,
         bytes32[] calldata proof,

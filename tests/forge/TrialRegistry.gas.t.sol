@@ -67,11 +67,11 @@ contract TrialRegistryGasTest is TrialTest {
     function test_gas_trialCommitBatch() public {
         vm.prank(SITE);
         trials.commitBatch(OPEN, keccak256("batch 2: visit 3 CRFs"), 250);
-        vm.assertEq(trials.getBatch(OPEN, keccak256("batch 2: visit 3 CRFs")).sequence, 1, "committed");
+        vm.assertEq(trials.getBatch(OPEN, SITE, keccak256("batch 2: visit 3 CRFs")).sequence, 1, "committed");
     }
 
     function test_gas_trialVerifyRowDepth20() public view {
-        vm.assertTrue(trials.verifyRow(OPEN, DEPTH20_ROOT, ROW, _siblings()), "row in the batch");
+        vm.assertTrue(trials.verifyRow(OPEN, SITE, DEPTH20_ROOT, ROW, _siblings()), "row in the batch");
     }
 
     function test_gas_trialLock() public {

@@ -103,20 +103,25 @@ contract TrialRegistryReviewTest is TrialTest {
         trials.withdraw(trialId, SUBJECT);
     }
 
-    /// @dev Finding A.3 (low): one site takes another site's batch root. Seen in the mempool, the
-    /// root is committed first by another site of the trial: the honest commit reverts and the
-    /// batch is filed under the copier.
-    function test_review_A3_anotherSiteTakesTheBatchRoot() public {
+    /// @dev Finding A.3 (low): one site took another site's batch root by committing it first. Batches
+    /// are now the committing site's own: the copy is the copier's batch, the honest commit goes
+    /// through, and each site's proofs check against its own entry.
+    function test_review_A3_aCopiedRootIsTheCopiersOwnBatch() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _addSite(trialId, OTHER_SITE);
         bytes32 root = keccak256("SITE's batch 1: visit 1 CRFs");
 
         _commit(trialId, OTHER_SITE, root, 40); // the front-run copy
-        vm.prank(SITE);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, root));
-        trials.commitBatch(trialId, root, 40);
+        vm.warp(START + 1);
+        vm.assertEq(_commit(trialId, SITE, root, 40), 0, "the honest commit goes through");
 
-        vm.assertEq(trials.getBatch(trialId, root).site, OTHER_SITE, "the batch is filed under the copier");
-        vm.assertEq(trials.getSite(trialId, SITE).batches, 0, "the honest site has no batch");
+        ITrialRegistry.Batch memory honest = trials.getBatch(trialId, SITE, root);
+        vm.assertEq(honest.committedAt, START + 1, "filed under the honest site, when it committed");
+        vm.assertEq(trials.getBatch(trialId, OTHER_SITE, root).committedAt, START, "the copy is the copier's");
+        vm.assertEq(trials.getSite(trialId, SITE).batches, 1, "the honest site's batch");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, root, new bytes32[](0)), "a proof against the site");
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, SITE, root));
+        trials.commitBatch(trialId, root, 40);
     }
 }

@@ -132,7 +132,9 @@ contract TrialRegistryTest is TrialTest {
         _commit(trialId, SITE, keccak256("root"), 1);
         vm.expectRevert(err);
         _lock(trialId);
-        vm.assertFalse(trials.verifyRow(trialId, keccak256("root"), keccak256("root"), new bytes32[](0)), "row");
+        vm.assertFalse(
+            trials.verifyRow(trialId, SITE, keccak256("root"), keccak256("root"), new bytes32[](0)), "row"
+        );
     }
 
     /* ------------------------------------------------------------------ */
@@ -774,11 +776,14 @@ contract TrialRegistryTest is TrialTest {
         uint32[] memory sequences
     ) private view {
         for (uint256 i; i < times.length; ++i) {
-            ITrialRegistry.Batch memory b = trials.getBatch(trialId, _root(salt, i));
-            vm.assertEq(b.site, (sites >> i) & 1 == 0 ? SITE : OTHER_SITE, "batch site");
+            bool bySite = (sites >> i) & 1 == 0;
+            ITrialRegistry.Batch memory b = trials.getBatch(trialId, bySite ? SITE : OTHER_SITE, _root(salt, i));
             vm.assertEq(b.committedAt, times[i], "committedAt");
             vm.assertEq(b.sequence, sequences[i], "sequence");
-            vm.assertEq(trials.getBatch(otherTrial, _root(salt, i)).committedAt, 0, "not another trial's batch");
+            b = trials.getBatch(trialId, bySite ? OTHER_SITE : SITE, _root(salt, i));
+            vm.assertEq(b.committedAt, 0, "not the other site's");
+            b = trials.getBatch(otherTrial, bySite ? SITE : OTHER_SITE, _root(salt, i));
+            vm.assertEq(b.committedAt, 0, "not another trial's");
         }
     }
 
@@ -806,11 +811,17 @@ contract TrialRegistryTest is TrialTest {
         vm.assertEq(trials.getSite(trialId, OTHER_SITE).batches, next[1], "OTHER_SITE's batch count");
         uint256 otherTrial = _openTrial(TRIAL_SCOPES);
         _checkBatches(trialId, otherTrial, salt, sites, times, sequences);
-        // No root twice, from either site.
+        // No root twice from one site; the other site's copy of it is its own batch (finding A.3).
         uint256 again = uint256(salt) % n;
-        vm.prank((sites >> again) & 1 == 0 ? OTHER_SITE : SITE);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, _root(salt, again)));
+        bool bySite = (sites >> again) & 1 == 0;
+        vm.prank(bySite ? SITE : OTHER_SITE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITrialRegistry.BatchExists.selector, trialId, bySite ? SITE : OTHER_SITE, _root(salt, again)
+            )
+        );
         trials.commitBatch(trialId, _root(salt, again), 1);
+        vm.assertEq(_commit(trialId, bySite ? OTHER_SITE : SITE, _root(salt, again), 1), next[bySite ? 1 : 0], "copy");
         // The same root may be committed to another trial.
         vm.assertEq(_commit(otherTrial, SITE, _root(salt, again), 1), 0, "first batch of the other trial");
     }
@@ -843,7 +854,7 @@ contract TrialRegistryTest is TrialTest {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSite.selector, trialId, stranger));
         trials.commitBatch(trialId, root, rows);
-        vm.assertEq(trials.getBatch(trialId, root).committedAt, 0, "nothing committed");
+        vm.assertEq(trials.getBatch(trialId, SITE, root).committedAt, 0, "nothing committed");
 
         // A removed site commits nothing; added again, it carries on with its sequence.
         vm.assertEq(_commit(trialId, SITE, root, rows), 0, "first");
@@ -923,10 +934,10 @@ contract TrialRegistryTest is TrialTest {
         trials.approve(trialId, 1);
 
         vm.assertEq(
-            trials.getBatch(trialId, root).committedAt, root == keccak256("before the lock") ? START : 0, "root"
+            trials.getBatch(trialId, SITE, root).committedAt, root == keccak256("before the lock") ? START : 0, "root"
         );
         vm.assertEq(trials.getSite(trialId, SITE).batches, 1, "one batch, before the lock");
-        vm.assertTrue(trials.getBatch(trialId, keccak256("before the lock")).committedAt <= lockedAt, "before");
+        vm.assertTrue(trials.getBatch(trialId, SITE, keccak256("before the lock")).committedAt <= lockedAt, "before");
         vm.assertFalse(trials.isEnrolled(trialId, subject), "nobody enrolled");
     }
 
@@ -965,23 +976,24 @@ contract TrialRegistryTest is TrialTest {
         bytes32 leaf = leaves[i];
         bytes32[] memory proof = SortedMerkle.proofOf(leaves, i);
         vm.assertEq(SortedMerkle.fold(leaf, proof), root, "the test's proof");
-        vm.assertTrue(trials.verifyRow(trialId, root, leaf, proof), "a committed row");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, leaf, proof), "a committed row");
         vm.assertTrue(MerkleProof.verify(proof, root, leaf), "OpenZeppelin agrees");
 
         bytes32 flip = bytes32(uint256(mask == 0 ? 1 : mask) << (8 * (bytePos % 32)));
         uint256 where = target % (proof.length + 2);
         if (where == 0) {
-            vm.assertFalse(trials.verifyRow(trialId, root, leaf ^ flip, proof), "flipped leaf");
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root, leaf ^ flip, proof), "flipped leaf");
         } else if (where == 1) {
-            vm.assertFalse(trials.verifyRow(trialId, root ^ flip, leaf, proof), "flipped root");
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root ^ flip, leaf, proof), "flipped root");
         } else {
             proof[where - 2] ^= flip;
-            vm.assertFalse(trials.verifyRow(trialId, root, leaf, proof), "flipped proof element");
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root, leaf, proof), "flipped proof element");
             proof[where - 2] ^= flip;
         }
-        vm.assertFalse(trials.verifyRow(trialId + 1, root, leaf, proof), "root of another trial");
+        vm.assertFalse(trials.verifyRow(trialId + 1, SITE, root, leaf, proof), "root of another trial");
+        vm.assertFalse(trials.verifyRow(trialId, OTHER_SITE, root, leaf, proof), "root of another site");
         bytes32 otherLeaf = leaves.length > 1 ? leaves[(i + 1) % leaves.length] : keccak256(abi.encode(salt));
-        vm.assertFalse(trials.verifyRow(trialId, root, otherLeaf, proof), "another row with this proof");
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, otherLeaf, proof), "another row with this proof");
         if (proof.length > 1) {
             // As the interface warns, an inner node with the rest of the path passes too: a verifier
             // hashes the row it was shown and never takes a leaf as given.
@@ -989,7 +1001,7 @@ contract TrialRegistryTest is TrialTest {
             for (uint256 k; k < rest.length; ++k) {
                 rest[k] = proof[k + 1];
             }
-            vm.assertTrue(trials.verifyRow(trialId, root, SortedMerkle.hashPair(leaf, proof[0]), rest), "inner node");
+            vm.assertTrue(trials.verifyRow(trialId, SITE, root, SortedMerkle.hashPair(leaf, proof[0]), rest), "inner node");
         }
     }
 
@@ -1001,10 +1013,10 @@ contract TrialRegistryTest is TrialTest {
         bytes32[] memory one = new bytes32[](1);
         one[0] = leaves[i];
         bool[] memory flags = new bool[](proof.length);
-        vm.assertTrue(trials.verifyRows(trialId, root, one, proof, flags), "one row");
+        vm.assertTrue(trials.verifyRows(trialId, SITE, root, one, proof, flags), "one row");
         one[0] ^= bytes32(uint256(1) << (8 * (bytePos % 32)));
-        vm.assertFalse(trials.verifyRows(trialId, root, one, proof, flags), "one flipped row");
-        vm.assertFalse(trials.verifyRows(trialId, root, new bytes32[](0), new bytes32[](1), new bool[](0)), "no rows");
+        vm.assertFalse(trials.verifyRows(trialId, SITE, root, one, proof, flags), "one flipped row");
+        vm.assertFalse(trials.verifyRows(trialId, SITE, root, new bytes32[](0), new bytes32[](1), new bool[](0)), "no rows");
 
         uint256 n = leaves.length;
         if (n & (n - 1) == 0 && n > 1) {
@@ -1012,12 +1024,12 @@ contract TrialRegistryTest is TrialTest {
             for (uint256 k; k < all.length; ++k) {
                 all[k] = true;
             }
-            vm.assertTrue(trials.verifyRows(trialId, root, leaves, new bytes32[](0), all), "every row");
+            vm.assertTrue(trials.verifyRows(trialId, SITE, root, leaves, new bytes32[](0), all), "every row");
             leaves[n - 1] ^= bytes32(uint256(1) << (8 * (bytePos % 32)));
-            vm.assertFalse(trials.verifyRows(trialId, root, leaves, new bytes32[](0), all), "a flipped row");
+            vm.assertFalse(trials.verifyRows(trialId, SITE, root, leaves, new bytes32[](0), all), "a flipped row");
         }
         vm.expectRevert(abi.encodeWithSelector(MerkleProof.MerkleProofInvalidMultiproof.selector));
-        trials.verifyRows(trialId, root, leaves, proof, new bool[](leaves.length + proof.length + 5));
+        trials.verifyRows(trialId, SITE, root, leaves, proof, new bool[](leaves.length + proof.length + 5));
     }
 
     /* ------------------------------------------------------------------ */

@@ -72,7 +72,7 @@ class MerkleProofs(ChainMachine):
             self.sequences[tree.root] = tx.return_value
             self.committed.append(tree)
         elif tree.root not in self.sequences:
-            assert not self.trials.verifyRow(TRIAL, tree.root, tree.leaf_hash(batch[0]), proof)
+            assert not self.trials.verifyRow(TRIAL, self.site, tree.root, tree.leaf_hash(batch[0]), proof)
 
     @precondition(lambda self: self.committed)
     @rule(pick=picks, index=picks)
@@ -81,7 +81,7 @@ class MerkleProofs(ChainMachine):
         i = index % len(self.rows[tree.root])
         leaf, proof = tree.leaf_hash(self.rows[tree.root][i]), tree.get_proof(i)
         assert tree.verify(i, proof)
-        assert self.trials.verifyRow(TRIAL, tree.root, leaf, proof)
+        assert self.trials.verifyRow(TRIAL, self.site, tree.root, leaf, proof)
 
     @precondition(lambda self: self.committed)
     @rule(pick=picks, index=picks, element=picks, bit=st.integers(0, 255))
@@ -94,7 +94,7 @@ class MerkleProofs(ChainMachine):
             proof[element % len(proof)] = flip(proof[element % len(proof)], bit)
         else:
             leaf = flip(leaf, bit)
-        assert not self.trials.verifyRow(TRIAL, tree.root, leaf, proof)
+        assert not self.trials.verifyRow(TRIAL, self.site, tree.root, leaf, proof)
 
     @precondition(lambda self: len(self.committed) > 1)
     @rule(pick=picks, other=picks, index=picks)
@@ -103,7 +103,7 @@ class MerkleProofs(ChainMachine):
         i = index % len(self.rows[tree.root])
         if wrong.root != tree.root:
             assert not self.trials.verifyRow(
-                TRIAL, wrong.root, tree.leaf_hash(self.rows[tree.root][i]), tree.get_proof(i)
+                TRIAL, self.site, wrong.root, tree.leaf_hash(self.rows[tree.root][i]), tree.get_proof(i)
             )
 
     @precondition(lambda self: self.committed)
@@ -122,16 +122,18 @@ class MerkleProofs(ChainMachine):
         if tamper:
             leaves[bit % len(leaves)] = flip(leaves[bit % len(leaves)], bit)
         verdict = self.trials.verifyRows(
-            TRIAL, tree.root, leaves, list(proved.proof), list(proved.proof_flags)
+            TRIAL, self.site, tree.root, leaves, list(proved.proof), list(proved.proof_flags)
         )
         assert verdict == (not tamper)
 
     @invariant()
     def batches_match_model(self):
         """Every committed root is on chain, by this site, under the sequence it was given, in order."""
-        got = views(*((self.trials, "getBatch", TRIAL, tree.root) for tree in self.committed[-4:]))
+        got = views(
+            *((self.trials, "getBatch", TRIAL, self.site.address, tree.root) for tree in self.committed[-4:])
+        )
         for tree, batch in zip(self.committed[-4:], got, strict=True):
-            assert (batch[0], batch[2]) == (self.site.address, self.sequences[tree.root])
+            assert batch[0] != 0 and batch[1] == self.sequences[tree.root]
         assert sorted(self.sequences.values()) == list(range(len(self.committed)))
 
 

@@ -121,7 +121,7 @@ class TrialIntegrity(ChainMachine):
         if self.locked_at:
             error = self.locked_error()
         elif root in self.batches:
-            error = ("BatchExists", TRIAL, root)
+            error = ("BatchExists", TRIAL, self.site.address, root)
         tx = attempt(self.trials.commitBatch, TRIAL, root, rows, sender=self.site, error=error)
         if tx is not None:
             self.batches[root] = tx.timestamp
@@ -139,7 +139,7 @@ class TrialIntegrity(ChainMachine):
     def chain_matches_model(self):
         got = views(
             (self.trials, "getTrial", TRIAL),
-            (self.trials, "getBatch", TRIAL, self.last_root),
+            (self.trials, "getBatch", TRIAL, self.site.address, self.last_root),
             *((self.trials, "isEnrolled", TRIAL, subject) for subject in self.subjects),
         )
         trial = got[0]
@@ -151,7 +151,7 @@ class TrialIntegrity(ChainMachine):
             self.locked_at,
             len(self.enrolled),
         )
-        committed_at = got[1][1]
+        committed_at = got[1][0]
         assert committed_at == self.batches.get(self.last_root, 0)
         assert not self.locked_at or committed_at <= self.locked_at  # (one second may hold both blocks)
         assert got[2:] == [s in self.enrolled for s in range(len(self.subjects))]

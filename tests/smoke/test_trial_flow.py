@@ -50,13 +50,15 @@ def test_register_enrol_commit_lock_report_verify(root):
     assert refused.value.arguments["subject"] == stranger.address
 
     batch = DataBatch.of(
-        trial_id, [(subject.address, 1, "hba1c", "7.9"), (subject.address, 1, "weight", "88")]
+        trial_id, site.address, [(subject.address, 1, "hba1c", "7.9"), (subject.address, 1, "weight", "88")]
     )
     _, sequence = at_site.commit_batch(trial_id, batch.root, len(batch.tree))
     assert sequence == 0
     trials.lock(trial_id)
     with pytest.raises(errors.TrialLocked):
-        at_site.commit_batch(trial_id, DataBatch.of(trial_id, [(subject.address, 2, "hba1c", "7")]).root, 1)
+        at_site.commit_batch(
+            trial_id, DataBatch.of(trial_id, site.address, [(subject.address, 2, "hba1c", "7")]).root, 1
+        )
 
     results = Results(trial_id, endpoints, {"trialId": trial_id, "endpoints": {"primary": endpoints.primary}})
     trials.report_results(trial_id, results.results_hash, endpoints.primary_hash, endpoints.secondary_hash)
@@ -67,6 +69,7 @@ def test_register_enrol_commit_lock_report_verify(root):
     assert verify_batch(trials, batch).ok
     added = DataBatch.of(
         trial_id,
+        site.address,
         [
             *((r.subject, r.visit, r.field, r.value) for r in batch.rows),
             (subject.address, 1, "hba1c-retest", "6"),

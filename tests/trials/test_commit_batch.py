@@ -2,7 +2,6 @@
 and at the same gas whatever the batch's size."""
 
 import pytest
-from brownie import ZERO_ADDRESS
 from conftest import hex32, reverts
 from eth_utils.crypto import keccak
 
@@ -22,7 +21,7 @@ def calldata_gas(tx) -> int:
 def test_commit_stores_the_batch_and_emits_event(trials, site, approved):
     tx = trials.commitBatch(approved, root("visit 1"), 250, {"from": site})
     assert tx.return_value == 0
-    assert tuple(trials.getBatch(approved, root("visit 1"))) == (site, tx.timestamp, 0)
+    assert tuple(trials.getBatch(approved, site, root("visit 1"))) == (tx.timestamp, 0)
     assert trials.getSite(approved, site)[1] == 1
     assert tx.events["BatchCommitted"] == {
         "trialId": approved,
@@ -41,18 +40,28 @@ def test_sequence_numbers_run_per_site_from_0(trials, sponsor, site, site2, appr
     ]
     assert sequences == [0, 1, 0, 2, 1]
     assert (trials.getSite(approved, site)[1], trials.getSite(approved, site2)[1]) == (3, 2)
-    assert trials.getBatch(approved, root("b2"))[0] == site2
-    assert trials.getBatch(approved, root("b2"))[2] == 1
+    assert trials.getBatch(approved, site2, root("b2"))["sequence"] == 1
+    assert trials.getBatch(approved, site, root("b2"))["committedAt"] == 0  # site2's, not site's
 
 
-def test_same_root_twice_reverts(trials, sponsor, site, site2, approved):
-    trials.addSite(approved, site2, {"from": sponsor})
+def test_same_root_twice_from_one_site_reverts(trials, site, approved):
     committed_at = trials.commitBatch(approved, root("visit 1"), 10, {"from": site}).timestamp
-    for by in (site, site2):
-        with reverts("BatchExists", approved, root("visit 1")):
-            trials.commitBatch(approved, root("visit 1"), 11, {"from": by})
-    assert tuple(trials.getBatch(approved, root("visit 1"))) == (site, committed_at, 0)
-    assert (trials.getSite(approved, site)[1], trials.getSite(approved, site2)[1]) == (1, 0)
+    with reverts("BatchExists", approved, site.address, root("visit 1")):
+        trials.commitBatch(approved, root("visit 1"), 11, {"from": site})
+    assert tuple(trials.getBatch(approved, site, root("visit 1"))) == (committed_at, 0)
+    assert trials.getSite(approved, site)[1] == 1
+
+
+def test_another_sites_copy_of_a_root_is_its_own_batch(trials, sponsor, site, site2, approved):
+    """Finding A.3: a site that commits another site's root first (a front-run) neither blocks the honest
+    commit nor takes its batch: each site's batch is its own."""
+    trials.addSite(approved, site2, {"from": sponsor})
+    copied_at = trials.commitBatch(approved, root("visit 1"), 10, {"from": site2}).timestamp
+    tx = trials.commitBatch(approved, root("visit 1"), 10, {"from": site})
+    assert tx.return_value == 0
+    assert tuple(trials.getBatch(approved, site, root("visit 1"))) == (tx.timestamp, 0)
+    assert tuple(trials.getBatch(approved, site2, root("visit 1"))) == (copied_at, 0)
+    assert (trials.getSite(approved, site)[1], trials.getSite(approved, site2)[1]) == (1, 1)
 
 
 def test_same_root_in_another_trial_is_another_batch(trials, sponsor, irb, site, approved):
@@ -62,7 +71,7 @@ def test_same_root_in_another_trial_is_another_batch(trials, sponsor, irb, site,
     trials.commitBatch(approved, root("visit 1"), 10, {"from": site})
     tx = trials.commitBatch(other, root("visit 1"), 10, {"from": site})
     assert tx.return_value == 0
-    assert tuple(trials.getBatch(other, root("visit 1"))) == (site, tx.timestamp, 0)
+    assert tuple(trials.getBatch(other, site, root("visit 1"))) == (tx.timestamp, 0)
 
 
 def test_zero_root_reverts(trials, site, approved):
@@ -74,14 +83,14 @@ def test_zero_root_reverts(trials, site, approved):
 def test_empty_batch_reverts(trials, site, approved):
     with reverts("InvalidHash", root("nothing")):
         trials.commitBatch(approved, root("nothing"), 0, {"from": site})
-    assert tuple(trials.getBatch(approved, root("nothing"))) == (ZERO_ADDRESS, 0, 0)
+    assert tuple(trials.getBatch(approved, site, root("nothing"))) == (0, 0)
 
 
-def test_caller_who_is_not_a_site_reverts(trials, sponsor, irb, site2, stranger, approved):
+def test_caller_who_is_not_a_site_reverts(trials, sponsor, irb, site2, stranger, approved, site):
     for caller in (stranger, sponsor, irb, site2):
         with reverts("NotSite", approved, caller.address):
             trials.commitBatch(approved, root("visit 1"), 10, {"from": caller})
-    assert trials.getBatch(approved, root("visit 1"))[1] == 0
+    assert trials.getBatch(approved, site, root("visit 1"))["committedAt"] == 0
 
 
 def test_commit_before_approval_reverts(trials, sponsor, site, registered):
@@ -94,7 +103,7 @@ def test_commit_continues_while_an_amendment_awaits_the_irb(trials, sponsor, sit
     """Data of subjects already enrolled keeps flowing under the approved trial; only enrolment waits."""
     trials.amend(approved, PROTOCOL_V2, False, {"from": sponsor})
     tx = trials.commitBatch(approved, root("visit 2"), 10, {"from": site})
-    assert trials.getBatch(approved, root("visit 2"))[1] == tx.timestamp
+    assert trials.getBatch(approved, site, root("visit 2"))["committedAt"] == tx.timestamp
 
 
 def test_commit_after_lock_reverts(trials, sponsor, site, approved):

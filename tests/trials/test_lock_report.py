@@ -162,5 +162,5 @@ def test_blinded_plan_must_be_revealed_before_the_report(trials, sponsor, irb, b
 def test_lock_keeps_what_was_committed_and_enrolled(trials, site, subject, enrolled, sponsor):
     committed = trials.commitBatch(enrolled, keccak(text="final batch"), 10, {"from": site})
     trials.lock(enrolled, {"from": sponsor})
-    assert tuple(trials.getBatch(enrolled, keccak(text="final batch"))) == (site, committed.timestamp, 0)
+    assert tuple(trials.getBatch(enrolled, site, keccak(text="final batch"))) == (committed.timestamp, 0)
     assert trials.isEnrolled(enrolled, subject)

@@ -73,7 +73,7 @@ def test_remove_site_keeps_its_record_and_emits_event(trials, sponsor, site, app
     added_at = trials.getSite(approved, site)[2]
     tx = trials.removeSite(approved, site, {"from": sponsor})
     assert tuple(trials.getSite(approved, site)) == (False, 1, added_at)
-    assert trials.getBatch(approved, ROOT)[0] == site
+    assert trials.getBatch(approved, site, ROOT)["committedAt"] != 0
     assert tx.events["SiteRemoved"] == {"trialId": approved, "site": site}
 
 
@@ -101,7 +101,7 @@ def test_removed_site_cannot_enrol_or_commit(trials, registry, sponsor, site, su
     with reverts("NotSite", approved, site.address):
         trials.commitBatch(approved, ROOT, 10, {"from": site})
     assert not trials.isEnrolled(approved, subject)
-    assert trials.getBatch(approved, ROOT)[1] == 0
+    assert trials.getBatch(approved, site, ROOT)["committedAt"] == 0
 
 
 def test_site_whose_credential_was_suspended_cannot_enrol_or_commit_until_reinstated(
@@ -117,7 +117,7 @@ def test_site_whose_credential_was_suspended_cannot_enrol_or_commit_until_reinst
     trials.enroll(approved, subject, {"from": site})
     trials.commitBatch(approved, ROOT, 10, {"from": site})
     assert trials.isEnrolled(approved, subject)
-    assert trials.getBatch(approved, ROOT)[0] == site
+    assert trials.getBatch(approved, site, ROOT)["committedAt"] != 0
 
 
 def test_site_credential_is_checked_by_role_not_by_any_credential(

@@ -59,47 +59,54 @@ def batch(trials, site, approved):
     return approved
 
 
-def test_every_committed_row_is_proved(trials, batch):
+def test_every_committed_row_is_proved(trials, batch, site):
     for tree, rows in ((TREE, ROWS), (OTHER_TREE, OTHER_ROWS)):
         for i, row in enumerate(rows):
-            assert trials.verifyRow(batch, tree.root, tree.leaf_hash(row), tree.get_proof(i))
+            assert trials.verifyRow(batch, site, tree.root, tree.leaf_hash(row), tree.get_proof(i))
 
 
 @pytest.mark.parametrize("element", [0, -1], ids=["first", "last"])
-def test_proof_with_a_flipped_byte_fails(trials, batch, element):
+def test_proof_with_a_flipped_byte_fails(trials, batch, element, site):
     proof = TREE.get_proof(2)
     proof[element] = flip(proof[element], 17)
-    assert not trials.verifyRow(batch, TREE.root, TREE.leaf_hash(ROWS[2]), proof)
+    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[2]), proof)
 
 
-def test_another_rows_leaf_with_this_proof_fails(trials, batch):
-    assert not trials.verifyRow(batch, TREE.root, TREE.leaf_hash(ROWS[3]), TREE.get_proof(2))
+def test_another_rows_leaf_with_this_proof_fails(trials, batch, site):
+    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[3]), TREE.get_proof(2))
 
 
-def test_row_with_a_changed_value_fails(trials, batch):
+def test_row_with_a_changed_value_fails(trials, batch, site):
     forged = [*ROWS[2][:4], "5.0"]
-    assert not trials.verifyRow(batch, TREE.root, TREE.leaf_hash(forged), TREE.get_proof(2))
+    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(forged), TREE.get_proof(2))
 
 
-def test_row_of_another_batch_fails_against_this_root(trials, batch):
+def test_row_of_another_batch_fails_against_this_root(trials, batch, site):
     leaf, proof = OTHER_TREE.leaf_hash(OTHER_ROWS[1]), OTHER_TREE.get_proof(1)
-    assert not trials.verifyRow(batch, TREE.root, leaf, proof)
-    assert trials.verifyRow(batch, OTHER_TREE.root, leaf, proof)
+    assert not trials.verifyRow(batch, site, TREE.root, leaf, proof)
+    assert trials.verifyRow(batch, site, OTHER_TREE.root, leaf, proof)
 
 
-def test_truncated_proof_fails(trials, batch):
-    assert not trials.verifyRow(batch, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0)[:-1])
+def test_truncated_proof_fails(trials, batch, site):
+    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0)[:-1])
 
 
-def test_uncommitted_root_fails_even_with_a_valid_proof(trials, approved):
+def test_uncommitted_root_fails_even_with_a_valid_proof(trials, approved, site):
     assert TREE.verify(0, TREE.get_proof(0))
-    assert not trials.verifyRow(approved, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
-    assert not trials.verifyRows(approved, TREE.root, *multiproof(TREE, [0, 1, 2]))
+    assert not trials.verifyRow(approved, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRows(approved, site, TREE.root, *multiproof(TREE, [0, 1, 2]))
 
 
-def test_root_committed_to_another_trial_fails(trials, sponsor, batch):
+def test_root_committed_to_another_trial_fails(trials, sponsor, batch, site):
     other = register(trials, sponsor, protocol=PROTOCOL_V2).return_value
-    assert not trials.verifyRow(other, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRow(other, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+
+
+def test_root_committed_by_another_site_fails(trials, sponsor, site2, batch):
+    """Finding A.3: a proof holds against the batch of the site that committed it, not another site's."""
+    trials.addSite(batch, site2, {"from": sponsor})
+    assert not trials.verifyRow(batch, site2, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRows(batch, site2, TREE.root, *multiproof(TREE, [0, 1, 2]))
 
 
 def test_one_row_batch_is_its_own_root(trials, site, approved):
@@ -107,35 +114,35 @@ def test_one_row_batch_is_its_own_root(trials, site, approved):
     tree = StandardMerkleTree.of(row, ROW_ENCODING)
     assert tree.root == tree.leaf_hash(row[0])
     trials.commitBatch(approved, tree.root, 1, {"from": site})
-    assert trials.verifyRow(approved, tree.root, tree.leaf_hash(row[0]), [])
+    assert trials.verifyRow(approved, site, tree.root, tree.leaf_hash(row[0]), [])
 
 
 @pytest.mark.parametrize(
     "indices", [[1, 3, 4], [0, 6], [5], list(range(7))], ids=["three", "two", "one", "all"]
 )
-def test_multiproof_proves_several_rows_at_once(trials, batch, indices):
-    assert trials.verifyRows(batch, TREE.root, *multiproof(TREE, indices))
+def test_multiproof_proves_several_rows_at_once(trials, batch, indices, site):
+    assert trials.verifyRows(batch, site, TREE.root, *multiproof(TREE, indices))
 
 
-def test_multiproof_with_a_forged_leaf_fails(trials, batch):
+def test_multiproof_with_a_forged_leaf_fails(trials, batch, site):
     leaves, proof, flags = multiproof(TREE, [1, 3, 4])
     leaves[1] = flip(leaves[1])
-    assert not trials.verifyRows(batch, TREE.root, leaves, proof, flags)
+    assert not trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)
 
 
-def test_multiproof_against_another_batch_fails(trials, batch):
-    assert not trials.verifyRows(batch, OTHER_TREE.root, *multiproof(TREE, [1, 3]))
+def test_multiproof_against_another_batch_fails(trials, batch, site):
+    assert not trials.verifyRows(batch, site, OTHER_TREE.root, *multiproof(TREE, [1, 3]))
 
 
-def test_empty_multiproof_proves_nothing(trials, batch):
+def test_empty_multiproof_proves_nothing(trials, batch, site):
     """OpenZeppelin alone would accept no leaves with the root itself as the proof; the contract does not."""
     leaves, proof, flags = multiproof(TREE, [])
     assert (leaves, proof, flags) == ([], [TREE.root], [])
-    assert not trials.verifyRows(batch, TREE.root, leaves, proof, flags)
+    assert not trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)
 
 
 @pytest.mark.parametrize("malformation", ["extra-flag", "missing-flag", "extra-proof", "missing-proof"])
-def test_malformed_multiproof_reverts(trials, batch, malformation):
+def test_malformed_multiproof_reverts(trials, batch, malformation, site):
     leaves, proof, flags = multiproof(TREE, [1, 3, 4])
     assert proof, "the chosen rows need proof elements"
     if malformation == "extra-flag":
@@ -147,4 +154,4 @@ def test_malformed_multiproof_reverts(trials, batch, malformation):
     else:
         proof = proof[:-1]
     with reverts("MerkleProofInvalidMultiproof"):
-        trials.verifyRows(batch, TREE.root, leaves, proof, flags)
+        trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)

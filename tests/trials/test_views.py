@@ -54,7 +54,7 @@ def test_trial_purposes_differ_by_trial_and_version(trials):
 def test_unknown_site_enrolment_and_batch_read_as_zero(trials, site, stranger, registered):
     assert tuple(trials.getSite(registered, site)) == (False, 0, 0)
     assert tuple(trials.getEnrolment(registered, stranger)) == (ZERO_ADDRESS, 0, 0, 0)
-    assert tuple(trials.getBatch(registered, keccak(text="never committed"))) == (ZERO_ADDRESS, 0, 0)
+    assert tuple(trials.getBatch(registered, site, keccak(text="never committed"))) == (0, 0)
     assert not trials.isEnrolled(registered, stranger)
 
 

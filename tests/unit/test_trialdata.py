@@ -7,6 +7,7 @@ import json
 import pytest
 from eth_abi.abi import encode
 from eth_account import Account
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from carechain.errors import InputError
@@ -24,6 +25,7 @@ from carechain.offchain.trialdata import (
 
 SUBJECT = "0x" + "ab" * 20
 REGISTRY = "0x" + "cd" * 20
+SITE = "0x" + "5e" * 20
 KEY = bytes(range(1, 33))
 
 
@@ -91,16 +93,17 @@ def test_subject_account_needs_a_private_key():
 
 def test_batch_rows_are_salted_and_survive_a_dump(tmp_path):
     rows = [(SUBJECT, 1, "hba1c", "7.9"), (SUBJECT, 1, "weight", "88.2")]
-    first, second = DataBatch.of(1, rows), DataBatch.of(1, rows)
+    first, second = DataBatch.of(1, SITE, rows), DataBatch.of(1, SITE, rows)
     assert first.root != second.root  # fresh salts: the same values give an unguessable root
     path = first.save(tmp_path / "batch.json")
     loaded = DataBatch.load(path)
     assert loaded.root == first.root and loaded.rows == first.rows and loaded.trial_id == 1
+    assert loaded.site == first.site == to_checksum_address(SITE)
     assert json.loads(path.read_text())["tree"]["leafEncoding"] == LEAF_ENCODING
 
 
 def test_a_row_proof_round_trips_and_verifies_off_chain(tmp_path):
-    batch = DataBatch.of(7, [(SUBJECT, v, "hba1c", str(v)) for v in range(5)])
+    batch = DataBatch.of(7, SITE, [(SUBJECT, v, "hba1c", str(v)) for v in range(5)])
     proof = batch.prove(batch.find(SUBJECT, 3, "hba1c"))
     path = tmp_path / "proof.json"
     path.write_text(proof.to_json())
@@ -110,7 +113,7 @@ def test_a_row_proof_round_trips_and_verifies_off_chain(tmp_path):
 
 
 def test_a_proof_with_a_changed_value_no_longer_matches_its_leaf(tmp_path):
-    batch = DataBatch.of(7, [(SUBJECT, 1, "hba1c", "7.9"), (SUBJECT, 2, "hba1c", "8.1")])
+    batch = DataBatch.of(7, SITE, [(SUBJECT, 1, "hba1c", "7.9"), (SUBJECT, 2, "hba1c", "8.1")])
     data = json.loads(batch.prove(0).to_json())
     data["value"][4] = "6.0"  # the value, edited after the fact
     path = tmp_path / "proof.json"
@@ -120,7 +123,7 @@ def test_a_proof_with_a_changed_value_no_longer_matches_its_leaf(tmp_path):
 
 
 def test_find_and_prove_name_what_is_missing():
-    batch = DataBatch.of(1, [(SUBJECT, 1, "hba1c", "7.9")])
+    batch = DataBatch.of(1, SITE, [(SUBJECT, 1, "hba1c", "7.9")])
     with pytest.raises(InputError, match="no row for subject"):
         batch.find(SUBJECT, 2, "hba1c")
     with pytest.raises(InputError, match="row 5 is not in this batch"):
@@ -173,6 +176,6 @@ def test_a_batch_file_of_another_leaf_encoding_is_refused(tmp_path):
 
     tree = StandardMerkleTree.of([[SUBJECT, 1]], ["address", "uint256"])
     path = tmp_path / "batch.json"
-    path.write_text(json.dumps({"trialId": 1, "tree": tree.dump()}))
+    path.write_text(json.dumps({"trialId": 1, "site": SITE, "tree": tree.dump()}))
     with pytest.raises(InputError, match="not case-report-form rows"):
         DataBatch.load(path)

@@ -255,15 +255,19 @@ def trial_commit(ctx: Context, trial_id: int, rows: Path, output: Path) -> None:
     reused, and a root already on chain is not committed twice.
     """
     data = read_rows(rows)
+    client = ctx.client(TrialClient)
+    assert client.sender is not None  # ctx.client loads the key
+    site = client.sender.address
     if output.exists():
         batch = DataBatch.load(output)
         if sorted((r.subject, r.visit, r.field, r.value) for r in batch.rows) != sorted(data):
             raise InputError(f"{output} holds another batch: choose a new output file")
+        if batch.site != site:
+            raise InputError(f"{output} is site {batch.site}'s batch, not {site}'s: choose a new output file")
     else:
-        batch = DataBatch.of(trial_id, data)
+        batch = DataBatch.of(trial_id, site, data)
         batch.save(output)
-    client = ctx.client(TrialClient)
-    committed = client.get_batch(trial_id, batch.root)
+    committed = client.get_batch(trial_id, site, batch.root)
     root = "0x" + batch.root.hex()
     if committed.committed:
         ctx.emit(

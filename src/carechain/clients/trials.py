@@ -76,9 +76,8 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class Batch:
-    """A committed batch as the chain holds it (all zero if the root was never committed)."""
+    """A site's committed batch as the chain holds it (all zero if that site never committed the root)."""
 
-    site: str
     committed_at: int
     sequence: int
 
@@ -230,15 +229,21 @@ class TrialClient(ContractClient):
     def is_enrolled(self, trial_id: int, subject: str) -> bool:
         return bool(self._call("isEnrolled", _trial_id(trial_id), checksum(subject, "subject")))
 
-    def get_batch(self, trial_id: int, root: bytes) -> Batch:
-        return Batch(*self._call("getBatch", _trial_id(trial_id), bytes32(root, "batch root")))
+    def get_batch(self, trial_id: int, site: str, root: bytes) -> Batch:
+        """The batch `site` committed under `root` (a root belongs to the site that committed it)."""
+        return Batch(
+            *self._call("getBatch", _trial_id(trial_id), checksum(site, "site"), bytes32(root, "batch root"))
+        )
 
-    def verify_row(self, trial_id: int, root: bytes, leaf: bytes, proof: Sequence[bytes | str]) -> bool:
-        """The chain's answer: was `root` committed to the trial, and is `leaf` inside it?"""
+    def verify_row(
+        self, trial_id: int, site: str, root: bytes, leaf: bytes, proof: Sequence[bytes | str]
+    ) -> bool:
+        """The chain's answer: did `site` commit `root` to the trial, and is `leaf` inside it?"""
         return bool(
             self._call(
                 "verifyRow",
                 _trial_id(trial_id),
+                checksum(site, "site"),
                 bytes32(root, "batch root"),
                 bytes32(leaf, "leaf"),
                 [bytes32(p, "proof node") for p in proof],
@@ -248,6 +253,7 @@ class TrialClient(ContractClient):
     def verify_rows(
         self,
         trial_id: int,
+        site: str,
         root: bytes,
         leaves: Sequence[bytes | str],
         proof: Sequence[bytes | str],
@@ -257,6 +263,7 @@ class TrialClient(ContractClient):
             self._call(
                 "verifyRows",
                 _trial_id(trial_id),
+                checksum(site, "site"),
                 bytes32(root, "batch root"),
                 [bytes32(leaf, "leaf") for leaf in leaves],
                 [bytes32(p, "proof node") for p in proof],

@@ -204,18 +204,20 @@ def _row(entry: dict[str, str | None], where: str) -> tuple[str, int, str, str]:
 
 @dataclass
 class DataBatch:
-    """A site's salted rows as a StandardMerkleTree: the site keeps the file, the chain the root."""
+    """A site's salted rows as a StandardMerkleTree: the site keeps the file, the chain the root (under
+    the site's address: a root belongs to the site that commits it)."""
 
     trial_id: int
+    site: str
     tree: StandardMerkleTree
 
     @classmethod
-    def of(cls, trial_id: int, rows: Iterable[tuple[str, int, str, str]]) -> DataBatch:
-        """Salt every row with 32 random bytes and build the tree."""
+    def of(cls, trial_id: int, site: str, rows: Iterable[tuple[str, int, str, str]]) -> DataBatch:
+        """Salt every row with 32 random bytes and build the tree; `site` is who will commit it."""
         salted = [Row(s, v, f, x, os.urandom(32)).leaf_value() for s, v, f, x in rows]
         if not salted:
             raise InputError("a batch needs at least one row")
-        return cls(trial_id, StandardMerkleTree.of(salted, LEAF_ENCODING))
+        return cls(trial_id, checksum(site, "site"), StandardMerkleTree.of(salted, LEAF_ENCODING))
 
     @property
     def root(self) -> bytes:
@@ -226,7 +228,7 @@ class DataBatch:
         return [Row.from_leaf_value(value) for _, value in self.tree]
 
     def dump(self) -> dict[str, Any]:
-        return {"trialId": self.trial_id, "tree": self.tree.dump()}
+        return {"trialId": self.trial_id, "site": self.site, "tree": self.tree.dump()}
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(self.dump(), indent=1) + "\n")
@@ -235,12 +237,19 @@ class DataBatch:
     @classmethod
     def load(cls, path: Path) -> DataBatch:
         data = read_json(path, "batch file")
-        if not isinstance(data, dict) or not isinstance(data.get("trialId"), int) or "tree" not in data:
-            raise InputError(f"batch file {path} needs 'trialId' and 'tree' (as `trial commit` writes it)")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("trialId"), int)
+            or not isinstance(data.get("site"), str)
+            or "tree" not in data
+        ):
+            raise InputError(
+                f"batch file {path} needs 'trialId', 'site' and 'tree' (as `trial commit` writes it)"
+            )
         tree = StandardMerkleTree.load(data["tree"])
         if list(tree.leaf_encoding) != LEAF_ENCODING:
             raise InputError(f"batch file {path}: leaves are not case-report-form rows {LEAF_ENCODING}")
-        return cls(data["trialId"], tree)
+        return cls(data["trialId"], checksum(data["site"], f"batch file {path}: site"), tree)
 
     def find(self, subject: str, visit: int, field_name: str) -> int:
         """The index of a row by what it is about."""
@@ -255,6 +264,7 @@ class DataBatch:
         value = self.tree.at(index)
         return RowProof(
             self.trial_id,
+            self.site,
             self.root,
             Row.from_leaf_value(value),
             bytes32(self.tree.leaf_hash(value), "leaf"),
@@ -267,6 +277,7 @@ class RowProof:
     """What a site hands an auditor to show one row was committed: the row, its salt and the path."""
 
     trial_id: int
+    site: str
     root: bytes
     row: Row
     leaf: bytes
@@ -276,6 +287,7 @@ class RowProof:
         return json.dumps(
             {
                 "trialId": self.trial_id,
+                "site": self.site,
                 "root": "0x" + self.root.hex(),
                 "leafEncoding": LEAF_ENCODING,
                 "value": [str(v) if isinstance(v, int) else v for v in self.row.leaf_value()],
@@ -292,6 +304,7 @@ class RowProof:
             row = Row.from_leaf_value(data["value"])
             return cls(
                 int(data["trialId"]),
+                checksum(data["site"], "site"),
                 bytes32(data["root"], "root"),
                 row,
                 bytes32(data["leaf"], "leaf"),
@@ -382,10 +395,10 @@ def verify_row(client: TrialClient, proof: RowProof) -> Verdict:
     )
     verdict.check(proof.leaf_matches_row(), "the leaf is this row's salted hash")
     verdict.check(proof.verifies_off_chain(), "the proof leads from the row to the batch root (off chain)")
-    on_chain = client.verify_row(proof.trial_id, proof.root, proof.leaf, proof.proof)
+    on_chain = client.verify_row(proof.trial_id, proof.site, proof.root, proof.leaf, proof.proof)
     verdict.check(on_chain, "TrialRegistry.verifyRow confirms the row is in a committed batch (on chain)")
-    batch = client.get_batch(proof.trial_id, proof.root)
-    if not verdict.check(batch.committed, "the batch root was committed to this trial"):
+    batch = client.get_batch(proof.trial_id, proof.site, proof.root)
+    if not verdict.check(batch.committed, f"the batch root was committed to this trial by site {proof.site}"):
         return verdict
     trial = client.get_trial(proof.trial_id)
     if trial.locked_at:
@@ -397,12 +410,12 @@ def verify_row(client: TrialClient, proof: RowProof) -> Verdict:
 def verify_batch(client: TrialClient, batch: DataBatch) -> Verdict:
     """A whole batch file: committed as is, and no row of a subject who was out of the trial by then."""
     verdict = Verdict(f"trial {batch.trial_id}: batch 0x{batch.root.hex()[:16]}… ({len(batch.tree)} rows)")
-    committed = client.get_batch(batch.trial_id, batch.root)
+    committed = client.get_batch(batch.trial_id, batch.site, batch.root)
     if not verdict.check(
         committed.committed,
-        "the batch's root was committed to this trial"
+        f"the batch's root was committed to this trial by site {batch.site}"
         if committed.committed
-        else "NOT COMMITTED: no committed batch has this root (rows added or changed?)",
+        else f"NOT COMMITTED: site {batch.site} committed no batch with this root (rows added or changed?)",
     ):
         return verdict
     trial = client.get_trial(batch.trial_id)

@@ -610,12 +610,12 @@ contract TrialHandler {
     }
 
     /// @dev A fresh root mostly; a zero root or zero rows one time in eight each; a root already
-    /// committed (to this or another trial) one time in eight.
+    /// committed (to this or another trial, by this or another site) one time in eight.
     function commitBatch(uint256 trialSeed, uint256 siteSeed, uint256 rootSeed) external observe {
         if (trialCount == 0) return;
         uint256 trialId = _trialId(trialSeed);
         address by = _pickSite(trialId, siteSeed);
-        (bytes32 root, bool taken) = _pickRoot(trialId, rootSeed);
+        (bytes32 root, bool taken) = _pickRoot(trialId, by, rootSeed);
         // casting to 'uint32' is safe because the value is below 1000
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 rows = (rootSeed >> 3) % 8 == 0 ? 0 : uint32(1 + (rootSeed >> 6) % 999);
@@ -631,7 +631,7 @@ contract TrialHandler {
         if (expected.length == 0 && (root == 0 || rows == 0)) {
             expected = abi.encodeWithSelector(ITrialRegistry.InvalidHash.selector, root);
         } else if (expected.length == 0 && taken) {
-            expected = abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, root);
+            expected = abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, by, root);
         }
         vm.prank(by);
         try trials.commitBatch(trialId, root, rows) returns (uint32 sequence) {
@@ -819,8 +819,8 @@ contract TrialHandler {
         return (_trialId(trialSeed), subject((subjectSeed >> 2) % SUBJECTS));
     }
 
-    /// @dev A root and whether it is already committed to this trial.
-    function _pickRoot(uint256 trialId, uint256 seed) private returns (bytes32 root, bool taken) {
+    /// @dev A root and whether `site` already committed it to this trial.
+    function _pickRoot(uint256 trialId, address site, uint256 seed) private returns (bytes32 root, bool taken) {
         uint256 mode = seed % 8;
         if (mode == 0) return (bytes32(0), false);
         if (mode == 1) {
@@ -828,16 +828,16 @@ contract TrialHandler {
             uint256 n = _batches[other].length;
             if (n != 0) {
                 root = _batches[other][(seed >> 12) % n].root;
-                return (root, _isCommitted(trialId, root));
+                return (root, _isCommitted(trialId, site, root));
             }
         }
         return (keccak256(abi.encode("batch root", ++_rootNonce)), false);
     }
 
-    function _isCommitted(uint256 trialId, bytes32 root) private view returns (bool) {
+    function _isCommitted(uint256 trialId, address site, bytes32 root) private view returns (bool) {
         BatchModel[] storage list = _batches[trialId];
         for (uint256 i; i < list.length; ++i) {
-            if (list[i].root == root) return true;
+            if (list[i].root == root && list[i].site == site) return true;
         }
         return false;
     }

@@ -171,12 +171,12 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
             [str(enrolment.site), enrolment.enrolled_at, enrolment.withdrawn_at, enrolment.consent_version],
         )
     for batch in report.commitments:
-        on_chain_batch = trials.get_batch(trial_id, bytes32(batch["root"]))
+        on_chain_batch = trials.get_batch(trial_id, batch["site"], bytes32(batch["root"]))
         _compare(
             checks,
-            f"batch {batch['root']}",
-            [batch["site"], batch["sequence"], batch["time"]],
-            [str(on_chain_batch.site), on_chain_batch.sequence, on_chain_batch.committed_at],
+            f"batch {batch['root']} of site {batch['site']}",
+            [batch["sequence"], batch["time"]],
+            [on_chain_batch.sequence, on_chain_batch.committed_at],
         )
     report.agrees = all(check.agrees for check in checks)
     return report
