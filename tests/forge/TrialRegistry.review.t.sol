@@ -10,6 +10,7 @@ import {TrialTest} from "./utils/TrialTest.sol";
 contract TrialRegistryReviewTest is TrialTest {
     address internal constant SUBJECT = address(0x5B1EC7);
     address internal constant PASSER_BY = address(0xB1A5);
+    address internal constant NEW_SPONSOR = address(0x5905B);
 
     /// @dev A multi-site trial: SITE enrolled SUBJECT, whose consent to version 1 ends at `expiresAt`
     /// (0: never); OTHER_SITE is a site of the same trial.
@@ -123,5 +124,22 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.prank(SITE);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, SITE, root));
         trials.commitBatch(trialId, root, 40);
+    }
+
+    /// @dev Finding A.4 (low): a trial's sponsor cannot change keys. No function moves a trial to
+    /// another account: a lost or rotated sponsor key strands the trial (no lock, no results).
+    function test_review_A4_theSponsorCannotChangeKeys() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        vm.prank(SPONSOR);
+        (bool proposed,) =
+            address(trials).call(abi.encodeWithSignature("transferSponsor(uint256,address)", trialId, NEW_SPONSOR));
+        vm.prank(NEW_SPONSOR);
+        (bool accepted,) = address(trials).call(abi.encodeWithSignature("acceptSponsor(uint256)", trialId));
+
+        vm.assertFalse(proposed || accepted, "no transfer exists");
+        vm.assertEq(trials.getTrial(trialId).sponsor, SPONSOR, "the trial stays with the old key");
+        vm.prank(NEW_SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSponsor.selector, trialId, NEW_SPONSOR));
+        trials.lock(trialId);
     }
 }
