@@ -25,6 +25,10 @@ contract TrialRegistry is ITrialRegistry, Clock {
     /// @dev Keyed by site too: a root belongs to the site that committed it, so another site's copy of it
     /// (seen in the mempool) is that site's own entry, and neither blocks nor takes the honest commit.
     mapping(uint256 trialId => mapping(address site => mapping(bytes32 root => Batch))) private _batches;
+    mapping(uint256 trialId => address newSponsor) private _pendingSponsors;
+    /// @dev Set only when a trial changes sponsor before its blinded plan is revealed: the account whose
+    /// address the commitment holds (the registering sponsor), so the new sponsor can still reveal it.
+    mapping(uint256 trialId => address sponsor) private _planSponsors;
     uint256 private _trialCount;
 
     constructor(IConsentRegistry consents_, ICredentialRegistry credentials_) {
@@ -106,6 +110,27 @@ contract TrialRegistry is ITrialRegistry, Clock {
     }
 
     /// @inheritdoc ITrialRegistry
+    function transferSponsor(uint256 trialId, address newSponsor) external {
+        _sponsored(trialId);
+        _pendingSponsors[trialId] = newSponsor;
+        emit SponsorTransferStarted(trialId, msg.sender, newSponsor);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function acceptSponsor(uint256 trialId) external {
+        Trial storage trial = _trial(trialId);
+        if (msg.sender != _pendingSponsors[trialId]) revert NotPendingSponsor(trialId, msg.sender);
+        address previous = trial.sponsor;
+        if (
+            trial.endpointsCommitment != bytes32(0) && trial.primaryEndpoints == bytes32(0)
+                && _planSponsors[trialId] == address(0)
+        ) _planSponsors[trialId] = previous;
+        delete _pendingSponsors[trialId];
+        trial.sponsor = msg.sender;
+        emit SponsorTransferred(trialId, previous, msg.sender);
+    }
+
+    /// @inheritdoc ITrialRegistry
     function revealEndpoints(uint256 trialId, bytes32 primaryEndpoints, bytes32 secondaryEndpoints, bytes32 salt)
         external
     {
@@ -113,7 +138,10 @@ contract TrialRegistry is ITrialRegistry, Clock {
         if (trial.endpointsCommitment == bytes32(0)) revert NotBlinded(trialId);
         if (trial.primaryEndpoints != bytes32(0)) revert AlreadyRevealed(trialId);
         // The sponsor is inside the commitment: a copy of it registered by anyone else cannot be revealed.
-        bytes32 expected = keccak256(abi.encode(msg.sender, primaryEndpoints, secondaryEndpoints, salt));
+        // After a transfer it is still the registering sponsor's address.
+        address author = _planSponsors[trialId];
+        if (author == address(0)) author = msg.sender;
+        bytes32 expected = keccak256(abi.encode(author, primaryEndpoints, secondaryEndpoints, salt));
         if (primaryEndpoints == bytes32(0) || expected != trial.endpointsCommitment) revert RevealMismatch(trialId);
         trial.primaryEndpoints = primaryEndpoints;
         trial.secondaryEndpoints = secondaryEndpoints;
@@ -255,6 +283,12 @@ contract TrialRegistry is ITrialRegistry, Clock {
     /// @inheritdoc ITrialRegistry
     function trialPurpose(uint256 trialId, uint32 version) public pure returns (bytes32) {
         return keccak256(abi.encode("carechain.trial", trialId, uint256(version)));
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function pendingSponsor(uint256 trialId) external view returns (address) {
+        _trial(trialId);
+        return _pendingSponsors[trialId];
     }
 
     /// @inheritdoc ITrialRegistry

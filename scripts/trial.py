@@ -5,7 +5,8 @@ is PRIVATE_KEY or KEYSTORE (.env or environment) of whoever acts; on a local cha
 node's first account.
 
     sponsor   register PROTOCOL ENDPOINTS.json SCOPES | add_site ID SITE | amend ID PROTOCOL [reconsent]
-              lock ID | report ID RESULTS.json
+              lock ID | report ID RESULTS.json | transfer_sponsor ID NEW_SPONSOR
+    new key   accept_sponsor ID
     IRB       approve ID
     subject   consent ID OUT.json                    (signed with the per-trial key; nothing sent)
     site      submit CONSENT.json | enroll ID SUBJECT | commit ID ROWS.csv BATCH.json
@@ -28,6 +29,14 @@ def _carechain(*args: str) -> None:
 
 def register(protocol: str, endpoints: str, scopes: str) -> None:
     _carechain("trial", "register", "--protocol", protocol, "--endpoints", endpoints, "--scopes", scopes)
+
+
+def transfer_sponsor(trial_id: str, new_sponsor: str) -> None:
+    _carechain("trial", "transfer-sponsor", trial_id, new_sponsor)
+
+
+def accept_sponsor(trial_id: str) -> None:
+    _carechain("trial", "accept-sponsor", trial_id)
 
 
 def amend(trial_id: str, protocol: str, reconsent: str = "") -> None:

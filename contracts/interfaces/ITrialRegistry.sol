@@ -24,7 +24,8 @@ interface ITrialRegistry {
     }
 
     /// @notice A trial's current state.
-    /// @param sponsor Who registered the trial; amends, adds sites, locks and reports.
+    /// @param sponsor Who registered the trial, or the account it was transferred to; amends, adds
+    /// sites, locks and reports.
     /// @param status See `Status`.
     /// @param protocolVersion The latest protocol version (1 at registration).
     /// @param consentVersion The protocol version consents must name: the latest one that required re-consent.
@@ -113,6 +114,17 @@ interface ITrialRegistry {
         bytes32 secondaryEndpoints,
         bytes32 endpointsCommitment
     );
+    /// @notice The sponsor proposed `newSponsor` as the trial's next sponsor (zero: a cancelled proposal);
+    /// nothing changes until they accept.
+    /// @param trialId The trial.
+    /// @param sponsor The current sponsor.
+    /// @param newSponsor The proposed sponsor (0: none).
+    event SponsorTransferStarted(uint256 indexed trialId, address indexed sponsor, address indexed newSponsor);
+    /// @notice The proposed sponsor accepted: the trial is theirs.
+    /// @param trialId The trial.
+    /// @param previousSponsor The sponsor before.
+    /// @param newSponsor The sponsor now.
+    event SponsorTransferred(uint256 indexed trialId, address indexed previousSponsor, address indexed newSponsor);
     /// @notice A sponsor amended the protocol: a new version (re-consent moves the consent version).
     /// @param trialId The trial.
     /// @param version The new protocol version.
@@ -185,6 +197,8 @@ interface ITrialRegistry {
     error UnknownTrial(uint256 trialId);
     /// @notice The caller is not the trial's sponsor.
     error NotSponsor(uint256 trialId, address account);
+    /// @notice The caller is not the trial's proposed sponsor (or no transfer is pending).
+    error NotPendingSponsor(uint256 trialId, address account);
     /// @notice The caller holds no live IRB credential.
     error NotIrb(address account);
     /// @notice A sponsor cannot approve their own trial.
@@ -274,8 +288,21 @@ interface ITrialRegistry {
     /// @param site An active site of the trial.
     function removeSite(uint256 trialId, address site) external;
 
+    /// @notice Propose the trial's next sponsor (the sponsor only, at any stage): a new key, or another
+    /// organisation. Two steps, so a mistyped address cannot take the trial: nothing changes until the
+    /// proposed account calls `acceptSponsor`. Proposing again replaces the proposal; proposing zero
+    /// cancels it. Approvals already given stay as recorded; `approve` refuses the new sponsor as an IRB.
+    /// @param trialId The trial.
+    /// @param newSponsor The proposed sponsor (0: cancel the pending proposal).
+    function transferSponsor(uint256 trialId, address newSponsor) external;
+
+    /// @notice Accept a pending `transferSponsor`: the caller becomes the trial's sponsor. A blinded
+    /// plan stays revealable by them: its commitment keeps naming the registering sponsor.
+    /// @param trialId The trial (the caller its proposed sponsor).
+    function acceptSponsor(uint256 trialId) external;
+
     /// @notice Reveal a blinded analysis plan's endpoints with the salt of its commitment (the sponsor,
-    /// once).
+    /// once; the commitment names the registering sponsor, also after a transfer).
     /// @param trialId The trial.
     /// @param primaryEndpoints Hash of the primary endpoints (not zero).
     /// @param secondaryEndpoints Hash of the secondary endpoints (0: none).
@@ -349,6 +376,11 @@ interface ITrialRegistry {
     /// @param version The consent version.
     /// @return The purpose a subject's consent to this contract must carry.
     function trialPurpose(uint256 trialId, uint32 version) external pure returns (bytes32);
+
+    /// @notice The sponsor proposed by `transferSponsor` and not yet accepted; reverts UnknownTrial.
+    /// @param trialId The trial.
+    /// @return The proposed sponsor (0: none pending).
+    function pendingSponsor(uint256 trialId) external view returns (address);
 
     /// @notice How many trials were registered.
     /// @return The number of trials; ids run from 1 to it.

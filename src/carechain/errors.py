@@ -166,6 +166,7 @@ _ERRORS: dict[str, str] = {
     # TrialRegistry
     "UnknownTrial": "No trial with this id.",
     "NotSponsor": "Only the trial's sponsor may do this.",
+    "NotPendingSponsor": "Only the proposed sponsor accepts a sponsor transfer (none may be pending).",
     "NotIrb": "The caller holds no live IRB credential.",
     "IrbIsSponsor": "A sponsor cannot approve their own trial.",
     "NotResearcher": "A site must hold a live RESEARCHER credential.",

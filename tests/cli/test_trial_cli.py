@@ -251,3 +251,16 @@ def test_site_needs_a_research_credential(run, cast, trial):
     stranger = funded()
     result = run("trial", "add-site", str(trial), stranger.address, key=cast["sponsor"])
     assert result.exit_code == 1 and "NotResearcher" in result.output
+
+
+def test_sponsor_transfer_takes_a_proposal_and_an_acceptance(run, cast, trial):
+    new_key = funded()
+    ok(run("trial", "transfer-sponsor", str(trial), new_key.address, key=cast["sponsor"]))
+    shown = _json(run("--json", "trial", "show", str(trial)))
+    assert (shown["sponsor"], shown["pendingSponsor"]) == (cast["sponsor"].address, new_key.address)
+    refused = run("trial", "accept-sponsor", str(trial), key=cast["irb"])
+    assert refused.exit_code == 1 and "NotPendingSponsor" in refused.output
+    ok(run("trial", "accept-sponsor", str(trial), key=new_key))
+    shown = _json(run("--json", "trial", "show", str(trial)))
+    assert (shown["sponsor"], shown["pendingSponsor"]) == (new_key.address, None)
+    ok(run("trial", "lock", str(trial), key=new_key))

@@ -1171,6 +1171,130 @@ contract TrialRegistryTest is TrialTest {
     }
 
     /* ------------------------------------------------------------------ */
+    /*                          SPONSOR TRANSFER                          */
+    /* ------------------------------------------------------------------ */
+
+    function testFuzz_transferSponsor_proposedThenAccepted_byTheProposedAccountOnly(
+        address newSponsor,
+        address stranger
+    ) public {
+        _assumeStranger(newSponsor);
+        _assumeStranger(stranger);
+        vm.assume(newSponsor != stranger);
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSponsor.selector, trialId, stranger));
+        trials.transferSponsor(trialId, stranger);
+        vm.prank(newSponsor);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotPendingSponsor.selector, trialId, newSponsor));
+        trials.acceptSponsor(trialId);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.SponsorTransferStarted(trialId, SPONSOR, newSponsor);
+        vm.prank(SPONSOR);
+        trials.transferSponsor(trialId, newSponsor);
+        vm.assertEq(trials.pendingSponsor(trialId), newSponsor, "pending");
+        vm.assertEq(trials.getTrial(trialId).sponsor, SPONSOR, "nothing changes before the acceptance");
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotPendingSponsor.selector, trialId, stranger));
+        trials.acceptSponsor(trialId);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.SponsorTransferred(trialId, SPONSOR, newSponsor);
+        vm.prank(newSponsor);
+        trials.acceptSponsor(trialId);
+        vm.assertEq(trials.getTrial(trialId).sponsor, newSponsor, "the new sponsor");
+        vm.assertEq(trials.pendingSponsor(trialId), address(0), "nothing pending");
+        vm.prank(newSponsor);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotPendingSponsor.selector, trialId, newSponsor));
+        trials.acceptSponsor(trialId);
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSponsor.selector, trialId, SPONSOR));
+        trials.transferSponsor(trialId, SPONSOR);
+        vm.prank(newSponsor);
+        trials.addSite(trialId, OTHER_SITE);
+        vm.assertTrue(trials.getSite(trialId, OTHER_SITE).active, "the new sponsor acts for the trial");
+    }
+
+    function testFuzz_transferSponsor_zeroCancels_andAProposalIsReplaced(address first, address second) public {
+        _assumeStranger(first);
+        _assumeStranger(second);
+        vm.assume(first != second);
+        uint256 trialId = _register(TRIAL_SCOPES);
+        vm.startPrank(SPONSOR);
+        trials.transferSponsor(trialId, first);
+        trials.transferSponsor(trialId, second);
+        vm.stopPrank();
+        vm.prank(first);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotPendingSponsor.selector, trialId, first));
+        trials.acceptSponsor(trialId);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.SponsorTransferStarted(trialId, SPONSOR, address(0));
+        vm.prank(SPONSOR);
+        trials.transferSponsor(trialId, address(0));
+        vm.assertEq(trials.pendingSponsor(trialId), address(0), "cancelled");
+        vm.prank(second);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotPendingSponsor.selector, trialId, second));
+        trials.acceptSponsor(trialId);
+        vm.assertEq(trials.getTrial(trialId).sponsor, SPONSOR, "unchanged");
+
+        bytes memory unknown = abi.encodeWithSelector(ITrialRegistry.UnknownTrial.selector, trialId + 1);
+        vm.expectRevert(unknown);
+        trials.pendingSponsor(trialId + 1);
+        vm.prank(first);
+        vm.expectRevert(unknown);
+        trials.acceptSponsor(trialId + 1);
+    }
+
+    /// @dev The commitment names the registering sponsor: after one or two transfers, the sponsor of the
+    /// day reveals it with the same salt; a transfer after the reveal changes nothing about it.
+    function testFuzz_transferSponsor_aBlindedPlanStaysRevealable(
+        address first,
+        address second,
+        bytes32 primary,
+        bytes32 salt,
+        bool twice
+    ) public {
+        _assumeStranger(first);
+        _assumeStranger(second);
+        vm.assume(first != second && primary != 0);
+        bytes32 commitment = keccak256(abi.encode(SPONSOR, primary, SECONDARY, salt));
+        vm.prank(SPONSOR);
+        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, 0, 0, commitment);
+        _transfer(trialId, SPONSOR, first);
+        address current = first;
+        if (twice) {
+            _transfer(trialId, first, second);
+            current = second;
+        }
+        vm.prank(current);
+        trials.revealEndpoints(trialId, primary, SECONDARY, salt);
+        vm.assertEq(trials.getTrial(trialId).primaryEndpoints, primary, "revealed by the sponsor of the day");
+        _transfer(trialId, current, SPONSOR);
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.AlreadyRevealed.selector, trialId));
+        trials.revealEndpoints(trialId, primary, SECONDARY, salt);
+    }
+
+    /// @dev A trial transferred to an IRB member: they can no longer approve its versions.
+    function test_transferSponsor_toAnIrbMember_whoCanNoLongerApproveIt() public {
+        uint256 trialId = _register(TRIAL_SCOPES);
+        _transfer(trialId, SPONSOR, IRB_MEMBER);
+        vm.prank(IRB_MEMBER);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, IRB_MEMBER));
+        trials.approve(trialId, 1);
+    }
+
+    function _transfer(uint256 trialId, address from, address to) private {
+        vm.prank(from);
+        trials.transferSponsor(trialId, to);
+        vm.prank(to);
+        trials.acceptSponsor(trialId);
+    }
+
+    /* ------------------------------------------------------------------ */
     /*                               HELPERS                              */
     /* ------------------------------------------------------------------ */
 

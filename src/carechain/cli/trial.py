@@ -132,6 +132,27 @@ _account_action(
 _account_action("remove_site", "site", "removed", "(Sponsor) remove SITE; its committed batches stay.")
 
 
+@trial.command("transfer-sponsor")
+@trial_id_argument
+@click.argument("new_sponsor", metavar="NEW_SPONSOR")
+@pass_ctx
+def trial_transfer_sponsor(ctx: Context, trial_id: int, new_sponsor: str) -> None:
+    """(Sponsor) propose NEW_SPONSOR (a new key, or another organisation) as the trial's sponsor.
+
+    Nothing changes until NEW_SPONSOR runs `trial accept-sponsor`; the zero address cancels the proposal.
+    """
+    result = ctx.client(TrialClient).transfer_sponsor(trial_id, checksum(new_sponsor, "new sponsor"))
+    ctx.tx(f"trial {trial_id}: {new_sponsor} proposed as sponsor", result, newSponsor=new_sponsor)
+
+
+@trial.command("accept-sponsor")
+@trial_id_argument
+@pass_ctx
+def trial_accept_sponsor(ctx: Context, trial_id: int) -> None:
+    """(Proposed sponsor) accept the trial: from now on the sponsor's actions are yours."""
+    ctx.tx(f"trial {trial_id}: sponsor transfer accepted", ctx.client(TrialClient).accept_sponsor(trial_id))
+
+
 @trial.command("reveal")
 @trial_id_argument
 @click.option("--endpoints", type=FILE, required=True, help="The endpoints file committed to.")
@@ -356,15 +377,17 @@ def trial_verify(
 def trial_show(ctx: Context, trial_id: int) -> None:
     """A trial's state, protocol versions and committed batches."""
     client = ctx.client(TrialClient, with_key=False)
-    facts, versions, batches = (
+    facts, versions, batches, pending = (
         client.get_trial(trial_id),
         client.protocol_versions(trial_id),
         client.batches(trial_id),
+        client.pending_sponsor(trial_id),
     )
     scope_names = purposes.scope_names(facts.required_scopes)
     data = {
         "trialId": trial_id,
         "sponsor": facts.sponsor,
+        "pendingSponsor": pending,
         "status": facts.status.name,
         "consentVersion": facts.consent_version,
         "requiredScopes": scope_names,
@@ -402,6 +425,7 @@ def trial_show(ctx: Context, trial_id: int) -> None:
         f"trial {trial_id}: {facts.status.name.lower()}, sponsor {facts.sponsor}, {facts.enrolled} enrolled, "
         f"consent version {facts.consent_version}, scopes {', '.join(scope_names)}, "
         f"locked {show_time(facts.locked_at) if facts.locked_at else 'no'}"
+        + (f"; {pending} proposed as sponsor" if pending else "")
     )
     table = Table("version", "protocol hash", "re-consent", "approved", title="Protocol versions")
     for v in versions:

@@ -144,6 +144,14 @@ class TrialClient(ContractClient):
     def remove_site(self, trial_id: int, site: str) -> TxResult:
         return self._send("removeSite", _trial_id(trial_id), checksum(site, "site"))
 
+    def transfer_sponsor(self, trial_id: int, new_sponsor: str) -> TxResult:
+        """Propose the trial's next sponsor (the zero address cancels); nothing moves until they accept."""
+        return self._send("transferSponsor", _trial_id(trial_id), checksum(new_sponsor, "new sponsor"))
+
+    def accept_sponsor(self, trial_id: int) -> TxResult:
+        """As the proposed sponsor: take the trial over."""
+        return self._send("acceptSponsor", _trial_id(trial_id))
+
     def reveal_endpoints(self, trial_id: int, primary: bytes, secondary: bytes, salt: bytes) -> TxResult:
         return self._send(
             "revealEndpoints",
@@ -193,6 +201,11 @@ class TrialClient(ContractClient):
         return result, int(event["args"]["sequence"])
 
     # ---- reads -----------------------------------------------------------------------------------
+
+    def pending_sponsor(self, trial_id: int) -> str | None:
+        """The proposed, not yet accepted sponsor (None: no transfer pending)."""
+        pending = str(self._call("pendingSponsor", _trial_id(trial_id)))
+        return None if int(pending, 16) == 0 else pending
 
     def trial_count(self) -> int:
         return int(self._call("trialCount"))
