@@ -89,9 +89,10 @@ def build_story(w3: Web3, root: Path) -> Story:
     trial amended, approved, enrolled, withdrawn from, committed to, locked and reported."""
     a = w3.eth.accounts
     admin, patient, gp, custodian, irb, sponsor, site, subject, er, reviewer = a[:10]
-    er2_key, dropout_key = Account.create(), Account.create()  # signers of their own, beyond the node's ten
+    # Signers of their own, beyond the node's ten: a second ER doctor, a trial dropout, the sponsor's new key.
+    er2_key, dropout_key, new_sponsor_key = Account.create(), Account.create(), Account.create()
     er2, dropout = er2_key.address, dropout_key.address
-    for key in (er2, dropout):
+    for key in (er2, dropout, new_sponsor_key.address):
         w3.eth.send_transaction({"from": admin, "to": key, "value": 10**18})
     specialist = Account.create().address
     researcher, vendor, former, delegate = (Account.create().address for _ in range(4))
@@ -153,6 +154,8 @@ def build_story(w3: Web3, root: Path) -> Story:
         at_site.commit_batch(trial_id, batch_root, 10 + n)
     trials.lock(trial_id)
     trials.report_results(trial_id, Web3.keccak(text="results"), PRIMARY, SECONDARY)
+    trials.transfer_sponsor(trial_id, new_sponsor_key.address)  # the sponsor rotates its key
+    as_(TrialClient, w3, root, new_sponsor_key).accept_sponsor(trial_id)
     return Story(
         patient, gp, specialist, custodian, er, er2, reviewer, researcher, vendor, former, delegate,
         sponsor, site, subject, dropout, lab_record, scan_record, episode, reviewed, trial_id, now + 600,

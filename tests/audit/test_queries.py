@@ -166,6 +166,7 @@ def test_trial_report_matches_the_chains_trial_state(w3, root, story, index):
     trials = TrialClient.from_manifest(w3, root)
     chain = trials.get_trial(story.trial_id)
     assert chain.status == TrialStatus.REPORTED and report.locked["lockedAt"] == chain.locked_at
+    assert report.sponsor == chain.sponsor != story.sponsor  # the key it was transferred to
     assert [v["version"] for v in report.protocol_versions] == [1, 2]
     assert [v["protocolHash"] for v in report.protocol_versions] == [
         "0x" + v.protocol_hash.hex() for v in trials.protocol_versions(story.trial_id)

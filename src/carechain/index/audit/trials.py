@@ -83,6 +83,8 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
         elif event == "ProtocolApproved":
             versions[int(args["version"])].update(irb=str(args["irb"]), approvedBlock=block)
             status, current_approved = "approved", True
+        elif event == "SponsorTransferred":
+            report.sponsor = str(args["newSponsor"])
         elif event == "SiteAdded":
             sites[str(args["site"])] = {"site": str(args["site"]), "active": True, "batches": 0, **where}
         elif event == "SiteRemoved":
