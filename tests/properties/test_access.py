@@ -14,7 +14,7 @@ from hypothesis.stateful import invariant, rule
 
 from properties.model import ChainMachine, attempt, block_time, expiry, run_machine, sleep_hours, views
 
-NONE, ACTIVE, SUSPENDED, REVOKED = range(4)  # ICredentialRegistry.Status
+NONE, ACTIVE, SUSPENDED, REVOKED, REVOKED_WHILE_SUSPENDED = range(5)  # ICredentialRegistry.Status
 NO_RECORD = bytes(32)
 RECORDS = ((record_id("prop-labs"), LABS), (record_id("prop-imaging"), IMAGING))
 
@@ -62,11 +62,8 @@ class AccessWithCredentials(ChainMachine):
     @rule(i=provider_picks, hours=st.sampled_from([0, 1, 2, 4]))
     def attest(self, i, hours):
         provider, until = self.providers[i], expiry(hours)
-        error = (
-            ("InvalidCredentialStatus", provider, PROVIDER, SUSPENDED)
-            if self.status[i] == SUSPENDED
-            else (None,)
-        )
+        suspended = self.status[i] in (SUSPENDED, REVOKED_WHILE_SUSPENDED)  # only reinstate lifts it (A.7)
+        error = ("InvalidCredentialStatus", provider, PROVIDER, self.status[i]) if suspended else (None,)
         licence = license_hash(provider, PROVIDER)
         if attempt(
             self.credentials.attest, provider, PROVIDER, licence, 0, until, sender=self.registrar, error=error
@@ -75,11 +72,16 @@ class AccessWithCredentials(ChainMachine):
 
     @rule(i=provider_picks, move=st.sampled_from(["suspend", "reinstate", "revoke"]))
     def move_credential(self, i, move):
-        allowed = {"suspend": (ACTIVE,), "reinstate": (SUSPENDED,), "revoke": (ACTIVE, SUSPENDED)}[move]
+        # status before -> after; a suspension revoked stays marked until reinstate lifts it (A.7)
+        moves = {
+            "suspend": {ACTIVE: SUSPENDED},
+            "reinstate": {SUSPENDED: ACTIVE, REVOKED_WHILE_SUSPENDED: REVOKED},
+            "revoke": {ACTIVE: REVOKED, SUSPENDED: REVOKED_WHILE_SUSPENDED},
+        }[move]
         provider, status = self.providers[i], self.status[i]
-        error = (None,) if status in allowed else ("InvalidCredentialStatus", provider, PROVIDER, status)
+        error = (None,) if status in moves else ("InvalidCredentialStatus", provider, PROVIDER, status)
         if attempt(getattr(self.credentials, move), provider, PROVIDER, sender=self.registrar, error=error):
-            self.status[i] = {"suspend": SUSPENDED, "reinstate": ACTIVE, "revoke": REVOKED}[move]
+            self.status[i] = moves[status]
 
     def grantee_error(self, i: int, hours: int, expires_at: int) -> tuple:
         if hours < 0:
