@@ -445,12 +445,13 @@ def _purpose(coding: Any, fail: Any) -> bytes:
     if system == DUO:
         code = code.replace("_", ":")
     if system == PURPOSE_SYSTEM and re.fullmatch(r"0x[0-9a-fA-F]{64}", code):
-        return bytes.fromhex(code[2:])
-    known = _PURPOSE_BY_CODING.get((system, code))
-    if known is None:
+        purpose = bytes.fromhex(code[2:])
+    elif (known := _PURPOSE_BY_CODING.get((system, code))) is not None:
+        purpose = known.id
+    else:
         raise fail(f"provision.purpose {system}|{code} is not a purpose CareChain knows")
     try:
-        return purposes.check_grantable(known.id)
+        return purposes.check_grantable(purpose)
     except InputError as err:
         raise fail(str(err)) from None
 
