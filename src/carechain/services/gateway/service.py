@@ -176,6 +176,8 @@ class GatewayService:
         rid, patient = bytes32(record_id, "record id"), checksum(patient, "patient")
         if not 0 <= category <= MAX_CATEGORY:
             raise InputError(f"a record category is a scope bit 0..{MAX_CATEGORY}, got {category}")
+        if not content:
+            raise InputError("the record is empty: there is nothing to store or anchor")
         stored = self.store.record(rid)
         latest = self.store.latest(rid) if stored else None
         if stored is not None:
