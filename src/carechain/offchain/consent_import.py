@@ -46,6 +46,7 @@ from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, Signe
 from carechain.core import eip712, purposes, signatures
 from carechain.core.batching import GAS_MARGIN, Planner, planner
 from carechain.core.eip712 import domain_separator
+from carechain.core.files import read_text
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
@@ -200,12 +201,7 @@ def write_csv(path: Path, grants: Iterable[SignedGrant]) -> int:
 
 def read_csv(path: Path) -> Parsed:
     """Read and check every row; a file that is not such a CSV at all is one InputError."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from err
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a CSV file (not UTF-8 text)") from None
+    text = read_text(path, "CSV file")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next((row for row in reader if row), None)

@@ -53,6 +53,7 @@ from pydantic import ValidationError
 from carechain.clients.base import checksum
 from carechain.clients.consent import Consent, ConsentClient, GrantRequest
 from carechain.core import purposes
+from carechain.core.files import read_text
 from carechain.core.purposes import PURPOSES, SCOPES, Purpose, ScopeInfo
 from carechain.core.times import fhir_instant
 from carechain.errors import InputError
@@ -295,10 +296,7 @@ def _first_error(err: ValidationError) -> str:
 
 def load_document(path: Path) -> dict[str, Any]:
     """A FHIR JSON file (a Consent or a Bundle of them), or one InputError saying what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+    text = read_text(path, "FHIR JSON file")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
