@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ITrialRegistry} from "../../contracts/interfaces/ITrialRegistry.sol";
 
+import {SortedMerkle} from "./utils/SortedMerkle.sol";
 import {TrialTest} from "./utils/TrialTest.sol";
 
 /// @dev The security review's TrialRegistry findings (issue 15, part A), one test each, written
@@ -142,5 +143,26 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.prank(NEW_SPONSOR);
         trials.lock(trialId);
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
+    }
+
+    /// @dev Finding A.8 (info): verifyRow/verifyRows take the leaf as given, so the committed root itself
+    /// (with no proof) and an inner node (with the rest of its path) pass as a "row" of the batch.
+    function test_review_A8_theRootOrAnInnerNodePassesAsARow() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        bytes32[] memory leaves = new bytes32[](4);
+        for (uint256 k; k < leaves.length; ++k) {
+            leaves[k] = keccak256(bytes.concat(keccak256(abi.encode("row", k))));
+        }
+        bytes32 root = SortedMerkle.rootOf(leaves);
+        _commit(trialId, SITE, root, uint32(leaves.length));
+        bytes32 inner = SortedMerkle.hashPair(leaves[0], leaves[1]);
+        bytes32[] memory rest = new bytes32[](1);
+        rest[0] = SortedMerkle.hashPair(leaves[2], leaves[3]);
+        bytes32[] memory asLeaves = new bytes32[](1);
+        asLeaves[0] = inner;
+
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, root, new bytes32[](0)), "the root as a row");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, inner, rest), "an inner node as a row");
+        vm.assertTrue(trials.verifyRows(trialId, SITE, root, asLeaves, rest, new bool[](1)), "as rows");
     }
 }
