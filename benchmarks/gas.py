@@ -218,7 +218,9 @@ def _trial(w3: Web3, accounts: Sequence[str], folder: Path, expires: int, rows: 
     # A proof check as a caller pays for it: the estimate of verifyRow with the deepest proof of the tree.
     index = max(range(min(rows, 4096)), key=lambda i: len(large.tree.get_proof(i)))
     proof = large.prove(index)
-    call = at_site.contract.functions.verifyRow(trial_id, proof.site, proof.root, proof.leaf, proof.proof)
+    call = at_site.contract.functions.verifyRow(
+        trial_id, proof.site, proof.root, proof.row.as_struct(), proof.proof
+    )
     assert call.call(), "the bench's own proof must verify"
     gas[f"trial.verify_inclusion_depth{len(proof.proof)}"] = call.estimate_gas()
     return gas

@@ -93,6 +93,22 @@ interface ITrialRegistry {
         uint32 sequence;
     }
 
+    /// @notice A case-report-form row as the site's batch file holds it: the leaf of an OpenZeppelin
+    /// StandardMerkleTree with encoding ["bytes32","address","uint32","string","string"]. The proofs
+    /// take the row, never its hash: the contract hashes it, so only a row of the batch verifies.
+    /// @param salt The row's random salt (a guessable value cannot be found by hashing candidates).
+    /// @param subject The subject's address for this trial.
+    /// @param visit The visit the value was recorded at.
+    /// @param field The case-report-form field.
+    /// @param value The recorded value, as text.
+    struct Row {
+        bytes32 salt;
+        address subject;
+        uint32 visit;
+        string field;
+        string value;
+    }
+
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
     /* ------------------------------------------------------------------ */
@@ -423,35 +439,36 @@ interface ITrialRegistry {
     /// @return When it was committed and its sequence (both zero if this site never committed it to this trial).
     function getBatch(uint256 trialId, address site, bytes32 root) external view returns (Batch memory);
 
-    /// @notice True if `site` committed `root` to the trial and `proof` shows `leaf` inside it
+    /// @notice True if `site` committed `root` to the trial and `proof` shows `row` inside it
     /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
-    /// @dev `leaf` is the row's double keccak256 (StandardMerkleTree); an inner node with the rest of
-    /// the path passes too, so a verifier computes the leaf from the row it was shown, never takes it as given.
+    /// @dev The leaf is computed here, keccak256(bytes.concat(keccak256(abi.encode(salt, subject, visit,
+    /// field, value)))), as StandardMerkleTree hashes a value: a leaf's last preimage is 32 bytes and an
+    /// inner node's 64, so neither the root nor an inner node passes as a row (finding A.8).
     /// @param trialId The trial.
     /// @param site The site that committed the batch.
     /// @param root A batch root.
-    /// @param leaf The row's leaf hash.
-    /// @param proof The sibling hashes from the leaf up to the root.
-    /// @return True if the site committed the root to the trial and the proof holds.
-    function verifyRow(uint256 trialId, address site, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    /// @param row The row, with its salt, as the batch file holds it.
+    /// @param proof The sibling hashes from the row's leaf up to the root.
+    /// @return True if the site committed the root to the trial and the proof holds for the row.
+    function verifyRow(uint256 trialId, address site, bytes32 root, Row calldata row, bytes32[] calldata proof)
         external
         view
         returns (bool);
 
-    /// @notice The same for several leaves of one batch at once (an OpenZeppelin multiproof); a
+    /// @notice The same for several rows of one batch at once (an OpenZeppelin multiproof); a
     /// malformed multiproof reverts with OpenZeppelin's MerkleProofInvalidMultiproof.
     /// @param trialId The trial.
     /// @param site The site that committed the batch.
     /// @param root A batch root.
-    /// @param leaves The rows' leaf hashes (at least one), in the multiproof's order.
+    /// @param rows The rows (at least one), in the multiproof's order of their leaves.
     /// @param proof The multiproof's sibling hashes.
     /// @param proofFlags The multiproof's flags (OpenZeppelin's `multiProofVerify`).
-    /// @return True if the site committed the root to the trial, `leaves` is not empty and the multiproof holds.
+    /// @return True if the site committed the root to the trial, `rows` is not empty and the multiproof holds.
     function verifyRows(
         uint256 trialId,
         address site,
         bytes32 root,
-        bytes32[] calldata leaves,
+        Row[] calldata rows,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool);

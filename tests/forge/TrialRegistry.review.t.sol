@@ -111,7 +111,8 @@ contract TrialRegistryReviewTest is TrialTest {
     function test_review_A3_aCopiedRootIsTheCopiersOwnBatch() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _addSite(trialId, OTHER_SITE);
-        bytes32 root = keccak256("SITE's batch 1: visit 1 CRFs");
+        ITrialRegistry.Row memory row = _row(keccak256("SITE's batch 1: visit 1 CRFs"), SUBJECT);
+        bytes32 root = SortedMerkle.rowLeaf(row); // a one-row batch: its root is its row's leaf
 
         _commit(trialId, OTHER_SITE, root, 40); // the front-run copy
         vm.warp(START + 1);
@@ -121,7 +122,7 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertEq(honest.committedAt, START + 1, "filed under the honest site, when it committed");
         vm.assertEq(trials.getBatch(trialId, OTHER_SITE, root).committedAt, START, "the copy is the copier's");
         vm.assertEq(trials.getSite(trialId, SITE).batches, 1, "the honest site's batch");
-        vm.assertTrue(trials.verifyRow(trialId, SITE, root, root, new bytes32[](0)), "a proof against the site");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, row, new bytes32[](0)), "a proof against the site");
         vm.prank(SITE);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, SITE, root));
         trials.commitBatch(trialId, root, 40);
@@ -145,24 +146,33 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
     }
 
-    /// @dev Finding A.8 (info): verifyRow/verifyRows take the leaf as given, so the committed root itself
-    /// (with no proof) and an inner node (with the rest of its path) pass as a "row" of the batch.
-    function test_review_A8_theRootOrAnInnerNodePassesAsARow() public {
+    /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself
+    /// (with no proof) and an inner node (with the rest of its path) passed as a "row". They now take the
+    /// row and hash it on chain: a row of the batch verifies; the root or an inner node, handed in the
+    /// only way left (as a row's salt), does not.
+    function test_review_A8_onlyARowOfTheBatchPasses() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
+        ITrialRegistry.Row[] memory rows = new ITrialRegistry.Row[](4);
         bytes32[] memory leaves = new bytes32[](4);
         for (uint256 k; k < leaves.length; ++k) {
-            leaves[k] = keccak256(bytes.concat(keccak256(abi.encode("row", k))));
+            rows[k] = _row(keccak256(abi.encode("row", k)), SUBJECT);
+            leaves[k] = SortedMerkle.rowLeaf(rows[k]);
         }
         bytes32 root = SortedMerkle.rootOf(leaves);
         _commit(trialId, SITE, root, uint32(leaves.length));
         bytes32 inner = SortedMerkle.hashPair(leaves[0], leaves[1]);
         bytes32[] memory rest = new bytes32[](1);
         rest[0] = SortedMerkle.hashPair(leaves[2], leaves[3]);
-        bytes32[] memory asLeaves = new bytes32[](1);
-        asLeaves[0] = inner;
+        bytes32[] memory proof = SortedMerkle.proofOf(leaves, 0);
+        ITrialRegistry.Row[] memory first = new ITrialRegistry.Row[](1);
+        first[0] = rows[0];
+        ITrialRegistry.Row[] memory innerAsRows = new ITrialRegistry.Row[](1);
+        innerAsRows[0] = _row(inner, SUBJECT);
 
-        vm.assertTrue(trials.verifyRow(trialId, SITE, root, root, new bytes32[](0)), "the root as a row");
-        vm.assertTrue(trials.verifyRow(trialId, SITE, root, inner, rest), "an inner node as a row");
-        vm.assertTrue(trials.verifyRows(trialId, SITE, root, asLeaves, rest, new bool[](1)), "as rows");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, rows[0], proof), "a row of the batch");
+        vm.assertTrue(trials.verifyRows(trialId, SITE, root, first, proof, new bool[](2)), "as rows");
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, _row(root, SUBJECT), new bytes32[](0)), "the root");
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, _row(inner, SUBJECT), rest), "an inner node");
+        vm.assertFalse(trials.verifyRows(trialId, SITE, root, innerAsRows, rest, new bool[](1)), "inner as rows");
     }
 }
