@@ -288,6 +288,9 @@ interface ITrialRegistry {
 
     /// @notice Amend the protocol (a new version; its IRB approval is pending). With `requiresReconsent`
     /// the consent version moves to it, so consents to earlier versions no longer admit new subjects.
+    /// @dev While the amendment awaits the IRB, no subject is enrolled (`ProtocolNotApproved`), but
+    /// sites keep committing the data of enrolled subjects and the sponsor may lock: see `commitBatch`
+    /// and `lock` (finding A.9).
     /// @param trialId The trial (its sponsor only, before the lock).
     /// @param protocolHash Hash of the amended protocol document (not zero).
     /// @param requiresReconsent Whether subjects must consent again to this version.
@@ -328,6 +331,10 @@ interface ITrialRegistry {
 
     /// @notice Lock the database: from now on nothing is enrolled, committed or amended (the sponsor, once
     /// an IRB approved the trial).
+    /// @dev Also while an amendment awaits the IRB (finding A.9): ending data collection is the sponsor's
+    /// act and does not wait on an amendment, and the IRB's silence cannot hold the database open. The
+    /// pending version then never takes effect (`approve` refuses it, `TrialLocked`; its `approvedAt`
+    /// stays 0), and the results still answer to the endpoints fixed at registration.
     /// @param trialId The trial.
     function lock(uint256 trialId) external;
 
@@ -376,6 +383,10 @@ interface ITrialRegistry {
     function withdraw(uint256 trialId, address subject) external;
 
     /// @notice Commit the Merkle root of a batch of `rows` case-report-form rows; O(1) gas whatever the size.
+    /// @dev Also while an amendment awaits the IRB (finding A.9): until it is approved the trial runs under
+    /// the approved version, and enrolled subjects' visits go on, so their data is committed as it is
+    /// collected rather than held back off chain, where it could change; each batch's time, set against
+    /// the versions' approval times (`getProtocolVersion`), shows which version it was collected under.
     /// @param trialId The trial (approved, not locked; the caller an active site).
     /// @param root The Merkle root of the rows (not zero, not committed by this site before; another
     /// site's batch with the same root is that site's own and does not stand in the way).

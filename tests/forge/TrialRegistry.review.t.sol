@@ -175,4 +175,51 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertFalse(trials.verifyRow(trialId, SITE, root, _row(inner, SUBJECT), rest), "an inner node");
         vm.assertFalse(trials.verifyRows(trialId, SITE, root, innerAsRows, rest, new bool[](1)), "inner as rows");
     }
+
+    /// @dev Finding A.9 (info), decided: while an amendment awaits the IRB, the trial runs under the
+    /// approved version. No new subject is enrolled, but the sites keep committing the data of the
+    /// subjects already in, as it is collected, with or without a re-consent in the amendment.
+    function test_review_A9_dataCollectionGoesOnWhileAnAmendmentAwaitsTheIrb() public {
+        bool[2] memory reconsent = [false, true];
+        for (uint256 i; i < reconsent.length; ++i) {
+            uint256 trialId = _multiSiteTrialWithSubject(0);
+            _commit(trialId, SITE, keccak256(abi.encode("visit 1", i)), 40);
+            vm.prank(SPONSOR);
+            vm.assertEq(trials.amend(trialId, keccak256("protocol, version 2"), reconsent[i]), 2, "version 2");
+
+            vm.assertFalse(trials.getTrial(trialId).currentApproved, "version 2 awaits the IRB");
+            vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Approved), "still approved");
+            vm.expectEmit(address(trials));
+            emit ITrialRegistry.BatchCommitted(trialId, SITE, 1, keccak256(abi.encode("visit 2", i)), 40);
+            vm.assertEq(_commit(trialId, SITE, keccak256(abi.encode("visit 2", i)), 40), 1, "committed");
+            vm.assertEq(_commit(trialId, OTHER_SITE, keccak256(abi.encode("visit 2", i)), 40), 0, "by any site");
+
+            _consentTo(PASSER_BY, trialId, reconsent[i] ? 2 : 1, TRIAL_SCOPES, 0);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, 2));
+            _enroll(trialId, PASSER_BY);
+            vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "the subject already in stays in");
+        }
+    }
+
+    /// @dev Finding A.9 (info), decided: the lock is the sponsor's act and does not wait on a pending
+    /// amendment; the amendment then never takes effect, and nothing is committed any more.
+    function test_review_A9_theSponsorLocksWithAnAmendmentPending() public {
+        uint256 trialId = _multiSiteTrialWithSubject(0);
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), true);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.DatabaseLocked(trialId, START);
+        _lock(trialId);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Locked), "locked");
+
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, START));
+        _approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).approvedAt, 0, "version 2 never took effect");
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, START));
+        _commit(trialId, SITE, keccak256("after the lock"), 40);
+        vm.prank(SPONSOR);
+        trials.reportResults(trialId, keccak256("results"), PRIMARY, SECONDARY);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Reported), "reported");
+    }
 }
