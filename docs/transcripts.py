@@ -86,21 +86,15 @@ def _results(name: str) -> dict:  # type: ignore[type-arg]
 def gas_table() -> str:
     """benchmarks/results/gas.json: CareChain's operations beside the EAS reference of the same run."""
     gas = _results("gas")
-    eas_for = {
-        "consent.grant": "eas.attest",
-        "consent.grant_by_sig": "eas.attest_by_delegation",
-        "consent.batch_grant_per_item": "eas.multi_attest_per_item",
-        "consent.batch_signed_per_item": "eas.attest_by_delegation",
-        "consent.batch_signed_bytes_per_item": "eas.attest_by_delegation",
-        "access.grant": "eas.attest",
-        "access.grant_record": "eas.attest",
-        "credential.attest": "eas.attest",
-    }
+    # The EAS operation each ratio is taken against: make bench's own table.
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.gas import REFERENCES
+
     rows = ["| operation | gas | EAS reference (same run) | ratio |", "|---|---:|---|---:|"]
     for op, used in gas.items():
         if op.startswith("eas."):
             continue
-        ref = eas_for.get(op)
+        ref = REFERENCES.get(op)
         eas = f"`{ref}` {gas[ref]:,}" if ref else ""
         ratio = f"{used / gas[ref]:.2f}{TIMES}" if ref else ""
         rows.append(f"| `{op}` | {used:,} | {eas} | {ratio} |")
