@@ -4,8 +4,8 @@
 deploys CareChain, lets 10,000 fresh patients each sign one consent with their own key (EIP-712,
 offline), writes the clinic's CSV, then times one import of it: reading and checking every row
 (signatures recovered, chain state read), then `grantBySigBatch` in as few transactions as fit the
-blocks. A second import of the same file is timed too: it must submit nothing. Writes
-benchmarks/results/onboarding.json.
+network's gas cap a transaction (2^24, EIP-7825: `carechain.core.batching`). A second import of the
+same file is timed too: it must submit nothing. Writes benchmarks/results/onboarding.json.
 """
 
 from __future__ import annotations

@@ -329,12 +329,12 @@ contract TrialRegistry is ITrialRegistry, Clock {
     }
 
     /// @inheritdoc ITrialRegistry
-    function verifyRow(uint256 trialId, address site, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    function verifyRow(uint256 trialId, address site, bytes32 root, Row calldata row, bytes32[] calldata proof)
         external
         view
         returns (bool)
     {
-        return _batches[trialId][site][root].committedAt != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
+        return _batches[trialId][site][root].committedAt != 0 && MerkleProof.verifyCalldata(proof, root, _leaf(row));
     }
 
     /// @inheritdoc ITrialRegistry
@@ -342,17 +342,30 @@ contract TrialRegistry is ITrialRegistry, Clock {
         uint256 trialId,
         address site,
         bytes32 root,
-        bytes32[] calldata leaves,
+        Row[] calldata rows,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        return _batches[trialId][site][root].committedAt != 0 && leaves.length != 0
-            && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves);
+        if (_batches[trialId][site][root].committedAt != 0 && rows.length != 0) {
+            bytes32[] memory leaves = new bytes32[](rows.length);
+            for (uint256 i; i < rows.length; ++i) {
+                leaves[i] = _leaf(rows[i]);
+            }
+            return MerkleProof.multiProofVerify(proof, proofFlags, root, leaves);
+        }
+        return false;
     }
 
     /* ------------------------------------------------------------------ */
     /*                              INTERNALS                             */
     /* ------------------------------------------------------------------ */
+
+    /// @dev A row's StandardMerkleTree leaf: hashed twice, so its last preimage (32 bytes) is never an
+    /// inner node's (64 bytes).
+    function _leaf(Row calldata row) private pure returns (bytes32) {
+        bytes32 once = keccak256(abi.encode(row.salt, row.subject, row.visit, row.field, row.value));
+        return keccak256(bytes.concat(once));
+    }
 
     function _trial(uint256 trialId) private view returns (Trial storage trial) {
         trial = _trials[trialId];

@@ -149,6 +149,10 @@ interface IConsentRegistry is ISignedByPatient {
     /// @notice The caller grants `grantee` a new consent for `purpose` over `scopes`; a live consent
     /// for the same grantee and purpose is changed with `update` instead.
     /// @param grantee Who may use the data (ANY_GRANTEE for a broad consent; not the zero address).
+    /// @dev `purpose` is an opaque key: any 32 bytes, zero too. A consent to the zero purpose permits
+    /// only an `isPermitted` asked with zero, never a real purpose (a keccak256), so it widens nothing;
+    /// CareChain's clients refuse to grant it (`check_grantable`), and a revocation takes whatever was
+    /// granted. A check here would cost every grant gas for a caller's own bug (docs/consent.md).
     /// @param purpose The purpose-of-use code hash (GA4GH DUO / HL7 CURIE, or a trial's purpose).
     /// @param scopes Bitmask of data categories consented to (at least one; see `abi/purposes.json`).
     /// @param expiresAt When it lapses (0: no expiry; otherwise in the future).

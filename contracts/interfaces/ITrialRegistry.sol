@@ -93,6 +93,22 @@ interface ITrialRegistry {
         uint32 sequence;
     }
 
+    /// @notice A case-report-form row as the site's batch file holds it: the leaf of an OpenZeppelin
+    /// StandardMerkleTree with encoding ["bytes32","address","uint32","string","string"]. The proofs
+    /// take the row, never its hash: the contract hashes it, so only a row of the batch verifies.
+    /// @param salt The row's random salt (a guessable value cannot be found by hashing candidates).
+    /// @param subject The subject's address for this trial.
+    /// @param visit The visit the value was recorded at.
+    /// @param field The case-report-form field.
+    /// @param value The recorded value, as text.
+    struct Row {
+        bytes32 salt;
+        address subject;
+        uint32 visit;
+        string field;
+        string value;
+    }
+
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
     /* ------------------------------------------------------------------ */
@@ -272,6 +288,9 @@ interface ITrialRegistry {
 
     /// @notice Amend the protocol (a new version; its IRB approval is pending). With `requiresReconsent`
     /// the consent version moves to it, so consents to earlier versions no longer admit new subjects.
+    /// @dev While the amendment awaits the IRB, no subject is enrolled (`ProtocolNotApproved`), but
+    /// sites keep committing the data of enrolled subjects and the sponsor may lock: see `commitBatch`
+    /// and `lock` (finding A.9).
     /// @param trialId The trial (its sponsor only, before the lock).
     /// @param protocolHash Hash of the amended protocol document (not zero).
     /// @param requiresReconsent Whether subjects must consent again to this version.
@@ -312,6 +331,10 @@ interface ITrialRegistry {
 
     /// @notice Lock the database: from now on nothing is enrolled, committed or amended (the sponsor, once
     /// an IRB approved the trial).
+    /// @dev Also while an amendment awaits the IRB (finding A.9): ending data collection is the sponsor's
+    /// act and does not wait on an amendment, and the IRB's silence cannot hold the database open. The
+    /// pending version then never takes effect (`approve` refuses it, `TrialLocked`; its `approvedAt`
+    /// stays 0), and the results still answer to the endpoints fixed at registration.
     /// @param trialId The trial.
     function lock(uint256 trialId) external;
 
@@ -360,6 +383,10 @@ interface ITrialRegistry {
     function withdraw(uint256 trialId, address subject) external;
 
     /// @notice Commit the Merkle root of a batch of `rows` case-report-form rows; O(1) gas whatever the size.
+    /// @dev Also while an amendment awaits the IRB (finding A.9): until it is approved the trial runs under
+    /// the approved version, and enrolled subjects' visits go on, so their data is committed as it is
+    /// collected rather than held back off chain, where it could change; each batch's time, set against
+    /// the versions' approval times (`getProtocolVersion`), shows which version it was collected under.
     /// @param trialId The trial (approved, not locked; the caller an active site).
     /// @param root The Merkle root of the rows (not zero, not committed by this site before; another
     /// site's batch with the same root is that site's own and does not stand in the way).
@@ -423,35 +450,36 @@ interface ITrialRegistry {
     /// @return When it was committed and its sequence (both zero if this site never committed it to this trial).
     function getBatch(uint256 trialId, address site, bytes32 root) external view returns (Batch memory);
 
-    /// @notice True if `site` committed `root` to the trial and `proof` shows `leaf` inside it
+    /// @notice True if `site` committed `root` to the trial and `proof` shows `row` inside it
     /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
-    /// @dev `leaf` is the row's double keccak256 (StandardMerkleTree); an inner node with the rest of
-    /// the path passes too, so a verifier computes the leaf from the row it was shown, never takes it as given.
+    /// @dev The leaf is computed here, keccak256(bytes.concat(keccak256(abi.encode(salt, subject, visit,
+    /// field, value)))), as StandardMerkleTree hashes a value: a leaf's last preimage is 32 bytes and an
+    /// inner node's 64, so neither the root nor an inner node passes as a row (finding A.8).
     /// @param trialId The trial.
     /// @param site The site that committed the batch.
     /// @param root A batch root.
-    /// @param leaf The row's leaf hash.
-    /// @param proof The sibling hashes from the leaf up to the root.
-    /// @return True if the site committed the root to the trial and the proof holds.
-    function verifyRow(uint256 trialId, address site, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    /// @param row The row, with its salt, as the batch file holds it.
+    /// @param proof The sibling hashes from the row's leaf up to the root.
+    /// @return True if the site committed the root to the trial and the proof holds for the row.
+    function verifyRow(uint256 trialId, address site, bytes32 root, Row calldata row, bytes32[] calldata proof)
         external
         view
         returns (bool);
 
-    /// @notice The same for several leaves of one batch at once (an OpenZeppelin multiproof); a
+    /// @notice The same for several rows of one batch at once (an OpenZeppelin multiproof); a
     /// malformed multiproof reverts with OpenZeppelin's MerkleProofInvalidMultiproof.
     /// @param trialId The trial.
     /// @param site The site that committed the batch.
     /// @param root A batch root.
-    /// @param leaves The rows' leaf hashes (at least one), in the multiproof's order.
+    /// @param rows The rows (at least one), in the multiproof's order of their leaves.
     /// @param proof The multiproof's sibling hashes.
     /// @param proofFlags The multiproof's flags (OpenZeppelin's `multiProofVerify`).
-    /// @return True if the site committed the root to the trial, `leaves` is not empty and the multiproof holds.
+    /// @return True if the site committed the root to the trial, `rows` is not empty and the multiproof holds.
     function verifyRows(
         uint256 trialId,
         address site,
         bytes32 root,
-        bytes32[] calldata leaves,
+        Row[] calldata rows,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool);

@@ -27,6 +27,7 @@ failure. The tree (web3.py's and httpx's exception pages are the model)::
         ├── SubmissionNotFound      404 unknown-submission
         ├── Replayed                409 replayed
         ├── Erased                  410 erased
+        ├── TooLarge                413 too-large
         ├── Refused                 422 refused
         ├── RateLimited             429 rate-limited
         ├── IntegrityFailure        500 integrity-failure
@@ -293,6 +294,13 @@ class Erased(ServiceError):
 
     status = 410
     code = "erased"
+
+
+class TooLarge(ServiceError):
+    """The request's body is over the service's size limit (the gateway's CARECHAIN_GATEWAY_MAX_BYTES)."""
+
+    status = 413
+    code = "too-large"
 
 
 class Refused(ServiceError):

@@ -90,6 +90,28 @@ def test_a_cohort_lands_in_batches_and_every_consent_permits(run, registry, doma
         assert registry.nonce(address) == 1
 
 
+def test_under_a_low_gas_cap_the_import_splits_and_no_transaction_asks_for_more(
+    run, registry, domain, tmp_path, monkeypatch
+):
+    """CARECHAIN_TX_GAS_CAP (EIP-7825's 2^24 on Ethereum) bounds every transaction's gas limit: 24 signed
+    consents a transaction under 2,000,000 (65,000 each in the model, 50,000 a transaction, a 1.2 margin)."""
+    monkeypatch.setenv("CARECHAIN_TX_GAS_CAP", "2_000_000")
+    cohort = tmp_path / "cohort.csv"
+    grants = signed(domain, 60)
+    write_csv(cohort, grants)
+    one_line_error(
+        run("consent", "import", str(cohort), "--batch-size", "25"), "2,000,000 gas a transaction", "1 to 24"
+    )
+    data = json.loads(ok(run("consent", "import", str(cohort), "--json")).stdout)
+    assert data["submitted"] == 60 and data["batchSize"] == 24 and len(data["transactions"]) == 3
+    for tx_hash in data["transactions"]:
+        asked = registry.w3.eth.get_transaction(tx_hash)["gas"]
+        used = registry.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"]
+        assert used < asked <= 2_000_000
+    for grant in grants:
+        assert registry.is_permitted(grant.patient, accounts[2].address, HMB, LABS)
+
+
 def test_a_re_run_submits_nothing_and_says_all_were_on_chain(run, domain, tmp_path):
     cohort = tmp_path / "cohort.csv"
     write_csv(cohort, signed(domain, 4))

@@ -70,6 +70,18 @@ def test_batch_grant(client, as_account, patient, accounts):
     assert all(client.is_permitted(patient.address, r.grantee, HMB, LABS) for r in requests)
 
 
+def test_a_batch_over_the_gas_cap_is_refused_whole_before_it_is_sent(client, patient, accounts):
+    """Every send checks its estimate against the network's gas cap a transaction (EIP-7825; here a
+    Sender's `tx_gas_cap`): over it, one InputError and nothing on chain, never a node's refusal."""
+    requests = [GrantRequest(accounts[i].address, HMB, LABS) for i in range(6, 9)]
+    capped = client.with_sender(Sender(web3, patient.address, tx_gas_cap=60_000))
+    sent_before = web3.eth.get_transaction_count(patient.address)
+    with pytest.raises(errors.InputError, match="over the 60,000 gas a transaction"):
+        capped.grant_batch(requests)
+    assert web3.eth.get_transaction_count(patient.address) == sent_before
+    assert not any(client.is_permitted(patient.address, r.grantee, HMB, LABS) for r in requests)
+
+
 def test_signed_grant_round_trips_through_json_and_is_relayed(client, as_account, signer, grantee, relayer):
     signed = client.sign_grant(signer, grantee.address, HMB, LABS, NEVER, deadline=brownie.chain.time() + 600)
     assert SignedGrant.from_json(signed.to_json()) == signed

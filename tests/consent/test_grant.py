@@ -91,3 +91,16 @@ def test_grant_expiry_at_block_time_reverts(registry, patient, grantee):
     at = chain[-1].timestamp
     with reverts("InvalidExpiry", at, ...):
         registry.grant(grantee, HMB, LABS, at, {"from": patient})
+
+
+def test_the_zero_purpose_is_an_opaque_key_that_permits_only_itself(registry, patient, grantee):
+    """Documented on IConsentRegistry.grant (C.15): the registry stores any 32 bytes, zero too; such a
+    consent answers only an isPermitted asked with zero, and is revoked like any other. CareChain's
+    clients refuse to grant it (tests/unit/test_purposes.py)."""
+    zero = bytes(32)
+    tx = registry.grant(grantee, zero, LABS, NEVER, {"from": patient})
+    assert tx.events["ConsentGranted"]["purpose"] == hex32(zero)
+    assert registry.isPermitted(patient, grantee, zero, LABS)
+    assert not registry.isPermitted(patient, grantee, HMB, LABS)
+    registry.revoke(grantee, zero, {"from": patient})
+    assert not registry.isPermitted(patient, grantee, zero, LABS)

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ITrialRegistry} from "../../contracts/interfaces/ITrialRegistry.sol";
 
+import {SortedMerkle} from "./utils/SortedMerkle.sol";
 import {TrialTest} from "./utils/TrialTest.sol";
 
 /// @dev The security review's TrialRegistry findings (issue 15, part A), one test each, written
@@ -110,7 +111,8 @@ contract TrialRegistryReviewTest is TrialTest {
     function test_review_A3_aCopiedRootIsTheCopiersOwnBatch() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _addSite(trialId, OTHER_SITE);
-        bytes32 root = keccak256("SITE's batch 1: visit 1 CRFs");
+        ITrialRegistry.Row memory row = _row(keccak256("SITE's batch 1: visit 1 CRFs"), SUBJECT);
+        bytes32 root = SortedMerkle.rowLeaf(row); // a one-row batch: its root is its row's leaf
 
         _commit(trialId, OTHER_SITE, root, 40); // the front-run copy
         vm.warp(START + 1);
@@ -120,7 +122,7 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertEq(honest.committedAt, START + 1, "filed under the honest site, when it committed");
         vm.assertEq(trials.getBatch(trialId, OTHER_SITE, root).committedAt, START, "the copy is the copier's");
         vm.assertEq(trials.getSite(trialId, SITE).batches, 1, "the honest site's batch");
-        vm.assertTrue(trials.verifyRow(trialId, SITE, root, root, new bytes32[](0)), "a proof against the site");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, row, new bytes32[](0)), "a proof against the site");
         vm.prank(SITE);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.BatchExists.selector, trialId, SITE, root));
         trials.commitBatch(trialId, root, 40);
@@ -142,5 +144,82 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.prank(NEW_SPONSOR);
         trials.lock(trialId);
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
+    }
+
+    /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself
+    /// (with no proof) and an inner node (with the rest of its path) passed as a "row". They now take the
+    /// row and hash it on chain: a row of the batch verifies; the root or an inner node, handed in the
+    /// only way left (as a row's salt), does not.
+    function test_review_A8_onlyARowOfTheBatchPasses() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        ITrialRegistry.Row[] memory rows = new ITrialRegistry.Row[](4);
+        bytes32[] memory leaves = new bytes32[](4);
+        for (uint256 k; k < leaves.length; ++k) {
+            rows[k] = _row(keccak256(abi.encode("row", k)), SUBJECT);
+            leaves[k] = SortedMerkle.rowLeaf(rows[k]);
+        }
+        bytes32 root = SortedMerkle.rootOf(leaves);
+        _commit(trialId, SITE, root, uint32(leaves.length));
+        bytes32 inner = SortedMerkle.hashPair(leaves[0], leaves[1]);
+        bytes32[] memory rest = new bytes32[](1);
+        rest[0] = SortedMerkle.hashPair(leaves[2], leaves[3]);
+        bytes32[] memory proof = SortedMerkle.proofOf(leaves, 0);
+        ITrialRegistry.Row[] memory first = new ITrialRegistry.Row[](1);
+        first[0] = rows[0];
+        ITrialRegistry.Row[] memory innerAsRows = new ITrialRegistry.Row[](1);
+        innerAsRows[0] = _row(inner, SUBJECT);
+
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, rows[0], proof), "a row of the batch");
+        vm.assertTrue(trials.verifyRows(trialId, SITE, root, first, proof, new bool[](2)), "as rows");
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, _row(root, SUBJECT), new bytes32[](0)), "the root");
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, _row(inner, SUBJECT), rest), "an inner node");
+        vm.assertFalse(trials.verifyRows(trialId, SITE, root, innerAsRows, rest, new bool[](1)), "inner as rows");
+    }
+
+    /// @dev Finding A.9 (info), decided: while an amendment awaits the IRB, the trial runs under the
+    /// approved version. No new subject is enrolled, but the sites keep committing the data of the
+    /// subjects already in, as it is collected, with or without a re-consent in the amendment.
+    function test_review_A9_dataCollectionGoesOnWhileAnAmendmentAwaitsTheIrb() public {
+        bool[2] memory reconsent = [false, true];
+        for (uint256 i; i < reconsent.length; ++i) {
+            uint256 trialId = _multiSiteTrialWithSubject(0);
+            _commit(trialId, SITE, keccak256(abi.encode("visit 1", i)), 40);
+            vm.prank(SPONSOR);
+            vm.assertEq(trials.amend(trialId, keccak256("protocol, version 2"), reconsent[i]), 2, "version 2");
+
+            vm.assertFalse(trials.getTrial(trialId).currentApproved, "version 2 awaits the IRB");
+            vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Approved), "still approved");
+            vm.expectEmit(address(trials));
+            emit ITrialRegistry.BatchCommitted(trialId, SITE, 1, keccak256(abi.encode("visit 2", i)), 40);
+            vm.assertEq(_commit(trialId, SITE, keccak256(abi.encode("visit 2", i)), 40), 1, "committed");
+            vm.assertEq(_commit(trialId, OTHER_SITE, keccak256(abi.encode("visit 2", i)), 40), 0, "by any site");
+
+            _consentTo(PASSER_BY, trialId, reconsent[i] ? 2 : 1, TRIAL_SCOPES, 0);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, 2));
+            _enroll(trialId, PASSER_BY);
+            vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "the subject already in stays in");
+        }
+    }
+
+    /// @dev Finding A.9 (info), decided: the lock is the sponsor's act and does not wait on a pending
+    /// amendment; the amendment then never takes effect, and nothing is committed any more.
+    function test_review_A9_theSponsorLocksWithAnAmendmentPending() public {
+        uint256 trialId = _multiSiteTrialWithSubject(0);
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), true);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.DatabaseLocked(trialId, START);
+        _lock(trialId);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Locked), "locked");
+
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, START));
+        _approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).approvedAt, 0, "version 2 never took effect");
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, START));
+        _commit(trialId, SITE, keccak256("after the lock"), 40);
+        vm.prank(SPONSOR);
+        trials.reportResults(trialId, keccak256("results"), PRIMARY, SECONDARY);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Reported), "reported");
     }
 }

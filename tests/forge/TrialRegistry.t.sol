@@ -132,9 +132,8 @@ contract TrialRegistryTest is TrialTest {
         _commit(trialId, SITE, keccak256("root"), 1);
         vm.expectRevert(err);
         _lock(trialId);
-        vm.assertFalse(
-            trials.verifyRow(trialId, SITE, keccak256("root"), keccak256("root"), new bytes32[](0)), "row"
-        );
+        ITrialRegistry.Row memory row = _row(keccak256("row"), SUBJECT);
+        vm.assertFalse(trials.verifyRow(trialId, SITE, keccak256("root"), row, new bytes32[](0)), "row");
     }
 
     /* ------------------------------------------------------------------ */
@@ -962,7 +961,7 @@ contract TrialRegistryTest is TrialTest {
     /*                              ROW PROOFS                            */
     /* ------------------------------------------------------------------ */
 
-    /// @dev A tree of 1 to 40 rows; one byte of the leaf, the root or a proof element flipped.
+    /// @dev A tree of 1 to 40 rows; one byte of the row's salt, the root or a proof element flipped.
     function testFuzz_verifyRow_acceptsAProof_andRejectsAnyFlippedByte(
         bytes32 salt,
         uint8 size,
@@ -971,52 +970,53 @@ contract TrialRegistryTest is TrialTest {
         uint8 bytePos,
         uint8 mask
     ) public {
-        (uint256 trialId, bytes32[] memory leaves, bytes32 root) = _committedTree(salt, size);
+        (uint256 trialId, ITrialRegistry.Row[] memory rows, bytes32[] memory leaves, bytes32 root) =
+            _committedTree(salt, size);
         uint256 i = index % leaves.length;
-        bytes32 leaf = leaves[i];
+        ITrialRegistry.Row memory row = rows[i];
         bytes32[] memory proof = SortedMerkle.proofOf(leaves, i);
-        vm.assertEq(SortedMerkle.fold(leaf, proof), root, "the test's proof");
-        vm.assertTrue(trials.verifyRow(trialId, SITE, root, leaf, proof), "a committed row");
-        vm.assertTrue(MerkleProof.verify(proof, root, leaf), "OpenZeppelin agrees");
+        vm.assertEq(SortedMerkle.fold(leaves[i], proof), root, "the test's proof");
+        vm.assertTrue(trials.verifyRow(trialId, SITE, root, row, proof), "a committed row");
+        vm.assertTrue(MerkleProof.verify(proof, root, leaves[i]), "OpenZeppelin agrees");
 
         bytes32 flip = bytes32(uint256(mask == 0 ? 1 : mask) << (8 * (bytePos % 32)));
         uint256 where = target % (proof.length + 2);
         if (where == 0) {
-            vm.assertFalse(trials.verifyRow(trialId, SITE, root, leaf ^ flip, proof), "flipped leaf");
+            row.salt ^= flip;
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root, row, proof), "flipped salt");
+            row.salt ^= flip;
         } else if (where == 1) {
-            vm.assertFalse(trials.verifyRow(trialId, SITE, root ^ flip, leaf, proof), "flipped root");
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root ^ flip, row, proof), "flipped root");
         } else {
             proof[where - 2] ^= flip;
-            vm.assertFalse(trials.verifyRow(trialId, SITE, root, leaf, proof), "flipped proof element");
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root, row, proof), "flipped proof element");
             proof[where - 2] ^= flip;
         }
-        vm.assertFalse(trials.verifyRow(trialId + 1, SITE, root, leaf, proof), "root of another trial");
-        vm.assertFalse(trials.verifyRow(trialId, OTHER_SITE, root, leaf, proof), "root of another site");
-        bytes32 otherLeaf = leaves.length > 1 ? leaves[(i + 1) % leaves.length] : keccak256(abi.encode(salt));
-        vm.assertFalse(trials.verifyRow(trialId, SITE, root, otherLeaf, proof), "another row with this proof");
-        if (proof.length > 1) {
-            // As the interface warns, an inner node with the rest of the path passes too: a verifier
-            // hashes the row it was shown and never takes a leaf as given.
-            bytes32[] memory rest = new bytes32[](proof.length - 1);
-            for (uint256 k; k < rest.length; ++k) {
-                rest[k] = proof[k + 1];
-            }
-            vm.assertTrue(trials.verifyRow(trialId, SITE, root, SortedMerkle.hashPair(leaf, proof[0]), rest), "inner node");
+        vm.assertFalse(trials.verifyRow(trialId + 1, SITE, root, row, proof), "root of another trial");
+        vm.assertFalse(trials.verifyRow(trialId, OTHER_SITE, root, row, proof), "root of another site");
+        if (rows.length > 1) {
+            vm.assertFalse(trials.verifyRow(trialId, SITE, root, rows[(i + 1) % rows.length], proof), "another row");
         }
+        row.value = "7.0";
+        vm.assertFalse(trials.verifyRow(trialId, SITE, root, row, proof), "the row with another value");
     }
 
     /// @dev A one-row multiproof (the single proof, every flag false) and, for 2^k rows, all rows at once.
     function testFuzz_verifyRows_multiproofs(bytes32 salt, uint8 size, uint8 index, uint8 bytePos) public {
-        (uint256 trialId, bytes32[] memory leaves, bytes32 root) = _committedTree(salt, size);
+        (uint256 trialId, ITrialRegistry.Row[] memory rows, bytes32[] memory leaves, bytes32 root) =
+            _committedTree(salt, size);
         uint256 i = index % leaves.length;
         bytes32[] memory proof = SortedMerkle.proofOf(leaves, i);
-        bytes32[] memory one = new bytes32[](1);
-        one[0] = leaves[i];
+        ITrialRegistry.Row[] memory one = new ITrialRegistry.Row[](1);
+        one[0] = rows[i];
         bool[] memory flags = new bool[](proof.length);
         vm.assertTrue(trials.verifyRows(trialId, SITE, root, one, proof, flags), "one row");
-        one[0] ^= bytes32(uint256(1) << (8 * (bytePos % 32)));
+        one[0] = _row(rows[i].salt ^ bytes32(uint256(1) << (8 * (bytePos % 32))), rows[i].subject);
         vm.assertFalse(trials.verifyRows(trialId, SITE, root, one, proof, flags), "one flipped row");
-        vm.assertFalse(trials.verifyRows(trialId, SITE, root, new bytes32[](0), new bytes32[](1), new bool[](0)), "no rows");
+        vm.assertFalse(
+            trials.verifyRows(trialId, SITE, root, new ITrialRegistry.Row[](0), new bytes32[](1), new bool[](0)),
+            "no rows"
+        );
 
         uint256 n = leaves.length;
         if (n & (n - 1) == 0 && n > 1) {
@@ -1024,12 +1024,12 @@ contract TrialRegistryTest is TrialTest {
             for (uint256 k; k < all.length; ++k) {
                 all[k] = true;
             }
-            vm.assertTrue(trials.verifyRows(trialId, SITE, root, leaves, new bytes32[](0), all), "every row");
-            leaves[n - 1] ^= bytes32(uint256(1) << (8 * (bytePos % 32)));
-            vm.assertFalse(trials.verifyRows(trialId, SITE, root, leaves, new bytes32[](0), all), "a flipped row");
+            vm.assertTrue(trials.verifyRows(trialId, SITE, root, rows, new bytes32[](0), all), "every row");
+            rows[n - 1].salt ^= bytes32(uint256(1) << (8 * (bytePos % 32)));
+            vm.assertFalse(trials.verifyRows(trialId, SITE, root, rows, new bytes32[](0), all), "a flipped row");
         }
         vm.expectRevert(abi.encodeWithSelector(MerkleProof.MerkleProofInvalidMultiproof.selector));
-        trials.verifyRows(trialId, SITE, root, leaves, proof, new bool[](leaves.length + proof.length + 5));
+        trials.verifyRows(trialId, SITE, root, rows, proof, new bool[](rows.length + proof.length + 5));
     }
 
     /* ------------------------------------------------------------------ */
@@ -1332,17 +1332,23 @@ contract TrialRegistryTest is TrialTest {
         return _nonEmpty(granted);
     }
 
-    /// @dev An open trial with a committed batch of 1 to 40 double-hashed rows.
+    /// @dev An open trial with a committed batch of 1 to 40 rows of five subjects, and their leaves.
     function _committedTree(bytes32 salt_, uint8 size)
         internal
-        returns (uint256 trialId, bytes32[] memory leaves, bytes32 root)
+        returns (uint256 trialId, ITrialRegistry.Row[] memory rows, bytes32[] memory leaves, bytes32 root)
     {
         trialId = _openTrial(TRIAL_SCOPES);
-        leaves = new bytes32[](_bound(size, 1, 40));
+        rows = new ITrialRegistry.Row[](_bound(size, 1, 40));
+        leaves = new bytes32[](rows.length);
         for (uint256 k; k < leaves.length; ++k) {
-            leaves[k] = SortedMerkle.rowLeaf(
-                keccak256(abi.encode(salt_, "pseudonym", k % 5)), k / 5, keccak256("HbA1c"), bytes32(k), salt_
-            );
+            rows[k] = ITrialRegistry.Row({
+                salt: keccak256(abi.encode(salt_, k)),
+                subject: address(uint160(uint256(keccak256(abi.encode(salt_, "pseudonym", k % 5))))),
+                visit: uint32(k / 5),
+                field: "hba1c_pct",
+                value: "6.1"
+            });
+            leaves[k] = SortedMerkle.rowLeaf(rows[k]);
         }
         root = SortedMerkle.rootOf(leaves);
         _commit(trialId, SITE, root, uint32(leaves.length));

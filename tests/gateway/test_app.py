@@ -85,12 +85,34 @@ def test_ingest_is_off_without_a_configured_token(http_server, service, patient)
         ({"patient": None, "category": "labs", "content": "eA=="}, "invalid patient"),
         ({"category": "vibes", "content": "eA=="}, "unknown record category"),
         ({"category": "labs", "content": "not base64!"}, "not base64"),
+        ({"category": "labs", "content": ""}, "the record is empty"),
     ],
 )
 def test_bad_ingest_bodies_are_400(http, patient, body, why):
     body = {"patient": str(patient), **body}
     answer = http.post("/records", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert why in refused(answer, 400, "bad-request")
+
+
+def test_an_empty_record_anchors_nothing(http, service, patient):
+    """C.15: an empty body was anchored as a record; now it is 400 and the chain is untouched."""
+    before = service.records.w3.eth.block_number
+    answer = ingest(http, patient, content=b"", recordId="0x" + os.urandom(32).hex())
+    assert "the record is empty" in refused(answer, 400, "bad-request")
+    assert service.records.w3.eth.block_number == before
+
+
+def test_a_body_over_the_gateway_limit_is_413_and_stores_nothing(http_server, service, patient):
+    from carechain.services.gateway.app import create_app
+
+    record_id = os.urandom(32)
+    with httpx.Client(base_url=http_server(create_app(service, TOKEN, max_bytes=1024))) as small:
+        before = service.records.w3.eth.block_number
+        answer = ingest(small, patient, content=os.urandom(2048), recordId="0x" + record_id.hex())
+        assert "limit of 1,024 bytes" in refused(answer, 413, "too-large")
+        assert ingest(small, patient, content=b"small", recordId="0x" + record_id.hex()).status_code == 201
+    assert service.records.w3.eth.block_number == before + 1  # the small one's anchor only
+    assert [v.version for v in service.store.versions(record_id)] == [0]
 
 
 def test_every_refusal_has_its_status_and_none_is_logged(http, service, lab, gp_granted, specialist):
@@ -186,7 +208,7 @@ def test_the_openapi_spec_describes_every_route_and_refusal(http):
     spec = http.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/info", "/records", "/records/{record_id}/read", "/receipts/{receipt_id}"}
     responses = spec["paths"]["/records/{record_id}/read"]["post"]["responses"]
-    assert {"200", "400", "401", "403", "404", "409", "410", "500", "502"} <= set(responses)
+    assert {"200", "400", "401", "403", "404", "409", "410", "413", "500", "502"} <= set(responses)
 
 
 def test_concurrent_reads_are_each_logged_once(http, service, lab, gp_granted):

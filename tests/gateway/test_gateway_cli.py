@@ -260,11 +260,20 @@ def test_serve_runs_the_gateway(root, db_url, people, lab):
         (("put", "missing.json", "-p", "0x" + "11" * 20, "-c", "labs"), ["cannot read missing.json"]),
         (("put", __file__, "-p", "nobody", "-c", "labs"), ["patient 'nobody' is not an Ethereum address"]),
         (("put", __file__, "-p", "0x" + "11" * 20, "-c", "vibes"), ["unknown record category"]),
+        (("put", os.devnull, "-p", "0x" + "11" * 20, "-c", "labs"), ["the record is empty"]),
         (("get", "0x12", "--url", "http://127.0.0.1:9"), ["a record id is 32 bytes"]),
         (("erase", "0x" + "12" * 32, "--yes"), ["no record 0x" + "12" * 32 + " at this gateway"]),
         (("rotate-key",), ["give the new custodian key"]),
     ],
-    ids=["missing-file", "bad-patient", "bad-category", "bad-record-id", "unknown-erase", "no-new-key"],
+    ids=[
+        "missing-file",
+        "bad-patient",
+        "bad-category",
+        "empty-record",
+        "bad-record-id",
+        "unknown-erase",
+        "no-new-key",
+    ],
 )
 def test_bad_input_is_one_line(run, people, args, fragments):
     one_line_error(run("gateway", *args, key=people["hospital"]), *fragments)

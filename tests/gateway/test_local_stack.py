@@ -58,8 +58,8 @@ def test_busy_chain_port_is_one_line_error() -> None:
     ]
 
 
-def test_local_gateway_serves_the_gp_refuses_the_specialist_and_stops_on_kill() -> None:
-    port, chain_port = free_port(), free_port()
+def start(port: int, chain_port: int, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """The stack on these ports, once it has printed all it prints (its last line "Ctrl-C stops ...")."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -70,6 +70,7 @@ def test_local_gateway_serves_the_gp_refuses_the_specialist_and_stops_on_kill() 
             str(port),
             "--chain-port",
             str(chain_port),
+            *args,
         ],
         cwd=ROOT,
         env={**os.environ, "CARECHAIN_ROOT": str(ROOT)},
@@ -77,20 +78,36 @@ def test_local_gateway_serves_the_gp_refuses_the_specialist_and_stops_on_kill() 
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while not any(line.startswith("Ctrl-C stops") for line in lines):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError("".join(lines) + process.communicate()[1])
+        lines.append(process.stdout.readline())
+    return process, "".join(lines)
+
+
+def stopped_within(process: subprocess.Popen[str], sig: signal.Signals) -> float:
+    """Seconds from `sig` until the stack has exited (status 0)."""
+    sent = time.monotonic()
+    process.send_signal(sig)
+    assert process.wait(timeout=30) == 0
+    return time.monotonic() - sent
+
+
+def test_local_gateway_serves_the_gp_refuses_the_specialist_and_stops_on_kill() -> None:
+    port, chain_port = free_port(), free_port()
+    process, printed = start(port, chain_port)
     try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("Ctrl-C stops") for line in lines):  # the last line it prints
-            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
-            lines.append(process.stdout.readline())
-        printed = "".join(lines)
         url = re.search(r"record gateway: (\S+)", printed)
         record = re.search(r"stored as record (0x[0-9a-f]{64})", printed)
         gp_key = re.search(r"the GP .* key (0x[0-9a-f]{64})", printed)
         specialist_key = re.search(r"the specialist .* key (0x[0-9a-f]{64})", printed)
-        assert url and record and gp_key and specialist_key, printed
-        assert url[1] == f"http://127.0.0.1:{port}"
+        folder = re.search(r"--root (\S+)", printed)
+        assert url and record and gp_key and specialist_key and folder, printed
+        assert url[1] == f"http://127.0.0.1:{port}" and Path(folder[1]).is_dir()
         info = httpx.get(url[1] + "/info").json()
         assert info["chainId"] == 31337 and info["logMode"] == "tx"
 
@@ -108,10 +125,29 @@ def test_local_gateway_serves_the_gp_refuses_the_specialist_and_stops_on_kill() 
         served = read(gp_key[1])
         assert served.status_code == 200 and served.json()["code"]["coding"][0]["display"] == "Glucose"
         assert read(specialist_key[1]).status_code == 403
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert stopped_within(process, signal.SIGTERM) < 5
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     assert not listening(port) and not listening(chain_port)
+    assert not Path(folder[1]).exists()
+
+
+def test_ctrl_c_stops_the_receipts_stack_in_seconds_with_a_browser_connected() -> None:
+    """C.17: Ctrl-C took 20-28 s and left the throwaway folder behind; a kept-alive connection (a
+    browser on /docs) and the receipts batcher must not hold the stop up."""
+    port, chain_port = free_port(), free_port()
+    process, printed = start(port, chain_port, "--log-mode", "receipts", "--batch-interval", "60")
+    folder = re.search(r"--root (\S+)", printed)
+    try:
+        assert folder and Path(folder[1]).is_dir(), printed
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:  # keeps its connection open
+            assert browser.get("/info").json()["logMode"] == "receipts"
+            assert stopped_within(process, signal.SIGINT) < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not listening(port) and not listening(chain_port)
+    assert not Path(folder[1]).exists()

@@ -8,27 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import RESEARCHER, attest
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 from trials.conftest import register
 
 from carechain.offchain.merkle import StandardMerkleTree
+from carechain.offchain.trialdata import LEAF_ENCODING as ENCODING  # salt, subject, visit, field, value
 from properties.model import ChainMachine, run_machine, views
 
 TRIAL = 1
-ENCODING = [
-    "bytes32",
-    "bytes32",
-    "uint32",
-    "string",
-    "string",
-]  # salt, subject pseudonym, visit, field, value
 
 rows = st.lists(
     st.tuples(
         st.binary(min_size=32, max_size=32),
-        st.binary(min_size=32, max_size=32),
+        st.binary(min_size=20, max_size=20).map(to_checksum_address),
         st.integers(0, 2**32 - 1),
         st.sampled_from(["hba1c_pct", "weight_kg", "ae_term", "visit_date"]),
         st.text(max_size=24),
@@ -72,29 +68,29 @@ class MerkleProofs(ChainMachine):
             self.sequences[tree.root] = tx.return_value
             self.committed.append(tree)
         elif tree.root not in self.sequences:
-            assert not self.trials.verifyRow(TRIAL, self.site, tree.root, tree.leaf_hash(batch[0]), proof)
+            assert not self.trials.verifyRow(TRIAL, self.site, tree.root, batch[0], proof)
 
     @precondition(lambda self: self.committed)
     @rule(pick=picks, index=picks)
     def prove_row(self, pick, index):
         tree = self.tree(pick)
         i = index % len(self.rows[tree.root])
-        leaf, proof = tree.leaf_hash(self.rows[tree.root][i]), tree.get_proof(i)
+        row, proof = self.rows[tree.root][i], tree.get_proof(i)
         assert tree.verify(i, proof)
-        assert self.trials.verifyRow(TRIAL, self.site, tree.root, leaf, proof)
+        assert self.trials.verifyRow(TRIAL, self.site, tree.root, row, proof)
 
     @precondition(lambda self: self.committed)
     @rule(pick=picks, index=picks, element=picks, bit=st.integers(0, 255))
     def tampered_row_fails(self, pick, index, element, bit):
-        """One bit flipped in a proof element, or (for a one-row batch, whose proof is empty) in the leaf."""
+        """One bit flipped in a proof element, or (a one-row batch has no proof) in the row's salt."""
         tree = self.tree(pick)
         i = index % len(self.rows[tree.root])
-        leaf, proof = tree.leaf_hash(self.rows[tree.root][i]), list(tree.get_proof(i))
+        row, proof = list(self.rows[tree.root][i]), list(tree.get_proof(i))
         if proof:
             proof[element % len(proof)] = flip(proof[element % len(proof)], bit)
         else:
-            leaf = flip(leaf, bit)
-        assert not self.trials.verifyRow(TRIAL, self.site, tree.root, leaf, proof)
+            row[0] = flip("0x" + bytes(HexBytes(row[0])).hex(), bit)
+        assert not self.trials.verifyRow(TRIAL, self.site, tree.root, row, proof)
 
     @precondition(lambda self: len(self.committed) > 1)
     @rule(pick=picks, other=picks, index=picks)
@@ -103,7 +99,7 @@ class MerkleProofs(ChainMachine):
         i = index % len(self.rows[tree.root])
         if wrong.root != tree.root:
             assert not self.trials.verifyRow(
-                TRIAL, self.site, wrong.root, tree.leaf_hash(self.rows[tree.root][i]), tree.get_proof(i)
+                TRIAL, self.site, wrong.root, self.rows[tree.root][i], tree.get_proof(i)
             )
 
     @precondition(lambda self: self.committed)
@@ -117,12 +113,13 @@ class MerkleProofs(ChainMachine):
         tree = self.tree(pick)
         indices = sorted({i % len(self.rows[tree.root]) for i in chosen})
         proved = tree.get_multi_proof(indices)
-        leaves = [tree.leaf_hash(row) for row in proved.leaves]
+        rows = [list(row) for row in proved.leaves]
         assert tree.verify_multi_proof(proved)
         if tamper:
-            leaves[bit % len(leaves)] = flip(leaves[bit % len(leaves)], bit)
+            tampered = rows[bit % len(rows)]
+            tampered[0] = flip("0x" + bytes(HexBytes(tampered[0])).hex(), bit)
         verdict = self.trials.verifyRows(
-            TRIAL, self.site, tree.root, leaves, list(proved.proof), list(proved.proof_flags)
+            TRIAL, self.site, tree.root, rows, list(proved.proof), list(proved.proof_flags)
         )
         assert verdict == (not tamper)
 

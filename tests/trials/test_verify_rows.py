@@ -4,18 +4,12 @@ builds)."""
 
 import pytest
 from conftest import reverts
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from carechain.offchain.merkle import StandardMerkleTree
+from carechain.offchain.trialdata import LEAF_ENCODING as ROW_ENCODING  # salt, subject, visit, field, value
 from trials.conftest import PROTOCOL_V2, register
-
-ROW_ENCODING = [
-    "bytes32",
-    "bytes32",
-    "uint32",
-    "string",
-    "string",
-]  # salt, subject pseudonym, visit, field, value
 
 
 def rows_of(visit: int, count: int) -> list[list]:
@@ -23,7 +17,7 @@ def rows_of(visit: int, count: int) -> list[list]:
     return [
         [
             keccak(text=f"row-salt {visit}.{i}"),
-            keccak(text=f"pseudonym {i}"),
+            to_checksum_address(keccak(text=f"subject {i}")[:20]),
             visit,
             "hba1c_pct",
             f"{6 + i / 10:.1f}",
@@ -38,10 +32,15 @@ OTHER_ROWS = rows_of(2, 4)
 OTHER_TREE = StandardMerkleTree.of(OTHER_ROWS, ROW_ENCODING)
 
 
-def multiproof(tree: StandardMerkleTree, indices: list[int]) -> tuple[list[str], list[str], list[bool]]:
-    """verifyRows' (leaves, proof, proofFlags) for the rows at `indices`."""
+def multiproof(tree: StandardMerkleTree, indices: list[int]) -> tuple[list[list], list[str], list[bool]]:
+    """verifyRows' (rows, proof, proofFlags) for the rows at `indices`."""
     proved = tree.get_multi_proof(indices)
-    return [tree.leaf_hash(row) for row in proved.leaves], list(proved.proof), list(proved.proof_flags)
+    return [list(row) for row in proved.leaves], list(proved.proof), list(proved.proof_flags)
+
+
+def parent(left: str, right: str) -> str:
+    """An inner node of the tree: keccak256 of its two children, the smaller first."""
+    return "0x" + keccak(b"".join(sorted(bytes.fromhex(node[2:]) for node in (left, right)))).hex()
 
 
 def flip(node: str, at: int = 0) -> str:
@@ -62,50 +61,63 @@ def batch(trials, site, approved):
 def test_every_committed_row_is_proved(trials, batch, site):
     for tree, rows in ((TREE, ROWS), (OTHER_TREE, OTHER_ROWS)):
         for i, row in enumerate(rows):
-            assert trials.verifyRow(batch, site, tree.root, tree.leaf_hash(row), tree.get_proof(i))
+            assert trials.verifyRow(batch, site, tree.root, row, tree.get_proof(i))
 
 
 @pytest.mark.parametrize("element", [0, -1], ids=["first", "last"])
 def test_proof_with_a_flipped_byte_fails(trials, batch, element, site):
     proof = TREE.get_proof(2)
     proof[element] = flip(proof[element], 17)
-    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[2]), proof)
+    assert not trials.verifyRow(batch, site, TREE.root, ROWS[2], proof)
 
 
-def test_another_rows_leaf_with_this_proof_fails(trials, batch, site):
-    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[3]), TREE.get_proof(2))
+def test_another_row_with_this_proof_fails(trials, batch, site):
+    assert not trials.verifyRow(batch, site, TREE.root, ROWS[3], TREE.get_proof(2))
 
 
 def test_row_with_a_changed_value_fails(trials, batch, site):
     forged = [*ROWS[2][:4], "5.0"]
-    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(forged), TREE.get_proof(2))
+    assert not trials.verifyRow(batch, site, TREE.root, forged, TREE.get_proof(2))
+
+
+def test_no_node_of_the_tree_passes_as_a_row(trials, batch, site):
+    """Finding A.8: the contract hashes the row itself, so the root, an inner node or a leaf hash, with the
+    rest of its path, proves nothing: as a row's salt (the one place left to put it) it is just a salt."""
+    proof = TREE.get_proof(0)
+    node = TREE.leaf_hash(ROWS[0])
+    for level in range(len(proof) + 1):
+        assert not trials.verifyRow(batch, site, TREE.root, [node, *ROWS[0][1:]], proof[level:])
+        if level < len(proof):
+            node = parent(node, proof[level])
+    assert node == TREE.root
+    assert trials.verifyRow(batch, site, TREE.root, ROWS[0], proof)
 
 
 def test_row_of_another_batch_fails_against_this_root(trials, batch, site):
-    leaf, proof = OTHER_TREE.leaf_hash(OTHER_ROWS[1]), OTHER_TREE.get_proof(1)
-    assert not trials.verifyRow(batch, site, TREE.root, leaf, proof)
-    assert trials.verifyRow(batch, site, OTHER_TREE.root, leaf, proof)
+    row, proof = OTHER_ROWS[1], OTHER_TREE.get_proof(1)
+    assert not trials.verifyRow(batch, site, TREE.root, row, proof)
+    assert trials.verifyRow(batch, site, OTHER_TREE.root, row, proof)
 
 
 def test_truncated_proof_fails(trials, batch, site):
-    assert not trials.verifyRow(batch, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0)[:-1])
+    assert not trials.verifyRow(batch, site, TREE.root, ROWS[0], TREE.get_proof(0)[:-1])
 
 
 def test_uncommitted_root_fails_even_with_a_valid_proof(trials, approved, site):
     assert TREE.verify(0, TREE.get_proof(0))
-    assert not trials.verifyRow(approved, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRow(approved, site, TREE.root, ROWS[0], TREE.get_proof(0))
     assert not trials.verifyRows(approved, site, TREE.root, *multiproof(TREE, [0, 1, 2]))
 
 
 def test_root_committed_to_another_trial_fails(trials, sponsor, batch, site):
     other = register(trials, sponsor, protocol=PROTOCOL_V2).return_value
-    assert not trials.verifyRow(other, site, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRow(other, site, TREE.root, ROWS[0], TREE.get_proof(0))
 
 
 def test_root_committed_by_another_site_fails(trials, sponsor, site2, batch):
     """Finding A.3: a proof holds against the batch of the site that committed it, not another site's."""
     trials.addSite(batch, site2, {"from": sponsor})
-    assert not trials.verifyRow(batch, site2, TREE.root, TREE.leaf_hash(ROWS[0]), TREE.get_proof(0))
+    assert not trials.verifyRow(batch, site2, TREE.root, ROWS[0], TREE.get_proof(0))
     assert not trials.verifyRows(batch, site2, TREE.root, *multiproof(TREE, [0, 1, 2]))
 
 
@@ -114,7 +126,7 @@ def test_one_row_batch_is_its_own_root(trials, site, approved):
     tree = StandardMerkleTree.of(row, ROW_ENCODING)
     assert tree.root == tree.leaf_hash(row[0])
     trials.commitBatch(approved, tree.root, 1, {"from": site})
-    assert trials.verifyRow(approved, site, tree.root, tree.leaf_hash(row[0]), [])
+    assert trials.verifyRow(approved, site, tree.root, row[0], [])
 
 
 @pytest.mark.parametrize(
@@ -124,10 +136,10 @@ def test_multiproof_proves_several_rows_at_once(trials, batch, indices, site):
     assert trials.verifyRows(batch, site, TREE.root, *multiproof(TREE, indices))
 
 
-def test_multiproof_with_a_forged_leaf_fails(trials, batch, site):
-    leaves, proof, flags = multiproof(TREE, [1, 3, 4])
-    leaves[1] = flip(leaves[1])
-    assert not trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)
+def test_multiproof_with_a_forged_row_fails(trials, batch, site):
+    rows, proof, flags = multiproof(TREE, [1, 3, 4])
+    rows[1] = [*rows[1][:4], "5.0"]
+    assert not trials.verifyRows(batch, site, TREE.root, rows, proof, flags)
 
 
 def test_multiproof_against_another_batch_fails(trials, batch, site):
@@ -136,14 +148,14 @@ def test_multiproof_against_another_batch_fails(trials, batch, site):
 
 def test_empty_multiproof_proves_nothing(trials, batch, site):
     """OpenZeppelin alone would accept no leaves with the root itself as the proof; the contract does not."""
-    leaves, proof, flags = multiproof(TREE, [])
-    assert (leaves, proof, flags) == ([], [TREE.root], [])
-    assert not trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)
+    rows, proof, flags = multiproof(TREE, [])
+    assert (rows, proof, flags) == ([], [TREE.root], [])
+    assert not trials.verifyRows(batch, site, TREE.root, rows, proof, flags)
 
 
 @pytest.mark.parametrize("malformation", ["extra-flag", "missing-flag", "extra-proof", "missing-proof"])
 def test_malformed_multiproof_reverts(trials, batch, malformation, site):
-    leaves, proof, flags = multiproof(TREE, [1, 3, 4])
+    rows, proof, flags = multiproof(TREE, [1, 3, 4])
     assert proof, "the chosen rows need proof elements"
     if malformation == "extra-flag":
         flags = [*flags, False]
@@ -154,4 +166,4 @@ def test_malformed_multiproof_reverts(trials, batch, malformation, site):
     else:
         proof = proof[:-1]
     with reverts("MerkleProofInvalidMultiproof"):
-        trials.verifyRows(batch, site, TREE.root, leaves, proof, flags)
+        trials.verifyRows(batch, site, TREE.root, rows, proof, flags)

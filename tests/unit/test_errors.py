@@ -104,6 +104,7 @@ SERVICE_CODES = {  # every refusal code the gateway and the relayer have ever an
     "unknown-submission": 404,
     "replayed": 409,
     "erased": 410,
+    "too-large": 413,
     "refused": 422,
     "rate-limited": 429,
     "integrity-failure": 500,

@@ -123,6 +123,10 @@ OTHER = "0x4444444444444444444444444444444444444444"
         ),
         (_set("provision.purpose", [{"system": fhir.DUO, "code": "DUO:0000007"}]), "reveals a condition"),
         (_set("provision.purpose", [{"system": fhir.DUO, "code": "DUO:0000046"}]), "is a DUO modifier"),
+        (
+            _set("provision.purpose", [{"system": fhir.PURPOSE_SYSTEM, "code": "0x" + "00" * 32}]),
+            "the all-zero purpose names no purpose",
+        ),
         (_delete("provision.purpose"), "provision.purpose is missing"),
         (
             _set("provision.period.start", "2030-01-01T00:00:00Z"),

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 
 
 def test_exit_status_of_the_command_is_passed_on():
     assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "sh", "-c", "exit 7"]).returncode == 7
     assert subprocess.run([sys.executable, "-m", "carechain.dev.guard", "true"]).returncode == 0
+
+
+def test_sigint_is_passed_on_and_the_guard_ends_with_its_command():
+    """C.17: the guard sat out its whole 10 s grace after every Ctrl-C, however fast the command stopped
+    (twice for `make gateway`: 20 s), then killed what was still cleaning up."""
+    command = "trap 'exit 5' INT; echo ready; sleep 30 & wait"
+    guard = subprocess.Popen(
+        [sys.executable, "-m", "carechain.dev.guard", "sh", "-c", command], stdout=subprocess.PIPE, text=True
+    )
+    assert guard.stdout is not None and guard.stdout.readline() == "ready\n"
+    time.sleep(0.5)  # the guard set its handlers as it started the command
+    sent = time.monotonic()
+    guard.send_signal(signal.SIGINT)
+    assert guard.wait(timeout=20) == 5
+    assert time.monotonic() - sent < 3

@@ -398,6 +398,35 @@ def test_bare_modifier_is_not_grantable():
         check_grantable(purpose_id("NCU"))
 
 
+def test_the_zero_purpose_is_not_grantable_but_still_reads_and_revokes():
+    """C.15: no new consent names the all-zero purpose; one made elsewhere can still be read and revoked."""
+    zero = "0x" + "00" * 32
+    with pytest.raises(InputError, match="the all-zero purpose names no purpose") as caught:
+        check_grantable(purpose_id(zero))
+    assert "\n" not in str(caught.value)
+    assert purpose_id(zero) == bytes(32) and purpose_by_id(bytes(32)) is None
+
+
+def test_a_cohort_csv_row_with_the_zero_purpose_is_rejected(tmp_path):
+    from carechain.offchain import consent_import
+
+    row = {
+        "patient": "0x" + "11" * 20,
+        "grantee": "0x" + "22" * 20,
+        "purpose": "0x" + "00" * 32,
+        "scopes": "labs",
+        "expires_at": "0",
+        "nonce": "0",
+        "deadline": "4102444800",
+        "signature": "0x" + "33" * 65,
+    }
+    path = tmp_path / "consents.csv"
+    path.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    parsed = consent_import.read_csv(path)
+    assert parsed.rows == [] and len(parsed.rejected) == 1
+    assert "the all-zero purpose" in parsed.rejected[0].reason
+
+
 @pytest.mark.parametrize("purpose", [purpose_id("HMB"), purpose_id("TREAT"), trial_purpose(7, 1)])
 def test_permissions_and_opaque_trial_purposes_are_grantable(purpose):
     assert check_grantable(purpose) == purpose

@@ -213,7 +213,8 @@ REJECTED_EXIT = 3
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    help="Signed consents per transaction (default: as many as fit the chain's blocks).",
+    help="Signed consents per transaction (default: as many as fit the network's gas cap a transaction, "
+    "CARECHAIN_TX_GAS_CAP, else 2^24 by EIP-7825).",
 )
 @json_option("Machine-readable summary (same as carechain --json).")
 @pass_ctx

@@ -7,6 +7,7 @@ one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,17 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+_UNCUT = 2**16  # columns: wider than any table a command prints, so rich never cuts a cell
+
+
+def output_console() -> Console:
+    """stdout as rich sees it: as wide as the terminal, or $COLUMNS; piped or redirected without
+    $COLUMNS, wide enough that no table is cut (rich would take 80 columns: an expiry "2027-01…")."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = _UNCUT
+    return console
 
 
 class _Group(click.Group):
@@ -146,7 +158,7 @@ def cli(
         folder = root.resolve() if root else project_root()
     except CareChainError:
         folder = Path.cwd()
-    ctx.obj = Context(load_settings(folder, rpc_url, keystore), as_json, Console(soft_wrap=True))
+    ctx.obj = Context(load_settings(folder, rpc_url, keystore), as_json, output_console())
 
 
 @cli.command()

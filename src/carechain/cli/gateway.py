@@ -85,6 +85,7 @@ def gateway_serve(
         ctx.settings, db_url, log_mode=log_mode, confirmations=confirmations, batch_interval=batch_interval
     )
     token = os.environ.get(TOKEN_ENV) or None
+    app = create_app(service, token)  # a bad CARECHAIN_GATEWAY_MAX_BYTES is one line before anything starts
     logging = (
         f"reads logged by transaction, {service.confirmations} confirmation(s)"
         if log_mode == "tx"
@@ -95,7 +96,7 @@ def gateway_serve(
         + ("" if token else f" (ingest over HTTP off: no {TOKEN_ENV})"),
         err=True,
     )
-    uvicorn.run(create_app(service, token), host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @gateway.command("put")

@@ -13,10 +13,11 @@ from web3.contract.contract import ContractFunction
 
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.core import eip712
+from carechain.core.files import read_text
 from carechain.core.purposes import check_grantable
 from carechain.core.sender import TxResult
 from carechain.core.signatures import compact_signature
-from carechain.core.signed import Signed, default_deadline, read_file, read_json
+from carechain.core.signed import Signed, default_deadline, read_json
 from carechain.errors import InputError
 
 ANY_GRANTEE = "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF"
@@ -165,7 +166,7 @@ def _json_fields(signed: SignedGrant | SignedRevoke) -> dict[str, Any]:
 
 def load_signed(path: Path) -> SignedGrant | SignedRevoke:
     """Read a file written by `carechain consent sign` (a grant or a revocation)."""
-    text = read_file(path, "signed consent file")
+    text = read_text(path, "signed consent file")
     try:
         kind = json.loads(text).get("kind")
     except (json.JSONDecodeError, AttributeError):

@@ -87,6 +87,42 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One case-report-form value of one subject at one visit, with the salt that hides it: the leaf of a
+    batch's StandardMerkleTree, which the contract takes as ITrialRegistry.Row and hashes itself."""
+
+    subject: str
+    visit: int
+    field: str
+    value: str
+    salt: bytes
+
+    def leaf_value(self) -> list[Any]:
+        """The leaf in the tree's encoding ["bytes32","address","uint32","string","string"]."""
+        return ["0x" + self.salt.hex(), self.subject, self.visit, self.field, self.value]
+
+    @classmethod
+    def from_leaf_value(cls, value: Sequence[Any]) -> Row:
+        salt, subject, visit, field_name, text = value
+        return cls(
+            checksum(subject, "subject"), int(visit), str(field_name), str(text), bytes32(salt, "salt")
+        )
+
+    def as_struct(self) -> tuple[bytes, str, int, str, str]:
+        """ITrialRegistry.Row: (salt, subject, visit, field, value)."""
+        return (
+            bytes32(self.salt, "salt"),
+            checksum(self.subject, "subject"),
+            uint(self.visit, "visit", bits=32),
+            self.field,
+            self.value,
+        )
+
+    def matches(self, subject: str, visit: int, field_name: str) -> bool:
+        return self.subject.lower() == subject.lower() and self.visit == visit and self.field == field_name
+
+
+@dataclass(frozen=True)
 class BatchEvent:
     """One BatchCommitted event: the batch plus its row count and where it was mined."""
 
@@ -249,16 +285,17 @@ class TrialClient(ContractClient):
         )
 
     def verify_row(
-        self, trial_id: int, site: str, root: bytes, leaf: bytes, proof: Sequence[bytes | str]
+        self, trial_id: int, site: str, root: bytes, row: Row, proof: Sequence[bytes | str]
     ) -> bool:
-        """The chain's answer: did `site` commit `root` to the trial, and is `leaf` inside it?"""
+        """The chain's answer: did `site` commit `root` to the trial, and is `row` inside it? The contract
+        hashes the row itself, so neither the root nor an inner node passes as a row."""
         return bool(
             self._call(
                 "verifyRow",
                 _trial_id(trial_id),
                 checksum(site, "site"),
                 bytes32(root, "batch root"),
-                bytes32(leaf, "leaf"),
+                row.as_struct(),
                 [bytes32(p, "proof node") for p in proof],
             )
         )
@@ -268,17 +305,18 @@ class TrialClient(ContractClient):
         trial_id: int,
         site: str,
         root: bytes,
-        leaves: Sequence[bytes | str],
+        rows: Sequence[Row],
         proof: Sequence[bytes | str],
         proof_flags: Sequence[bool],
     ) -> bool:
+        """The same for several rows of one batch (a multiproof; the rows in its order of leaves)."""
         return bool(
             self._call(
                 "verifyRows",
                 _trial_id(trial_id),
                 checksum(site, "site"),
                 bytes32(root, "batch root"),
-                [bytes32(leaf, "leaf") for leaf in leaves],
+                [row.as_struct() for row in rows],
                 [bytes32(p, "proof node") for p in proof],
                 list(proof_flags),
             )

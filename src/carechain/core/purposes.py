@@ -207,8 +207,14 @@ def purpose_by_id(purpose: bytes) -> Purpose | None:
 
 
 def check_grantable(purpose: bytes) -> bytes:
-    """Refuse to put a condition-revealing purpose, or a bare DUO modifier, into a new consent."""
+    """Refuse to put the all-zero purpose, a condition-revealing purpose, or a bare DUO modifier, into a
+    new consent. (Reads and revocations take any 32 bytes, so a consent made elsewhere stays revocable.)"""
     known = purpose_by_id(purpose)
+    if not any(purpose):
+        raise InputError(
+            "the all-zero purpose names no purpose (it is what an unset bytes32 holds): a consent needs a "
+            f"purpose code (HMB, TREAT), a CURIE or a trial's purpose; {_SEE_NAMES}"
+        )
     if known is not None and known.reveals_condition:
         raise InputError(
             f"purpose {known.code} ({known.curie}) reveals a condition and must not stand next to a patient "

@@ -25,11 +25,11 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import BlockIdentifier, Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
+from carechain.core.batching import GAS_MARGIN, tx_gas_cap_from_env
 from carechain.core.reverts import reverts_decoded
 from carechain.core.transport import NO_ANSWER, RetryPolicy, endpoint, retrying
-from carechain.errors import ChainUnavailable, ConfigError, OutOfGas, TransactionFailed
+from carechain.errors import ChainUnavailable, ConfigError, InputError, OutOfGas, TransactionFailed
 
-GAS_MARGIN = 1.2  # estimates are exact for our contracts; the margin covers state moving before mining
 SEND_ATTEMPTS = 5  # re-signings after a taken nonce or an underpriced replacement, before giving up
 FEE_BUMP = 8  # a replacement pays 1/8 (12.5 %) more than the transaction it replaces; geth needs 10 %
 CONFIRMATION_POLL = 0.25  # seconds between looks at the head while a transaction waits for confirmations
@@ -80,6 +80,10 @@ class Sender:
     underpriced") waits for that transaction if it is a copy of this call that pays as much, replaces
     it with a fee bump if it is a cheaper copy, and otherwise takes the next nonce, so no other
     transaction is ever cancelled and none is ever sent twice.
+    No transaction asks for more than `tx_gas_cap` gas (default CARECHAIN_TX_GAS_CAP, else 2^24: the
+    per-transaction cap of EIP-7825): a call whose estimate is over it is an InputError before anything
+    is sent (batch it smaller: `carechain.core.batching.Planner`), and the margin on an estimate under
+    it stops at the cap.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class Sender:
         receipt_timeout: float = 180.0,
         retry: RetryPolicy | None = None,
         confirmations: int | None = None,
+        tx_gas_cap: int | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
@@ -98,6 +103,7 @@ class Sender:
         self.confirmations = confirmations_from_env() if confirmations is None else confirmations
         if self.confirmations < 0:
             raise ConfigError(f"confirmations must be 0 or more, not {self.confirmations}")
+        self.tx_gas_cap = tx_gas_cap_from_env() if tx_gas_cap is None else tx_gas_cap
 
     @property
     def address(self) -> str:
@@ -114,7 +120,15 @@ class Sender:
         estimate: TxParams = {"from": self.address}
         with reverts_decoded(abi):
             gas = self._rpc("eth_estimateGas", lambda: call.estimate_gas(estimate))
-        return self._send({"gas": int(gas * GAS_MARGIN)}, call.build_transaction)
+        self._check_gas(gas)
+        return self._send({"gas": min(int(gas * GAS_MARGIN), self.tx_gas_cap)}, call.build_transaction)
+
+    def _check_gas(self, gas: int) -> None:
+        if gas > self.tx_gas_cap:
+            raise InputError(
+                f"the transaction needs {gas:,} gas, over the {self.tx_gas_cap:,} gas a transaction may ask "
+                "for on this network (EIP-7825; CARECHAIN_TX_GAS_CAP): send it in smaller batches"
+            )
 
     @property
     def chain_id(self) -> int:
@@ -168,7 +182,9 @@ class Sender:
     def send_raw(self, to: str, data: bytes, gas: int) -> HexBytes:
         """Sign (or have the node sign) and send `data` to `to` with gas limit `gas`; nothing estimated,
         nothing waited for. The next pending nonce is used, so calls in a row get distinct nonces and
-        may be mined while the next is sent; lost answers and taken nonces are handled as in `send`."""
+        may be mined while the next is sent; lost answers and taken nonces are handled as in `send`.
+        A `gas` over `tx_gas_cap` is an InputError: the network would refuse the transaction."""
+        self._check_gas(gas)
         return self._send(
             {"to": to_checksum_address(to), "data": HexBytes(data), "gas": gas, "value": Wei(0)}
         )

@@ -20,6 +20,7 @@ from typing import Any, Final
 from eth_account.signers.local import LocalAccount
 
 from carechain.core import eip712
+from carechain.core.files import read_text
 from carechain.errors import InputError
 
 # The contract each signed action belongs to.
@@ -99,7 +100,7 @@ class SignedAction(Signed):
 
     @classmethod
     def load(cls, path: Path) -> SignedAction:
-        return cls.from_json(read_file(path, "signed action file"))
+        return cls.from_json(read_text(path, "signed action file"))
 
 
 def read_json(text: str, what: str, kinds: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any], bytes]:
@@ -122,16 +123,6 @@ def read_json(text: str, what: str, kinds: Mapping[str, Sequence[str]]) -> tuple
     except ValueError:
         raise InputError(f"signed {kind}: the signature is not hex") from None
     return kind, {name: data[name] for name in kinds[kind]}, signature
-
-
-def read_file(path: Path, what: str) -> str:
-    """The text of a signed action's file; a missing, unreadable or binary one is one InputError."""
-    try:
-        return path.read_text()
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from err
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a {what} (not UTF-8 text)") from None
 
 
 def _field_names(kind: str) -> list[str]:

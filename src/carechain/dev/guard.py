@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from types import FrameType
 
 
@@ -29,17 +30,22 @@ def _end_group(pgid: int, sig: signal.Signals) -> None:
 def run(command: list[str]) -> int:
     """Run `command` in its own process group; return its exit status (128+signal if killed)."""
     child = subprocess.Popen(command, start_new_session=True)
+    deadline: list[threading.Timer] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
+        # The main thread's child.wait() sees CMD exit; a wait in here could not reap it (the main
+        # thread holds the wait lock) and always sat out the whole grace.
         _end_group(child.pid, signal.SIGINT)
-        try:
-            child.wait(timeout=_grace_seconds())
-        except subprocess.TimeoutExpired:
-            _end_group(child.pid, signal.SIGKILL)
+        if not deadline:
+            deadline.append(threading.Timer(_grace_seconds(), _end_group, (child.pid, signal.SIGKILL)))
+            deadline[0].daemon = True
+            deadline[0].start()
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, forward)
     status = child.wait()
+    for timer in deadline:
+        timer.cancel()
     _end_group(child.pid, signal.SIGTERM)  # a node CMD started and did not stop
     return status if status >= 0 else 128 - status
 

@@ -62,6 +62,7 @@ from carechain.services.relay.store import Store as RelayStore
 CHAIN_PORT = 8545  # where browser wallets look for a local chain
 GATEWAY_PORT = 8600
 DAY = 86_400
+SHUTDOWN_GRACE = 2  # seconds a served app gets to finish what it answers once asked to stop
 
 # ---- what both stacks stand on ------------------------------------------------------------------
 
@@ -99,9 +100,13 @@ def local_chain(root: Path, chain_port: int, port: int, name: str) -> Iterator[t
 @contextmanager
 def serving_app(app: Any, name: str, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """An ASGI app on a real uvicorn in a thread for the duration of the block (so its lifespan tasks,
-    the relayer's poller and the gateway's batcher, run as in production); yields its URL."""
+    the relayer's poller and the gateway's batcher, run as in production); yields its URL. On the way
+    out, a request still open (a browser's kept-alive connection) gets SHUTDOWN_GRACE seconds."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -400,12 +405,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
+    """The first Ctrl-C or SIGTERM stops the stack; later ones are ignored, so that the clean-up (the
+    server, the chain, the throwaway folder) runs to its end."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop)  # a plain `kill` stops everything as Ctrl-C does
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a plain `kill` stops everything as Ctrl-C does
+        signal.signal(sig, _stop)
     try:
         root = (args.root or project_root()).resolve()
         stack = (

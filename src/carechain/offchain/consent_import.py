@@ -6,8 +6,10 @@ CSV, one row a consent; `carechain consent import FILE.csv` (or `import_consents
 its line number and held back, never the whole file. Rows already on chain are skipped, so a re-run
 after a full or interrupted import submits only what is missing. A batch that still reverts on
 chain (a nonce consumed since the check) is bisected until only the failing rows are left out.
-Batches go out pre-encoded (eth-abi, once), each checked by one eth_call with the gas it is sent
-with, and are sent back to back while the ones before are mined (`submit_plan`).
+Batches are sized by the one batch planner (`carechain.core.batching`): no transaction asks for more
+than the network's per-transaction gas cap (2^24 on Ethereum, EIP-7825; CARECHAIN_TX_GAS_CAP) or a
+share of a block. They go out pre-encoded (eth-abi, once), each checked by one eth_call with the gas
+it is sent with, and are sent back to back while the ones before are mined (`submit_plan`).
 
 CSV columns (a header row names them; their order is free, other columns are ignored):
 
@@ -42,17 +44,17 @@ from web3.providers import JSONBaseProvider
 
 from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, SignedGrant
 from carechain.core import eip712, purposes, signatures
+from carechain.core.batching import GAS_MARGIN, Planner, planner
 from carechain.core.eip712 import domain_separator
+from carechain.core.files import read_text
 from carechain.core.reverts import abi_type, encode_call
-from carechain.core.sender import GAS_MARGIN, Sender
+from carechain.core.sender import Sender
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
 
 COLUMNS: Final = ("patient", "grantee", "purpose", "scopes", "expires_at", "nonce", "deadline", "signature")
-# Gas of one signed grant inside a batch, rounded up (make bench measures about 59,000): a batch is
-# sized so that its estimate, with the sender's margin, stays within BLOCK_SHARE of a block.
+# Gas of one signed grant inside a batch, rounded up (make bench measures about 55,400): a batch is
+# sized so that its estimate, with the sender's margin, stays within the network's cap (`batching.planner`).
 ITEM_GAS: Final = 65_000
-BATCH_GAS: Final = 50_000  # a batch's own gas: the transaction's 21,000 and the call around the items
-BLOCK_SHARE: Final = 0.8
 MAX_BATCH: Final = 500
 READ_CHUNK: Final = 1_000  # eth_calls per JSON-RPC batch request
 PIPELINE: Final = 4  # batches sent and not yet mined, at most: one is checked and sent while they are
@@ -199,12 +201,7 @@ def write_csv(path: Path, grants: Iterable[SignedGrant]) -> int:
 
 def read_csv(path: Path) -> Parsed:
     """Read and check every row; a file that is not such a CSV at all is one InputError."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from err
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not a CSV file (not UTF-8 text)") from None
+    text = read_text(path, "CSV file")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next((row for row in reader if row), None)
@@ -427,17 +424,20 @@ def _read(client: ConsentClient, calls: Sequence[bytes], block: int) -> list[byt
 # ---- submitting ----------------------------------------------------------------------------------
 
 
-def max_batch_size(w3: Web3) -> int:
-    """The most signed grants one transaction may carry on this chain (its block gas limit)."""
-    gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
-    return max(1, min(MAX_BATCH, int(gas_limit * BLOCK_SHARE / (ITEM_GAS * GAS_MARGIN))))
+def max_batch_size(w3: Web3, tx_gas_cap: int | None = None) -> int:
+    """The most signed grants one transaction may carry on this chain: ITEM_GAS each, under the
+    network's cap (`carechain.core.batching.planner`; `tx_gas_cap` default CARECHAIN_TX_GAS_CAP)."""
+    return planner(w3, tx_gas_cap, MAX_BATCH).size(ITEM_GAS)
 
 
-def batch_gas(w3: Web3, count: int) -> int:
-    """The gas limit a batch of `count` signed grants is sent with: ITEM_GAS each and BATCH_GAS once,
-    with the sender's margin, capped by the block gas limit. Checked by one eth_call before sending."""
-    gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
-    return min(gas_limit, int((BATCH_GAS + count * ITEM_GAS) * GAS_MARGIN))
+def batch_gas(w3: Web3, count: int, tx_gas_cap: int | None = None) -> int:
+    """The gas limit a batch of `count` signed grants is sent with (ITEM_GAS each, the planner's overhead
+    and margin), at most the network's cap. Checked by one eth_call before sending."""
+    return _batch_gas(planner(w3, tx_gas_cap), count)
+
+
+def _batch_gas(plan: Planner, count: int) -> int:
+    return min(plan.cap, plan.gas_limit(count * ITEM_GAS))
 
 
 def submit_plan(
@@ -449,15 +449,21 @@ def submit_plan(
     limit it will be sent with (`batch_gas`; eth_estimateGas only if that runs out), then signed and
     sent without waiting: up to PIPELINE batches are being mined while the next is checked and sent.
     A batch the chain refuses after all (state moved since its check) is settled again in halves
-    once nothing is in flight; a single row it refuses is not sent again.
+    once nothing is in flight; a single row it refuses is not sent again. No batch asks for more gas
+    than the network's cap (`carechain.core.batching.planner`; the sender's `tx_gas_cap`).
     """
     sender = client.sender
     if sender is None:
         raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
-    most = max_batch_size(client.w3)
+    batches = planner(client.w3, sender.tx_gas_cap, MAX_BATCH)
+    most = batches.size(ITEM_GAS)
     if batch_size is not None and not 1 <= batch_size <= most:
-        raise InputError(f"batch size {batch_size} does not fit this chain's blocks: give 1 to {most}")
+        raise InputError(
+            f"batch size {batch_size} does not fit this network's {batches.cap:,} gas a transaction "
+            f"(EIP-7825 cap or block gas limit): give 1 to {most}"
+        )
     size = batch_size or most
+    batches = replace(batches, most=size)
     result = ImportResult(plan.count, [], list(plan.skipped), list(plan.rejected), [], 0, size)
     total, done = len(plan.rows), 0
     in_flight: deque[tuple[HexBytes, list[Row]]] = deque()
@@ -474,7 +480,7 @@ def submit_plan(
     def settle(batch: list[Row]) -> None:
         """Check and send `batch`, or its halves until only the rows the chain refuses are left."""
         try:
-            data, gas = _checked(client, sender, batch)
+            data, gas = _checked(client, sender, batches, batch)
             tx_hash = sender.send_raw(client.address, data, gas)
         except (ContractError, TransactionFailed) as err:
             if len(batch) > 1:
@@ -501,8 +507,8 @@ def submit_plan(
         result.gas_used += tx.gas_used
         advance(len(batch))
 
-    for start in range(0, total, size):
-        settle(plan.rows[start : start + size])
+    for batch in batches.batches(plan.rows, ITEM_GAS):
+        settle(batch)
     while in_flight or refused:
         while in_flight:
             land(*in_flight.popleft())
@@ -514,7 +520,7 @@ def submit_plan(
                 continue
             reason: CareChainError = refusal
             try:  # a check again, for the reason: a row refused after passing its check is not resent
-                _checked(client, sender, batch)
+                _checked(client, sender, batches, batch)
             except (ContractError, TransactionFailed) as err:
                 reason = err
             _failed(client, batch[0], reason, result)
@@ -525,19 +531,24 @@ def submit_plan(
     return result
 
 
-def _checked(client: ConsentClient, sender: Sender, batch: Sequence[Row]) -> tuple[bytes, int]:
+def _checked(
+    client: ConsentClient, sender: Sender, batches: Planner, batch: Sequence[Row]
+) -> tuple[bytes, int]:
     """`batch` encoded once and checked at the pending block with the gas it is to be sent with: its
-    calldata and that gas. A revert raises its typed exception."""
+    calldata and that gas. A revert raises its typed exception; a batch over the network's cap raises
+    TransactionFailed (so it is halved)."""
     data = batch_calldata(client.abi, [row.grant for row in batch])
-    gas = batch_gas(client.w3, len(batch))
+    gas = _batch_gas(batches, len(batch))
     try:
         sender.simulate(client.address, data, client.errors, gas)
-    except OutOfGas:  # more than the model (ERC-1271 wallets): measure it, within a block
-        needed = int(sender.estimate(client.address, data, client.errors) * GAS_MARGIN)
-        limit = int(client.w3.eth.get_block("latest")["gasLimit"])
-        if needed > limit:
-            raise TransactionFailed(f"{len(batch)} signed grants need {needed:,} gas, over a block") from None
-        gas = needed
+    except OutOfGas:  # more than the model (ERC-1271 wallets): measure it, within the cap
+        estimate = sender.estimate(client.address, data, client.errors)
+        if estimate > batches.cap:
+            raise TransactionFailed(
+                f"{len(batch)} signed grants need {estimate:,} gas, over this network's {batches.cap:,} "
+                "a transaction"
+            ) from None
+        gas = min(batches.cap, int(estimate * GAS_MARGIN))
     return data, gas
 
 

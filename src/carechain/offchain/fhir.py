@@ -53,6 +53,7 @@ from pydantic import ValidationError
 from carechain.clients.base import checksum
 from carechain.clients.consent import Consent, ConsentClient, GrantRequest
 from carechain.core import purposes
+from carechain.core.files import read_text
 from carechain.core.purposes import PURPOSES, SCOPES, Purpose, ScopeInfo
 from carechain.core.times import fhir_instant
 from carechain.errors import InputError
@@ -295,10 +296,7 @@ def _first_error(err: ValidationError) -> str:
 
 def load_document(path: Path) -> dict[str, Any]:
     """A FHIR JSON file (a Consent or a Bundle of them), or one InputError saying what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+    text = read_text(path, "FHIR JSON file")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
@@ -445,12 +443,13 @@ def _purpose(coding: Any, fail: Any) -> bytes:
     if system == DUO:
         code = code.replace("_", ":")
     if system == PURPOSE_SYSTEM and re.fullmatch(r"0x[0-9a-fA-F]{64}", code):
-        return bytes.fromhex(code[2:])
-    known = _PURPOSE_BY_CODING.get((system, code))
-    if known is None:
+        purpose = bytes.fromhex(code[2:])
+    elif (known := _PURPOSE_BY_CODING.get((system, code))) is not None:
+        purpose = known.id
+    else:
         raise fail(f"provision.purpose {system}|{code} is not a purpose CareChain knows")
     try:
-        return purposes.check_grantable(known.id)
+        return purposes.check_grantable(purpose)
     except InputError as err:
         raise fail(str(err)) from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from carechain.clients.base import bytes32, checksum
-from carechain.clients.trials import ZERO32, TrialClient, TrialStatus
+from carechain.clients.trials import ZERO32, Row, TrialClient, TrialStatus
 from carechain.core.signatures import SECP256K1_N
 from carechain.core.times import show_time
 from carechain.errors import InputError
@@ -146,30 +146,6 @@ def subject_account(master_key: bytes, chain_id: int, registry: str, trial_id: i
 
 
 # ---- case-report-form batches --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One case-report-form value of one subject at one visit, with the salt that hides it."""
-
-    subject: str
-    visit: int
-    field: str
-    value: str
-    salt: bytes
-
-    def leaf_value(self) -> list[Any]:
-        return ["0x" + self.salt.hex(), self.subject, self.visit, self.field, self.value]
-
-    @classmethod
-    def from_leaf_value(cls, value: Sequence[Any]) -> Row:
-        salt, subject, visit, field_name, text = value
-        return cls(
-            checksum(subject, "subject"), int(visit), str(field_name), str(text), bytes32(salt, "salt")
-        )
-
-    def matches(self, subject: str, visit: int, field_name: str) -> bool:
-        return self.subject.lower() == subject.lower() and self.visit == visit and self.field == field_name
 
 
 def read_rows(path: Path) -> list[tuple[str, int, str, str]]:
@@ -395,7 +371,7 @@ def verify_row(client: TrialClient, proof: RowProof) -> Verdict:
     )
     verdict.check(proof.leaf_matches_row(), "the leaf is this row's salted hash")
     verdict.check(proof.verifies_off_chain(), "the proof leads from the row to the batch root (off chain)")
-    on_chain = client.verify_row(proof.trial_id, proof.site, proof.root, proof.leaf, proof.proof)
+    on_chain = client.verify_row(proof.trial_id, proof.site, proof.root, row, proof.proof)
     verdict.check(on_chain, "TrialRegistry.verifyRow confirms the row is in a committed batch (on chain)")
     batch = client.get_batch(proof.trial_id, proof.site, proof.root)
     if not verdict.check(batch.committed, f"the batch root was committed to this trial by site {proof.site}"):

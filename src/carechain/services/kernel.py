@@ -12,6 +12,9 @@ one line}` with the HTTP status of the exception's class, the first row that mat
     TransactionFailed (not mined, or reverted)    502     chain-unreachable
     anything else                                 500     internal
 
+A body over the service's size limit is refused (413 too-large) before the app reads it, by its
+Content-Length or, when the client streams it, as soon as it passes the limit.
+
 A contract's revert or a lost node is not a bad request: the caller changes the request (422) or
 tries again later (502). `Refused` carries `errorName` too, `RateLimited` a Retry-After header. Every
 code is one class's, so an answer's code keeps the meaning it has in `carechain.errors`.
@@ -36,11 +39,15 @@ from carechain.errors import (
     RateLimited,
     Refused,
     ServiceError,
+    TooLarge,
     TransactionFailed,
 )
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_MAX_BODY = 16 * 2**20  # bytes of one request's body; a record of ~12 MiB, base64 in JSON
 
 # What each refusal status means: the OpenAPI description of every route that may answer it.
 STATUSES: dict[int, str] = {
@@ -50,6 +57,7 @@ STATUSES: dict[int, str] = {
     404: "unknown-record, unknown-receipt, unknown-submission: no such thing here",
     409: "replayed: the signed request, or its nonce, was used already",
     410: "erased: the record was erased",
+    413: "too-large: the request's body is over the service's size limit",
     422: "refused: the contract would revert (errorName is its custom error); nothing sent, no gas spent",
     429: "rate-limited: the patient's requests for the period are used up (see Retry-After)",
     500: "integrity-failure or key-unavailable: the stored record is never served; internal: anything else",
@@ -120,10 +128,58 @@ def _problem(err: Any) -> str:
     return f"invalid {field}: {text[:1].lower()}{text[1:]}"
 
 
+class BodyLimit:
+    """ASGI middleware: a request whose body is over `limit` bytes is answered 413 too-large, unread by
+    the app (the body is held until complete, as FastAPI would hold it anyway)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":  # the client left
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from fastapi.responses import JSONResponse
+
+        status, body, headers = refusal(
+            TooLarge(f"the request's body is over this service's limit of {self.limit:,} bytes")
+        )
+        await JSONResponse(body, status, {**headers, "Connection": "close"})(scope, receive, send)
+
+
 def new_app(
-    title: str, description: str, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> FastAPI:
-    """A service's FastAPI app (OpenAPI at /openapi.json and /docs) with the kernel's handlers installed."""
+    """A service's FastAPI app (OpenAPI at /openapi.json and /docs) with the kernel's handlers installed;
+    a request body over `max_body` bytes is refused (413 too-large)."""
     # FastAPI loads only when an app is made: the CLI's gateway commands use the services without it.
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -142,6 +198,7 @@ def new_app(
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(CareChainError, refused)
     app.add_exception_handler(Exception, refused)  # answered as 500 internal, then logged by the server
+    app.add_middleware(BodyLimit, limit=max_body)
     return app
 
 

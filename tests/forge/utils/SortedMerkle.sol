@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {ITrialRegistry} from "../../../contracts/interfaces/ITrialRegistry.sol";
+
 /// @dev A Merkle tree built the way OpenZeppelin's MerkleProof reads it, written here apart from
 /// OpenZeppelin: a parent is keccak256 of its two children, the smaller first; a layer of odd
 /// length carries its last node up unhashed. Leaves are double-hashed case-report-form rows, as
@@ -10,13 +12,10 @@ library SortedMerkle {
         return a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
     }
 
-    /// @dev A row's leaf: keccak256(keccak256(abi.encode(pseudonym, visit, field, value, salt))).
-    function rowLeaf(bytes32 pseudonym, uint256 visit, bytes32 field, bytes32 value, bytes32 salt)
-        internal
-        pure
-        returns (bytes32)
-    {
-        return keccak256(bytes.concat(keccak256(abi.encode(pseudonym, visit, field, value, salt))));
+    /// @dev A row's leaf, as StandardMerkleTree hashes ["bytes32","address","uint32","string","string"]:
+    /// keccak256(keccak256(abi.encode(salt, subject, visit, field, value))).
+    function rowLeaf(ITrialRegistry.Row memory row) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(row.salt, row.subject, row.visit, row.field, row.value))));
     }
 
     /// @dev The root a proof leads to from `leaf`.

@@ -36,6 +36,11 @@ abstract contract TrialTest is CareChainTest {
         return keccak256(abi.encode("carechain.trial", trialId, version));
     }
 
+    /// @dev A case-report-form row of `subject` (visit 1, an HbA1c value), told apart by its salt.
+    function _row(bytes32 salt, address subject) internal pure returns (ITrialRegistry.Row memory) {
+        return ITrialRegistry.Row({salt: salt, subject: subject, visit: 1, field: "hba1c_pct", value: "6.1"});
+    }
+
     /// @dev A fuzzed account that plays none of the fixed parts (and is not a contract here).
     function _assumeOutsider(address account) internal view {
         _assumeFresh(account);

@@ -3,7 +3,8 @@
 `POST /records` is the custodian's own ingest, behind a bearer token (CARECHAIN_GATEWAY_TOKEN);
 `POST /records/{id}/read` is the provider's signed read; `GET /info` tells a provider's client
 what to sign; in log mode "receipts", `GET /receipts/{id}` is a read's signed receipt with its
-Merkle proof and the on-chain commit of its root. Every refusal is JSON
+Merkle proof and the on-chain commit of its root. A request body over CARECHAIN_GATEWAY_MAX_BYTES
+(default 16 MiB) is refused 413 too-large, an empty record 400 bad-request. Every refusal is JSON
 `{"error": code, "detail": message}` with the HTTP status of its class (`carechain.services.kernel`).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -22,12 +24,21 @@ from pydantic import BaseModel, Field
 
 from carechain.clients.base import bytes32
 from carechain.clients.records import category_bit, new_record_id
-from carechain.errors import BadRequest, Unauthorized
+from carechain.errors import BadRequest, ConfigError, Unauthorized
 from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.service import DEFAULT_MEDIA_TYPE, GatewayService
-from carechain.services.kernel import new_app, responses
+from carechain.services.kernel import DEFAULT_MAX_BODY, new_app, responses
 
 TOKEN_ENV = "CARECHAIN_GATEWAY_TOKEN"
+MAX_BYTES_ENV = "CARECHAIN_GATEWAY_MAX_BYTES"
+
+
+def max_bytes_from_env() -> int:
+    """The largest request body the gateway reads: CARECHAIN_GATEWAY_MAX_BYTES, else 16 MiB."""
+    text = os.environ.get(MAX_BYTES_ENV, "").strip() or str(DEFAULT_MAX_BODY)
+    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+        raise ConfigError(f"{MAX_BYTES_ENV} is a number of bytes above 0, got {text[:40]!r}")
+    return int(text)
 
 
 class IngestBody(BaseModel):
@@ -59,11 +70,12 @@ class ReadBody(BaseModel):
     signature: str = Field(description="0x 65-byte EIP-712 signature")
 
 
-_REFUSALS = responses(400, 401, 403, 404, 409, 410, 422, 500, 502)
+_REFUSALS = responses(400, 401, 403, 404, 409, 410, 413, 422, 500, 502)
 
 
-def create_app(service: GatewayService, token: str | None) -> FastAPI:
-    """The ASGI app of one gateway; `token` authenticates the custodian's ingest (None: ingest off)."""
+def create_app(service: GatewayService, token: str | None, max_bytes: int | None = None) -> FastAPI:
+    """The ASGI app of one gateway; `token` authenticates the custodian's ingest (None: ingest off);
+    a request body over `max_bytes` (None: CARECHAIN_GATEWAY_MAX_BYTES, else 16 MiB) is refused."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +89,7 @@ def create_app(service: GatewayService, token: str | None) -> FastAPI:
         "CareChain record gateway",
         "Encrypted records served only on on-chain permission; every read logged on chain.",
         lifespan,
+        max_bytes_from_env() if max_bytes is None else max_bytes,
     )
 
     @app.get("/info")

@@ -69,7 +69,9 @@ from carechain.services.kernel import chain_reached
 ERASED = keccak(text="carechain.record.ERASED")
 MAX_CATEGORY = 63
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
-MAX_BATCH = 10_000  # receipts committed under one root at most (the rest go in the next batch)
+# receipts committed under one root at most (the rest go in the next batch); the commit is one root and
+# a count whatever the batch holds (a fixed few tens of thousands of gas): no gas cap ever splits it
+MAX_BATCH = 10_000
 
 log = logging.getLogger("carechain.gateway")  # the service's name in logging configs, not its module path
 
@@ -174,6 +176,8 @@ class GatewayService:
         rid, patient = bytes32(record_id, "record id"), checksum(patient, "patient")
         if not 0 <= category <= MAX_CATEGORY:
             raise InputError(f"a record category is a scope bit 0..{MAX_CATEGORY}, got {category}")
+        if not content:
+            raise InputError("the record is empty: there is nothing to store or anchor")
         stored = self.store.record(rid)
         latest = self.store.latest(rid) if stored else None
         if stored is not None:
@@ -329,7 +333,8 @@ class GatewayService:
         return eip712.digest(payload), signature
 
     def commit_receipts(self) -> Batch | None:
-        """Commit the pending receipts as one Merkle root on chain; None when none was pending."""
+        """Commit the pending receipts as one Merkle root on chain; None when none was pending. The
+        transaction's gas does not grow with the receipts (a root and a count), so it needs no planner."""
         with self._commit_lock:
             pending = self.store.pending_receipts(MAX_BATCH)
             if not pending:

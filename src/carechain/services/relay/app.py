@@ -81,7 +81,7 @@ class SubmissionAnswer(BaseModel):
     error: str | None = Field(description="The contract's error name when the transaction failed")
 
 
-_REFUSALS = responses(400, 401, 409, 422, 429, 500, 502)
+_REFUSALS = responses(400, 401, 409, 413, 422, 429, 500, 502)
 
 _SEEN: dict[int | str, dict[str, Any]] = {
     200: {"model": SubmissionAnswer, "description": "seen before: the same submission, nothing sent"}

@@ -1,0 +1,71 @@
+"""carechain.services.kernel.BodyLimit: a body over the service's limit is 413 too-large, unread (C.15)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from carechain.errors import ConfigError
+from carechain.services.gateway.app import MAX_BYTES_ENV, max_bytes_from_env
+from carechain.services.kernel import DEFAULT_MAX_BODY, new_app
+
+LIMIT = 1024
+
+
+@asynccontextmanager
+async def _nothing(_: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
+@pytest.fixture
+def client() -> Iterator[tuple[TestClient, list[int]]]:
+    app = new_app("test", "a service with a small limit", _nothing, max_body=LIMIT)
+    read: list[int] = []
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        body = await request.body()
+        read.append(len(body))
+        return {"size": len(body)}
+
+    with TestClient(app) as test_client:
+        yield test_client, read
+
+
+def test_a_body_at_the_limit_is_read(client):
+    http, read = client
+    answer = http.post("/echo", content=b"x" * LIMIT)
+    assert answer.status_code == 200 and answer.json() == {"size": LIMIT} and read == [LIMIT]
+
+
+def test_a_declared_length_over_the_limit_is_413_and_never_reaches_the_app(client):
+    http, read = client
+    answer = http.post("/echo", content=b"x" * (LIMIT + 1))
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "error": "too-large",
+        "detail": "the request's body is over this service's limit of 1,024 bytes",
+    }
+    assert read == []
+
+
+def test_a_streamed_body_is_stopped_once_it_passes_the_limit(client):
+    http, read = client
+    chunks = (b"x" * 512 for _ in range(4))  # no Content-Length: chunked
+    answer = http.post("/echo", content=chunks)
+    assert answer.status_code == 413 and answer.json()["error"] == "too-large" and read == []
+
+
+def test_the_gateway_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(MAX_BYTES_ENV, raising=False)
+    assert max_bytes_from_env() == DEFAULT_MAX_BODY == 16 * 2**20
+    monkeypatch.setenv(MAX_BYTES_ENV, "4096")
+    assert max_bytes_from_env() == 4096
+    for bad in ("0", "-1", "16MiB", "9" * 40):
+        monkeypatch.setenv(MAX_BYTES_ENV, bad)
+        with pytest.raises(ConfigError, match=f"{MAX_BYTES_ENV} is a number of bytes above 0"):
+            max_bytes_from_env()
