@@ -346,8 +346,8 @@ contract TrialRegistry is ITrialRegistry, Clock {
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        if (_batches[trialId][site][root].committedAt == 0 || rows.length == 0) return false;
-        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, _leaves(rows));
+        return _batches[trialId][site][root].committedAt != 0 && rows.length != 0
+            && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, _leaves(rows));
     }
 
     /* ------------------------------------------------------------------ */
