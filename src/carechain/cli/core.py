@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 import requests
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 from rich.table import Table
 
 from carechain.cli.options import json_option
@@ -60,6 +61,17 @@ class Context:
         if not ok:
             sys.exit(3)
 
+    def progress(self, *columns: str | ProgressColumn) -> Progress:
+        """A progress display on stderr (`progress_console`), transient; one that shows nothing when
+        stderr is no terminal or the output is --json."""
+        console = progress_console(self.as_json)
+        return Progress(
+            *columns,
+            console=console or Console(stderr=True, quiet=True),
+            disable=console is None,
+            transient=True,
+        )
+
     def tx(self, action: str, result: TxResult, **extra: Any) -> None:
         self.emit(
             {
@@ -74,6 +86,19 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+PROGRESS_ENV = "CARECHAIN_PROGRESS"
+
+
+def progress_console(as_json: bool) -> Console | None:
+    """stderr for progress bars when it is a terminal and the output is not --json; CARECHAIN_PROGRESS=1
+    shows them on any stderr (a log, a test), 0 on none. None: show no progress."""
+    setting = os.environ.get(PROGRESS_ENV, "").strip()
+    if as_json or setting == "0":
+        return None
+    console = Console(stderr=True, force_terminal=True if setting == "1" else None)
+    return console if console.is_terminal else None
+
 
 _UNCUT = 2**16  # columns: wider than any table a command prints, so rich never cuts a cell
 
