@@ -16,7 +16,14 @@ from typing import Any, NoReturn
 import click
 import requests
 from rich.console import Console
-from rich.progress import Progress, ProgressColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from carechain.cli.options import json_option
@@ -24,9 +31,10 @@ from carechain.clients.base import ClientT
 from carechain.core import purposes
 from carechain.core.config import Settings, load_sender, load_settings, project_root
 from carechain.core.deployments import deploy as deploy_contracts
+from carechain.core.files import keccak_file
 from carechain.core.sender import TxResult
 from carechain.core.transport import connect
-from carechain.errors import CareChainError
+from carechain.errors import CareChainError, InputError
 
 
 def show_purpose(purpose: bytes) -> str:
@@ -72,6 +80,20 @@ class Context:
             transient=True,
         )
 
+    def hash_file(self, path: Path) -> bytes:
+        """keccak256 of a file read in chunks (flat memory), with a progress bar over its bytes when it is
+        BIG_FILE or more (a 2 GB record takes some 15 seconds)."""
+        try:
+            size = path.stat().st_size
+        except OSError as err:
+            raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+        if size < BIG_FILE:
+            return keccak_file(path)
+        columns = (TextColumn(f"hashing {path.name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with self.progress(*columns) as bar:
+            task = bar.add_task("hashing", total=size)
+            return keccak_file(path, lambda done: bar.update(task, completed=done))
+
     def tx(self, action: str, result: TxResult, **extra: Any) -> None:
         self.emit(
             {
@@ -88,6 +110,7 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 PROGRESS_ENV = "CARECHAIN_PROGRESS"
+BIG_FILE = 64 << 20  # bytes: a file hashed in more than a blink gets a progress bar
 
 
 def progress_console(as_json: bool) -> Console | None:

@@ -24,6 +24,7 @@ from eth_utils.crypto import keccak
 
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.trials import ZERO32, Row, TrialClient, TrialStatus
+from carechain.core.files import keccak_file
 from carechain.core.signatures import SECP256K1_N
 from carechain.core.times import show_time
 from carechain.errors import InputError
@@ -39,11 +40,8 @@ ROW_COLUMNS = ("subject", "visit", "field", "value")
 
 
 def file_hash(path: Path) -> bytes:
-    """keccak256 of a document's bytes (a protocol PDF, say): what the chain holds of it."""
-    try:
-        return keccak(path.read_bytes())
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    """keccak256 of a document's bytes (a protocol PDF, say), read in chunks: what the chain holds of it."""
+    return keccak_file(path)
 
 
 def canonical_hash(value: Any) -> bytes:
