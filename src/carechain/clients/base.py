@@ -37,8 +37,10 @@ class ContractClient:
 
     @classmethod
     def from_manifest(cls: type[ClientT], w3: Web3, root: Path, sender: Sender | None = None) -> ClientT:
-        """The deployment recorded in deployments/<chainId>.json."""
+        """The deployment recorded in deployments/<chainId>.json, once its addresses are checked to hold
+        the contracts it names (`Manifest.check_code`)."""
         manifest = Manifest.load(root, w3.eth.chain_id)
+        manifest.check_code(w3, root)
         client = cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
         client.errors = client.abi + _callee_errors(root, cls.name)
         return client
