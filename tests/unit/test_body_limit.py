@@ -88,7 +88,7 @@ def test_a_body_nested_too_deep_is_400_before_it_is_parsed(client):
         fine = parsing.post("/json", json={"nonce": 1})
     assert deep.status_code == 400 and deep.json() == {
         "error": "bad-request",
-        "detail": "the body nests 100,000 levels deep: at most 64",
+        "detail": "the body nests 100,000 levels deep: at most 64.",
     }
     assert huge.status_code == 400 and huge.json()["error"] == "bad-request"
     assert huge.json()["detail"].startswith("malformed request")

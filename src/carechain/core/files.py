@@ -97,8 +97,10 @@ def problem(error: Any, model: type[BaseModel]) -> str:
         return f"{field} is not a field of {model.model_config.get('title') or model.__name__}"
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"{field or 'the document'}: expected a JSON object, got {_kind(error['input'])}"
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
+    if kind == "value_error":  # a core.values check: it names the field itself, the path leads to it
+        within = [str(part) for part in error["loc"]]
+        within = within[:-1] if within and not isinstance(error["loc"][-1], int) else within
+        return f"{'.'.join(within)}: {error['ctx']['error']}" if within else str(error["ctx"]["error"])
     return f"{field}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 

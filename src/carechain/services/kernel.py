@@ -162,9 +162,8 @@ class BodyLimit:
                 break
         depth = nesting(b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace"))
         if depth > MAX_DEPTH:
-            await self._refuse(
-                scope, receive, send, BadRequest(f"the body nests {depth:,} levels deep: at most {MAX_DEPTH}")
-            )
+            too_deep = BadRequest(f"the body nests {depth:,} levels deep: at most {MAX_DEPTH}.")
+            await self._refuse(scope, receive, send, too_deep)
             return
 
         async def replay() -> Message:
