@@ -7,7 +7,6 @@ chain (Anvil, Ganache) with no key configured, the node's first unlocked account
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +17,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from carechain.core.files import read_json
 from carechain.core.sender import Sender
 from carechain.core.transport import LOCAL_CHAIN_IDS
-from carechain.errors import ConfigError, ToolchainError
+from carechain.errors import ConfigError, InputError, ToolchainError
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -69,11 +69,9 @@ def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getp
     if settings.keystore is None:
         return None
     try:
-        encrypted = json.loads(settings.keystore.read_text())
-    except OSError as err:
-        raise ConfigError(f"cannot read keystore {settings.keystore}: {err.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file") from None
+        encrypted = read_json(settings.keystore, "JSON keystore file")
+    except InputError as err:
+        raise ConfigError(f"keystore: {err}") from None
     if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
         raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file (no crypto section)")
     password = os.environ.get("KEYSTORE_PASSWORD")

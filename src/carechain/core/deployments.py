@@ -13,19 +13,23 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3 import Web3
+from pydantic import BaseModel, ConfigDict
+from web3 import JSONBaseProvider, Web3
 from web3.exceptions import TransactionNotFound
 
 from carechain.core import eip712, purposes
+from carechain.core.files import checked, parse_json, read_text, validated
 from carechain.core.sender import Sender
 from carechain.core.transport import LOCAL_CHAIN_IDS
-from carechain.errors import DeploymentError, TransactionFailed
+from carechain.core.values import checksum, uint
+from carechain.errors import DeploymentError, InputError, TransactionFailed
 
 # Deployables in deploy order, each with the deployables its constructor takes (by address).
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
@@ -53,6 +57,11 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     compiler: dict[str, Any]
+    deployed_bytecode: str = ""
+
+    def is_held_in(self, code: bytes) -> bool:
+        """Whether runtime `code` is this contract's, whatever its constructor was given."""
+        return _runtime(self.deployed_bytecode).matches(code)
 
     @property
     def abi_hash(self) -> str:
@@ -69,7 +78,7 @@ def load_artifact(root: Path, name: str) -> Artifact:
     if not path.is_file():
         raise DeploymentError(f"no build artifact for {name} at {path}: run `make compile` first")
     data = json.loads(path.read_text())
-    return Artifact(name, data["abi"], data["bytecode"], data["compiler"])
+    return Artifact(name, data["abi"], data["bytecode"], data["compiler"], data.get("deployedBytecode", ""))
 
 
 def abi_path(root: Path, name: str) -> Path:
@@ -119,9 +128,10 @@ class Manifest:
         if not path.is_file():
             return cls(path, chain_id)
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise DeploymentError(f"{path} is not valid JSON ({err.msg}); delete it to redeploy") from err
+            data = parse_json(read_text(path, "deployment manifest"), str(path))
+            validated(_ManifestFile, data, str(path))
+        except InputError as err:
+            raise DeploymentError(f"{err}; fix or delete it to redeploy") from None
         if data.get("chainId") != chain_id:
             raise DeploymentError(f"{path} is for chain {data.get('chainId')}, not {chain_id}")
         return cls(path, chain_id, data)
@@ -142,6 +152,124 @@ class Manifest:
     def save(self) -> None:
         self.path.parent.mkdir(exist_ok=True)
         _write_json(self.path, self.data)
+
+    def check_code(self, w3: Web3, root: Path) -> None:
+        """Each recorded address holds the contract the manifest says (its code, immutables and compiler
+        metadata aside), so a hand-edited or swapped address is one DeploymentError, not a call to the
+        wrong contract. One batched eth_getCode for all of them; an address that passed is not asked
+        again in this process. Without build/ (an install with only abi/) only the code's presence is
+        checked."""
+        expected = {
+            name: str(entry["address"])
+            for name, entry in self.contracts.items()
+            if name in DEPENDENCIES and "address" in entry
+        }
+        pending = {
+            name: address
+            for name, address in expected.items()
+            if (_node_key(w3), self.chain_id, name, address) not in _CHECKED
+        }
+        if not pending:
+            return
+        codes = _codes(w3, list(pending.values()))
+        for (name, address), code in zip(pending.items(), codes, strict=True):
+            if not code:
+                raise DeploymentError(
+                    f"{self.path}: {name} at {address} holds no code (was the chain reset? "
+                    "run `carechain deploy`)"
+                )
+            if not _holds(root, name, code):
+                if self.contracts[name].get("bytecodeHash") != load_artifact(root, name).bytecode_hash:
+                    raise DeploymentError(
+                        f"{self.path}: {name} at {address} was deployed from other code than build/ "
+                        "holds now: run `carechain deploy`"
+                    )
+                owner = next((other for other in expected if _holds(root, other, code)), None)
+                found = f"it holds {owner}" if owner else "code differs"
+                raise DeploymentError(
+                    f"{self.path}: {name} at {address} holds no {name} ({found}) — was the manifest edited?"
+                )
+            _CHECKED.add((_node_key(w3), self.chain_id, name, address))
+
+
+class _ManifestEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    address: Annotated[str, checked(checksum)] | None = None
+    block: Annotated[int, checked(uint)] | None = None
+
+
+class _ManifestFile(BaseModel):
+    model_config = ConfigDict(extra="allow", title="a deployment manifest")
+
+    chainId: Annotated[int, checked(uint)]
+    contracts: dict[str, _ManifestEntry]
+
+
+_CHECKED: set[tuple[str, int, str, str]] = set()  # (node, chain, contract, address) whose code matched
+
+
+def _node_key(w3: Web3) -> str:
+    return str(getattr(w3.provider, "endpoint_uri", None) or id(w3.provider))
+
+
+def _holds(root: Path, name: str, code: bytes) -> bool:
+    """Whether `code` is `name`'s; True without a build to compare with (an install with only abi/)."""
+    if not (root / "build" / "contracts" / f"{name}.json").is_file():
+        return True
+    return load_artifact(root, name).is_held_in(code)
+
+
+def _codes(w3: Web3, addresses: list[str]) -> list[bytes]:
+    """The code at each address, in one JSON-RPC batch where the provider takes batches."""
+    provider = w3.provider
+    if not isinstance(provider, JSONBaseProvider) or len(addresses) < 2:
+        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
+    answers = provider.make_batch_request(
+        [("eth_getCode", [address, "latest"]) for address in addresses]  # type: ignore[misc]
+    )
+    if not isinstance(answers, list) or any("error" in a or "result" not in a for a in answers):
+        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
+    ordered = sorted(answers, key=lambda a: int(str(a["id"])))
+    return [bytes.fromhex(str(answer["result"]).removeprefix("0x")) for answer in ordered]
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    """A contract's runtime code as compiled: what every deployment of it holds, but for the values of
+    its immutables (PUSH32 placeholders, zero here and the constructor's values on chain) and its CBOR
+    metadata trailer (a changed comment changes it), which are left out of the comparison."""
+
+    code: bytes
+    placeholders: tuple[int, ...]
+
+    def matches(self, code: bytes) -> bool:
+        held = bytearray(_without_metadata(code))
+        if len(held) != len(self.code):
+            return False
+        for start in self.placeholders:
+            held[start : start + 32] = bytes(32)
+        return keccak(bytes(held)) == keccak(self.code)
+
+
+@cache
+def _runtime(deployed_bytecode: str) -> _Runtime:
+    code = _without_metadata(bytes.fromhex(deployed_bytecode.removeprefix("0x")))
+    placeholders = []
+    start = code.find(_PUSH32_ZERO)
+    while start != -1:
+        placeholders.append(start + 1)
+        start = code.find(_PUSH32_ZERO, start + len(_PUSH32_ZERO))
+    return _Runtime(code, tuple(placeholders))
+
+
+def _without_metadata(code: bytes) -> bytes:
+    """Runtime code without solc's CBOR metadata (its length is the last two bytes)."""
+    size = int.from_bytes(code[-2:], "big") + 2 if len(code) > 2 else 0
+    return code[:-size] if 2 < size <= len(code) else code
+
+
+_PUSH32_ZERO = b"\x7f" + bytes(32)
 
 
 def deploy(

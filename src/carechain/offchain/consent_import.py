@@ -63,6 +63,7 @@ PROGRESS_ROWS: Final = 1_000  # rows between two reports of a plan's progress
 _UINT64_MAX: Final = 2**64 - 1
 _UINT256_MAX: Final = 2**256 - 1
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_WHOLE = re.compile(r"[0-9]{1,78}")  # ASCII digits: str.isdigit() takes '²', and int() refuses 4,301 digits
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 _NONCES: Final = keccak(text="nonces(address)")[:4]
 _GET_CONSENT: Final = keccak(text="getConsent(address,address,bytes32)")[:4]
@@ -281,8 +282,8 @@ def _address(text: str, what: str) -> str:
 
 def _integer(text: str, what: str, limit: int) -> int:
     value = text.strip()
-    if not value.isdigit() or int(value) > limit:
-        raise InputError(f"{what} {value!r} is not a whole number of at most {limit.bit_length()} bits")
+    if not _WHOLE.fullmatch(value) or int(value) > limit:
+        raise InputError(f"{what} {value[:40]!r} is not a whole number of at most {limit.bit_length()} bits")
     return int(value)
 
 
