@@ -26,10 +26,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from carechain.cli.options import json_option
+from carechain.cli.options import address_of, json_option, uint_of
 from carechain.clients.base import ClientT
 from carechain.core import purposes
-from carechain.core.config import Settings, load_sender, load_settings, project_root
+from carechain.core.config import Settings, load_governance, load_sender, load_settings, project_root
 from carechain.core.deployments import deploy as deploy_contracts
 from carechain.core.files import keccak_file
 from carechain.core.sender import TxResult
@@ -210,9 +210,30 @@ def cli(
 
 
 @cli.command()
+@click.option(
+    "--admin",
+    "multisig",
+    type=address_of("admin multisig"),
+    help="Multisig that appoints registrars through a timelock (default: $CARECHAIN_ADMIN).",
+)
+@click.option(
+    "--timelock-delay",
+    type=uint_of("timelock delay", 64),
+    help="Seconds an appointment waits in the timelock (default: $CARECHAIN_TIMELOCK_DELAY, else 2 days).",
+)
+@click.option(
+    "--deployer-admin",
+    is_flag=True,
+    help="On a public chain, keep the deployer as the admin who appoints registrars at once (not advised).",
+)
 @pass_ctx
-def deploy(ctx: Context) -> None:
-    """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/."""
+def deploy(ctx: Context, multisig: str | None, timelock_delay: int | None, deployer_admin: bool) -> None:
+    """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/.
+
+    On a public chain give --admin (a multisig): registrars are then appointed through a timelock
+    (docs/governance.md); a local chain keeps the deployer as admin unless --admin is given.
+    """
+    governance = load_governance(ctx.settings.root, multisig, timelock_delay, deployer_admin)
     w3 = connect(ctx.settings.rpc_url)
 
     def log(line: str) -> None:  # progress goes to stderr with --json, so stdout stays one JSON document
@@ -221,7 +242,9 @@ def deploy(ctx: Context) -> None:
         else:
             ctx.console.print(line)
 
-    manifest = deploy_contracts(w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log)
+    manifest = deploy_contracts(
+        w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log, governance=governance
+    )
     ctx.emit(manifest.data, f"manifest: {manifest.path}")
 
 
