@@ -146,6 +146,15 @@ _ERRORS: dict[str, str] = {
     "AccessControlInvalidDefaultAdmin": "Not the pending default admin.",
     "AccessControlEnforcedDefaultAdminRules": "The default admin role follows the two-step rules.",
     "AccessControlBadConfirmation": "A role renouncement must name the caller.",
+    # CareChainTimelock (OpenZeppelin TimelockController): the CredentialRegistry's admin on public chains
+    "TimelockInsufficientDelay": "An operation must wait at least the timelock's min delay.",
+    "TimelockUnexpectedOperationState": (
+        "The operation is not in the state this needs (scheduled already, not ready yet, done, or unknown)."
+    ),
+    "TimelockUnexecutedPredecessor": "The operation's predecessor has not run yet.",
+    "TimelockInvalidOperationLength": "A batch's targets, values and payloads differ in length.",
+    "TimelockUnauthorizedCaller": "Only the timelock itself may change its delay.",
+    "FailedInnerCall": "The call the timelock made reverted without a reason.",
     # RecordRegistry
     "NotCustodian": "The caller holds no live CUSTODIAN credential.",
     "NotRecordCustodian": "The record belongs to another custodian.",

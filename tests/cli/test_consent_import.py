@@ -219,3 +219,34 @@ def test_help_names_the_columns_and_the_exit_code_for_rejected_rows(run):
     text = ok(run("consent", "import", "--help")).output
     assert "patient, grantee, purpose, scopes, expires_at, nonce, deadline, signature" in text
     assert "3 when some row was rejected" in text
+
+
+def test_progress_shows_on_stderr_only_where_it_belongs(run, domain, tmp_path, monkeypatch):
+    """C.16: nothing on stderr when it is no terminal (here) or under --json; forced, it counts the rows
+    checked and the consents sent, and stdout is the same summary."""
+    cohort = tmp_path / "cohort.csv"
+    write_csv(cohort, signed(domain, 3))
+    monkeypatch.delenv("CARECHAIN_PROGRESS", raising=False)
+    plain = ok(run("consent", "import", str(cohort), "--check"))
+    assert plain.stderr == "" and "3 to submit" in plain.stdout
+    monkeypatch.setenv("CARECHAIN_PROGRESS", "1")
+    quiet = ok(run("consent", "import", str(cohort), "--check", "--json"))
+    assert quiet.stderr == "" and json.loads(quiet.stdout)["toSubmit"] == 3
+    shown = ok(run("consent", "import", str(cohort)))
+    assert "checking rows" in shown.stderr and "submitting" in shown.stderr
+    assert "3 rows; 3 submitted in 1 transactions" in shown.stdout
+
+
+def test_check_plans_against_the_chain_and_sends_nothing(run, registry, domain, tmp_path):
+    cohort = tmp_path / "cohort.csv"
+    grants = signed(domain, 2)
+    write_csv(cohort, grants)
+    row = cohort.read_text().splitlines()[1].split(",")
+    with cohort.open("a") as out:
+        out.write(",".join(["0x1234", *row[1:]]) + "\n")  # line 4
+    result = run("consent", "import", str(cohort), "--check", "--json")
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["checkOnly"] and data["rows"] == 3 and data["toSubmit"] == 2 and data["skipped"] == 0
+    assert [issue["line"] for issue in data["rejected"]] == [4]
+    assert all(registry.nonce(g.patient) == 0 for g in grants)

@@ -147,7 +147,7 @@ def test_address_of_undeployed_contract_says_how_to_fix(root):
 
 def test_committed_abi_files_are_current():
     """abi/ is committed for frontends: it must match the contracts as compiled now."""
-    for name in deployments.CONTRACTS:
+    for name in deployments.ABI_EXPORTS:
         committed = json.loads((REPO / "abi" / f"{name}.json").read_text())
         assert committed == deployments.load_artifact(REPO, name).abi, (
             f"abi/{name}.json is stale: run make abi"
@@ -196,3 +196,74 @@ def test_explicit_admin_and_delay(root, sender):
     )
     assert credentials.functions.defaultAdmin().call() == admin
     assert credentials.functions.defaultAdminDelay().call() == 3600
+
+
+# ---- C.14: a hand-edited manifest is caught before a client calls the wrong contract ------------------
+
+
+def _edit(root: Path, change) -> Path:
+    path = root / "deployments" / f"{web3.eth.chain_id}.json"
+    data = json.loads(path.read_text())
+    change(data["contracts"])
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_every_client_of_a_fresh_deploy_passes_the_code_check(root, sender):
+    """Immutables (AccessGrants, RecordRegistry, TrialRegistry, EIP-712's cached domain) differ from the
+    artifact's zeros; the check blanks them, so every deployed contract is recognised."""
+    from carechain.clients import AccessClient, ConsentClient, CredentialClient, RecordClient, TrialClient
+
+    deployments.deploy(web3, sender, root)
+    for kind in (ConsentClient, CredentialClient, RecordClient, AccessClient, TrialClient):
+        assert kind.from_manifest(web3, root).address == _manifest(root)["contracts"][kind.name]["address"]
+
+
+def test_swapped_addresses_are_one_deployment_error(root, sender):
+    from carechain.clients import ConsentClient, TrialClient
+
+    deployments.deploy(web3, sender, root)
+
+    def swap(contracts):
+        consent, trial = contracts["ConsentRegistry"]["address"], contracts["TrialRegistry"]["address"]
+        contracts["ConsentRegistry"]["address"], contracts["TrialRegistry"]["address"] = trial, consent
+
+    path = _edit(root, swap)
+    trial_address = _manifest(root)["contracts"]["ConsentRegistry"]["address"]
+    with pytest.raises(DeploymentError) as caught:
+        ConsentClient.from_manifest(web3, root)
+    assert str(caught.value) == (
+        f"{path}: ConsentRegistry at {trial_address} holds no ConsentRegistry (it holds TrialRegistry) — "
+        "was the manifest edited?"
+    )
+    with pytest.raises(DeploymentError, match="holds no"):
+        TrialClient.from_manifest(web3, root)  # every address is checked, not only the client's own
+
+
+def test_an_address_without_code_or_with_a_bad_checksum_is_refused(root, sender):
+    from carechain.clients import ConsentClient
+
+    deployments.deploy(web3, sender, root)
+    nobody = "0x" + "12" * 20
+    _edit(root, lambda contracts: contracts["CredentialRegistry"].update(address=nobody))
+    with pytest.raises(DeploymentError, match=f"CredentialRegistry at {nobody} holds no code"):
+        ConsentClient.from_manifest(web3, root)
+    _edit(
+        root,
+        lambda contracts: contracts["CredentialRegistry"].update(
+            address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"
+        ),
+    )
+    with pytest.raises(
+        DeploymentError, match="address 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD has a bad checksum"
+    ):
+        ConsentClient.from_manifest(web3, root)
+
+
+def test_a_deploy_re_run_over_a_checked_manifest_reuses_everything(root, sender):
+    first = deployments.deploy(web3, sender, root)
+    from carechain.clients import AccessClient
+
+    AccessClient.from_manifest(web3, root)
+    again = deployments.deploy(web3, sender, root)
+    assert again.contracts == first.contracts

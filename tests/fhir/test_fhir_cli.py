@@ -86,7 +86,7 @@ def test_delegate_imports_one_consent_for_the_patient(fhir_run, tmp_path):
     ("content", "message"),
     [
         (None, "cannot read"),
-        ("{not json", "is not JSON: Expecting property name enclosed in double quotes at line 1"),
+        ("{not json", "is not valid JSON: Expecting property name enclosed in double quotes at line 1"),
         ("[1, 2]", "is not a FHIR resource"),
         (
             '{"resourceType": "Patient", "id": "p1"}',

@@ -172,6 +172,9 @@ def test_a_dead_chain_is_502(http, service, lab, gp_granted):
         ({"signature": "0x1234"}, "signature is not 65 bytes"),
         ({"purpose": "TREAT"}, "purpose is not 32 bytes"),
         ({"issuedAt": -1}, "issuedAt"),
+        ({"nonce": -1}, "nonce is not an unsigned integer"),
+        ({"chainId": 2**256}, "chainId is not an unsigned integer"),
+        ({"gateway": "0x12"}, "gateway is not an Ethereum address"),
         ({"provider": "someone"}, "provider is not an Ethereum address"),
     ],
 )

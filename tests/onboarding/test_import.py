@@ -11,6 +11,7 @@ from eth_account import Account
 from carechain import Sender, connect
 from carechain.clients import ConsentClient
 from carechain.core import eip712
+from carechain.errors import InputError
 from carechain.offchain.consent_import import (
     domain_separator,
     grant_digest,
@@ -154,3 +155,31 @@ def test_the_default_batch_fits_the_block_gas_limit(client):
     gas_limit = client.w3.eth.get_block("latest")["gasLimit"]
     assert size > 1 and size * 59_000 * 1.2 < gas_limit
     assert chain.id == client.w3.eth.chain_id
+
+
+def test_a_streamed_plan_is_the_in_memory_plan_and_second_nonces_follow_the_first(client, domain, tmp_path):
+    """C.16: plan_import(path) streams; it decides as plan_import(read_csv(path)) did, and the rows it
+    sends are read again from the file, one pass a nonce, in nonce order."""
+    keys = [Account.create().key for _ in range(3)]
+    second = [sign_grant(k, domain, accounts[2].address, HMB, LABS, NEVER, 1, DEADLINE) for k in keys]
+    first = [sign_grant(k, domain, accounts[3].address, HMB, LABS, NEVER, 0, DEADLINE) for k in keys]
+    path = csv_of(tmp_path, [*second, first[0], first[0], first[1], first[2]])  # line 6 repeats line 5
+    streamed = plan_import(client, path)
+    assert streamed == plan_import(client, read_csv(path))
+    assert streamed.rows == [(0, 5), (0, 7), (0, 8), (1, 2), (1, 3), (1, 4)]
+    assert [(i.line, i.reason) for i in streamed.rejected] == [
+        (6, "duplicate of line 5 (the same patient and nonce)")
+    ]
+    result = submit_plan(client, streamed, batch_size=2)
+    assert result.submitted == [2, 3, 4, 5, 7, 8] and [i.line for i in result.rejected] == [6]
+    assert all(client.nonce(Account.from_key(k).address) == 2 for k in keys)
+
+
+def test_a_file_changed_after_its_check_is_one_error_and_sends_nothing(client, domain, tmp_path):
+    grants = cohort(domain, 2)
+    path = csv_of(tmp_path, grants)
+    plan = plan_import(client, path)
+    write_csv(path, cohort(domain, 1))  # a row appended between the check and the submission
+    with pytest.raises(InputError, match="changed since it was checked"):
+        submit_plan(client, plan)
+    assert [client.nonce(g.patient) for g in grants] == [0, 0]

@@ -34,6 +34,7 @@ from carechain.index.indexer import Indexer
 
 REPO = Path(__file__).parents[2]
 CHAIN_ID = 11155111  # Sepolia's: not a local chain, so the CLI behaves as on the public testnet
+TIMELOCK_DELAY = 3  # seconds a registrar appointment waits (two days on a real testnet)
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Anvil's first dev key
 INDEX_CONFIRMATIONS = 2
 ENDPOINTS = {"primary": [{"id": "P1", "measure": "change in HbA1c", "timeFrame": "24 weeks"}]}
@@ -99,7 +100,13 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     with local_node(chain_id=CHAIN_ID, block_time=1) as node:
         root = tmp_path_factory.mktemp("testnet-project")
         (root / "build").symlink_to(REPO / "build")
-        (root / ".env").write_text(f"RPC_URL={node.url}\nPRIVATE_KEY={DEPLOYER_KEY}\n")
+        deployer = Account.from_key(
+            DEPLOYER_KEY
+        ).address  # plays the multisig too: one key proposes, executes
+        (root / ".env").write_text(
+            f"RPC_URL={node.url}\nPRIVATE_KEY={DEPLOYER_KEY}\n"
+            f"CARECHAIN_ADMIN={deployer}\nCARECHAIN_TIMELOCK_DELAY={TIMELOCK_DELAY}\n"
+        )
         w3 = Web3(Web3.HTTPProvider(node.url))
         yield Rehearsal(node, root, w3)
 
@@ -107,7 +114,12 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
 @pytest.fixture(scope="module")
 def deployed(rehearsal: Rehearsal) -> dict[str, Any]:
     """`carechain deploy` as a user runs it: the installed command, in the project folder, from `.env`."""
-    env = {k: v for k, v in os.environ.items() if k not in {"CARECHAIN_ROOT", "RPC_URL", "PRIVATE_KEY"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"CARECHAIN_ROOT", "RPC_URL", "PRIVATE_KEY", "CARECHAIN_ADMIN", "CARECHAIN_TIMELOCK_DELAY"}
+    }
     env["CARECHAIN_CONFIRMATIONS"] = "1"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "carechain"), "--json", "deploy"],
@@ -126,12 +138,15 @@ def deployed(rehearsal: Rehearsal) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cast(rehearsal: Rehearsal, deployed: dict[str, Any]) -> Rehearsal:
-    """Every role a fresh key paid 1 ether by the deployer; the deployer (admin) attests credentials."""
+    """Every role a fresh key paid 1 ether by the deployer; the deployer, appointed registrar through the
+    timelock (scheduled, then executed once its delay has passed), attests credentials."""
     r = rehearsal
     r.keys = {name: Account.create() for name in ROLES}
     deployer = Account.from_key(DEPLOYER_KEY)
     _fund(r.w3, deployer, [r.address(name) for name in ROLES], Web3.to_wei(1, "ether"))
-    r.ok("credential", "add-registrar", deployer.address)
+    r.ok("admin", "appoint-registrar", deployer.address, "--send")  # schedules
+    time.sleep(TIMELOCK_DELAY + 2)  # a block later than the delay: the operation is ready
+    r.ok("admin", "appoint-registrar", deployer.address, "--send")  # executes
     for name, role in CREDENTIALS:
         r.ok(
             "credential", "attest", r.address(name), "-r", role, "--license-hash", "0x" + os.urandom(32).hex()

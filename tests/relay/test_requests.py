@@ -35,6 +35,10 @@ def _set(field, value):
         (_set("scopes", 2**64), "scopes 18446744073709551616 is not a whole number of at most 64 bits"),
         (_set("nonce", True), "nonce: expected a whole number"),
         (_set("deadline", -1), "deadline -1 is not a whole number"),
+        (_set("nonce", -1), "nonce -1 is not a whole number of at most 256 bits"),
+        (_set("nonce", 2**256), "is not a whole number of at most 256 bits"),
+        (_set("nonce", "9" * 5000), "nonce"),
+        (_set("patient", 5), "invalid patient"),
         (_set("signature", "0x1234"), "the signature is 2 bytes: a key's signature is 65"),
         (_set("signature", "0x123"), "the signature is not 0x-hex bytes"),
         (_set("signature", 65), "signature: input should be a valid string"),
@@ -55,6 +59,12 @@ def test_a_malformed_grant_is_400(api, consents, patient_key, relayer, w3, chang
 def test_a_body_that_is_not_json_is_400(api):
     answer = api.post("/consents", content=b"{not json", headers={"Content-Type": "application/json"})
     assert "the body is not valid JSON" in refused(answer, 400, "bad-request")
+
+
+def test_a_body_nested_100000_deep_is_400_not_500(api):
+    """C.12: json.loads raised RecursionError inside FastAPI; the kernel refuses the depth first."""
+    answer = api.post("/consents", content=b"[" * 100_000, headers={"Content-Type": "application/json"})
+    assert "nests 100,000 levels deep" in refused(answer, 400, "bad-request")
 
 
 def test_a_body_that_is_not_an_object_is_400(api):

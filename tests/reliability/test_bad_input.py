@@ -23,6 +23,7 @@ from web3 import Web3
 from carechain.cli import cli
 from carechain.cli.options import parse_duration, parse_time
 from carechain.clients.base import bytes32, checksum, uint
+from carechain.clients.consent import load_signed
 from carechain.core import purposes
 from carechain.core.config import load_account, load_settings
 from carechain.core.deployments import Manifest, deploy, load_artifact
@@ -223,8 +224,13 @@ CASES = [
         "cannot read {files}/missing.json: No such file",
         ("consent", "submit", "{files}/missing.json"),
     ),
-    Case("signed-file-not-json", "file", "invalid JSON", ("consent", "submit", "{files}/not.json")),
-    Case("signed-file-empty", "file", "invalid JSON", ("consent", "submit", "{files}/empty.json")),
+    Case(
+        "signed-file-not-json",
+        "file",
+        "not.json is not valid JSON",
+        ("consent", "submit", "{files}/not.json"),
+    ),
+    Case("signed-file-empty", "file", "is not valid JSON", ("consent", "submit", "{files}/empty.json")),
     Case("signed-file-binary", "file", "not UTF-8 text", ("consent", "submit", "{files}/binary.bin")),
     Case(
         "signed-file-unreadable", "file", "Not a directory", ("consent", "submit", "{files}/not.json/inside")
@@ -232,13 +238,13 @@ CASES = [
     Case(
         "signed-file-wrong-kind",
         "file",
-        "not a signed Grant file",
+        "list.json is not a signed Grant or signed Revoke (not a JSON object)",
         ("consent", "submit", "{files}/list.json"),
     ),
     Case(
         "access-file-not-json",
         "file",
-        "not a signed action: invalid JSON",
+        "not.json is not valid JSON",
         ("access", "submit", "{files}/not.json"),
     ),
     Case(
@@ -256,13 +262,13 @@ CASES = [
     Case(
         "endpoints-missing",
         "file",
-        "cannot read endpoints file",
+        "cannot read {files}/missing.json",
         ("trial", "register", "--protocol", HASH, "--endpoints", "{files}/missing.json", "-s", "labs"),
     ),
     Case(
         "batch-file-missing",
         "file",
-        "cannot read batch file",
+        "cannot read {files}/missing.json",
         ("trial", "prove", "{files}/missing.json", "--row", "0", "-o", "{out}/p.json"),
     ),
     Case(
@@ -282,7 +288,7 @@ CASES = [
     Case(
         "keystore-not-json",
         "keystore",
-        "is not a JSON keystore file",
+        "keystore: {files}/not.json is not valid JSON",
         _grant("-p", "HMB", "-s", "labs"),
         env={"KEYSTORE": "{files}/not.json"},
     ),
@@ -303,7 +309,7 @@ CASES = [
     Case(
         "keystore-missing",
         "keystore",
-        "cannot read keystore",
+        "keystore: cannot read {files}/missing.json",
         _grant("-p", "HMB", "-s", "labs"),
         env={"KEYSTORE": "{files}/missing.json"},
     ),
@@ -341,8 +347,53 @@ CASES = [
         "not a FHIR Consent or Bundle (resourceType is 'Patient')",
         ("fhir", "import", "{files}/fhir-patient.json"),
     ),
-    Case("fhir-not-json", "FHIR", "is not JSON", ("fhir", "import", "{files}/not.json")),
+    Case("fhir-not-json", "FHIR", "is not valid JSON", ("fhir", "import", "{files}/not.json")),
     Case("fhir-missing", "FHIR", "cannot read", ("fhir", "import", "{files}/missing.json")),
+    # ---- untrusted JSON (C.12): wrong types, out-of-range numbers, missing fields, pathological nesting
+    Case(
+        "signed-file-deep",
+        "JSON",
+        "deep.json nests 100,000 levels deep",
+        ("consent", "submit", "{files}/deep.json"),
+    ),
+    Case(
+        "signed-file-scopes-text",
+        "JSON",
+        "scopes.json: scopes 'labs' is not a whole number",
+        ("consent", "submit", "{files}/scopes.json"),
+    ),
+    Case(
+        "signed-file-negative-nonce",
+        "JSON",
+        "nonce.json: nonce -1 is out of range",
+        ("consent", "submit", "{files}/nonce.json"),
+    ),
+    Case(
+        "signed-file-no-patient",
+        "JSON",
+        "no-patient.json: patient is missing",
+        ("consent", "submit", "{files}/no-patient.json"),
+    ),
+    Case("access-file-deep", "JSON", "nests 100,000 levels deep", ("access", "submit", "{files}/deep.json")),
+    Case("fhir-deep", "JSON", "deep.json nests 100,000 levels deep", ("fhir", "import", "{files}/deep.json")),
+    Case(
+        "results-trial-id-range",
+        "JSON",
+        f"results.json: trialId {2**256} is out of range",
+        ("trial", "verify", "1", "--results", "{files}/results.json"),
+    ),
+    Case(
+        "lib-signed-deep",
+        "JSON",
+        "nests 100,000 levels deep",
+        library=lambda f, o: load_signed(f / "deep.json"),
+    ),
+    Case(
+        "lib-manifest-bad-address",
+        "JSON",
+        "contracts.ConsentRegistry: address '0x12' is not an Ethereum address",
+        library=lambda f, o: Manifest.load(f / "edited", 31337),
+    ),
     # ---- CSV (carechain consent import)
     Case(
         "csv-missing", "CSV", "cannot read {files}/missing.csv", ("consent", "import", "{files}/missing.csv")
@@ -512,7 +563,7 @@ CASES = [
         "not a keystore this tool reads",
         library=_library_keystore("version-2.json"),
     ),
-    Case("lib-fhir", "FHIR", "is not JSON", library=lambda f, o: fhir.load_document(f / "not.json")),
+    Case("lib-fhir", "FHIR", "is not valid JSON", library=lambda f, o: fhir.load_document(f / "not.json")),
     Case(
         "lib-trial-rows", "CSV", "needs the columns", library=lambda f, o: trialdata.read_rows(f / "rows.csv")
     ),
@@ -563,6 +614,26 @@ def files(tmp_path_factory):
     (folder / "rows.csv").write_text("subject,visit\n0x12,1\n")
     header = ",".join(consent_import.COLUMNS)
     (folder / "quote.csv").write_text(f'{header}\n"{GOOD},{GOOD}\n')
+    (folder / "deep.json").write_text("[" * 100_000)
+    signed = {
+        "kind": "Grant",
+        "patient": GOOD,
+        "grantee": GOOD,
+        "purpose": "0x" + purposes.purpose_id("HMB").hex(),
+        "scopes": 1,
+        "expires_at": 0,
+        "nonce": 0,
+        "deadline": 2**40,
+        "signature": "0x" + "11" * 65,
+    }
+    (folder / "scopes.json").write_text(json.dumps({**signed, "scopes": "labs"}))
+    (folder / "nonce.json").write_text(json.dumps({**signed, "nonce": -1}))
+    (folder / "no-patient.json").write_text(json.dumps({k: v for k, v in signed.items() if k != "patient"}))
+    (folder / "results.json").write_text(json.dumps({"trialId": 2**256, "endpoints": {"primary": ["x"]}}))
+    (folder / "edited" / "deployments").mkdir(parents=True)
+    (folder / "edited" / "deployments" / "31337.json").write_text(
+        json.dumps({"chainId": 31337, "contracts": {"ConsentRegistry": {"address": "0x12"}}})
+    )
     (folder / "corrupt").mkdir()
     (folder / "corrupt" / "deployments").mkdir()
     (folder / "corrupt" / "deployments" / "31337.json").write_text('{"chainId": 31337, "contr')
@@ -613,6 +684,7 @@ def test_the_table_has_at_least_40_malformed_inputs():
         "keystore",
         "FHIR",
         "CSV",
+        "JSON",
     } <= set(areas)
 
 

@@ -69,3 +69,28 @@ def test_the_gateway_limit_comes_from_the_environment(monkeypatch):
         monkeypatch.setenv(MAX_BYTES_ENV, bad)
         with pytest.raises(ConfigError, match=f"{MAX_BYTES_ENV} is a number of bytes above 0"):
             max_bytes_from_env()
+
+
+def test_a_body_nested_too_deep_is_400_before_it_is_parsed(client):
+    """C.12: 100,000 `[` made json.loads raise RecursionError in FastAPI; the kernel counts depth first."""
+    http, read = client
+    app = new_app("test", "parses JSON", _nothing)
+
+    @app.post("/json")
+    def parse(body: dict[str, int]) -> dict[str, int]:
+        return body
+
+    with TestClient(app) as parsing:
+        deep = parsing.post("/json", content=b"[" * 100_000, headers={"Content-Type": "application/json"})
+        huge = parsing.post(
+            "/json", content=b'{"nonce": ' + b"9" * 5000 + b"}", headers={"Content-Type": "application/json"}
+        )
+        fine = parsing.post("/json", json={"nonce": 1})
+    assert deep.status_code == 400 and deep.json() == {
+        "error": "bad-request",
+        "detail": "the body nests 100,000 levels deep: at most 64.",
+    }
+    assert huge.status_code == 400 and huge.json()["error"] == "bad-request"
+    assert huge.json()["detail"].startswith("malformed request")
+    assert fine.status_code == 200 and fine.json() == {"nonce": 1}
+    assert http.post("/echo", content=b"[[1]]").status_code == 200 and read == [5]

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_documented_command_path_and_module_resolves() -> None:
     run = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "transcripts.py"), "--check"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "markers and commands check out" in run.stdout

@@ -118,18 +118,51 @@ def test_a_grant_file_written_before_keeps_loading(tmp_path):
     assert json.loads(grant.to_json()) == old
 
 
+def _grant_file(**changes):
+    grant = _grant()
+    body = {**json.loads(grant.to_json()), **changes}
+    return json.dumps({name: value for name, value in body.items() if value is not None})
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ("{", "not a signed Grant file: invalid JSON"),
-        ("[1]", "not a signed Grant file (kind is None)"),
-        ('{"kind": "Grant", "patient": "0x0"}', "signed Grant misses grantee, purpose"),
+        ("{", "c.json is not valid JSON: Expecting property name"),
+        ("[1]", "c.json is not a signed Grant (not a JSON object)"),
+        ('{"kind": "Grant", "patient": "0x0"}', "c.json: patient '0x0' is not an Ethereum address"),
         ('{"kind": ["Grant"]}', "kind is ['Grant']"),
+        # C.12: hostile files were tracebacks (RecursionError) or reached web3 (nonce -1, 2^256, 1.5, true)
+        ("[" * 100_000, "c.json nests 100,000 levels deep: at most 64 are read"),
+        ('{"kind": "Grant", "nonce": ' + "9" * 5000 + "}", "c.json is not JSON this tool reads"),
+        (_grant_file(scopes="labs"), "c.json: scopes 'labs' is not a whole number"),
+        (_grant_file(scopes=2**64), "c.json: scopes 18446744073709551616 is out of range"),
+        (_grant_file(nonce=-1), "c.json: nonce -1 is out of range: a whole number from 0 to 2^256 - 1"),
+        (_grant_file(nonce=2**256), "c.json: nonce 1157920892373161954235709850086879078532699846656405640"),
+        (_grant_file(deadline=1.5), "c.json: deadline 1.5 is not a whole number"),
+        (_grant_file(expires_at=True), "c.json: expires_at True is not a whole number"),
+        (_grant_file(patient=None), "c.json: patient is missing"),
+        (_grant_file(grantee=["0x12"]), "c.json: grantee ['0x12'] is not an Ethereum address"),
+        (_grant_file(purpose=7), "c.json: purpose 7 is not 0x-hex"),
+        (_grant_file(signature=65), "c.json: signature 65 is not 0x-hex bytes"),
+        (_grant_file(expiresAt=0), "c.json: expiresAt is not a field of a signed Grant"),
     ],
 )
 def test_a_malformed_consent_file_is_one_input_error(body, fragment):
-    with pytest.raises(InputError, match=re.escape(fragment)):
-        SignedGrant.from_json(body)
+    with pytest.raises(InputError, match=re.escape(fragment)) as caught:
+        SignedGrant.from_json(body, "c.json")
+    assert "\n" not in str(caught.value)
+
+
+def test_load_signed_names_the_file_and_reads_either_kind(tmp_path):
+    path = tmp_path / "consent.json"
+    path.write_text(_grant_file(scopes="labs"))
+    with pytest.raises(InputError, match=re.escape(f"{path}: scopes 'labs' is not a whole number")):
+        load_signed(path)
+    path.write_text("[" * 100_000)
+    with pytest.raises(InputError, match="nests 100,000 levels deep"):
+        load_signed(path)
+    with pytest.raises(InputError, match="nests 100,000 levels deep"):
+        SignedAction.load(path)
 
 
 def test_a_revocation_and_an_access_action_share_the_model():

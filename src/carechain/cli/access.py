@@ -31,7 +31,7 @@ from carechain.cli.options import (
 from carechain.clients.access import AccessClient, Basis
 from carechain.clients.base import bytes32
 from carechain.clients.credentials import CredentialClient
-from carechain.clients.records import RecordClient, content_hash
+from carechain.clients.records import RecordClient
 from carechain.core import purposes
 from carechain.core.config import require_account
 from carechain.core.signed import SignedAction
@@ -138,14 +138,13 @@ def record() -> None:
     """Custodians anchor records: the hash of the encrypted content, never the content."""
 
 
-def _content(hashed: bytes | None, file: Path | None) -> bytes:
+def _content(ctx: Context, hashed: bytes | None, file: Path | None) -> bytes:
+    """The content hash given, or the keccak256 of the encrypted record's file (`content_hash` of its
+    bytes), read in chunks."""
     if (hashed is None) == (file is None):
         raise InputError("give exactly one of --content-hash or --file (the encrypted record)")
     if file is not None:
-        try:
-            return content_hash(file.read_bytes())
-        except OSError as err:
-            raise InputError(f"cannot read {file}: {err.strerror}") from err
+        return ctx.hash_file(file)
     assert hashed is not None
     return hashed
 
@@ -170,7 +169,7 @@ def record_anchor(
     ctx: Context, record_id: bytes, patient: str, category: int, content_hash: bytes | None, file: Path | None
 ) -> None:
     """(Custodian) anchor RECORD_ID (0x bytes32, opaque) about PATIENT."""
-    args = (record_id, patient, category, _content(content_hash, file))
+    args = (record_id, patient, category, _content(ctx, content_hash, file))
     ctx.tx("record anchored", ctx.client(RecordClient).anchor(*args))
 
 
@@ -180,7 +179,7 @@ def record_anchor(
 @pass_ctx
 def record_amend(ctx: Context, record_id: bytes, content_hash: bytes | None, file: Path | None) -> None:
     """(Custodian) append a new version of RECORD_ID."""
-    ctx.tx("record amended", ctx.client(RecordClient).amend(record_id, _content(content_hash, file)))
+    ctx.tx("record amended", ctx.client(RecordClient).amend(record_id, _content(ctx, content_hash, file)))
 
 
 @record.command("history")

@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
 from carechain.cli.core import Context, cli, pass_ctx
 from carechain.cli.options import (
@@ -28,7 +27,7 @@ from carechain.core import purposes
 from carechain.core.config import require_account
 from carechain.core.times import show_time
 from carechain.errors import InputError
-from carechain.offchain.consent_import import plan_import, read_csv, submit_plan, write_csv
+from carechain.offchain.consent_import import plan_import, submit_plan, write_csv
 
 # ---- consent -------------------------------------------------------------------------------------
 
@@ -216,26 +215,48 @@ REJECTED_EXIT = 3
     help="Signed consents per transaction (default: as many as fit the network's gas cap a transaction, "
     "CARECHAIN_TX_GAS_CAP, else 2^24 by EIP-7825).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check every row, against the chain too, and say what would be submitted; send nothing.",
+)
 @json_option("Machine-readable summary (same as carechain --json).")
 @pass_ctx
-def consent_import(ctx: Context, file: Path, batch_size: int | None, as_json: bool) -> None:
+def consent_import(ctx: Context, file: Path, batch_size: int | None, check: bool, as_json: bool) -> None:
     """Submit a clinic's CSV of patient-signed consents in batched transactions (the sender pays the gas).
 
     \b
     Columns: patient, grantee, purpose, scopes, expires_at, nonce, deadline, signature
     (rows made by `carechain consent sign ... --csv FILE`). Every row is checked first; rows already
-    on chain are skipped, so a re-run submits only what is missing.
-    Exit 0 when every row is on chain, 3 when some row was rejected (listed by line number),
-    1 when the file is not such a CSV (nothing submitted) or the node fails (re-run to finish).
+    on chain are skipped, so a re-run submits only what is missing. The file is read as a stream, in
+    flat memory; on a terminal a progress display on stderr counts the rows checked and the consents sent.
+    Exit 0 when every row is on chain (or, with --check, would be), 3 when some row was rejected
+    (listed by line number), 1 when the file is not such a CSV (nothing submitted) or the node fails
+    (re-run to finish).
     """
     ctx.as_json = ctx.as_json or as_json
-    parsed = read_csv(file)
-    client = ctx.client(ConsentClient)
-    stderr = Console(stderr=True, quiet=ctx.as_json)
-    with stderr.status(f"checking {parsed.count:,} rows against the chain"):
-        plan = plan_import(client, parsed)
+    client = ctx.client(ConsentClient, with_key=not check)
+    with ctx.progress(TextColumn("checking rows"), TextColumn("{task.completed:,} checked")) as bar:
+        task = bar.add_task("rows", total=None)
+        plan = plan_import(client, file, progress=lambda done: bar.update(task, completed=done))
+    if check:
+        lines = [
+            f"{file}: {plan.count} rows; {len(plan.rows)} to submit, {len(plan.skipped)} skipped as already "
+            f"on chain, {len(plan.rejected)} rejected (checked only: nothing sent)",
+            *(f"  line {issue.line}: {issue.reason}" for issue in plan.rejected),
+        ]
+        summary = {
+            "rows": plan.count,
+            "toSubmit": len(plan.rows),
+            "skipped": len(plan.skipped),
+            "rejected": [{"line": i.line, "reason": i.reason} for i in plan.rejected],
+        }
+        ctx.emit({"file": str(file), "checkOnly": True, **summary}, "\n".join(lines))
+        if plan.rejected:
+            sys.exit(REJECTED_EXIT)
+        return
     columns = (TextColumn("submitting"), BarColumn(), MofNCompleteColumn(), TextColumn("consents"))
-    with Progress(*columns, console=stderr, disable=ctx.as_json, transient=True) as bar:
+    with ctx.progress(*columns) as bar:
         task = bar.add_task("consents", total=len(plan.rows))
         result = submit_plan(
             client, plan, batch_size, progress=lambda done, todo: bar.update(task, completed=done, total=todo)

@@ -16,16 +16,25 @@ from typing import Any, NoReturn
 import click
 import requests
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
-from carechain.cli.options import json_option
+from carechain.cli.options import address_of, json_option, uint_of
 from carechain.clients.base import ClientT
 from carechain.core import purposes
-from carechain.core.config import Settings, load_sender, load_settings, project_root
+from carechain.core.config import Settings, load_governance, load_sender, load_settings, project_root
 from carechain.core.deployments import deploy as deploy_contracts
+from carechain.core.files import keccak_file
 from carechain.core.sender import TxResult
 from carechain.core.transport import connect
-from carechain.errors import CareChainError
+from carechain.errors import CareChainError, InputError
 
 
 def show_purpose(purpose: bytes) -> str:
@@ -60,6 +69,31 @@ class Context:
         if not ok:
             sys.exit(3)
 
+    def progress(self, *columns: str | ProgressColumn) -> Progress:
+        """A progress display on stderr (`progress_console`), transient; one that shows nothing when
+        stderr is no terminal or the output is --json."""
+        console = progress_console(self.as_json)
+        return Progress(
+            *columns,
+            console=console or Console(stderr=True, quiet=True),
+            disable=console is None,
+            transient=True,
+        )
+
+    def hash_file(self, path: Path) -> bytes:
+        """keccak256 of a file read in chunks (flat memory), with a progress bar over its bytes when it is
+        BIG_FILE or more (a 2 GB record takes some 15 seconds)."""
+        try:
+            size = path.stat().st_size
+        except OSError as err:
+            raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+        if size < BIG_FILE:
+            return keccak_file(path)
+        columns = (TextColumn(f"hashing {path.name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with self.progress(*columns) as bar:
+            task = bar.add_task("hashing", total=size)
+            return keccak_file(path, lambda done: bar.update(task, completed=done))
+
     def tx(self, action: str, result: TxResult, **extra: Any) -> None:
         self.emit(
             {
@@ -74,6 +108,20 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+PROGRESS_ENV = "CARECHAIN_PROGRESS"
+BIG_FILE = 64 << 20  # bytes: a file hashed in more than a blink gets a progress bar
+
+
+def progress_console(as_json: bool) -> Console | None:
+    """stderr for progress bars when it is a terminal and the output is not --json; CARECHAIN_PROGRESS=1
+    shows them on any stderr (a log, a test), 0 on none. None: show no progress."""
+    setting = os.environ.get(PROGRESS_ENV, "").strip()
+    if as_json or setting == "0":
+        return None
+    console = Console(stderr=True, force_terminal=True if setting == "1" else None)
+    return console if console.is_terminal else None
+
 
 _UNCUT = 2**16  # columns: wider than any table a command prints, so rich never cuts a cell
 
@@ -162,9 +210,30 @@ def cli(
 
 
 @cli.command()
+@click.option(
+    "--admin",
+    "multisig",
+    type=address_of("admin multisig"),
+    help="Multisig that appoints registrars through a timelock (default: $CARECHAIN_ADMIN).",
+)
+@click.option(
+    "--timelock-delay",
+    type=uint_of("timelock delay", 64),
+    help="Seconds an appointment waits in the timelock (default: $CARECHAIN_TIMELOCK_DELAY, else 2 days).",
+)
+@click.option(
+    "--deployer-admin",
+    is_flag=True,
+    help="On a public chain, keep the deployer as the admin who appoints registrars at once (not advised).",
+)
 @pass_ctx
-def deploy(ctx: Context) -> None:
-    """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/."""
+def deploy(ctx: Context, multisig: str | None, timelock_delay: int | None, deployer_admin: bool) -> None:
+    """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/.
+
+    On a public chain give --admin (a multisig): registrars are then appointed through a timelock
+    (docs/governance.md); a local chain keeps the deployer as admin unless --admin is given.
+    """
+    governance = load_governance(ctx.settings.root, multisig, timelock_delay, deployer_admin)
     w3 = connect(ctx.settings.rpc_url)
 
     def log(line: str) -> None:  # progress goes to stderr with --json, so stdout stays one JSON document
@@ -173,7 +242,9 @@ def deploy(ctx: Context) -> None:
         else:
             ctx.console.print(line)
 
-    manifest = deploy_contracts(w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log)
+    manifest = deploy_contracts(
+        w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log, governance=governance
+    )
     ctx.emit(manifest.data, f"manifest: {manifest.path}")
 
 

@@ -5,50 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eth_typing import ChecksumAddress
-from eth_utils.address import is_hex_address, to_checksum_address
 from web3 import Web3
 
 from carechain.core import eip712
 from carechain.core.deployments import DEPENDENCIES, Manifest, load_abi
 from carechain.core.reverts import call
 from carechain.core.sender import Sender, TxResult
+from carechain.core.values import bytes32, checksum, uint
 from carechain.errors import InputError
 
 ClientT = TypeVar("ClientT", bound="ContractClient")
 
-
-def checksum(value: str, what: str = "address") -> ChecksumAddress:
-    """A checksummed address, or one clear InputError naming what was wrong."""
-    if not isinstance(value, str) or not is_hex_address(value):
-        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
-    digits = value[-40:]
-    mixed = digits not in (digits.lower(), digits.upper())
-    if mixed and to_checksum_address(value)[2:] != digits:  # mixed case but not EIP-55: a mistyped character
-        raise InputError(f"{what} {value} has a bad checksum (EIP-55): a mistyped character?")
-    return to_checksum_address(value)
-
-
-def bytes32(value: bytes | str, what: str = "value") -> bytes:
-    """32 bytes from bytes or 0x-hex, or one clear InputError."""
-    if not isinstance(value, bytes | bytearray | str):  # bytes(5) would be five zero bytes, not an error
-        raise InputError(f"a {what} is 32 bytes or 0x-hex, got {value!r}")
-    try:
-        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
-    except ValueError:
-        raise InputError(f"{what} {value!r} is not hex") from None
-    if len(raw) != 32:
-        raise InputError(f"a {what} is 32 bytes, got {len(raw)}")
-    return raw
-
-
-def uint(value: int, what: str, bits: int = 256, minimum: int = 0) -> int:
-    """A whole number that fits the contract's uint<bits> (and is at least `minimum`), or one InputError."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{what} {value!r} is not a whole number")
-    if not minimum <= value < 2**bits:
-        raise InputError(f"{what} {value} is out of range: a whole number from {minimum} to 2^{bits} - 1")
-    return value
+__all__ = ["ContractClient", "bytes32", "checksum", "uint"]  # the value checks live in core.values
 
 
 class ContractClient:
@@ -69,8 +37,10 @@ class ContractClient:
 
     @classmethod
     def from_manifest(cls: type[ClientT], w3: Web3, root: Path, sender: Sender | None = None) -> ClientT:
-        """The deployment recorded in deployments/<chainId>.json."""
+        """The deployment recorded in deployments/<chainId>.json, once its addresses are checked to hold
+        the contracts it names (`Manifest.check_code`)."""
         manifest = Manifest.load(root, w3.eth.chain_id)
+        manifest.check_code(w3, root)
         client = cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
         client.errors = client.abi + _callee_errors(root, cls.name)
         return client

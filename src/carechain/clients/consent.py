@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from web3.contract.contract import ContractFunction
@@ -99,8 +98,8 @@ class SignedGrant(Signed):
         return (*self.args()[:7], *compact_signature(self.signature))
 
     @classmethod
-    def from_json(cls, text: str) -> SignedGrant:
-        return cls(**_from_json(text, cls.kind, [f.name for f in fields(cls)]))
+    def from_json(cls, text: str, where: str | None = None) -> SignedGrant:
+        return cast(SignedGrant, _read(text, where or "the document", cls))
 
 
 @dataclass(frozen=True)
@@ -129,33 +128,17 @@ class SignedRevoke(Signed):
         return _json_fields(self)
 
     @classmethod
-    def from_json(cls, text: str) -> SignedRevoke:
-        return cls(**_from_json(text, cls.kind, [f.name for f in fields(cls)]))
+    def from_json(cls, text: str, where: str | None = None) -> SignedRevoke:
+        return cast(SignedRevoke, _read(text, where or "the document", cls))
 
 
-def _whole(value: Any, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} {value!r} is not a whole number") from None
-
-
-# How each field of a signed consent file becomes its value: addresses checksummed, the purpose as bytes.
-_READERS: dict[str, Callable[[Any, str], Any]] = {
-    "patient": checksum,
-    "grantee": checksum,
-    "purpose": bytes32,
-    "scopes": _whole,
-    "expires_at": _whole,
-    "nonce": _whole,
-    "deadline": _whole,
-}
-
-
-def _from_json(text: str, kind: str, names: list[str]) -> dict[str, Any]:
-    """A signed consent file's fields, typed, the signature included (last of `names`)."""
-    _, data, signature = read_json(text, f"signed {kind} file", {kind: names[:-1]})
-    return {**{name: _READERS[name](value, name) for name, value in data.items()}, "signature": signature}
+def _read(text: str, where: str, *kinds: type[SignedGrant | SignedRevoke]) -> SignedGrant | SignedRevoke:
+    """A signed consent file of one of `kinds`, its fields checked against their EIP-712 types; an error
+    names the file (`where`) and the field."""
+    names = {kind.kind: [f.name for f in fields(kind) if f.name != "signature"] for kind in kinds}
+    found, data, signature = read_json(text, where, names)
+    signed = next(kind for kind in kinds if kind.kind == found)
+    return signed(**{**data, "purpose": bytes.fromhex(data["purpose"][2:]), "signature": signature})
 
 
 def _json_fields(signed: SignedGrant | SignedRevoke) -> dict[str, Any]:
@@ -166,12 +149,7 @@ def _json_fields(signed: SignedGrant | SignedRevoke) -> dict[str, Any]:
 
 def load_signed(path: Path) -> SignedGrant | SignedRevoke:
     """Read a file written by `carechain consent sign` (a grant or a revocation)."""
-    text = read_text(path, "signed consent file")
-    try:
-        kind = json.loads(text).get("kind")
-    except (json.JSONDecodeError, AttributeError):
-        kind = None
-    return SignedRevoke.from_json(text) if kind == "Revoke" else SignedGrant.from_json(text)
+    return _read(read_text(path, "signed consent file"), str(path), SignedGrant, SignedRevoke)
 
 
 class ConsentClient(ContractClient):

@@ -61,6 +61,10 @@ class CredentialClient(ContractClient):
     def remove_registrar(self, account: str) -> TxResult:
         return self._send("revokeRole", REGISTRAR_ROLE, checksum(account, "registrar"))
 
+    def default_admin(self) -> str:
+        """Who appoints registrars: on a public chain, the timelock (docs/governance.md)."""
+        return str(self._call("defaultAdmin"))
+
     def is_registrar(self, account: str) -> bool:
         return bool(self._call("hasRole", REGISTRAR_ROLE, checksum(account, "registrar")))
 

@@ -7,7 +7,6 @@ chain (Anvil, Ganache) with no key configured, the node's first unlocked account
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +17,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from carechain.core.deployments import TIMELOCK_DELAY, Governance
+from carechain.core.files import read_json
 from carechain.core.sender import Sender
 from carechain.core.transport import LOCAL_CHAIN_IDS
-from carechain.errors import ConfigError, ToolchainError
+from carechain.core.values import checksum
+from carechain.errors import ConfigError, InputError, ToolchainError
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -69,11 +71,9 @@ def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getp
     if settings.keystore is None:
         return None
     try:
-        encrypted = json.loads(settings.keystore.read_text())
-    except OSError as err:
-        raise ConfigError(f"cannot read keystore {settings.keystore}: {err.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file") from None
+        encrypted = read_json(settings.keystore, "JSON keystore file")
+    except InputError as err:
+        raise ConfigError(f"keystore: {err}") from None
     if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
         raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file (no crypto section)")
     password = os.environ.get("KEYSTORE_PASSWORD")
@@ -110,3 +110,31 @@ def require_account(settings: Settings, prompt: Callable[[str], str] = getpass.g
     if account is None:
         raise ConfigError("signing needs a key: set PRIVATE_KEY in the environment or .env, or KEYSTORE")
     return account
+
+
+_YES = {"1", "true", "yes", "on"}
+_NO = {"", "0", "false", "no", "off"}
+
+
+def load_governance(
+    root: Path, multisig: str | None = None, timelock_delay: int | None = None, deployer_admin: bool = False
+) -> Governance:
+    """Who appoints registrars at deploy: command-line values win over CARECHAIN_ADMIN (the multisig),
+    CARECHAIN_TIMELOCK_DELAY (seconds, default two days) and CARECHAIN_ALLOW_DEPLOYER_ADMIN (1 to keep
+    the deployer as admin on a public chain), from the environment or `.env`."""
+    load_dotenv(dotenv_path=root / ".env", override=False)
+    env_multisig = os.environ.get("CARECHAIN_ADMIN", "").strip()
+    if multisig is None and env_multisig:
+        try:
+            multisig = checksum(env_multisig, "CARECHAIN_ADMIN")
+        except InputError as err:
+            raise ConfigError(str(err)) from None
+    if timelock_delay is None:
+        text = os.environ.get("CARECHAIN_TIMELOCK_DELAY", "").strip()
+        if text and not (text.isdigit() and len(text) <= 12):
+            raise ConfigError(f"CARECHAIN_TIMELOCK_DELAY {text!r} is not a number of seconds")
+        timelock_delay = int(text) if text else TIMELOCK_DELAY
+    flag = os.environ.get("CARECHAIN_ALLOW_DEPLOYER_ADMIN", "").strip().lower()
+    if flag not in _YES | _NO:
+        raise ConfigError(f"CARECHAIN_ALLOW_DEPLOYER_ADMIN {flag!r} is not 1 or 0")
+    return Governance(multisig, timelock_delay, deployer_admin or flag in _YES)

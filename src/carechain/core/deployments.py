@@ -5,6 +5,11 @@ hashes of its ABI and creation code, and the compiler settings. A deploy run reu
 whose code is still at its recorded address and was built from the same creation code; it
 deploys only what is missing or changed, and records a transaction before waiting for it, so an
 interrupted run picks up where it stopped. No key or secret ever goes into a manifest.
+
+Who appoints the CredentialRegistry's registrars is the deploy's `Governance` (finding A.6): on a public
+chain a CareChainTimelock, whose proposer and executor is the operator's multisig, is the registry's
+default admin, so an appointment waits the timelock's delay in public; the deployer keeps no role. A
+public chain refuses a deploy that would leave the deployer as admin unless told so explicitly.
 """
 
 from __future__ import annotations
@@ -13,19 +18,26 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from eth_abi.abi import decode as abi_decode
+from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3 import Web3
+from pydantic import BaseModel, ConfigDict
+from web3 import JSONBaseProvider, Web3
 from web3.exceptions import TransactionNotFound
 
 from carechain.core import eip712, purposes
+from carechain.core.files import checked, parse_json, read_text, validated
+from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
 from carechain.core.transport import LOCAL_CHAIN_IDS
-from carechain.errors import DeploymentError, TransactionFailed
+from carechain.core.values import checksum, uint
+from carechain.errors import DeploymentError, InputError, TransactionFailed
 
 # Deployables in deploy order, each with the deployables its constructor takes (by address).
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
@@ -36,7 +48,10 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "TrialRegistry": ("ConsentRegistry", "CredentialRegistry"),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
+TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
+ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
 LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain
+TIMELOCK_DELAY = 2 * 24 * 3600  # two days to see a registrar appointment coming and cancel it
 
 Log = Callable[[str], None]
 
@@ -53,6 +68,11 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     compiler: dict[str, Any]
+    deployed_bytecode: str = ""
+
+    def is_held_in(self, code: bytes) -> bool:
+        """Whether runtime `code` is this contract's, whatever its constructor was given."""
+        return _runtime(self.deployed_bytecode).matches(code)
 
     @property
     def abi_hash(self) -> str:
@@ -69,7 +89,7 @@ def load_artifact(root: Path, name: str) -> Artifact:
     if not path.is_file():
         raise DeploymentError(f"no build artifact for {name} at {path}: run `make compile` first")
     data = json.loads(path.read_text())
-    return Artifact(name, data["abi"], data["bytecode"], data["compiler"])
+    return Artifact(name, data["abi"], data["bytecode"], data["compiler"], data.get("deployedBytecode", ""))
 
 
 def abi_path(root: Path, name: str) -> Path:
@@ -85,7 +105,7 @@ def load_abi(root: Path, name: str) -> list[dict[str, Any]]:
     return load_artifact(root, name).abi
 
 
-def export_abis(root: Path, names: tuple[str, ...] = CONTRACTS) -> list[Path]:
+def export_abis(root: Path, names: tuple[str, ...] = ABI_EXPORTS) -> list[Path]:
     """Write abi/<Name>.json, abi/eip712.json and abi/purposes.json for dApp frontends."""
     folder = root / "abi"
     folder.mkdir(exist_ok=True)
@@ -119,9 +139,10 @@ class Manifest:
         if not path.is_file():
             return cls(path, chain_id)
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise DeploymentError(f"{path} is not valid JSON ({err.msg}); delete it to redeploy") from err
+            data = parse_json(read_text(path, "deployment manifest"), str(path))
+            validated(_ManifestFile, data, str(path))
+        except InputError as err:
+            raise DeploymentError(f"{err}; fix or delete it to redeploy") from None
         if data.get("chainId") != chain_id:
             raise DeploymentError(f"{path} is for chain {data.get('chainId')}, not {chain_id}")
         return cls(path, chain_id, data)
@@ -143,6 +164,159 @@ class Manifest:
         self.path.parent.mkdir(exist_ok=True)
         _write_json(self.path, self.data)
 
+    def check_code(self, w3: Web3, root: Path) -> None:
+        """Each recorded address holds the contract the manifest says (its code, immutables and compiler
+        metadata aside), so a hand-edited or swapped address is one DeploymentError, not a call to the
+        wrong contract. One batched eth_getCode for all of them; an address that passed is not asked
+        again in this process. Without build/ (an install with only abi/) only the code's presence is
+        checked."""
+        expected = {
+            name: str(entry["address"])
+            for name, entry in self.contracts.items()
+            if name in DEPENDENCIES and "address" in entry
+        }
+        pending = {
+            name: address
+            for name, address in expected.items()
+            if (_node_key(w3), self.chain_id, name, address) not in _CHECKED
+        }
+        if not pending:
+            return
+        codes = _codes(w3, list(pending.values()))
+        for (name, address), code in zip(pending.items(), codes, strict=True):
+            if not code:
+                raise DeploymentError(
+                    f"{self.path}: {name} at {address} holds no code (was the chain reset? "
+                    "run `carechain deploy`)"
+                )
+            if not _holds(root, name, code):
+                if self.contracts[name].get("bytecodeHash") != load_artifact(root, name).bytecode_hash:
+                    raise DeploymentError(
+                        f"{self.path}: {name} at {address} was deployed from other code than build/ "
+                        "holds now: run `carechain deploy`"
+                    )
+                owner = next((other for other in expected if _holds(root, other, code)), None)
+                found = f"it holds {owner}" if owner else "code differs"
+                raise DeploymentError(
+                    f"{self.path}: {name} at {address} holds no {name} ({found}) — was the manifest edited?"
+                )
+            _CHECKED.add((_node_key(w3), self.chain_id, name, address))
+
+
+class _ManifestEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    address: Annotated[str, checked(checksum)] | None = None
+    block: Annotated[int, checked(uint)] | None = None
+
+
+class _ManifestFile(BaseModel):
+    model_config = ConfigDict(extra="allow", title="a deployment manifest")
+
+    chainId: Annotated[int, checked(uint)]
+    contracts: dict[str, _ManifestEntry]
+
+
+_CHECKED: set[tuple[str, int, str, str]] = set()  # (node, chain, contract, address) whose code matched
+
+
+def _node_key(w3: Web3) -> str:
+    return str(getattr(w3.provider, "endpoint_uri", None) or id(w3.provider))
+
+
+def _holds(root: Path, name: str, code: bytes) -> bool:
+    """Whether `code` is `name`'s; True without a build to compare with (an install with only abi/)."""
+    if not (root / "build" / "contracts" / f"{name}.json").is_file():
+        return True
+    return load_artifact(root, name).is_held_in(code)
+
+
+def _codes(w3: Web3, addresses: list[str]) -> list[bytes]:
+    """The code at each address, in one JSON-RPC batch where the provider takes batches."""
+    provider = w3.provider
+    if not isinstance(provider, JSONBaseProvider) or len(addresses) < 2:
+        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
+    answers = provider.make_batch_request(
+        [("eth_getCode", [address, "latest"]) for address in addresses]  # type: ignore[misc]
+    )
+    if not isinstance(answers, list) or any("error" in a or "result" not in a for a in answers):
+        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
+    ordered = sorted(answers, key=lambda a: int(str(a["id"])))
+    return [bytes.fromhex(str(answer["result"]).removeprefix("0x")) for answer in ordered]
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    """A contract's runtime code as compiled: what every deployment of it holds, but for the values of
+    its immutables (PUSH32 placeholders, zero here and the constructor's values on chain) and its CBOR
+    metadata trailer (a changed comment changes it), which are left out of the comparison."""
+
+    code: bytes
+    placeholders: tuple[int, ...]
+
+    def matches(self, code: bytes) -> bool:
+        held = bytearray(_without_metadata(code))
+        if len(held) != len(self.code):
+            return False
+        for start in self.placeholders:
+            held[start : start + 32] = bytes(32)
+        return keccak(bytes(held)) == keccak(self.code)
+
+
+@cache
+def _runtime(deployed_bytecode: str) -> _Runtime:
+    code = _without_metadata(bytes.fromhex(deployed_bytecode.removeprefix("0x")))
+    placeholders = []
+    start = code.find(_PUSH32_ZERO)
+    while start != -1:
+        placeholders.append(start + 1)
+        start = code.find(_PUSH32_ZERO, start + len(_PUSH32_ZERO))
+    return _Runtime(code, tuple(placeholders))
+
+
+def _without_metadata(code: bytes) -> bytes:
+    """Runtime code without solc's CBOR metadata (its length is the last two bytes)."""
+    size = int.from_bytes(code[-2:], "big") + 2 if len(code) > 2 else 0
+    return code[:-size] if 2 < size <= len(code) else code
+
+
+_PUSH32_ZERO = b"\x7f" + bytes(32)
+
+
+@dataclass(frozen=True)
+class Governance:
+    """Who appoints the CredentialRegistry's registrars.
+
+    With `multisig`, a CareChainTimelock administers the registry: the multisig is its only proposer,
+    canceller and executor, each appointment or removal waits `timelock_delay` seconds, and the deployer
+    keeps no role. Without, the deployer appoints at once: a public chain refuses that unless
+    `deployer_admin` says it is meant (finding A.6).
+    """
+
+    multisig: str | None = None
+    timelock_delay: int = TIMELOCK_DELAY
+    deployer_admin: bool = False
+
+    def check(self, chain_id: int, deployer: str) -> None:
+        """Refuse, before anything is sent, a deploy that would let one key appoint registrars at once."""
+        if self.multisig is None:
+            if not (is_local_chain(chain_id) or self.deployer_admin):
+                raise DeploymentError(
+                    f"chain {chain_id} is not a local chain: the deployer {deployer} would appoint "
+                    "registrars at once (finding A.6). Set CARECHAIN_ADMIN=<multisig address> (or --admin) "
+                    "to put appointments behind a timelock (docs/governance.md), or "
+                    "CARECHAIN_ALLOW_DEPLOYER_ADMIN=1 (or --deployer-admin) to keep the deployer as admin"
+                )
+            return
+        if self.deployer_admin:
+            raise DeploymentError(
+                "--admin/CARECHAIN_ADMIN and --deployer-admin exclude each other: choose one"
+            )
+        if self.timelock_delay <= 0 and not is_local_chain(chain_id):
+            raise DeploymentError(
+                "a timelock delay of 0 s appoints registrars at once: give a delay (seconds)"
+            )
+
 
 def deploy(
     w3: Web3,
@@ -152,28 +326,39 @@ def deploy(
     log: Log = _quiet,
     admin: str | None = None,
     admin_delay: int | None = None,
+    governance: Governance | None = None,
 ) -> Manifest:
     """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
 
-    `admin` (default: the deployer) administers CredentialRegistry, whose admin transfers wait
+    `governance` says who appoints registrars (default: the deployer, local chains only). Without a
+    multisig, `admin` (default: the deployer) administers CredentialRegistry. Its admin transfers wait
     `admin_delay` seconds (default: none on a local chain, two days elsewhere).
     """
     chain_id = w3.eth.chain_id
+    governance = governance or Governance()
+    governance.check(chain_id, sender.address)
+    if governance.multisig and admin:
+        raise DeploymentError("with a multisig, the timelock is CredentialRegistry's admin: give no admin")
     manifest = Manifest.load(root, chain_id)
     if admin_delay is None:
         admin_delay = 0 if is_local_chain(chain_id) else LIVE_ADMIN_DELAY
-    for name in names:
+    timelocked = governance.multisig is not None and "CredentialRegistry" in names
+    if timelocked:
+        _warn_single_key(w3, chain_id, str(governance.multisig), log)
+    for name in (TIMELOCK, *names) if timelocked else names:
         artifact = load_artifact(root, name)
         entry = manifest.contracts.get(name, {})
-        depends_on = {dep: manifest.address(dep) for dep in DEPENDENCIES.get(name, ())}
+        depends_on = {dep: manifest.address(dep) for dep in _dependencies(name, timelocked)}
         if _resume_pending(w3, sender, manifest, name, entry, artifact, depends_on, log):
             continue
         reason = _why_redeploy(w3, entry, artifact, depends_on)
         if reason is None:
+            if name == TIMELOCK:
+                _check_timelock(w3, entry["address"], artifact.abi, governance)
             log(f"{name}: reusing {entry['address']} (deployed in block {entry['block']})")
             continue
         log(f"{name}: deploying ({reason})")
-        args = _constructor_args(name, depends_on, admin or sender.address, admin_delay)
+        args = _constructor_args(name, depends_on, admin or sender.address, admin_delay, governance)
         tx_hash = sender.send(sender.constructor(artifact.abi, artifact.bytecode, *args), artifact.abi)
         manifest.contracts[name] = {
             "status": "pending",
@@ -183,14 +368,69 @@ def deploy(
         }
         manifest.save()
         _record(manifest, name, artifact, sender, tx_hash, depends_on, log)
-    export_abis(root, names)
+    if "CredentialRegistry" in names:
+        _record_governance(w3, root, manifest, governance if timelocked else None)
+    export_abis(root, (TIMELOCK, *names) if timelocked else names)
     return manifest
 
 
-def _constructor_args(name: str, depends_on: dict[str, str], admin: str, admin_delay: int) -> list[Any]:
+def _dependencies(name: str, timelocked: bool) -> tuple[str, ...]:
+    """What `name`'s constructor takes by address: CredentialRegistry takes the timelock as its admin."""
+    if name == "CredentialRegistry" and timelocked:
+        return (TIMELOCK,)
+    return DEPENDENCIES.get(name, ())
+
+
+def _constructor_args(
+    name: str, depends_on: dict[str, str], admin: str, admin_delay: int, governance: Governance
+) -> list[Any]:
+    if name == TIMELOCK:
+        multisig = [to_checksum_address(str(governance.multisig))]
+        return [governance.timelock_delay, multisig, multisig]
     if name == "CredentialRegistry":
-        return [to_checksum_address(admin), admin_delay]
+        return [to_checksum_address(depends_on.get(TIMELOCK, admin)), admin_delay]
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
+
+
+def _warn_single_key(w3: Web3, chain_id: int, multisig: str, log: Log) -> None:
+    """A multisig is a contract (a Safe): an address without code is one key, which a timelock only slows."""
+    if not is_local_chain(chain_id) and not w3.eth.get_code(to_checksum_address(multisig)):
+        log(f"warning: the admin {multisig} has no contract code on chain {chain_id}: a key, not a multisig?")
+
+
+def _check_timelock(w3: Web3, address: str, abi: list[dict[str, Any]], governance: Governance) -> None:
+    """A recorded timelock is reused only if it still has the asked-for multisig and delay: redeploying it
+    would redeploy every contract under it, so a change is refused here and made through the timelock."""
+    multisig = to_checksum_address(str(governance.multisig))
+    delay = _read(w3, address, abi, "getMinDelay")
+    roles = (_read(w3, address, abi, "PROPOSER_ROLE"), _read(w3, address, abi, "EXECUTOR_ROLE"))
+    if delay != governance.timelock_delay or not all(
+        _read(w3, address, abi, "hasRole", role, multisig) for role in roles
+    ):
+        raise DeploymentError(
+            f"the timelock {address} in the manifest has a min delay of {delay} s and may not have "
+            f"{multisig} as proposer and executor; the deploy asks for {governance.timelock_delay} s and "
+            f"{multisig}. Change the timelock through itself (docs/governance.md) or set CARECHAIN_ADMIN "
+            "and CARECHAIN_TIMELOCK_DELAY to what it has"
+        )
+
+
+def _record_governance(w3: Web3, root: Path, manifest: Manifest, governance: Governance | None) -> None:
+    """The manifest's `governance`: CredentialRegistry's admin as the chain says, and the timelock."""
+    address = manifest.address("CredentialRegistry")
+    abi = load_abi(root, "CredentialRegistry")
+    record: dict[str, Any] = {
+        "credentialAdmin": to_checksum_address(_read(w3, address, abi, "defaultAdmin")),
+        "credentialAdminDelay": _read(w3, address, abi, "defaultAdminDelay"),
+    }
+    if governance is not None:
+        record.update(
+            timelock=manifest.address(TIMELOCK),
+            timelockDelay=governance.timelock_delay,
+            multisig=to_checksum_address(str(governance.multisig)),
+        )
+    manifest.data["governance"] = record
+    manifest.save()
 
 
 def _resume_pending(
@@ -271,6 +511,14 @@ def _why_redeploy(
     if entry.get("dependsOn", {}) != depends_on:
         return "a contract it depends on was redeployed"
     return None
+
+
+def _read(w3: Web3, address: str, abi: list[dict[str, Any]], function: str, *args: Any) -> Any:
+    """One view call's single result: deploy reads the chain without a client (clients sit above core)."""
+    entry = next(e for e in abi if e.get("type") == "function" and e.get("name") == function)
+    data = "0x" + encode_call(abi, function, *args).hex()
+    raw = w3.eth.call({"to": to_checksum_address(address), "data": HexStr(data)})
+    return abi_decode([abi_type(output) for output in entry["outputs"]], raw)[0]
 
 
 def is_local_chain(chain_id: int) -> bool:

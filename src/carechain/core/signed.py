@@ -14,13 +14,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel, ConfigDict, create_model
 
 from carechain.core import eip712
-from carechain.core.files import read_text
+from carechain.core.files import checked, parse_json, read_text, validated
+from carechain.core.values import bytes32, checksum, hex_bytes, uint
 from carechain.errors import InputError
 
 # The contract each signed action belongs to.
@@ -28,6 +31,7 @@ CONTRACT_OF: dict[str, str] = {
     primary: contract for contract, types in eip712.TYPES.items() for primary in types
 }
 LIFETIME: Final = 3600  # seconds a signature stays submittable unless its signer says otherwise
+MAX_SIGNATURE: Final = 4096  # bytes: room for a multisig wallet's (ERC-1271) signatures, not for abuse
 
 
 def default_deadline(given: int | None) -> int:
@@ -94,35 +98,62 @@ class SignedAction(Signed):
         return self.fields
 
     @classmethod
-    def from_json(cls, text: str) -> SignedAction:
+    def from_json(cls, text: str, where: str = "the document") -> SignedAction:
         names = {kind: _field_names(kind) for kind in CONTRACT_OF}
-        return cls(*read_json(text, "signed action", names))
+        return cls(*read_json(text, where, names))
 
     @classmethod
     def load(cls, path: Path) -> SignedAction:
-        return cls.from_json(read_text(path, "signed action file"))
+        return cls.from_json(read_text(path, "signed action file"), str(path))
 
 
-def read_json(text: str, what: str, kinds: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any], bytes]:
+def read_json(text: str, where: str, kinds: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any], bytes]:
     """A signed action's file: its kind (one of `kinds`), the fields `kinds` names for it, its signature.
 
-    Anything else is one InputError, naming the file as `what`.
+    The fields are held to the kind's EIP-712 types (addresses, bytes32, uint<N> in range) by a pydantic
+    model; anything else is one InputError naming the file (`where`) and the field.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"not a {what}: invalid JSON ({err.msg})") from err
+    data = parse_json(text, where)
     kind = data.get("kind") if isinstance(data, dict) else None
     if not isinstance(kind, str) or kind not in kinds:
-        raise InputError(f"not a {what} (kind is {kind!r})")
-    missing = [name for name in [*kinds[kind], "signature"] if name not in data]
-    if missing:
-        raise InputError(f"signed {kind} misses {', '.join(missing)}")
-    try:
-        signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
-    except ValueError:
-        raise InputError(f"signed {kind}: the signature is not hex") from None
-    return kind, {name: data[name] for name in kinds[kind]}, signature
+        expected = " or ".join(f"signed {name}" for name in kinds) if len(kinds) < 3 else "signed action"
+        found = f"kind is {kind!r}" if isinstance(data, dict) else "not a JSON object"
+        raise InputError(f"{where} is not a {expected} ({found})")
+    fields = validated(_model(kind, tuple(kinds[kind])), data, where).model_dump(exclude={"kind"})
+    signature = fields.pop("signature")
+    return kind, fields, signature
+
+
+@cache
+def _model(kind: str, names: tuple[str, ...]) -> type[BaseModel]:
+    """The pydantic model of a signed `kind`'s file: its fields (named `names`, in EIP-712 order, typed
+    as the EIP-712 type says), `kind` and the signature; nothing else."""
+    types = [entry["type"] for entry in eip712.TYPES[CONTRACT_OF[kind]][kind]]
+    fields: dict[str, Any] = {
+        name: (Annotated[Any, _CHECKS[solidity]], ...) for name, solidity in zip(names, types, strict=True)
+    }
+    return create_model(
+        f"Signed{kind}File",
+        __config__=ConfigDict(extra="forbid", title=f"a signed {kind}"),
+        kind=(str, ...),
+        **fields,
+        signature=(Annotated[bytes, checked(hex_bytes, limit=MAX_SIGNATURE)], ...),
+    )
+
+
+def _hex32(value: Any, what: str) -> str:
+    """bytes32 as the file holds it, 0x-hex (bytes only for web3, by _abi_value)."""
+    if not isinstance(value, str):
+        raise InputError(f"{what} {value!r} is not 0x-hex")
+    return "0x" + bytes32(value, what).hex()
+
+
+_CHECKS = {
+    "address": checked(checksum),
+    "bytes32": checked(_hex32),
+    "uint64": checked(uint, bits=64),
+    "uint256": checked(uint, bits=256),
+}
 
 
 def _field_names(kind: str) -> list[str]:

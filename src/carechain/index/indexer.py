@@ -311,6 +311,7 @@ class Indexer:
         self.chain_id = int(self._node("eth_chainId", lambda: w3.eth.chain_id))
         self.root = root
         manifest = Manifest.load(root, self.chain_id)
+        manifest.check_code(w3, root)
         self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
         self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
         self._events: dict[tuple[str, str], _Event] = {}

@@ -26,11 +26,11 @@ CSV columns (a header row names them; their order is free, other columns are ign
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,7 +46,7 @@ from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, Signe
 from carechain.core import eip712, purposes, signatures
 from carechain.core.batching import GAS_MARGIN, Planner, planner
 from carechain.core.eip712 import domain_separator
-from carechain.core.files import read_text
+from carechain.core.files import text_lines
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
@@ -58,10 +58,12 @@ ITEM_GAS: Final = 65_000
 MAX_BATCH: Final = 500
 READ_CHUNK: Final = 1_000  # eth_calls per JSON-RPC batch request
 PIPELINE: Final = 4  # batches sent and not yet mined, at most: one is checked and sent while they are
+PROGRESS_ROWS: Final = 1_000  # rows between two reports of a plan's progress
 
 _UINT64_MAX: Final = 2**64 - 1
 _UINT256_MAX: Final = 2**256 - 1
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_WHOLE = re.compile(r"[0-9]{1,78}")  # ASCII digits: str.isdigit() takes '²', and int() refuses 4,301 digits
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 _NONCES: Final = keccak(text="nonces(address)")[:4]
 _GET_CONSENT: Final = keccak(text="getConsent(address,address,bytes32)")[:4]
@@ -71,7 +73,11 @@ _BATCH_SELECTOR: Final = keccak(text=f"grantBySigBatch({_SIGNED_GRANTS})")[:4]
 _SIGNATURE_HEAD: Final = (0x100).to_bytes(32, "big") + (65).to_bytes(32, "big")  # offset, length
 _ITEM_BYTES: Final = 8 * 32 + 32 + 96  # head words, the signature's length, its bytes padded
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], None]  # rows settled so far, rows to settle
+Checked = Callable[[int], None]  # rows checked so far
+# What planning keeps of a row that passed its own checks: line, patient, grantee, purpose, scopes,
+# expires_at, nonce; its signature and deadline are read again from the file when it is sent.
+_Checked = tuple[int, str, str, bytes, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,15 @@ class Parsed:
 
 @dataclass
 class Plan:
-    """The rows to submit, in nonce order, and those skipped or rejected before anything is sent."""
+    """The rows to submit, as (nonce, line) in the order they go, and those skipped or rejected before
+    anything is sent; `path` is read again for the rows' signed grants, unless it changed (`stamp`)."""
 
-    rows: list[Row]
+    rows: list[tuple[int, int]]
     skipped: list[Issue]
     rejected: list[Issue]
     count: int
+    path: Path
+    stamp: tuple[int, int]  # the file's size and modification time (ns) when it was checked
 
 
 @dataclass
@@ -199,10 +208,11 @@ def write_csv(path: Path, grants: Iterable[SignedGrant]) -> int:
 # ---- reading (every row checked on its own, no node needed) --------------------------------------
 
 
-def read_csv(path: Path) -> Parsed:
-    """Read and check every row; a file that is not such a CSV at all is one InputError."""
-    text = read_text(path, "CSV file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def read_rows(path: Path) -> Iterator[Row | Issue]:
+    """Every data row of `path` in file order, read and checked on its own: a Row, or an Issue naming its
+    line. The file is streamed (flat memory whatever its size); a file that is not such a CSV at all is
+    one InputError, however far in its fault is, before the caller has acted on a row of it."""
+    reader = csv.reader(text_lines(path, "CSV file"), strict=True)
     try:
         header = next((row for row in reader if row), None)
         if header is None:
@@ -216,8 +226,7 @@ def read_csv(path: Path) -> Parsed:
                 f"{path} is not a signed-consent CSV: no column {', '.join(missing)} "
                 f"(the header needs {', '.join(COLUMNS)})"
             )
-        index = {name: names.index(name) for name in COLUMNS}
-        parsed = Parsed(path, [], [])
+        index = [(name, names.index(name)) for name in COLUMNS]
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
@@ -225,11 +234,21 @@ def read_csv(path: Path) -> Parsed:
             try:
                 if len(values) != len(header):
                     raise InputError(f"{len(values)} fields, the header has {len(header)}")
-                parsed.rows.append(Row(line, _grant({name: values[i] for name, i in index.items()})))
+                yield Row(line, _grant({name: values[i] for name, i in index}))
             except InputError as err:
-                parsed.rejected.append(Issue(line, str(err)))
+                yield Issue(line, str(err))
     except csv.Error as err:
         raise InputError(f"{path} is not a valid CSV file (line {reader.line_num}: {err})") from None
+
+
+def read_csv(path: Path) -> Parsed:
+    """Every row of `path` in memory (a library caller's small file); `plan_import` streams a path."""
+    parsed = Parsed(path, [], [])
+    for item in read_rows(path):
+        if isinstance(item, Row):
+            parsed.rows.append(item)
+        else:
+            parsed.rejected.append(item)
     return parsed
 
 
@@ -263,8 +282,8 @@ def _address(text: str, what: str) -> str:
 
 def _integer(text: str, what: str, limit: int) -> int:
     value = text.strip()
-    if not value.isdigit() or int(value) > limit:
-        raise InputError(f"{what} {value!r} is not a whole number of at most {limit.bit_length()} bits")
+    if not _WHOLE.fullmatch(value) or int(value) > limit:
+        raise InputError(f"{what} {value[:40]!r} is not a whole number of at most {limit.bit_length()} bits")
     return int(value)
 
 
@@ -278,70 +297,115 @@ def _signature(text: str) -> bytes:
 # ---- planning (against the chain, still sending nothing) -----------------------------------------
 
 
-def plan_import(client: ConsentClient, parsed: Parsed) -> Plan:
-    """Check signatures, times, duplicates and chain state; decide what to submit, skip or reject."""
+def plan_import(client: ConsentClient, source: Path | Parsed, progress: Checked | None = None) -> Plan:
+    """Check signatures, times, duplicates and chain state; decide what to submit, skip or reject.
+
+    A path is streamed, and of a row that passes only the fields the chain checks need are kept (not
+    its signature): `submit_plan` reads the file again for the rows it sends. `progress` hears how
+    many rows have been checked, every PROGRESS_ROWS rows and at the end.
+    """
+    path = source if isinstance(source, Path) else source.path
+    stamp = _stamp(path)
+    items: Iterable[Row | Issue] = (
+        read_rows(path) if isinstance(source, Path) else [*source.rows, *source.rejected]
+    )
     w3 = client.w3
     head = w3.eth.get_block("latest")
     now, block = int(head["timestamp"]), int(head["number"])
     separator = domain_separator(client.domain())
-    rejected = list(parsed.rejected)
+    rejected: list[Issue] = []
     by_nonce: dict[tuple[str, int], int] = {}
     by_consent: dict[tuple[str, str, bytes], int] = {}
-    checked: list[Row] = []
-    for row in parsed.rows:
-        g = row.grant
+    shared: dict[Any, Any] = {}  # one object for a grantee or purpose however many rows name it
+    checked: list[_Checked] = []
+    count = 0
+    for item in items:
+        count += 1
+        if progress and count % PROGRESS_ROWS == 0:
+            progress(count)
+        if isinstance(item, Issue):
+            rejected.append(item)
+            continue
+        g = item.grant
+        key = (
+            item.line,
+            g.patient,
+            shared.setdefault(g.grantee, g.grantee),
+            shared.setdefault(g.purpose, g.purpose),
+        )
         reason = (
-            _duplicate(row, by_nonce, by_consent) or _time_issue(g, now) or _signer_issue(w3, separator, g)
+            _duplicate(key, g.nonce, by_nonce, by_consent)
+            or _time_issue(g, now)
+            or _signer_issue(w3, separator, g)
         )
         if reason:
-            rejected.append(Issue(row.line, reason))
+            rejected.append(Issue(item.line, reason))
         else:
-            checked.append(row)
-    patients = sorted({row.grant.patient for row in checked})
+            checked.append((*key, g.scopes, g.expires_at, g.nonce))
+    if progress:
+        progress(count)
+    del by_nonce, by_consent, shared
+    patients = sorted({row[1] for row in checked})
     nonces = dict(zip(patients, _nonces(client, patients, block), strict=True))
-    stored = _consents(client, [row.grant for row in checked], block)
+    del patients
     skipped: list[Issue] = []
-    candidates: list[Row] = []
-    for row, consent in zip(checked, stored, strict=True):
-        outcome = _chain_state(row.grant, consent, nonces[row.grant.patient], now)
-        if outcome is None:
-            candidates.append(row)
-        elif outcome[0] == "skip":
-            skipped.append(Issue(row.line, outcome[1]))
-        else:
-            rejected.append(Issue(row.line, outcome[1]))
-    rows: list[Row] = []
-    expected = dict(nonces)
-    for row in sorted(candidates, key=lambda r: (r.grant.patient, r.grant.nonce)):
-        g = row.grant
-        if g.nonce != expected[g.patient]:
+    candidates: list[tuple[str, int, int]] = []  # patient, nonce, line
+    for start in range(0, len(checked), READ_CHUNK):
+        chunk = checked[start : start + READ_CHUNK]
+        for (line, patient, _, _, scopes, expires_at, nonce), consent in zip(
+            chunk, _consents(client, chunk, block), strict=True
+        ):
+            outcome = _chain_state(scopes, expires_at, nonce, consent, nonces[patient], now)
+            if outcome is None:
+                candidates.append((patient, nonce, line))
+            elif outcome[0] == "skip":
+                skipped.append(Issue(line, outcome[1]))
+            else:
+                rejected.append(Issue(line, outcome[1]))
+    del checked
+    rows: list[tuple[int, int]] = []
+    expected = nonces
+    candidates.sort()
+    for patient, nonce, line in candidates:
+        if nonce != expected[patient]:
             rejected.append(
                 Issue(
-                    row.line,
-                    f"nonce {g.nonce} is not the patient's next one (the chain expects "
-                    f"{expected[g.patient]}): a row before it is missing or was rejected",
+                    line,
+                    f"nonce {nonce} is not the patient's next one (the chain expects "
+                    f"{expected[patient]}): a row before it is missing or was rejected",
                 )
             )
             continue
-        expected[g.patient] += 1
-        rows.append(row)
-    rows.sort(key=lambda r: (r.grant.nonce, r.line))  # a patient's earlier nonce always goes first
-    return Plan(rows, sorted(skipped, key=_by_line), sorted(rejected, key=_by_line), parsed.count)
+        expected[patient] += 1
+        rows.append((nonce, line))
+    rows.sort()  # a patient's earlier nonce always goes first
+    return Plan(rows, sorted(skipped, key=_by_line), sorted(rejected, key=_by_line), count, path, stamp)
 
 
 def _by_line(issue: Issue) -> int:
     return issue.line
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        status = path.stat()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    return status.st_size, status.st_mtime_ns
+
+
 def _duplicate(
-    row: Row, by_nonce: dict[tuple[str, int], int], by_consent: dict[tuple[str, str, bytes], int]
+    key: tuple[int, str, str, bytes],
+    nonce: int,
+    by_nonce: dict[tuple[str, int], int],
+    by_consent: dict[tuple[str, str, bytes], int],
 ) -> str | None:
-    g = row.grant
-    if (first := by_nonce.get((g.patient, g.nonce))) is not None:
+    line, patient, grantee, purpose = key
+    if (first := by_nonce.get((patient, nonce))) is not None:
         return f"duplicate of line {first} (the same patient and nonce)"
-    if (first := by_consent.get((g.patient, g.grantee, g.purpose))) is not None:
+    if (first := by_consent.get((patient, grantee, purpose))) is not None:
         return f"duplicate of line {first} (the same patient, grantee and purpose)"
-    by_nonce[(g.patient, g.nonce)] = by_consent[(g.patient, g.grantee, g.purpose)] = row.line
+    by_nonce[(patient, nonce)] = by_consent[(patient, grantee, purpose)] = line
     return None
 
 
@@ -365,19 +429,21 @@ def _signer_issue(w3: Web3, separator: bytes, g: SignedGrant) -> str | None:
     return f"the signature is not the patient's (it was made by {signer}, or for other values)"
 
 
-def _granted(consent: Consent, g: SignedGrant) -> bool:
+def _granted(consent: Consent, scopes: int, expires_at: int) -> bool:
     """The stored consent is this row's (granted with its scopes and expiry), live or not any more."""
-    return consent.granted_at != 0 and (consent.scopes, consent.expires_at) == (g.scopes, g.expires_at)
+    return consent.granted_at != 0 and (consent.scopes, consent.expires_at) == (scopes, expires_at)
 
 
-def _chain_state(g: SignedGrant, consent: Consent, chain_nonce: int, now: int) -> tuple[str, str] | None:
-    same = _granted(consent, g)
-    if g.nonce < chain_nonce:
+def _chain_state(
+    scopes: int, expires_at: int, nonce: int, consent: Consent, chain_nonce: int, now: int
+) -> tuple[str, str] | None:
+    same = _granted(consent, scopes, expires_at)
+    if nonce < chain_nonce:
         if same:
             return ("skip", "already on chain")
         return (
             "reject",
-            f"nonce {g.nonce} was used by another signed action of the patient (the chain is at "
+            f"nonce {nonce} was used by another signed action of the patient (the chain is at "
             f"{chain_nonce}): ask the patient to sign again",
         )
     if consent.is_live(now):
@@ -392,8 +458,11 @@ def _nonces(client: ConsentClient, patients: Sequence[str], block: int) -> list[
     return [int.from_bytes(w[:32], "big") for w in words]
 
 
-def _consents(client: ConsentClient, grants: Sequence[SignedGrant], block: int) -> list[Consent]:
-    calls = [_GET_CONSENT + _address_word(g.patient) + _address_word(g.grantee) + g.purpose for g in grants]
+def _consents(client: ConsentClient, rows: Sequence[_Checked], block: int) -> list[Consent]:
+    calls = [
+        _GET_CONSENT + _address_word(patient) + _address_word(grantee) + purpose
+        for _, patient, grantee, purpose, *_ in rows
+    ]
     return [
         Consent(*(int.from_bytes(w[i : i + 32], "big") for i in range(0, 128, 32)))
         for w in _read(client, calls, block)
@@ -507,8 +576,9 @@ def submit_plan(
         result.gas_used += tx.gas_used
         advance(len(batch))
 
-    for batch in batches.batches(plan.rows, ITEM_GAS):
-        settle(batch)
+    grants = _reread(plan)
+    for keys in batches.batches(plan.rows, ITEM_GAS):
+        settle([next(grants) for _ in keys])
     while in_flight or refused:
         while in_flight:
             land(*in_flight.popleft())
@@ -529,6 +599,28 @@ def submit_plan(
     result.skipped.sort(key=_by_line)
     result.rejected.sort(key=_by_line)
     return result
+
+
+def _reread(plan: Plan) -> Iterator[Row]:
+    """The planned rows again, read from the file in the order they are sent: one pass over the file
+    for each nonce among them (a cohort of first consents: one pass). A file changed since it was
+    checked is an InputError, and nothing more of it is sent."""
+    changed = InputError(
+        f"{plan.path} changed since it was checked: nothing more of it is sent; import it again to finish"
+    )
+    for nonce, group in groupby(plan.rows, key=lambda planned: planned[0]):
+        lines = {line for _, line in group}
+        if _stamp(plan.path) != plan.stamp:
+            raise changed
+        found = 0
+        for item in read_rows(plan.path):
+            if isinstance(item, Row) and item.line in lines:
+                if item.grant.nonce != nonce:
+                    raise changed
+                found += 1
+                yield item
+        if found != len(lines):
+            raise changed
 
 
 def _checked(
@@ -589,7 +681,9 @@ def _mined(w3: Web3, tx_hash: HexBytes) -> bool:
 def _failed(client: ConsentClient, row: Row, err: CareChainError, result: ImportResult) -> None:
     """One row the chain refused: on chain after all (someone else submitted it), or rejected."""
     g = row.grant
-    if g.nonce < client.nonce(g.patient) and _granted(client.get_consent(g.patient, g.grantee, g.purpose), g):
+    if g.nonce < client.nonce(g.patient) and _granted(
+        client.get_consent(g.patient, g.grantee, g.purpose), g.scopes, g.expires_at
+    ):
         result.skipped.append(Issue(row.line, "already on chain (submitted meanwhile by someone else)"))
     else:
         result.rejected.append(Issue(row.line, f"refused on chain: {err}"))
@@ -599,7 +693,7 @@ def import_consents(
     client: ConsentClient, path: Path, batch_size: int | None = None, progress: Progress | None = None
 ) -> ImportResult:
     """Read, check and submit a clinic's CSV of signed consents: what `carechain consent import` does."""
-    return submit_plan(client, plan_import(client, read_csv(path)), batch_size, progress)
+    return submit_plan(client, plan_import(client, path), batch_size, progress)
 
 
 def _word(value: int) -> bytes:

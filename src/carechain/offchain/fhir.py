@@ -36,7 +36,6 @@ Consent becomes one grant per actor and purpose; a Bundle is imported whole or n
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -53,7 +52,7 @@ from pydantic import ValidationError
 from carechain.clients.base import checksum
 from carechain.clients.consent import Consent, ConsentClient, GrantRequest
 from carechain.core import purposes
-from carechain.core.files import read_text
+from carechain.core.files import read_json
 from carechain.core.purposes import PURPOSES, SCOPES, Purpose, ScopeInfo
 from carechain.core.times import fhir_instant
 from carechain.errors import InputError
@@ -296,11 +295,7 @@ def _first_error(err: ValidationError) -> str:
 
 def load_document(path: Path) -> dict[str, Any]:
     """A FHIR JSON file (a Consent or a Bundle of them), or one InputError saying what is wrong."""
-    text = read_text(path, "FHIR JSON file")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from None
+    document = read_json(path, "FHIR JSON file")
     if not isinstance(document, dict):
         raise InputError(f"{path} is not a FHIR resource: a JSON object with a resourceType")
     return document

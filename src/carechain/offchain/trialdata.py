@@ -9,23 +9,28 @@ row's salted leaf and its siblings.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
+from pydantic import BaseModel, ConfigDict
 
 from carechain.clients.base import bytes32, checksum
 from carechain.clients.trials import ZERO32, Row, TrialClient, TrialStatus
+from carechain.core.files import checked, keccak_file, parse_json, read_text, validated
 from carechain.core.signatures import SECP256K1_N
 from carechain.core.times import show_time
+from carechain.core.values import uint
 from carechain.errors import InputError
 from carechain.offchain.merkle import StandardMerkleTree
 
@@ -33,17 +38,15 @@ from carechain.offchain.merkle import StandardMerkleTree
 # guessable value (a blood pressure, a yes/no) from being found by hashing candidates against a proof.
 LEAF_ENCODING = ["bytes32", "address", "uint32", "string", "string"]
 ROW_COLUMNS = ("subject", "visit", "field", "value")
+_VISIT = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() takes '²', which int() refuses
 
 
 # ---- documents and endpoints ---------------------------------------------------------------------
 
 
 def file_hash(path: Path) -> bytes:
-    """keccak256 of a document's bytes (a protocol PDF, say): what the chain holds of it."""
-    try:
-        return keccak(path.read_bytes())
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    """keccak256 of a document's bytes (a protocol PDF, say), read in chunks: what the chain holds of it."""
+    return keccak_file(path)
 
 
 def canonical_hash(value: Any) -> bytes:
@@ -53,12 +56,39 @@ def canonical_hash(value: Any) -> bytes:
 
 
 def read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except OSError as err:
-        raise InputError(f"cannot read {what} {path}: {err.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{what} {path} is not valid JSON ({err})") from None
+    """A JSON file a site or sponsor hands in (BOM or not), under core.files' size and depth limits."""
+    return parse_json(read_text(path, what), f"{what} {path}")
+
+
+TrialId = Annotated[int, checked(uint)]
+Address = Annotated[str, checked(checksum)]
+Hash = Annotated[bytes, checked(bytes32)]
+
+
+class _ResultsFile(BaseModel):
+    model_config = ConfigDict(title="a results file")
+
+    trialId: TrialId
+    endpoints: Any
+
+
+class _BatchFile(BaseModel):
+    model_config = ConfigDict(title="a batch file")
+
+    trialId: TrialId
+    site: Address
+    tree: dict[str, Any]
+
+
+class _ProofFile(BaseModel):
+    model_config = ConfigDict(title="a row proof")
+
+    trialId: TrialId
+    site: Address
+    root: Hash
+    value: list[Any]
+    leaf: Hash
+    proof: list[Hash]
 
 
 @dataclass(frozen=True)
@@ -116,9 +146,10 @@ class Results:
     @classmethod
     def load(cls, path: Path) -> Results:
         data = read_json(path, "results file")
-        if not isinstance(data, dict) or not isinstance(data.get("trialId"), int) or "endpoints" not in data:
-            raise InputError(f"results file {path} needs 'trialId' (an integer) and 'endpoints'")
-        return cls(data["trialId"], Endpoints.from_json(data["endpoints"], f"{path}: endpoints"), data)
+        checked_file = validated(_ResultsFile, data, f"results file {path}")
+        return cls(
+            checked_file.trialId, Endpoints.from_json(checked_file.endpoints, f"{path}: endpoints"), data
+        )
 
     @property
     def results_hash(self) -> bytes:
@@ -151,17 +182,12 @@ def subject_account(master_key: bytes, chain_id: int, registry: str, trial_id: i
 def read_rows(path: Path) -> list[tuple[str, int, str, str]]:
     """Rows of a CSV with the columns subject, visit, field, value; every bad line is named."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or set(ROW_COLUMNS) - set(reader.fieldnames):
-                raise InputError(f"{path} needs the columns {', '.join(ROW_COLUMNS)}")
-            rows = []
-            for line, entry in enumerate(reader, start=2):
-                rows.append(_row(entry, f"{path}:{line}"))
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text") from None
+        reader = csv.DictReader(io.StringIO(read_text(path, "CSV file"), newline=""), strict=True)
+        if reader.fieldnames is None or set(ROW_COLUMNS) - set(reader.fieldnames):
+            raise InputError(f"{path} needs the columns {', '.join(ROW_COLUMNS)}")
+        rows = [_row(entry, f"{path}:{reader.line_num}") for entry in reader]
+    except csv.Error as err:
+        raise InputError(f"{path} is not a valid CSV file (line {reader.line_num}: {err})") from None
     if not rows:
         raise InputError(f"{path} holds no rows")
     return rows
@@ -171,7 +197,7 @@ def _row(entry: dict[str, str | None], where: str) -> tuple[str, int, str, str]:
     subject, visit, field_name, value = (entry.get(c) for c in ROW_COLUMNS)
     if not subject or not is_address(subject.strip()):
         raise InputError(f"{where}: subject {subject!r} is not an address (a subject's per-trial address)")
-    if not visit or not visit.strip().isdigit() or int(visit) >= 2**32:
+    if not visit or not _VISIT.fullmatch(visit.strip()) or int(visit) >= 2**32:
         raise InputError(f"{where}: visit {visit!r} is not a visit number")
     if not field_name or value is None:
         raise InputError(f"{where}: a row needs a field and a value")
@@ -212,20 +238,11 @@ class DataBatch:
 
     @classmethod
     def load(cls, path: Path) -> DataBatch:
-        data = read_json(path, "batch file")
-        if (
-            not isinstance(data, dict)
-            or not isinstance(data.get("trialId"), int)
-            or not isinstance(data.get("site"), str)
-            or "tree" not in data
-        ):
-            raise InputError(
-                f"batch file {path} needs 'trialId', 'site' and 'tree' (as `trial commit` writes it)"
-            )
-        tree = StandardMerkleTree.load(data["tree"])
+        batch = validated(_BatchFile, read_json(path, "batch file"), f"batch file {path}")
+        tree = StandardMerkleTree.load(batch.tree)
         if list(tree.leaf_encoding) != LEAF_ENCODING:
             raise InputError(f"batch file {path}: leaves are not case-report-form rows {LEAF_ENCODING}")
-        return cls(data["trialId"], checksum(data["site"], f"batch file {path}: site"), tree)
+        return cls(batch.trialId, batch.site, tree)
 
     def find(self, subject: str, visit: int, field_name: str) -> int:
         """The index of a row by what it is about."""
@@ -275,21 +292,14 @@ class RowProof:
 
     @classmethod
     def load(cls, path: Path) -> RowProof:
-        data = read_json(path, "proof file")
+        proof = validated(_ProofFile, read_json(path, "proof file"), f"proof file {path}")
         try:
-            row = Row.from_leaf_value(data["value"])
-            return cls(
-                int(data["trialId"]),
-                checksum(data["site"], "site"),
-                bytes32(data["root"], "root"),
-                row,
-                bytes32(data["leaf"], "leaf"),
-                [bytes32(p, "proof node") for p in data["proof"]],
-            )
-        except (KeyError, TypeError, ValueError) as err:
+            row = Row.from_leaf_value(proof.value)
+        except (TypeError, ValueError) as err:
             raise InputError(
-                f"proof file {path} is not a row proof as `trial prove` writes it ({err})"
+                f"proof file {path}: value is not a row as `trial prove` writes it ({err})"
             ) from None
+        return cls(proof.trialId, proof.site, proof.root, row, proof.leaf, proof.proof)
 
     def leaf_matches_row(self) -> bool:
         """The leaf is this row's hash (a proof for one row cannot be passed off as another's)."""

@@ -13,7 +13,9 @@ one line}` with the HTTP status of the exception's class, the first row that mat
     anything else                                 500     internal
 
 A body over the service's size limit is refused (413 too-large) before the app reads it, by its
-Content-Length or, when the client streams it, as soon as it passes the limit.
+Content-Length or, when the client streams it, as soon as it passes the limit; a JSON body nested deeper
+than `carechain.core.files.MAX_DEPTH` is refused (400 bad-request) before it is parsed, as every JSON
+document from outside is, and one FastAPI cannot parse (a number of 5,000 digits) is 400 bad-request too.
 
 A contract's revert or a lost node is not a bad request: the caller changes the request (422) or
 tries again later (502). `Refused` carries `errorName` too, `RateLimited` a Retry-After header. Every
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from pydantic import BaseModel, Field
 
+from carechain.core.files import MAX_DEPTH, nesting
 from carechain.errors import (
     BadRequest,
     CareChainError,
@@ -142,7 +145,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, self._too_large())
             return
         messages: list[Message] = []
         size = 0
@@ -153,22 +156,28 @@ class BodyLimit:
                 break
             size += len(message.get("body", b""))
             if size > self.limit:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, self._too_large())
                 return
             if not message.get("more_body", False):
                 break
+        depth = nesting(b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace"))
+        if depth > MAX_DEPTH:
+            too_deep = BadRequest(f"the body nests {depth:,} levels deep: at most {MAX_DEPTH}.")
+            await self._refuse(scope, receive, send, too_deep)
+            return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _too_large(self) -> TooLarge:
+        return TooLarge(f"the request's body is over this service's limit of {self.limit:,} bytes")
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, err: ServiceError) -> None:
         from fastapi.responses import JSONResponse
 
-        status, body, headers = refusal(
-            TooLarge(f"the request's body is over this service's limit of {self.limit:,} bytes")
-        )
+        status, body, headers = refusal(err)
         await JSONResponse(body, status, {**headers, "Connection": "close"})(scope, receive, send)
 
 
@@ -182,8 +191,10 @@ def new_app(
     a request body over `max_body` bytes is refused (413 too-large)."""
     # FastAPI loads only when an app is made: the CLI's gateway commands use the services without it.
     from fastapi import FastAPI, Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, Response
+    from starlette.exceptions import HTTPException
 
     app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
 
@@ -195,7 +206,17 @@ def new_app(
         assert isinstance(err, RequestValidationError)
         return JSONResponse({"error": BadRequest.code, "detail": malformed(list(err.errors()))}, 400)
 
+    async def unparsed(request: Request, err: Exception) -> Response:
+        """FastAPI's own 400 (a body it cannot parse) in the refusals' shape; other statuses as they are."""
+        assert isinstance(err, HTTPException)
+        if err.status_code == 400:
+            return JSONResponse(
+                {"error": BadRequest.code, "detail": f"malformed request: {err.detail}."}, 400
+            )
+        return await http_exception_handler(request, err)
+
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, unparsed)
     app.add_exception_handler(CareChainError, refused)
     app.add_exception_handler(Exception, refused)  # answered as 500 internal, then logged by the server
     app.add_middleware(BodyLimit, limit=max_body)
