@@ -12,6 +12,7 @@ contract TrialRegistryReviewTest is TrialTest {
     address internal constant SUBJECT = address(0x5B1EC7);
     address internal constant PASSER_BY = address(0xB1A5);
     address internal constant NEW_SPONSOR = address(0x5905B);
+    address internal constant OTHER_IRB = address(0x1A8B);
 
     /// @dev A multi-site trial: SITE enrolled SUBJECT, whose consent to version 1 ends at `expiresAt`
     /// (0: never); OTHER_SITE is a site of the same trial.
@@ -144,6 +145,31 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.prank(NEW_SPONSOR);
         trials.lock(trialId);
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
+    }
+
+    /// @dev Finding A.4 (low): any IRB credential holder approves any trial. OTHER_IRB, an IRB with no
+    /// tie to the trial (one the sponsor shopped for, say), approves version 1 and then an amendment that
+    /// IRB_MEMBER never saw, and sites enrol under it: nothing names the IRB that oversees the trial.
+    function test_review_A4_anyIrbApprovesAnyTrial() public {
+        _attest(OTHER_IRB, IRB);
+        uint256 trialId = _register(TRIAL_SCOPES);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.ProtocolApproved(trialId, 1, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 1);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Approved), "approved by a stranger IRB");
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, OTHER_IRB, "on record as its approver");
+
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), false);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 2);
+        vm.assertTrue(trials.getTrial(trialId).currentApproved, "the amendment too");
+        _addSite(trialId, SITE);
+        _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
+        _enroll(trialId, SUBJECT);
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "subjects enrol under it");
     }
 
     /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself
