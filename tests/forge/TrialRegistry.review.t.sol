@@ -129,9 +129,9 @@ contract TrialRegistryReviewTest is TrialTest {
         trials.commitBatch(trialId, root, 40);
     }
 
-    /// @dev Finding A.4 (low): a trial's sponsor could not change keys. A two-step transfer now moves
+    /// @dev Finding A.5 (low): a trial's sponsor could not change keys. A two-step transfer now moves
     /// the trial: the sponsor proposes, the new key accepts, and only the new key acts for the trial.
-    function test_review_A4_theSponsorMovesTheTrialToANewKey() public {
+    function test_review_A5_theSponsorMovesTheTrialToANewKey() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         vm.prank(SPONSOR);
         trials.transferSponsor(trialId, NEW_SPONSOR);

@@ -1,5 +1,5 @@
 """TrialRegistry.transferSponsor / acceptSponsor: a sponsor moves the trial to a new key or organisation in
-two steps (finding A.4); nothing changes until the proposed account accepts."""
+two steps (finding A.5); nothing changes until the proposed account accepts."""
 
 import pytest
 from brownie import ZERO_ADDRESS
