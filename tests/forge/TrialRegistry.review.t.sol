@@ -12,7 +12,6 @@ contract TrialRegistryReviewTest is TrialTest {
     address internal constant SUBJECT = address(0x5B1EC7);
     address internal constant PASSER_BY = address(0xB1A5);
     address internal constant NEW_SPONSOR = address(0x5905B);
-    address internal constant OTHER_IRB = address(0x1A8B);
 
     /// @dev A multi-site trial: SITE enrolled SUBJECT, whose consent to version 1 ends at `expiresAt`
     /// (0: never); OTHER_SITE is a site of the same trial.
@@ -147,29 +146,44 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
     }
 
-    /// @dev Finding A.4 (low): any IRB credential holder approves any trial. OTHER_IRB, an IRB with no
-    /// tie to the trial (one the sponsor shopped for, say), approves version 1 and then an amendment that
-    /// IRB_MEMBER never saw, and sites enrol under it: nothing names the IRB that oversees the trial.
-    function test_review_A4_anyIrbApprovesAnyTrial() public {
-        _attest(OTHER_IRB, IRB);
+    /// @dev Finding A.4 (low): any IRB credential holder approved any trial, so a sponsor could shop for
+    /// an approval (OTHER_IRB, an IRB with no tie to the trial, approved version 1 and then an amendment
+    /// the trial's own IRB never saw). A trial now names its IRB of record at registration: OTHER_IRB is
+    /// refused, for version 1 and for the amendment, and the trial's IRB approves; the sponsor moves the
+    /// trial to OTHER_IRB only openly, by `changeIrb`, on the record.
+    function test_review_A4_onlyTheIrbOfRecordApproves() public {
         uint256 trialId = _register(TRIAL_SCOPES);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "the IRB of record");
 
-        vm.expectEmit(address(trials));
-        emit ITrialRegistry.ProtocolApproved(trialId, 1, OTHER_IRB);
         vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
         trials.approve(trialId, 1);
-        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Approved), "approved by a stranger IRB");
-        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, OTHER_IRB, "on record as its approver");
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Registered), "not approved");
+        _approve(trialId, 1);
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "approved by the IRB of record");
 
         vm.prank(SPONSOR);
         trials.amend(trialId, keccak256("protocol, version 2"), false);
         vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
         trials.approve(trialId, 2);
-        vm.assertTrue(trials.getTrial(trialId).currentApproved, "the amendment too");
+        vm.assertFalse(trials.getTrial(trialId).currentApproved, "the amendment awaits its IRB");
         _addSite(trialId, SITE);
         _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, 2));
+        trials.enroll(trialId, SUBJECT);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.IrbOfRecordChanged(trialId, IRB_MEMBER, OTHER_IRB);
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).irb, OTHER_IRB, "the new IRB approved version 2");
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "version 1 keeps its approver");
         _enroll(trialId, SUBJECT);
-        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "subjects enrol under it");
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "enrolled under the approved version 2");
     }
 
     /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself
