@@ -369,8 +369,9 @@ contract TrialRegistry is ITrialRegistry, Clock {
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        if (_batches[trialId][site][root].committedAt == 0 || rows.length == 0) return false;
-        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, _leaves(rows));
+        // As verifyRow: a batch this site committed, and rows to check, before any hashing.
+        return _batches[trialId][site][root].committedAt != 0 && rows.length != 0
+            && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, _leaves(rows));
     }
 
     /* ------------------------------------------------------------------ */
