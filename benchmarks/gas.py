@@ -200,7 +200,8 @@ def _trial(w3: Web3, accounts: Sequence[str], folder: Path, expires: int, rows: 
     scopes = scopes_mask(["labs", "vitals"])
     protocol, endpoints = keccak(text="protocol v1"), keccak(text="primary endpoints")
     gas: dict[str, int] = {}
-    registered, trial_id = sponsor.register(protocol, scopes, endpoints, keccak(text="secondary endpoints"))
+    secondary = keccak(text="secondary endpoints")
+    registered, trial_id = sponsor.register(protocol, scopes, irb, endpoints, secondary)
     gas["trial.register"] = registered.gas_used
     gas["trial.approve"] = as_(TrialClient, irb).approve(trial_id).gas_used
     sponsor.add_site(trial_id, site)

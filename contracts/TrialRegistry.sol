@@ -9,8 +9,8 @@ import {ITrialRegistry} from "./interfaces/ITrialRegistry.sol";
 import {Clock, IRB_CREDENTIAL, RESEARCHER_CREDENTIAL} from "./utils/Common.sol";
 
 /// @title TrialRegistry
-/// @notice Trials register their protocol and endpoints before they start; an IRB approves each
-/// protocol version; sites enrol only subjects whose consent ConsentRegistry confirms at that moment,
+/// @notice Trials register their protocol and endpoints before they start; the trial's IRB of record
+/// approves each protocol version; sites enrol only subjects whose consent ConsentRegistry confirms at that moment,
 /// and commit Merkle roots of their data; after the lock, results must name the pre-registered endpoints.
 contract TrialRegistry is ITrialRegistry, Clock {
     /// @notice Where subjects' consents are asked, at enrolment and at withdrawal.
@@ -44,6 +44,7 @@ contract TrialRegistry is ITrialRegistry, Clock {
     function register(
         bytes32 protocolHash,
         uint64 requiredScopes,
+        address irb,
         bytes32 primaryEndpoints,
         bytes32 secondaryEndpoints,
         bytes32 endpointsCommitment
@@ -55,11 +56,13 @@ contract TrialRegistry is ITrialRegistry, Clock {
             revert InvalidRegistration(protocolHash, requiredScopes);
         }
         trialId = ++_trialCount;
+        _requireIrb(trialId, irb, msg.sender);
         Trial storage trial = _trials[trialId];
         trial.sponsor = msg.sender;
         trial.status = Status.Registered;
         trial.protocolVersion = 1;
         trial.consentVersion = 1;
+        trial.irb = irb;
         trial.requiredScopes = requiredScopes;
         trial.primaryEndpoints = primaryEndpoints;
         trial.secondaryEndpoints = secondaryEndpoints;
@@ -67,7 +70,14 @@ contract TrialRegistry is ITrialRegistry, Clock {
         _versions[trialId][1].protocolHash = protocolHash;
         _versions[trialId][1].registeredAt = _time();
         emit TrialRegistered(
-            trialId, msg.sender, protocolHash, requiredScopes, primaryEndpoints, secondaryEndpoints, endpointsCommitment
+            trialId,
+            msg.sender,
+            irb,
+            protocolHash,
+            requiredScopes,
+            primaryEndpoints,
+            secondaryEndpoints,
+            endpointsCommitment
         );
     }
 
@@ -107,6 +117,16 @@ contract TrialRegistry is ITrialRegistry, Clock {
         if (!entry.active) revert NotSite(trialId, site);
         entry.active = false;
         emit SiteRemoved(trialId, site);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function changeIrb(uint256 trialId, address newIrb) external {
+        Trial storage trial = _sponsored(trialId);
+        _requireOpen(trialId, trial);
+        _requireIrb(trialId, newIrb, msg.sender);
+        address previous = trial.irb;
+        trial.irb = newIrb;
+        emit IrbOfRecordChanged(trialId, previous, newIrb);
     }
 
     /// @inheritdoc ITrialRegistry
@@ -182,7 +202,10 @@ contract TrialRegistry is ITrialRegistry, Clock {
     function approve(uint256 trialId, uint32 version) external {
         Trial storage trial = _trial(trialId);
         _requireOpen(trialId, trial);
+        // Finding A.4: the trial's own IRB, not any holder of an IRB credential, and only while it holds one.
+        if (msg.sender != trial.irb) revert NotIrbOfRecord(trialId, msg.sender);
         if (!credentials.hasCredential(msg.sender, IRB_CREDENTIAL)) revert NotIrb(msg.sender);
+        // The IRB of record may have become the sponsor by a transfer.
         if (msg.sender == trial.sponsor) revert IrbIsSponsor(trialId, msg.sender);
         if (version != trial.protocolVersion || trial.currentApproved) revert InvalidVersion(trialId, version);
         trial.currentApproved = true;
@@ -346,6 +369,7 @@ contract TrialRegistry is ITrialRegistry, Clock {
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
+        // As verifyRow: a batch this site committed, and rows to check, before any hashing.
         return _batches[trialId][site][root].committedAt != 0 && rows.length != 0
             && MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, _leaves(rows));
     }
@@ -380,9 +404,17 @@ contract TrialRegistry is ITrialRegistry, Clock {
         if (trial.sponsor != msg.sender) revert NotSponsor(trialId, msg.sender);
     }
 
-    /// @dev Not locked (nor reported, which comes after the lock).
+    /// @dev Not locked (nor reported, which comes after the lock). Read from `status` (Locked and Reported
+    /// are the only statuses with a lock time), in the slot every caller reads anyway; `lockedAt`'s slot
+    /// only for the revert.
     function _requireOpen(uint256 trialId, Trial storage trial) private view {
-        if (trial.lockedAt != 0) revert TrialLocked(trialId, trial.lockedAt);
+        if (trial.status >= Status.Locked) revert TrialLocked(trialId, trial.lockedAt);
+    }
+
+    /// @dev `irb` may be the IRB of record of a trial that `sponsor` sponsors: a live IRB credential, not the sponsor.
+    function _requireIrb(uint256 trialId, address irb, address sponsor) private view {
+        if (!credentials.hasCredential(irb, IRB_CREDENTIAL)) revert NotIrb(irb);
+        if (irb == sponsor) revert IrbIsSponsor(trialId, irb);
     }
 
     /// @dev The caller is an active site whose RESEARCHER credential is live now.

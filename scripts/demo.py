@@ -407,7 +407,7 @@ def trial_walkthrough(root, authority) -> None:
     registry.attest(site.address, "RESEARCHER", license_hash("St Mary's research unit", salt), 0, 0)
     folder = Path(tempfile.mkdtemp(prefix="carechain-trial-"))
 
-    step("Novara Pharma registers a trial before it starts: protocol and endpoints, as hashes only")
+    step("Novara Pharma registers a trial before it starts, Riverside IRB its IRB of record: hashes only")
     endpoints = Endpoints(
         [{"id": "P1", "measure": "change in HbA1c from baseline", "timeFrame": "24 weeks"}],
         [{"id": "S1", "measure": "change in body weight", "timeFrame": "24 weeks"}],
@@ -416,7 +416,7 @@ def trial_walkthrough(root, authority) -> None:
     protocol.write_text("Protocol NVP-204 v1: randomised, double-blind, 24 weeks ...\n")
     scopes = int(Scope.LABS | Scope.VITALS)
     result, trial_id = trials.register(
-        file_hash(protocol), scopes, endpoints.primary_hash, endpoints.secondary_hash
+        file_hash(protocol), scopes, irb.address, endpoints.primary_hash, endpoints.secondary_hash
     )
     tx(f"trial {trial_id} registered (primary endpoint {endpoints.primary_hash.hex()[:12]}…)", result)
     tx("Riverside IRB approves protocol version 1", irb_view.approve(trial_id))

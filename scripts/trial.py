@@ -4,10 +4,11 @@ Thin over `carechain trial` (same checks, same output, same files), on brownie's
 is PRIVATE_KEY or KEYSTORE (.env or environment) of whoever acts; on a local chain without one, the
 node's first account.
 
-    sponsor   register PROTOCOL ENDPOINTS.json SCOPES | add_site ID SITE | amend ID PROTOCOL [reconsent]
-              lock ID | report ID RESULTS.json | transfer_sponsor ID NEW_SPONSOR
+    sponsor   register PROTOCOL ENDPOINTS.json SCOPES IRB | add_site ID SITE
+              amend ID PROTOCOL [reconsent] | lock ID | report ID RESULTS.json
+              transfer_sponsor ID NEW_SPONSOR | change_irb ID NEW_IRB
     new key   accept_sponsor ID
-    IRB       approve ID
+    IRB       approve ID                             (the IRB of record only)
     subject   consent ID OUT.json                    (signed with the per-trial key; nothing sent)
     site      submit CONSENT.json | enroll ID SUBJECT | commit ID ROWS.csv BATCH.json
               prove BATCH.json ROW OUT.json
@@ -27,8 +28,13 @@ def _carechain(*args: str) -> None:
     run_step(web3.provider.endpoint_uri, *args)
 
 
-def register(protocol: str, endpoints: str, scopes: str) -> None:
-    _carechain("trial", "register", "--protocol", protocol, "--endpoints", endpoints, "--scopes", scopes)
+def register(protocol: str, endpoints: str, scopes: str, irb: str) -> None:
+    options = ["--protocol", protocol, "--endpoints", endpoints, "--scopes", scopes, "--irb", irb]
+    _carechain("trial", "register", *options)
+
+
+def change_irb(trial_id: str, new_irb: str) -> None:
+    _carechain("trial", "change-irb", trial_id, new_irb)
 
 
 def transfer_sponsor(trial_id: str, new_sponsor: str) -> None:

@@ -30,6 +30,8 @@ interface ITrialRegistry {
     /// @param protocolVersion The latest protocol version (1 at registration).
     /// @param consentVersion The protocol version consents must name: the latest one that required re-consent.
     /// @param currentApproved Whether an IRB approved the latest protocol version (enrolment needs it).
+    /// @param irb The IRB of record: the one account that approves the trial's protocol versions
+    /// (finding A.4). Named at registration; the sponsor may change it before the lock (`changeIrb`).
     /// @param requiredScopes The data scopes a subject's consent must cover.
     /// @param enrolled How many enrolments were made (a subject enrolled again after withdrawing counts again).
     /// @param lockedAt When the database was locked (0: not yet).
@@ -39,7 +41,11 @@ interface ITrialRegistry {
     /// @param endpointsCommitment For a blinded analysis plan: keccak256(abi.encode(sponsor, primary,
     /// secondary, salt)); 0 for a plain pre-registration.
     /// @param resultsHash Hash of the results document (0: not reported).
-    // Packed into 6 slots, the minimum (30 + 28 bytes, then four hashes): solhint's check misjudges it.
+    // Packed into 7 slots, the minimum (30 + 32 + 16 bytes, then four hashes): solhint's check misjudges
+    // it. The IRB of record shares a slot with the scopes, which `register` writes anyway, and the
+    // enrolment count, which `enroll` writes with the scopes it reads: registration and enrolment touch
+    // no more slots than before it; the two times moved to a slot of their own, first written at the lock
+    // (whether a trial is open is read from `status`, in the first slot).
     // solhint-disable-next-line gas-struct-packing
     struct Trial {
         address sponsor;
@@ -47,17 +53,19 @@ interface ITrialRegistry {
         uint32 protocolVersion;
         uint32 consentVersion;
         bool currentApproved;
+        address irb;
         uint64 requiredScopes;
+        uint32 enrolled;
         uint64 lockedAt;
         uint64 reportedAt;
-        uint32 enrolled;
         bytes32 primaryEndpoints;
         bytes32 secondaryEndpoints;
         bytes32 endpointsCommitment;
         bytes32 resultsHash;
     }
 
-    /// @notice One protocol version; amendments append, nothing is overwritten.
+    /// @notice One protocol version; amendments append, nothing is overwritten. `irb` is the IRB that
+    /// approved it (0 until then): the IRB of record at the time.
     struct ProtocolVersion {
         bytes32 protocolHash;
         uint64 registeredAt;
@@ -113,9 +121,10 @@ interface ITrialRegistry {
     /*                               EVENTS                               */
     /* ------------------------------------------------------------------ */
 
-    /// @notice A sponsor registered a trial (protocol version 1).
+    /// @notice A sponsor registered a trial (protocol version 1) under an IRB of record.
     /// @param trialId The new trial.
     /// @param sponsor Who registered it.
+    /// @param irb The IRB of record (an institution's account: it reveals no subject).
     /// @param protocolHash Hash of the protocol document, version 1.
     /// @param requiredScopes The data scopes a subject's consent must cover.
     /// @param primaryEndpoints Hash of the primary endpoints (0 for a blinded plan).
@@ -124,6 +133,7 @@ interface ITrialRegistry {
     event TrialRegistered(
         uint256 indexed trialId,
         address indexed sponsor,
+        address indexed irb,
         bytes32 protocolHash,
         uint64 requiredScopes,
         bytes32 primaryEndpoints,
@@ -141,16 +151,22 @@ interface ITrialRegistry {
     /// @param previousSponsor The sponsor before.
     /// @param newSponsor The sponsor now.
     event SponsorTransferred(uint256 indexed trialId, address indexed previousSponsor, address indexed newSponsor);
+    /// @notice The sponsor named another IRB of record: from now on only `next` approves the trial's
+    /// protocol versions, the one awaiting approval included.
+    /// @param trialId The trial.
+    /// @param previous The IRB of record before.
+    /// @param next The IRB of record now.
+    event IrbOfRecordChanged(uint256 indexed trialId, address indexed previous, address indexed next);
     /// @notice A sponsor amended the protocol: a new version (re-consent moves the consent version).
     /// @param trialId The trial.
     /// @param version The new protocol version.
     /// @param protocolHash Hash of the amended protocol document.
     /// @param requiresReconsent Whether subjects must consent again to this version.
     event ProtocolAmended(uint256 indexed trialId, uint32 version, bytes32 protocolHash, bool requiresReconsent);
-    /// @notice An IRB approved a protocol version.
+    /// @notice The trial's IRB of record approved a protocol version.
     /// @param trialId The trial.
     /// @param version The protocol version approved.
-    /// @param irb Who approved it.
+    /// @param irb Who approved it (the IRB of record).
     event ProtocolApproved(uint256 indexed trialId, uint32 version, address indexed irb);
     /// @notice A sponsor added a site.
     /// @param trialId The trial.
@@ -215,10 +231,15 @@ interface ITrialRegistry {
     error NotSponsor(uint256 trialId, address account);
     /// @notice The caller is not the trial's proposed sponsor (or no transfer is pending).
     error NotPendingSponsor(uint256 trialId, address account);
-    /// @notice The caller holds no live IRB credential.
+    /// @notice The account (an IRB of record being named, or the IRB of record approving) holds no live
+    /// IRB credential.
     error NotIrb(address account);
-    /// @notice A sponsor cannot approve their own trial.
+    /// @notice The sponsor cannot be the IRB of their own trial: neither named as its IRB of record nor
+    /// approving it (the IRB of record may have become the sponsor by a transfer).
     error IrbIsSponsor(uint256 trialId, address irb);
+    /// @notice The caller is not the trial's IRB of record (finding A.4: another IRB's credential does
+    /// not approve it).
+    error NotIrbOfRecord(uint256 trialId, address account);
     /// @notice The account holds no live RESEARCHER credential (a site must).
     error NotResearcher(address account);
     /// @notice The caller is not an active site of the trial.
@@ -268,11 +289,15 @@ interface ITrialRegistry {
     /*                               SPONSOR                              */
     /* ------------------------------------------------------------------ */
 
-    /// @notice Register a trial: protocol version 1, the data scopes consents must cover, and either plain
-    /// endpoint hashes (`endpointsCommitment` 0) or a blinded plan's commitment (both endpoint hashes 0).
-    /// The caller becomes the sponsor.
+    /// @notice Register a trial: protocol version 1, the data scopes consents must cover, its IRB of
+    /// record, and either plain endpoint hashes (`endpointsCommitment` 0) or a blinded plan's commitment
+    /// (both endpoint hashes 0). The caller becomes the sponsor.
+    /// @dev The IRB of record is the only account that approves the trial's protocol versions (finding
+    /// A.4): no other holder of an IRB credential can approve it in its place.
     /// @param protocolHash Hash of the protocol document (not zero).
     /// @param requiredScopes The data scopes a subject's consent must cover (at least one).
+    /// @param irb The IRB of record: an account with a live IRB credential, not the caller (`NotIrb`,
+    /// `IrbIsSponsor`).
     /// @param primaryEndpoints Hash of the primary endpoints (not zero for a plain plan; 0 for a blinded one).
     /// @param secondaryEndpoints Hash of the secondary endpoints (0: none; 0 for a blinded plan).
     /// @param endpointsCommitment keccak256(abi.encode(sponsor, primary, secondary, salt)) for a blinded
@@ -281,6 +306,7 @@ interface ITrialRegistry {
     function register(
         bytes32 protocolHash,
         uint64 requiredScopes,
+        address irb,
         bytes32 primaryEndpoints,
         bytes32 secondaryEndpoints,
         bytes32 endpointsCommitment
@@ -307,10 +333,19 @@ interface ITrialRegistry {
     /// @param site An active site of the trial.
     function removeSite(uint256 trialId, address site) external;
 
+    /// @notice Name another IRB of record (the sponsor, before the lock), e.g. when the IRB closes or the
+    /// trial moves to another institution's board. The new IRB approves the version awaiting approval,
+    /// if any, and every later amendment; approvals already given stay recorded under the IRB that gave
+    /// them (`getProtocolVersion`). After the lock there is nothing left to approve: `TrialLocked`.
+    /// @param trialId The trial.
+    /// @param newIrb An account with a live IRB credential, not the sponsor (`NotIrb`, `IrbIsSponsor`).
+    function changeIrb(uint256 trialId, address newIrb) external;
+
     /// @notice Propose the trial's next sponsor (the sponsor only, at any stage): a new key, or another
     /// organisation. Two steps, so a mistyped address cannot take the trial: nothing changes until the
     /// proposed account calls `acceptSponsor`. Proposing again replaces the proposal; proposing zero
-    /// cancels it. Approvals already given stay as recorded; `approve` refuses the new sponsor as an IRB.
+    /// cancels it. Approvals already given stay as recorded; `approve` refuses the new sponsor as an IRB,
+    /// also if it is the trial's IRB of record (the sponsor then names another with `changeIrb`).
     /// @param trialId The trial.
     /// @param newSponsor The proposed sponsor (0: cancel the pending proposal).
     function transferSponsor(uint256 trialId, address newSponsor) external;
@@ -350,7 +385,9 @@ interface ITrialRegistry {
     /*                                 IRB                                */
     /* ------------------------------------------------------------------ */
 
-    /// @notice Approve the latest protocol version (an IRB credential; not the sponsor).
+    /// @notice Approve the latest protocol version: the trial's IRB of record only (`NotIrbOfRecord`),
+    /// while its IRB credential is live (a suspended, expired or revoked IRB cannot: `NotIrb`), and not
+    /// while it is the trial's sponsor (`IrbIsSponsor`).
     /// @param trialId The trial (before the lock).
     /// @param version The latest protocol version, not yet approved.
     function approve(uint256 trialId, uint32 version) external;
@@ -415,7 +452,7 @@ interface ITrialRegistry {
 
     /// @notice A trial; reverts UnknownTrial.
     /// @param trialId The trial.
-    /// @return Its sponsor, status, versions, scopes, counts, times and hashes (see `Trial`).
+    /// @return Its sponsor, status, versions, IRB of record, scopes, counts, times and hashes (see `Trial`).
     function getTrial(uint256 trialId) external view returns (Trial memory);
 
     /// @notice One protocol version (1 to `protocolVersion`); reverts InvalidVersion outside.

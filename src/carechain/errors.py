@@ -177,8 +177,9 @@ _ERRORS: dict[str, str] = {
     "UnknownTrial": "No trial with this id.",
     "NotSponsor": "Only the trial's sponsor may do this.",
     "NotPendingSponsor": "Only the proposed sponsor accepts a sponsor transfer (none may be pending).",
-    "NotIrb": "The caller holds no live IRB credential.",
-    "IrbIsSponsor": "A sponsor cannot approve their own trial.",
+    "NotIrb": "The account holds no live IRB credential (an IRB of record must, to be named and to approve).",
+    "IrbIsSponsor": "A sponsor cannot be the IRB of their own trial: neither named as it nor approving it.",
+    "NotIrbOfRecord": "Only the trial's IRB of record approves it (`trial show` names it).",
     "NotResearcher": "A site must hold a live RESEARCHER credential.",
     "NotSite": "The caller is not an active site of the trial (or its RESEARCHER credential lapsed).",
     "SiteExists": "The site is already active in this trial.",
@@ -222,6 +223,7 @@ AccessDenied = ERROR_CLASSES["AccessDenied"]
 NotRecordCustodian = ERROR_CLASSES["NotRecordCustodian"]
 NoConsent = ERROR_CLASSES["NoConsent"]
 TrialLocked = ERROR_CLASSES["TrialLocked"]
+NotIrbOfRecord = ERROR_CLASSES["NotIrbOfRecord"]
 
 
 # ---- HTTP refusals of the gateway and the relayer ------------------------------------------------

@@ -22,7 +22,8 @@ from trials.conftest import (
 
 
 @pytest.fixture(scope="module")
-def trials(TrialRegistry, registry, credentials, accounts):
+def trials(TrialRegistry, registry, credentials, accounts, irb):
+    """The registry, with `irb` credentialed first: the IRB of record of every trial here."""
     return TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
 
 

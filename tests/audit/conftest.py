@@ -139,7 +139,7 @@ def build_story(w3: Web3, root: Path) -> Story:
     as_(AccessClient, w3, root, reviewer).review(reviewed, True)
 
     trials = as_(TrialClient, w3, root, sponsor)
-    _, trial_id = trials.register(Web3.keccak(text="protocol v1"), LABS, PRIMARY, SECONDARY)
+    _, trial_id = trials.register(Web3.keccak(text="protocol v1"), LABS, irb, PRIMARY, SECONDARY)
     trials.add_site(trial_id, site)
     as_(TrialClient, w3, root, irb).approve(trial_id, 1)
     trials.amend(trial_id, Web3.keccak(text="protocol v2"), False)

@@ -167,6 +167,7 @@ def test_trial_report_matches_the_chains_trial_state(w3, root, story, index):
     chain = trials.get_trial(story.trial_id)
     assert chain.status == TrialStatus.REPORTED and report.locked["lockedAt"] == chain.locked_at
     assert report.sponsor == chain.sponsor != story.sponsor  # the key it was transferred to
+    assert report.irb == chain.irb  # the IRB of record, from TrialRegistered
     assert [v["version"] for v in report.protocol_versions] == [1, 2]
     assert [v["protocolHash"] for v in report.protocol_versions] == [
         "0x" + v.protocol_hash.hex() for v in trials.protocol_versions(story.trial_id)
@@ -182,7 +183,8 @@ def test_trial_report_matches_the_chains_trial_state(w3, root, story, index):
     )
     assert report.results["resultsHash"] == "0x" + Web3.keccak(text="results").hex()
     checked = {check.field for check in report.checks}
-    assert {"status", "enrolled", "lockedAt", "reportedAt", "protocol v2", f"site {story.site}"} <= checked
+    facts = {"irb", "status", "enrolled", "lockedAt", "reportedAt", "protocol v2", f"site {story.site}"}
+    assert facts <= checked
 
 
 def test_a_flagged_episode_ends_its_access_and_leaves_the_open_list(w3, root, story, index):

@@ -27,8 +27,12 @@ def test_sponsor_irb_subject_site_and_auditor_steps(project_root, act, capsys):
     (project_root / "endpoints.json").write_text(json.dumps(ENDPOINTS))
 
     act(sponsor)
-    run("scripts/trial.py", "register", ["0x" + "11" * 32, str(project_root / "endpoints.json"), "labs"])
-    assert "trial 1 registered" in capsys.readouterr().out
+    run(
+        "scripts/trial.py",
+        "register",
+        ["0x" + "11" * 32, str(project_root / "endpoints.json"), "labs", irb.address],
+    )
+    assert f"trial 1 registered, IRB of record {irb.address}" in capsys.readouterr().out
     run("scripts/trial.py", "add_site", ["1", site.address])
     act(irb)
     run("scripts/trial.py", "approve", ["1"])

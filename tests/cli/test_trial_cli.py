@@ -11,6 +11,7 @@ from eth_account import Account
 
 pytest_plugins = ["cli_fixtures"]
 
+IRB = "0x" + "1a" * 20  # a well-formed address
 ENDPOINTS = {
     "primary": [{"id": "P1", "measure": "change in HbA1c", "timeFrame": "24 weeks"}],
     "secondary": [{"id": "S1", "measure": "change in weight", "timeFrame": "24 weeks"}],
@@ -45,9 +46,10 @@ def _json(result):
 
 
 def _register(run, cast, files, *extra, protocol=None, scopes="labs,vitals"):
-    """The sponsor registers a trial from the test's files; returns its id."""
+    """The sponsor registers a trial from the test's files, under the cast's IRB; returns its id."""
     protocol = protocol or str(files / "protocol.txt")
     args = ("--protocol", protocol, "--endpoints", str(files / "endpoints.json"), "-s", scopes, *extra)
+    args += ("--irb", cast["irb"].address)
     return _json(run("--json", "trial", "register", *args, key=cast["sponsor"]))["trialId"]
 
 
@@ -172,6 +174,8 @@ def test_blinded_plan_is_revealed_with_its_salt(run, cast, files):
         str(files / "endpoints.json"),
         "-s",
         "labs",
+        "--irb",
+        cast["irb"].address,
         "--blinded",
         "--salt-out",
         str(salt),
@@ -236,7 +240,10 @@ def test_bad_rows_get_one_line_and_nothing_is_written(run, cast, trial, files, c
         ("trial", "verify", "1", "--proof", "missing.json"),
         ("trial", "show", "99"),
         ("trial", "approve", "0"),
-        ("trial", "register", "--protocol", "0x12", "--endpoints", "missing.json", "-s", "labs"),
+        ("trial", "register", "--protocol", "0x12", "--endpoints", "none.json", "-s", "labs", "--irb", IRB),
+        ("trial", "register", "--protocol", "0x12", "--endpoints", "e.json", "-s", "labs", "--irb", "0x1a8"),
+        ("trial", "register", "--protocol", "0x12", "--endpoints", "e.json", "-s", "labs"),  # no --irb
+        ("trial", "change-irb", "1", "not-an-address"),
         ("trial", "prove", "missing.json", "--row", "0", "-o", "p.json"),
     ],
 )
@@ -264,3 +271,29 @@ def test_sponsor_transfer_takes_a_proposal_and_an_acceptance(run, cast, trial):
     shown = _json(run("--json", "trial", "show", str(trial)))
     assert (shown["sponsor"], shown["pendingSponsor"]) == (new_key.address, None)
     ok(run("trial", "lock", str(trial), key=new_key))
+
+
+def test_the_irb_of_record_is_shown_approves_and_can_be_changed(run, cast, files):
+    """Finding A.4: `trial show` names the IRB of record; another IRB is refused in one line until the
+    sponsor names it with `trial change-irb`."""
+    trial_id = _register(run, cast, files)
+    shown = run("trial", "show", str(trial_id))
+    assert f"IRB of record {cast['irb'].address}" in ok(shown).output
+    other = funded()
+    ok(run("credential", "attest", other.address, "-r", "IRB", "--license-hash", "0x" + "cd" * 32))
+    refused = run("trial", "approve", str(trial_id), key=other)
+    assert refused.exit_code == 1 and "NotIrbOfRecord" in refused.output and "Traceback" not in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+
+    changed = _json(run("--json", "trial", "change-irb", str(trial_id), other.address, key=cast["sponsor"]))
+    assert changed["irb"] == other.address
+    assert _json(run("--json", "trial", "show", str(trial_id)))["irb"] == other.address
+    ok(run("trial", "approve", str(trial_id), key=other))
+    versions = _json(run("--json", "trial", "show", str(trial_id)))["versions"]
+    assert [v["irb"] for v in versions] == [other.address]
+
+
+def test_an_irb_without_a_credential_cannot_be_named(run, cast, files):
+    args = ("--protocol", str(files / "protocol.txt"), "--endpoints", str(files / "endpoints.json"))
+    refused = run("trial", "register", *args, "-s", "labs", "--irb", funded().address, key=cast["sponsor"])
+    assert refused.exit_code == 1 and "NotIrb" in refused.output and "Traceback" not in refused.output

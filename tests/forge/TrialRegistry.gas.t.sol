@@ -37,7 +37,7 @@ contract TrialRegistryGasTest is TrialTest {
 
     function test_gas_trialRegister() public {
         vm.prank(SPONSOR);
-        trials.register(PROTOCOL, TRIAL_SCOPES, PRIMARY, SECONDARY, bytes32(0));
+        trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, PRIMARY, SECONDARY, bytes32(0));
         vm.assertEq(trials.trialCount(), 4, "registered");
     }
 
@@ -45,6 +45,13 @@ contract TrialRegistryGasTest is TrialTest {
         vm.prank(IRB_MEMBER);
         trials.approve(PENDING, 1);
         vm.assertTrue(trials.getTrial(PENDING).currentApproved, "approved");
+    }
+
+    /// @dev The sponsor names another IRB of record while version 1 awaits approval.
+    function test_gas_trialChangeIrb() public {
+        vm.prank(SPONSOR);
+        trials.changeIrb(PENDING, OTHER_IRB);
+        vm.assertEq(trials.getTrial(PENDING).irb, OTHER_IRB, "IRB of record changed");
     }
 
     function test_gas_trialAddSite() public {

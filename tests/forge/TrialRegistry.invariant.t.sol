@@ -52,7 +52,7 @@ contract TrialRegistryInvariantTest is TrialTest {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = TrialHandler.register.selector;
         selectors[1] = TrialHandler.approve.selector;
         selectors[2] = TrialHandler.amend.selector;
@@ -69,6 +69,7 @@ contract TrialRegistryInvariantTest is TrialTest {
         selectors[13] = TrialHandler.reveal.selector;
         selectors[14] = TrialHandler.report.selector;
         selectors[15] = TrialHandler.warp.selector;
+        selectors[16] = TrialHandler.changeIrb.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }

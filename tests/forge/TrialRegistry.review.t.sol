@@ -128,9 +128,9 @@ contract TrialRegistryReviewTest is TrialTest {
         trials.commitBatch(trialId, root, 40);
     }
 
-    /// @dev Finding A.4 (low): a trial's sponsor could not change keys. A two-step transfer now moves
+    /// @dev Finding A.5 (low): a trial's sponsor could not change keys. A two-step transfer now moves
     /// the trial: the sponsor proposes, the new key accepts, and only the new key acts for the trial.
-    function test_review_A4_theSponsorMovesTheTrialToANewKey() public {
+    function test_review_A5_theSponsorMovesTheTrialToANewKey() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         vm.prank(SPONSOR);
         trials.transferSponsor(trialId, NEW_SPONSOR);
@@ -144,6 +144,46 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.prank(NEW_SPONSOR);
         trials.lock(trialId);
         vm.assertEq(uint8(trials.getTrial(trialId).status), uint8(ITrialRegistry.Status.Locked), "locked");
+    }
+
+    /// @dev Finding A.4 (low): any IRB credential holder approved any trial, so a sponsor could shop for
+    /// an approval (OTHER_IRB, an IRB with no tie to the trial, approved version 1 and then an amendment
+    /// the trial's own IRB never saw). A trial now names its IRB of record at registration: OTHER_IRB is
+    /// refused, for version 1 and for the amendment, and the trial's IRB approves; the sponsor moves the
+    /// trial to OTHER_IRB only openly, by `changeIrb`, on the record.
+    function test_review_A4_onlyTheIrbOfRecordApproves() public {
+        uint256 trialId = _register(TRIAL_SCOPES);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "the IRB of record");
+
+        vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
+        trials.approve(trialId, 1);
+        vm.assertEq(uint8(_status(trialId)), uint8(ITrialRegistry.Status.Registered), "not approved");
+        _approve(trialId, 1);
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "approved by the IRB of record");
+
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), false);
+        vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
+        trials.approve(trialId, 2);
+        vm.assertFalse(trials.getTrial(trialId).currentApproved, "the amendment awaits its IRB");
+        _addSite(trialId, SITE);
+        _consentTo(SUBJECT, trialId, 1, TRIAL_SCOPES, 0);
+        vm.prank(SITE);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, 2));
+        trials.enroll(trialId, SUBJECT);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.IrbOfRecordChanged(trialId, IRB_MEMBER, OTHER_IRB);
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).irb, OTHER_IRB, "the new IRB approved version 2");
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "version 1 keeps its approver");
+        _enroll(trialId, SUBJECT);
+        vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "enrolled under the approved version 2");
     }
 
     /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself

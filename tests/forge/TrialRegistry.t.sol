@@ -58,9 +58,9 @@ contract TrialRegistryTest is TrialTest {
         vm.warp(START + _bound(elapsed, 0, MAX_TTL));
 
         vm.expectEmit(address(trials));
-        emit ITrialRegistry.TrialRegistered(2, sponsor, protocolHash, scopes, primary, secondary, commitment);
+        emit ITrialRegistry.TrialRegistered(2, sponsor, IRB_MEMBER, protocolHash, scopes, primary, secondary, commitment);
         vm.prank(sponsor);
-        uint256 trialId = trials.register(protocolHash, scopes, primary, secondary, commitment);
+        uint256 trialId = trials.register(protocolHash, scopes, IRB_MEMBER, primary, secondary, commitment);
 
         vm.assertEq(trialId, 2, "trial id");
         vm.assertEq(trials.trialCount(), 2, "trialCount");
@@ -70,6 +70,7 @@ contract TrialRegistryTest is TrialTest {
         vm.assertEq(t.protocolVersion, 1, "protocolVersion");
         vm.assertEq(t.consentVersion, 1, "consentVersion");
         vm.assertFalse(t.currentApproved, "not approved yet");
+        vm.assertEq(t.irb, IRB_MEMBER, "the IRB of record");
         vm.assertEq(t.requiredScopes, scopes, "requiredScopes");
         vm.assertEq(t.enrolled, 0, "enrolled");
         vm.assertEq(t.lockedAt, 0, "lockedAt");
@@ -111,8 +112,32 @@ contract TrialRegistryTest is TrialTest {
             vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.InvalidRegistration.selector, protocolHash, scopes));
         }
         vm.prank(SPONSOR);
-        trials.register(protocolHash, scopes, primary, secondary, commitment);
+        trials.register(protocolHash, scopes, IRB_MEMBER, primary, secondary, commitment);
         vm.assertEq(trials.trialCount(), valid ? 1 : 0, "trialCount");
+    }
+
+    /// @dev The IRB of record holds a live IRB credential and is not the sponsor: a stranger, the zero
+    /// address, a suspended IRB and the sponsor (even with an IRB credential) are refused.
+    function testFuzz_register_theIrbOfRecordIsALiveIrbNotTheSponsor(address stranger, uint256 elapsed) public {
+        _assumeStranger(stranger);
+        _attest(SPONSOR, IRB);
+        _suspend(OTHER_IRB, IRB);
+        vm.warp(START + _bound(elapsed, 0, MAX_TTL));
+
+        address[3] memory notIrbs = [stranger, address(0), OTHER_IRB];
+        for (uint256 i; i < notIrbs.length; ++i) {
+            vm.prank(SPONSOR);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, notIrbs[i]));
+            trials.register(PROTOCOL, TRIAL_SCOPES, notIrbs[i], PRIMARY, SECONDARY, 0);
+        }
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, 1, SPONSOR));
+        trials.register(PROTOCOL, TRIAL_SCOPES, SPONSOR, PRIMARY, SECONDARY, 0);
+        vm.assertEq(trials.trialCount(), 0, "nothing registered");
+
+        // The same IRB may oversee a trial of a sponsor who is itself an IRB.
+        vm.prank(SPONSOR);
+        vm.assertEq(trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, PRIMARY, SECONDARY, 0), 1, "registered");
     }
 
     function testFuzz_views_ofAnUnknownTrial_revert(uint256 trialId, uint32 version) public {
@@ -140,8 +165,11 @@ contract TrialRegistryTest is TrialTest {
     /*                       APPROVAL AND AMENDMENTS                      */
     /* ------------------------------------------------------------------ */
 
-    function testFuzz_approve_onlyALiveIrbNotTheSponsor_theLatestVersionOnce(
+    /// @dev Finding A.4: nobody but the IRB of record approves, whatever credentials they hold: a
+    /// stranger, with or without an IRB credential, another IRB, the sponsor holding an IRB credential.
+    function testFuzz_approve_onlyTheLiveIrbOfRecord_theLatestVersionOnce(
         address stranger,
+        bool strangerIsIrb,
         uint32 version,
         uint256 elapsed
     ) public {
@@ -149,14 +177,15 @@ contract TrialRegistryTest is TrialTest {
         vm.assume(version != 1);
         uint256 trialId = _register(TRIAL_SCOPES);
         _attest(SPONSOR, IRB); // an IRB credential does not let a sponsor approve their own trial
+        if (strangerIsIrb) _attest(stranger, IRB);
         vm.warp(START + _bound(elapsed, 0, MAX_TTL));
 
-        vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, stranger));
-        trials.approve(trialId, 1);
-        vm.prank(SPONSOR);
-        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, SPONSOR));
-        trials.approve(trialId, 1);
+        address[3] memory others = [stranger, OTHER_IRB, SPONSOR];
+        for (uint256 i; i < others.length; ++i) {
+            vm.prank(others[i]);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, others[i]));
+            trials.approve(trialId, 1);
+        }
         vm.prank(IRB_MEMBER);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.InvalidVersion.selector, trialId, version));
         trials.approve(trialId, version);
@@ -173,10 +202,93 @@ contract TrialRegistryTest is TrialTest {
         vm.assertEq(v.approvedAt, _now(), "approvedAt");
 
         _expectRevertApprove(trialId, 1, abi.encodeWithSelector(ITrialRegistry.InvalidVersion.selector, trialId, 1));
+        // A suspended IRB of record cannot approve: the sponsor names another IRB, which can.
         _suspend(IRB_MEMBER, IRB);
         vm.prank(SPONSOR);
         trials.amend(trialId, keccak256("protocol v2"), false);
         _expectRevertApprove(trialId, 2, abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, IRB_MEMBER));
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 2);
+        vm.assertTrue(trials.getTrial(trialId).currentApproved, "approved by the new IRB of record");
+    }
+
+    /// @dev The sponsor names another IRB of record before the lock, also while a version awaits approval
+    /// (the new IRB approves it) and after an approval (which stays the old IRB's).
+    function testFuzz_changeIrb_theNewIrbApprovesThePendingVersion(bool approvedFirst, uint256 elapsed) public {
+        uint256 trialId = _register(TRIAL_SCOPES);
+        if (approvedFirst) {
+            _approve(trialId, 1);
+            vm.prank(SPONSOR);
+            trials.amend(trialId, _protocol(2), false);
+        }
+        uint32 pending = approvedFirst ? 2 : 1;
+        vm.warp(START + _bound(elapsed, 0, MAX_TTL));
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.IrbOfRecordChanged(trialId, IRB_MEMBER, OTHER_IRB);
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.assertEq(trials.getTrial(trialId).irb, OTHER_IRB, "the new IRB of record");
+
+        _expectRevertApprove(
+            trialId, pending, abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, IRB_MEMBER)
+        );
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.ProtocolApproved(trialId, pending, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, pending);
+        vm.assertEq(trials.getProtocolVersion(trialId, pending).irb, OTHER_IRB, "approved by the new IRB");
+        if (approvedFirst) vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "history kept");
+
+        // And back: the sponsor may name the first IRB again.
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, IRB_MEMBER);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "named again");
+    }
+
+    /// @dev Only the sponsor names the IRB of record, only a live IRB that is not the sponsor, only before
+    /// the lock.
+    function testFuzz_changeIrb_rejectsOutsidersNonIrbsTheSponsorAndTheLock(address stranger, bool reported)
+        public
+    {
+        _assumeStranger(stranger);
+        _attest(stranger, IRB); // even an IRB cannot name itself
+        _attest(SPONSOR, IRB);
+        uint256 trialId = _register(TRIAL_SCOPES);
+
+        address[2] memory notSponsors = [stranger, IRB_MEMBER];
+        for (uint256 i; i < notSponsors.length; ++i) {
+            vm.prank(notSponsors[i]);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotSponsor.selector, trialId, notSponsors[i]));
+            trials.changeIrb(trialId, notSponsors[i]);
+        }
+        _suspend(OTHER_IRB, IRB);
+        address[3] memory notIrbs = [address(0), SITE, OTHER_IRB];
+        for (uint256 i; i < notIrbs.length; ++i) {
+            vm.prank(SPONSOR);
+            vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, notIrbs[i]));
+            trials.changeIrb(trialId, notIrbs[i]);
+        }
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, SPONSOR));
+        trials.changeIrb(trialId, SPONSOR);
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.UnknownTrial.selector, trialId + 1));
+        trials.changeIrb(trialId + 1, stranger);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "unchanged");
+
+        _approve(trialId, 1);
+        _lock(trialId);
+        if (reported) {
+            vm.prank(SPONSOR);
+            trials.reportResults(trialId, RESULTS, PRIMARY, SECONDARY);
+        }
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, START));
+        trials.changeIrb(trialId, stranger);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "unchanged after the lock");
     }
 
     /// @dev Up to eight amendments; bit i of `pattern` says whether amendment i requires re-consent.
@@ -919,6 +1031,8 @@ contract TrialRegistryTest is TrialTest {
         trials.amend(trialId, _protocol(2), true);
         vm.expectRevert(locked);
         trials.addSite(trialId, OTHER_SITE);
+        vm.expectRevert(locked);
+        trials.changeIrb(trialId, OTHER_IRB);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITrialRegistry.InvalidTrialStatus.selector,
@@ -1052,10 +1166,10 @@ contract TrialRegistryTest is TrialTest {
         vm.assume(primary != 0);
         bytes32 commitment = keccak256(abi.encode(SPONSOR, primary, secondary, salt));
         vm.prank(SPONSOR);
-        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, 0, 0, commitment);
+        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, 0, 0, commitment);
         // Anyone may copy a commitment into a trial of their own, but cannot reveal it.
         vm.prank(COPYCAT);
-        uint256 copy = trials.register(PROTOCOL, TRIAL_SCOPES, 0, 0, commitment);
+        uint256 copy = trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, 0, 0, commitment);
         vm.prank(COPYCAT);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.RevealMismatch.selector, copy));
         trials.revealEndpoints(copy, primary, secondary, salt);
@@ -1097,7 +1211,7 @@ contract TrialRegistryTest is TrialTest {
     function testFuzz_revealEndpoints_ofAZeroPrimary_reverts(bytes32 secondary, bytes32 salt) public {
         bytes32 commitment = keccak256(abi.encode(SPONSOR, bytes32(0), secondary, salt));
         vm.prank(SPONSOR);
-        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, 0, 0, commitment);
+        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, 0, 0, commitment);
         vm.prank(SPONSOR);
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.RevealMismatch.selector, trialId));
         trials.revealEndpoints(trialId, 0, secondary, salt);
@@ -1117,10 +1231,10 @@ contract TrialRegistryTest is TrialTest {
         vm.startPrank(SPONSOR);
         if (blinded) {
             trialId = trials.register(
-                PROTOCOL, TRIAL_SCOPES, 0, 0, keccak256(abi.encode(SPONSOR, primary, secondary, _planSalt()))
+                PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, 0, 0, keccak256(abi.encode(SPONSOR, primary, secondary, _planSalt()))
             );
         } else {
-            trialId = trials.register(PROTOCOL, TRIAL_SCOPES, primary, secondary, 0);
+            trialId = trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, primary, secondary, 0);
         }
         vm.stopPrank();
         _approve(trialId, 1);
@@ -1266,7 +1380,7 @@ contract TrialRegistryTest is TrialTest {
         vm.assume(first != second && primary != 0);
         bytes32 commitment = keccak256(abi.encode(SPONSOR, primary, SECONDARY, salt));
         vm.prank(SPONSOR);
-        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, 0, 0, commitment);
+        uint256 trialId = trials.register(PROTOCOL, TRIAL_SCOPES, IRB_MEMBER, 0, 0, commitment);
         _transfer(trialId, SPONSOR, first);
         address current = first;
         if (twice) {

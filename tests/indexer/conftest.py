@@ -65,7 +65,7 @@ def scripted_flow(w3: Web3, root: Path, salt: str = "") -> None:
     as_(AccessClient, w3, root, 3).log_access(gp, record, purpose_id("TREAT"))
     trials = as_(TrialClient, w3, root, 5)
     _, trial_id = trials.register(
-        Web3.keccak(b"protocol" + label), LABS, Web3.keccak(b"primary"), Web3.keccak(b"secondary")
+        Web3.keccak(b"protocol" + label), LABS, irb, Web3.keccak(b"primary"), Web3.keccak(b"secondary")
     )
     trials.add_site(trial_id, site)
     as_(TrialClient, w3, root, 4).approve(trial_id, 1)

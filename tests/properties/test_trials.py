@@ -143,7 +143,7 @@ class TrialIntegrity(ChainMachine):
             *((self.trials, "isEnrolled", TRIAL, subject) for subject in self.subjects),
         )
         trial = got[0]
-        assert (trial[1], trial[2], trial[3], trial[4], trial[6], trial[8]) == (
+        assert (trial[1], trial[2], trial[3], trial[4], trial[8], trial[7]) == (
             self.status,
             self.protocol_version,
             self.consent_version,

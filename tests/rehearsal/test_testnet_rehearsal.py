@@ -207,7 +207,7 @@ def trial_flow(cast: Rehearsal) -> dict[str, Any]:
     (folder / "endpoints.json").write_text(json.dumps(ENDPOINTS))
     trial = r.json(
         "trial", "register", "--protocol", str(folder / "protocol.txt"), "--endpoints",
-        str(folder / "endpoints.json"), "-s", "labs", key=r.keys["sponsor"],
+        str(folder / "endpoints.json"), "-s", "labs", "--irb", r.address("irb"), key=r.keys["sponsor"],
     )["trialId"]  # fmt: skip
     tid = str(trial)
     r.ok("trial", "approve", tid, key=r.keys["irb"])

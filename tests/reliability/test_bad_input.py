@@ -64,6 +64,10 @@ def _grant(*tail: str, to: str = GOOD) -> tuple[str, ...]:
     return ("consent", "grant", to, *tail)
 
 
+def _register_trial(*options: str) -> tuple[str, ...]:
+    return ("trial", "register", "--protocol", HASH, "-s", "labs", *options)
+
+
 def _library_keystore(name: str, password: str = KEYSTORE_PASSWORD) -> Callable[[Path, Path], Any]:
     def load(files: Path, _: Path) -> Any:
         with pytest.MonkeyPatch.context() as env:
@@ -111,6 +115,13 @@ CASES = [
         ("consent", "delegate", "add", "0x12", "-e", "30d"),
     ),
     Case("fhir-export-address", "address", "patient '0x1234' is not", ("fhir", "export", "0x1234")),
+    Case(
+        "trial-irb-address",
+        "address",
+        "IRB '0x12' is not an Ethereum address",
+        _register_trial("--endpoints", "{files}/missing.json", "--irb", "0x12"),
+    ),
+    Case("trial-new-irb-checksum", "checksum", "has a bad checksum", ("trial", "change-irb", "1", TYPO)),
     # ---- purpose codes and scope names
     Case("unknown-purpose", "purpose", "unknown purpose 'NOPE'", _grant("-p", "NOPE", "-s", "labs")),
     Case(
@@ -263,7 +274,7 @@ CASES = [
         "endpoints-missing",
         "file",
         "cannot read {files}/missing.json",
-        ("trial", "register", "--protocol", HASH, "--endpoints", "{files}/missing.json", "-s", "labs"),
+        _register_trial("--endpoints", "{files}/missing.json", "--irb", GOOD),
     ),
     Case(
         "batch-file-missing",

@@ -33,7 +33,7 @@ def test_register_enrol_commit_lock_report_verify(root):
     endpoints = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
     scopes = scopes_mask(["labs"])
     _, trial_id = trials.register(
-        keccak(text="protocol"), scopes, endpoints.primary_hash, endpoints.secondary_hash
+        keccak(text="protocol"), scopes, irb.address, endpoints.primary_hash, endpoints.secondary_hash
     )
     as_(TrialClient, root, irb).approve(trial_id)
     trials.add_site(trial_id, site.address)

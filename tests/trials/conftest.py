@@ -38,6 +38,9 @@ def endpoints_commitment(sponsor: Any, primary: bytes, secondary: bytes, salt: b
     )
 
 
+IRB_ACCOUNT = 3  # accounts[3]: the `irb` fixture, the IRB of record of the trials registered here
+
+
 def register(
     trials: Any,
     sponsor: Any,
@@ -46,9 +49,14 @@ def register(
     primary: bytes = PRIMARY,
     secondary: bytes = SECONDARY,
     commitment: bytes = NO_HASH,
+    irb: Any = None,
 ) -> Any:
-    """The sponsor registers a trial (plain endpoints unless told otherwise); returns the transaction."""
-    return trials.register(protocol, scopes, primary, secondary, commitment, {"from": sponsor})
+    """The sponsor registers a trial (plain endpoints unless told otherwise) under `irb` (default: the
+    `irb` fixture's account, which must hold its credential); returns the transaction."""
+    from brownie import accounts
+
+    irb = accounts[IRB_ACCOUNT] if irb is None else irb
+    return trials.register(protocol, scopes, irb, primary, secondary, commitment, {"from": sponsor})
 
 
 def consent(
@@ -74,7 +82,8 @@ def funded_key(accounts: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def trials(TrialRegistry, registry, credentials, accounts):
+def trials(TrialRegistry, registry, credentials, accounts, irb):
+    """The registry, with `irb` credentialed first: every trial here names it its IRB of record."""
     return TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
 
 
@@ -87,8 +96,8 @@ def sponsor(accounts):
 @pytest.fixture(scope="module")
 def irb(accounts, credentials, registrar):
     """An institutional review board holding a live IRB credential."""
-    attest(credentials, registrar, accounts[3], IRB)
-    return accounts[3]
+    attest(credentials, registrar, accounts[IRB_ACCOUNT], IRB)
+    return accounts[IRB_ACCOUNT]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +132,7 @@ def registered(trials, sponsor):
 
 @pytest.fixture
 def approved(trials, registered, sponsor, irb, site):
-    """Trial 1 with `site` added and protocol version 1 approved by the IRB: it may enrol."""
+    """Trial 1 with `site` added and protocol version 1 approved by its IRB of record: it may enrol."""
     trials.addSite(registered, site, {"from": sponsor})
     trials.approve(registered, 1, {"from": irb})
     return registered

@@ -1,4 +1,5 @@
-"""TrialRegistry.approve: an IRB credential, not the sponsor, approves the latest protocol version."""
+"""TrialRegistry.approve: the trial's IRB of record, while its IRB credential is live and it is not the
+sponsor, approves the latest protocol version; no other IRB does (finding A.4)."""
 
 import pytest
 from brownie import ZERO_ADDRESS
@@ -25,6 +26,7 @@ def test_approving_an_amendment_keeps_the_earlier_approval(
     trials.amend(approved, PROTOCOL_V2, False, {"from": sponsor})
     second_irb = accounts[9]
     attest(credentials, registrar, second_irb, IRB)
+    trials.changeIrb(approved, second_irb, {"from": sponsor})  # the first IRB closed
     tx = trials.approve(approved, 2, {"from": second_irb})
     assert tuple(trials.getProtocolVersion(approved, 1)) == first
     assert tuple(trials.getProtocolVersion(approved, 2))[3:] == (second_irb, tx.timestamp)
@@ -32,17 +34,22 @@ def test_approving_an_amendment_keeps_the_earlier_approval(
     assert tx.events["ProtocolApproved"] == {"trialId": approved, "version": 2, "irb": second_irb}
 
 
-def test_account_without_irb_credential_reverts(trials, stranger, site, registered):
-    for caller in (stranger, site):  # the site holds RESEARCHER, not IRB
-        with reverts("NotIrb", caller.address):
+def test_anyone_but_the_irb_of_record_reverts(
+    trials, stranger, site, accounts, credentials, registrar, registered
+):
+    other_irb = accounts[9]
+    attest(credentials, registrar, other_irb, IRB)
+    for caller in (stranger, site, other_irb):  # no credential; RESEARCHER; another IRB (finding A.4)
+        with reverts("NotIrbOfRecord", registered, caller.address):
             trials.approve(registered, 1, {"from": caller})
     assert trials.getTrial(registered).dict()["status"] == Status.REGISTERED
 
 
-def test_expired_irb_credential_reverts(trials, credentials, registrar, accounts, registered):
+def test_expired_irb_credential_reverts(trials, credentials, registrar, accounts, sponsor, registered):
     lapsing_irb = accounts[9]
     valid_until = now() + 3600
     attest(credentials, registrar, lapsing_irb, IRB, valid_until=valid_until)
+    trials.changeIrb(registered, lapsing_irb, {"from": sponsor})
     mine_at(valid_until)
     with reverts("NotIrb", lapsing_irb.address):
         trials.approve(registered, 1, {"from": lapsing_irb})
@@ -58,11 +65,16 @@ def test_revoked_or_suspended_irb_credential_reverts(trials, credentials, regist
 
 
 def test_sponsor_holding_an_irb_credential_cannot_approve_own_trial(
-    trials, credentials, registrar, sponsor, registered
+    trials, credentials, registrar, sponsor, irb, registered
 ):
     attest(credentials, registrar, sponsor, IRB)
-    with reverts("IrbIsSponsor", registered, sponsor.address):
+    with reverts("NotIrbOfRecord", registered, sponsor.address):
         trials.approve(registered, 1, {"from": sponsor})
+    # Nor once the IRB of record took the trial over as its sponsor.
+    trials.transferSponsor(registered, irb, {"from": sponsor})
+    trials.acceptSponsor(registered, {"from": irb})
+    with reverts("IrbIsSponsor", registered, irb.address):
+        trials.approve(registered, 1, {"from": irb})
     assert trials.getTrial(registered).dict()["status"] == Status.REGISTERED
 
 

@@ -3,7 +3,7 @@ and the endpoints, in the clear or as a blinded analysis plan's commitment."""
 
 import pytest
 from brownie import ZERO_ADDRESS
-from conftest import LABS, hex32, reverts
+from conftest import IRB, LABS, attest, hex32, reverts
 from eth_utils.crypto import keccak
 
 from trials.conftest import (
@@ -19,7 +19,7 @@ from trials.conftest import (
 )
 
 
-def test_plain_registration_stores_version_1_and_emits_event(trials, sponsor):
+def test_plain_registration_stores_version_1_and_emits_event(trials, sponsor, irb):
     tx = register(trials, sponsor)
     assert tx.return_value == 1
     assert trials.trialCount() == 1
@@ -29,10 +29,11 @@ def test_plain_registration_stores_version_1_and_emits_event(trials, sponsor):
         "protocolVersion": 1,
         "consentVersion": 1,
         "currentApproved": False,
+        "irb": irb,
         "requiredScopes": SCOPES,
+        "enrolled": 0,
         "lockedAt": 0,
         "reportedAt": 0,
-        "enrolled": 0,
         "primaryEndpoints": hex32(PRIMARY),
         "secondaryEndpoints": hex32(SECONDARY),
         "endpointsCommitment": hex32(NO_HASH),
@@ -48,6 +49,7 @@ def test_plain_registration_stores_version_1_and_emits_event(trials, sponsor):
     assert tx.events["TrialRegistered"] == {
         "trialId": 1,
         "sponsor": sponsor,
+        "irb": irb,
         "protocolHash": hex32(PROTOCOL_V1),
         "requiredScopes": SCOPES,
         "primaryEndpoints": hex32(PRIMARY),
@@ -64,7 +66,7 @@ def test_secondary_endpoints_are_optional(trials, sponsor):
     assert tx.events["TrialRegistered"]["secondaryEndpoints"] == hex32(NO_HASH)
 
 
-def test_blinded_registration_stores_only_the_commitment(trials, sponsor):
+def test_blinded_registration_stores_only_the_commitment(trials, sponsor, irb):
     commitment = endpoints_commitment(sponsor, PRIMARY, SECONDARY, PLAN_SALT)
     tx = register(trials, sponsor, primary=NO_HASH, secondary=NO_HASH, commitment=commitment)
     trial = trials.getTrial(tx.return_value).dict()
@@ -74,6 +76,7 @@ def test_blinded_registration_stores_only_the_commitment(trials, sponsor):
     assert tx.events["TrialRegistered"] == {
         "trialId": 1,
         "sponsor": sponsor,
+        "irb": irb,
         "protocolHash": hex32(PROTOCOL_V1),
         "requiredScopes": SCOPES,
         "primaryEndpoints": hex32(NO_HASH),
@@ -123,3 +126,25 @@ def test_invalid_registration_reverts(trials, sponsor, protocol, scopes, primary
     assert trials.trialCount() == 0
     with reverts("UnknownTrial", 1):
         trials.getTrial(1)
+
+
+def test_the_irb_of_record_holds_a_live_irb_credential(
+    trials, sponsor, stranger, site, accounts, credentials, registrar
+):
+    """Finding A.4: a trial names its IRB of record; an account without a live IRB credential cannot be it."""
+    lapsed = accounts[9]
+    attest(credentials, registrar, lapsed, IRB)
+    credentials.suspend(lapsed, IRB, {"from": registrar})
+    for candidate in (stranger, site, lapsed):  # no credential; RESEARCHER, not IRB; a suspended IRB
+        with reverts("NotIrb", candidate.address):
+            register(trials, sponsor, irb=candidate)
+    with reverts("NotIrb", ZERO_ADDRESS):
+        register(trials, sponsor, irb=ZERO_ADDRESS)
+    assert trials.trialCount() == 0
+
+
+def test_the_sponsor_cannot_be_its_own_irb_of_record(trials, sponsor, credentials, registrar):
+    attest(credentials, registrar, sponsor, IRB)
+    with reverts("IrbIsSponsor", 1, sponsor.address):
+        register(trials, sponsor, irb=sponsor)
+    assert trials.trialCount() == 0

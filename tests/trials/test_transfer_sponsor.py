@@ -1,5 +1,5 @@
 """TrialRegistry.transferSponsor / acceptSponsor: a sponsor moves the trial to a new key or organisation in
-two steps (finding A.4); nothing changes until the proposed account accepts."""
+two steps (finding A.5); nothing changes until the proposed account accepts."""
 
 import pytest
 from brownie import ZERO_ADDRESS
@@ -62,10 +62,10 @@ def test_unknown_trial_reverts(trials, stranger):
         trials.acceptSponsor(9, {"from": stranger})
 
 
-def test_the_new_sponsor_reveals_the_blinded_plan_of_the_old_one(trials, sponsor, stranger):
+def test_the_new_sponsor_reveals_the_blinded_plan_of_the_old_one(trials, sponsor, irb, stranger):
     commitment = endpoints_commitment(sponsor, PRIMARY, SECONDARY, PLAN_SALT)
     trial_id = trials.register(
-        PROTOCOL_V1, 1, bytes(32), bytes(32), commitment, {"from": sponsor}
+        PROTOCOL_V1, 1, irb, bytes(32), bytes(32), commitment, {"from": sponsor}
     ).return_value
     trials.transferSponsor(trial_id, stranger, {"from": sponsor})
     trials.acceptSponsor(trial_id, {"from": stranger})

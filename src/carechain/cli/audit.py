@@ -257,7 +257,10 @@ def audit_trial(ctx: Context, trial_id: int, db: str | None, no_sync: bool) -> N
         ctx.verdict(report.agrees, report.to_dict(), "")
         return
     console = ctx.console
-    versions = Table("version", "protocol hash", "re-consent", "IRB", "registered", title=f"Trial {trial_id}")
+    versions = Table(
+        "version", "protocol hash", "re-consent", "IRB", "registered",
+        title=f"Trial {trial_id}, IRB of record {report.irb}",
+    )  # fmt: skip
     for v in report.protocol_versions:
         versions.add_row(
             str(v["version"]), _short(v["protocolHash"]), _yes(v["requiresReconsent"]), v["irb"] or "pending",

@@ -51,8 +51,9 @@ def trial() -> None:
 
     \b
     Examples:
-      carechain trial register --protocol protocol.pdf --endpoints endpoints.json --scopes labs,vitals
-      carechain trial approve 1                       # IRB
+      carechain trial register --protocol protocol.pdf --endpoints endpoints.json --scopes labs,vitals \\
+          --irb 0xIrb                                 # the trial's IRB of record
+      carechain trial approve 1                       # the IRB of record
       carechain trial add-site 1 0xSite               # sponsor
       carechain trial consent 1 -o consent.json       # subject: signs with their per-trial key
       carechain consent submit consent.json           # site relays it
@@ -75,13 +76,20 @@ def _hex_or_file(value: str) -> bytes:
 @click.option("--protocol", required=True, help="The protocol document (hashed here) or its 0x hash.")
 @click.option("--endpoints", type=FILE, required=True, help="JSON: {primary: [...], secondary: [...]}.")
 @scopes_option("Data scopes a subject's consent must cover (labs,vitals).")
+@click.option(
+    "--irb",
+    required=True,
+    metavar="ADDRESS",
+    help="The trial's IRB of record: the only account that approves it (a live IRB credential, not you).",
+)
 @click.option("--blinded", is_flag=True, help="Commit to the endpoints now and reveal them later.")
 @click.option("--salt-out", type=FILE, help="With --blinded: where to keep the secret salt.")
 @pass_ctx
 def trial_register(
-    ctx: Context, protocol: str, endpoints: Path, scopes: int, blinded: bool, salt_out: Path | None
+    ctx: Context, protocol: str, endpoints: Path, scopes: int, irb: str, blinded: bool, salt_out: Path | None
 ) -> None:
-    """(Sponsor) register a trial: protocol version 1 and its pre-registered endpoints."""
+    """(Sponsor) register a trial: protocol version 1, its IRB of record and its pre-registered endpoints."""
+    irb = checksum(irb, "IRB")
     plan = Endpoints.load(endpoints)
     client = ctx.client(TrialClient)
     protocol_hash = _hex_or_file(protocol)
@@ -96,11 +104,11 @@ def trial_register(
         salt_out.write_text(json.dumps({"sponsor": client.sender.address, "salt": "0x" + salt.hex()}) + "\n")
         salt_out.chmod(0o600)
         result, trial_id = client.register(
-            protocol_hash, scopes, endpoints_commitment=plan.commitment(client.sender.address, salt)
+            protocol_hash, scopes, irb, endpoints_commitment=plan.commitment(client.sender.address, salt)
         )
     else:
-        result, trial_id = client.register(protocol_hash, scopes, plan.primary_hash, plan.secondary_hash)
-    ctx.tx(f"trial {trial_id} registered", result, trialId=trial_id)
+        result, trial_id = client.register(protocol_hash, scopes, irb, plan.primary_hash, plan.secondary_hash)
+    ctx.tx(f"trial {trial_id} registered, IRB of record {irb}", result, trialId=trial_id, irb=irb)
 
 
 @trial.command("amend")
@@ -130,6 +138,20 @@ _account_action(
     "add_site", "site", "added", "(Sponsor) add SITE, an account with a live RESEARCHER credential."
 )
 _account_action("remove_site", "site", "removed", "(Sponsor) remove SITE; its committed batches stay.")
+
+
+@trial.command("change-irb")
+@trial_id_argument
+@click.argument("new_irb", metavar="NEW_IRB")
+@pass_ctx
+def trial_change_irb(ctx: Context, trial_id: int, new_irb: str) -> None:
+    """(Sponsor) name NEW_IRB the trial's IRB of record, e.g. when its IRB closes (before the lock).
+
+    From now on only NEW_IRB approves, the version awaiting approval included; past approvals stay.
+    """
+    new_irb = checksum(new_irb, "IRB")
+    result = ctx.client(TrialClient).change_irb(trial_id, new_irb)
+    ctx.tx(f"trial {trial_id}: IRB of record is now {new_irb}", result, irb=new_irb)
 
 
 @trial.command("transfer-sponsor")
@@ -197,7 +219,7 @@ def trial_report(ctx: Context, trial_id: int, results: Path) -> None:
 @click.option("--version", type=PROTOCOL_VERSION, help="The protocol version (default: the latest).")
 @pass_ctx
 def trial_approve(ctx: Context, trial_id: int, version: int | None) -> None:
-    """(IRB) approve the latest protocol version."""
+    """(The trial's IRB of record) approve the latest protocol version."""
     ctx.tx(f"trial {trial_id} approved", ctx.client(TrialClient).approve(trial_id, version))
 
 
@@ -388,6 +410,7 @@ def trial_show(ctx: Context, trial_id: int) -> None:
         "trialId": trial_id,
         "sponsor": facts.sponsor,
         "pendingSponsor": pending,
+        "irb": facts.irb,
         "status": facts.status.name,
         "consentVersion": facts.consent_version,
         "requiredScopes": scope_names,
@@ -422,7 +445,8 @@ def trial_show(ctx: Context, trial_id: int) -> None:
         ctx.emit(data, "")
         return
     ctx.console.print(
-        f"trial {trial_id}: {facts.status.name.lower()}, sponsor {facts.sponsor}, {facts.enrolled} enrolled, "
+        f"trial {trial_id}: {facts.status.name.lower()}, sponsor {facts.sponsor}, IRB of record {facts.irb}, "
+        f"{facts.enrolled} enrolled, "
         f"consent version {facts.consent_version}, scopes {', '.join(scope_names)}, "
         f"locked {show_time(facts.locked_at) if facts.locked_at else 'no'}"
         + (f"; {pending} proposed as sponsor" if pending else "")

@@ -26,16 +26,20 @@ class TrialStatus(IntEnum):
 
 @dataclass(frozen=True)
 class Trial:
+    """ITrialRegistry.Trial, in its fields' order; `irb` is the IRB of record, the one account that
+    approves the trial's protocol versions."""
+
     trial_id: int
     sponsor: str
     status: TrialStatus
     protocol_version: int
     consent_version: int
     current_approved: bool
+    irb: str
     required_scopes: int
+    enrolled: int
     locked_at: int
     reported_at: int
-    enrolled: int
     primary_endpoints: bytes
     secondary_endpoints: bytes
     endpoints_commitment: bytes
@@ -150,15 +154,18 @@ class TrialClient(ContractClient):
         self,
         protocol_hash: bytes,
         required_scopes: int,
+        irb: str,
         primary_endpoints: bytes = ZERO32,
         secondary_endpoints: bytes = ZERO32,
         endpoints_commitment: bytes = ZERO32,
     ) -> tuple[TxResult, int]:
-        """Register a trial (plain endpoint hashes, or a blinded plan's commitment); returns its id."""
+        """Register a trial under its IRB of record (the only account that will approve it), with plain
+        endpoint hashes or a blinded plan's commitment; returns its id."""
         result = self._send(
             "register",
             bytes32(protocol_hash, "protocol hash"),
             required_scopes,
+            checksum(irb, "IRB"),
             bytes32(primary_endpoints, "primary endpoints hash"),
             bytes32(secondary_endpoints, "secondary endpoints hash"),
             bytes32(endpoints_commitment, "endpoints commitment"),
@@ -179,6 +186,10 @@ class TrialClient(ContractClient):
 
     def remove_site(self, trial_id: int, site: str) -> TxResult:
         return self._send("removeSite", _trial_id(trial_id), checksum(site, "site"))
+
+    def change_irb(self, trial_id: int, new_irb: str) -> TxResult:
+        """Name another IRB of record (the sponsor, before the lock); it approves the pending version too."""
+        return self._send("changeIrb", _trial_id(trial_id), checksum(new_irb, "IRB"))
 
     def transfer_sponsor(self, trial_id: int, new_sponsor: str) -> TxResult:
         """Propose the trial's next sponsor (the zero address cancels); nothing moves until they accept."""
@@ -214,7 +225,7 @@ class TrialClient(ContractClient):
     # ---- IRB and sites ---------------------------------------------------------------------------
 
     def approve(self, trial_id: int, version: int | None = None) -> TxResult:
-        """Approve a protocol version (default: the latest)."""
+        """As the trial's IRB of record: approve a protocol version (default: the latest)."""
         if version is None:
             version = self.get_trial(trial_id).protocol_version
         return self._send("approve", _trial_id(trial_id), uint(version, "protocol version", 32, minimum=1))

@@ -11,8 +11,9 @@ import {covers, isLive} from "../utils/ConsentModel.sol";
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 
 /// @dev Drives TrialRegistry for the invariant test: two sponsors register up to three trials
-/// (plain or blinded endpoints), an IRB (and a sponsor who is also an IRB, and an outsider)
-/// approves, sponsors amend with and without re-consent, add and remove sites (three
+/// (plain or blinded endpoints) under an IRB of record (the IRB member, the sponsor who is also an
+/// IRB, or an outsider), sponsors change it, an IRB (and a sponsor who is also an IRB, and an
+/// outsider) approves, sponsors amend with and without re-consent, add and remove sites (three
 /// researchers, one of them suspended and reinstated by the registrar, and an uncredentialed
 /// account), four subjects grant, update and revoke consents to the registry or the wildcard for
 /// a trial's purposes, sites enrol, record re-consents, commit batches, subjects and others
@@ -153,7 +154,8 @@ contract TrialHandler {
     /* ---- SPONSOR ---- */
 
     /// @dev Plain endpoints five times in eight (a zero secondary half of those), blinded two in
-    /// eight, zero scopes (invalid) one in eight.
+    /// eight, zero scopes (invalid) one in eight; the IRB of record is the IRB member six times in
+    /// eight, an outsider (no credential) one, the sponsor who is also an IRB one.
     function register(uint256 sponsorSeed, uint256 scopesSeed, uint256 modeSeed) public observe {
         if (trialCount == MAX_TRIALS) return;
         uint256 trialId = trialCount + 1;
@@ -162,40 +164,75 @@ contract TrialHandler {
         // casting to 'uint64' is safe because the value is below 16
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 scopes = mode == 0 ? 0 : uint64(1 + scopesSeed % 15);
-        bytes32 primary = keccak256(abi.encode("primary endpoints", trialId));
-        bytes32 secondary =
+        // The plan goes into the model first (a failed registration's is overwritten by the next): fewer
+        // locals, for the unoptimised coverage build's stack.
+        TrialModel storage m = _trials[trialId];
+        m.plannedPrimary = keccak256(abi.encode("primary endpoints", trialId));
+        m.plannedSecondary =
             (modeSeed >> 3) % 2 == 0 ? keccak256(abi.encode("secondary endpoints", trialId)) : bytes32(0);
-        bytes32 salt = keccak256(abi.encode("salt", trialId, modeSeed));
+        m.salt = keccak256(abi.encode("salt", trialId, modeSeed));
         bool blinded = mode == 1 || mode == 2;
-        bytes32 commitment = blinded ? keccak256(abi.encode(sponsorAccount, primary, secondary, salt)) : bytes32(0);
+        bytes32 commitment = blinded
+            ? keccak256(abi.encode(sponsorAccount, m.plannedPrimary, m.plannedSecondary, m.salt))
+            : bytes32(0);
+        address irb = [IRB_MEMBER, IRB_MEMBER, IRB_MEMBER, IRB_MEMBER, IRB_MEMBER, IRB_MEMBER, OUTSIDER, sponsor(1)][
+            (modeSeed >> 4) % 8
+        ];
 
         bytes memory expected;
         if (scopes == 0) {
             expected = abi.encodeWithSelector(ITrialRegistry.InvalidRegistration.selector, _protocol(trialId, 1), 0);
+        } else {
+            expected = _irbError(trialId, irb, sponsorAccount);
         }
         vm.prank(sponsorAccount);
         try trials.register(
-            _protocol(trialId, 1), scopes, blinded ? bytes32(0) : primary, blinded ? bytes32(0) : secondary, commitment
+            _protocol(trialId, 1),
+            scopes,
+            irb,
+            blinded ? bytes32(0) : m.plannedPrimary,
+            blinded ? bytes32(0) : m.plannedSecondary,
+            commitment
         ) returns (
             uint256 id
         ) {
             if (expected.length != 0) return _unexpected("register succeeded against the model");
             if (id != trialId) _unexpected("register: trial id");
             trialCount = trialId;
-            TrialModel storage m = _trials[trialId];
             m.state.sponsor = sponsorAccount;
             m.state.status = ITrialRegistry.Status.Registered;
             m.state.protocolVersion = 1;
             m.state.consentVersion = 1;
+            m.state.irb = irb;
             m.state.requiredScopes = scopes;
-            m.state.primaryEndpoints = blinded ? bytes32(0) : primary;
-            m.state.secondaryEndpoints = blinded ? bytes32(0) : secondary;
+            m.state.primaryEndpoints = blinded ? bytes32(0) : m.plannedPrimary;
+            m.state.secondaryEndpoints = blinded ? bytes32(0) : m.plannedSecondary;
             m.state.endpointsCommitment = commitment;
-            (m.plannedPrimary, m.plannedSecondary, m.salt) = (primary, secondary, salt);
             _versions[trialId][1].protocolHash = _protocol(trialId, 1);
             _versions[trialId][1].registeredAt = currentTime;
         } catch (bytes memory reason) {
             _checkRevert(reason, expected, "register");
+        }
+    }
+
+    /// @dev The sponsor three times in four, the other sponsor otherwise, names the IRB member half the
+    /// time, the sponsor who is also an IRB a quarter, an outsider a quarter.
+    function changeIrb(uint256 trialSeed, uint256 irbSeed, uint256 callerSeed) external observe {
+        if (trialCount == 0) return;
+        uint256 trialId = _anyTrial(trialSeed);
+        ITrialRegistry.Trial storage t = _trials[trialId].state;
+        address caller = _sponsorOrOther(t.sponsor, callerSeed);
+        address irb = irbSeed % 4 < 2 ? IRB_MEMBER : irbSeed % 4 == 2 ? sponsor(1) : OUTSIDER;
+
+        bytes memory expected = _sponsorError(trialId, caller);
+        if (expected.length == 0) expected = _lockedError(trialId);
+        if (expected.length == 0) expected = _irbError(trialId, irb, t.sponsor);
+        vm.prank(caller);
+        try trials.changeIrb(trialId, irb) {
+            if (expected.length != 0) return _unexpected("changeIrb succeeded against the model");
+            t.irb = irb;
+        } catch (bytes memory reason) {
+            _checkRevert(reason, expected, "changeIrb");
         }
     }
 
@@ -360,7 +397,9 @@ contract TrialHandler {
     /* ---- IRB ---- */
 
     /// @dev The IRB member five times in eight, the sponsor who is also an IRB two, an outsider
-    /// one; the latest version seven times in eight, otherwise any up to one past it.
+    /// one; the latest version seven times in eight, otherwise any up to one past it. Only the
+    /// trial's IRB of record approves; here it always holds its credential and is never the sponsor
+    /// (the handler neither suspends IRBs nor transfers trials).
     function approve(uint256 trialSeed, uint256 irbSeed, uint256 versionSeed) public observe {
         if (trialCount == 0) return;
         uint256 trialId = _trialAwaitingApproval(trialSeed);
@@ -371,10 +410,8 @@ contract TrialHandler {
         uint32 version = versionSeed % 8 == 7 ? uint32((versionSeed >> 3) % (t.protocolVersion + 2)) : t.protocolVersion;
 
         bytes memory expected = _lockedError(trialId);
-        if (expected.length == 0 && irb == OUTSIDER) {
-            expected = abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, irb);
-        } else if (expected.length == 0 && irb == t.sponsor) {
-            expected = abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, irb);
+        if (expected.length == 0 && irb != t.irb) {
+            expected = abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, irb);
         } else if (expected.length == 0 && (version != t.protocolVersion || t.currentApproved)) {
             expected = abi.encodeWithSelector(ITrialRegistry.InvalidVersion.selector, trialId, version);
         }
@@ -859,6 +896,13 @@ contract TrialHandler {
         uint64 lockedAt = _trials[trialId].state.lockedAt;
         if (lockedAt == 0) return "";
         return abi.encodeWithSelector(ITrialRegistry.TrialLocked.selector, trialId, lockedAt);
+    }
+
+    /// @dev Who may be named IRB of record: the two IRB credential holders (the outsider has none), not the sponsor.
+    function _irbError(uint256 trialId, address irb, address sponsorAccount) private pure returns (bytes memory) {
+        if (irb == OUTSIDER) return abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, irb);
+        if (irb == sponsorAccount) return abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, irb);
+        return "";
     }
 
     function _siteError(uint256 trialId, address s) private view returns (bytes memory) {

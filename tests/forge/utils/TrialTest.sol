@@ -6,11 +6,12 @@ import {ITrialRegistry} from "../../../contracts/interfaces/ITrialRegistry.sol";
 
 import {CareChainTest} from "./CareChainTest.sol";
 
-/// @dev TrialRegistry on top of CareChainTest's consents and credentials: a sponsor, an IRB member
-/// and two credentialed sites. The trial purpose is written here from the spec, not read back.
+/// @dev TrialRegistry on top of CareChainTest's consents and credentials: a sponsor, an IRB member (the
+/// IRB of record of the trials registered here), another credentialed IRB and two credentialed sites. The trial purpose is written here from the spec, not read back.
 abstract contract TrialTest is CareChainTest {
     address internal constant SPONSOR = address(0x5905);
     address internal constant IRB_MEMBER = address(0x1A8);
+    address internal constant OTHER_IRB = address(0x1A8B);
     address internal constant SITE = address(0x517E01);
     address internal constant OTHER_SITE = address(0x517E02);
 
@@ -25,6 +26,7 @@ abstract contract TrialTest is CareChainTest {
         super.setUp();
         trials = new TrialRegistry(registry, credentials);
         _attest(IRB_MEMBER, IRB);
+        _attest(OTHER_IRB, IRB);
         _attest(SITE, RESEARCHER);
         _attest(OTHER_SITE, RESEARCHER);
     }
@@ -45,16 +47,17 @@ abstract contract TrialTest is CareChainTest {
     function _assumeOutsider(address account) internal view {
         _assumeFresh(account);
         vm.assume(
-            account != address(trials) && account != SPONSOR && account != IRB_MEMBER && account != SITE
-                && account != OTHER_SITE
+            account != address(trials) && account != SPONSOR && account != IRB_MEMBER && account != OTHER_IRB
+                && account != SITE && account != OTHER_SITE
         );
     }
 
     /* ---- ACTIONS ---- */
 
+    /// @dev A plain trial of SPONSOR's, IRB_MEMBER its IRB of record.
     function _register(uint64 requiredScopes) internal returns (uint256 trialId) {
         vm.prank(SPONSOR);
-        trialId = trials.register(PROTOCOL, requiredScopes, PRIMARY, SECONDARY, bytes32(0));
+        trialId = trials.register(PROTOCOL, requiredScopes, IRB_MEMBER, PRIMARY, SECONDARY, bytes32(0));
     }
 
     function _approve(uint256 trialId, uint32 version) internal {

@@ -27,6 +27,7 @@ class Comparison(Serialisable):
 class TrialReport(Serialisable):
     trial_id: int
     sponsor: str
+    irb: str  # the IRB of record, as registered or last changed
     chain_id: int
     indexed_block: int
     head: int
@@ -57,7 +58,9 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
         raise InputError(f"unknown trial {trial_id}: chain {snap.chain_id} has {trials.trial_count()} trials")
     clock = Clock(indexer.w3)
     first = rows[0]["args"]
-    report = TrialReport(trial_id, str(first["sponsor"]), snap.chain_id, snap.indexed_block, snap.head)
+    report = TrialReport(
+        trial_id, str(first["sponsor"]), str(first["irb"]), snap.chain_id, snap.indexed_block, snap.head
+    )
     versions: dict[int, dict[str, Any]] = {}
     sites: dict[str, dict[str, Any]] = {}
     subjects: dict[str, dict[str, Any]] = {}
@@ -85,6 +88,8 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
             status, current_approved = "approved", True
         elif event == "SponsorTransferred":
             report.sponsor = str(args["newSponsor"])
+        elif event == "IrbOfRecordChanged":
+            report.irb = str(args["next"])
         elif event == "SiteAdded":
             sites[str(args["site"])] = {"site": str(args["site"]), "active": True, "batches": 0, **where}
         elif event == "SiteRemoved":
@@ -128,6 +133,7 @@ def trial_report(indexer: Indexer, trial_id: int) -> TrialReport:
     chain = trials.get_trial(trial_id)
     checks = report.checks
     _compare(checks, "sponsor", report.sponsor, chain.sponsor)
+    _compare(checks, "irb", report.irb, chain.irb)
     _compare(checks, "status", status, chain.status.name.lower())
     _compare(checks, "protocolVersion", max(versions), chain.protocol_version)
     _compare(checks, "consentVersion", consent_version, chain.consent_version)
