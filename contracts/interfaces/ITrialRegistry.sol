@@ -491,7 +491,9 @@ interface ITrialRegistry {
     /// (OpenZeppelin MerkleProof: sorted pairs, as OpenZeppelin's merkle-tree library builds them).
     /// @dev The leaf is computed here, keccak256(bytes.concat(keccak256(abi.encode(salt, subject, visit,
     /// field, value)))), as StandardMerkleTree hashes a value: a leaf's last preimage is 32 bytes and an
-    /// inner node's 64, so neither the root nor an inner node passes as a row (finding A.8).
+    /// inner node's 64, so neither the root nor an inner node passes as a row (finding A.8). The row is
+    /// clinical data: ask this by eth_call of a node you run (never in a transaction, whose calldata is
+    /// public for good); `carechain trial verify` checks a row off chain against getBatch's root instead.
     /// @param trialId The trial.
     /// @param site The site that committed the batch.
     /// @param root A batch root.

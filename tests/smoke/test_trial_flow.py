@@ -66,6 +66,8 @@ def test_register_enrol_commit_lock_report_verify(root):
 
     assert verify_results(trials, trial_id, results).ok
     assert verify_row(trials, batch.prove(0)).ok
+    assert verify_row(trials, batch.prove(0), ask_chain=True).ok
+
     assert verify_batch(trials, batch).ok
     added = DataBatch.of(
         trial_id,
@@ -76,3 +78,39 @@ def test_register_enrol_commit_lock_report_verify(root):
         ],
     )
     assert not verify_batch(trials, added).ok
+
+
+def test_a_row_is_verified_without_sending_it_to_the_node(root, monkeypatch):
+    """Review of A.8: the row (salt, value) stays here unless asked; the chain is asked for the batch only."""
+    authority, sponsor, irb, site = (accounts[i] for i in range(4))
+    registry = as_(CredentialClient, root, authority)
+    registry.add_registrar(authority.address)
+    registry.attest(irb.address, "IRB", license_hash("irb", b"s" * 16))
+    registry.attest(site.address, "RESEARCHER", license_hash("site", b"s" * 16))
+    trials = as_(TrialClient, root, sponsor)
+    endpoints = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
+    _, trial_id = trials.register(
+        keccak(text="protocol"),
+        scopes_mask(["labs"]),
+        irb.address,
+        endpoints.primary_hash,
+        endpoints.secondary_hash,
+    )
+    batch = DataBatch.of(
+        trial_id, site.address, [(site.address, 1, "hba1c", "7.9"), (site.address, 1, "hr", "61")]
+    )
+    sent: list[str] = []
+    calls = trials.w3.eth.call
+
+    def spy(tx, *rest, **options):
+        sent.append(str(tx["data"]))
+        return calls(tx, *rest, **options)
+
+    monkeypatch.setattr(trials.w3.eth, "call", spy)
+    salt = batch.rows[0].salt.hex()
+
+    verdict = verify_row(trials, batch.prove(0))
+    assert not verdict.ok  # the batch was never committed
+    assert sent and not any(salt in data for data in sent)  # the chain was asked, but not with the row
+    assert not verify_row(trials, batch.prove(0), ask_chain=True).ok
+    assert any(salt in data for data in sent)  # --ask-chain sends it: the spy sees calldata

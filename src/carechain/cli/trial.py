@@ -362,11 +362,24 @@ def trial_prove(
 @click.option("--results", type=FILE, help="A published results document.")
 @click.option("--proof", "proofs", type=FILE, multiple=True, help="A row proof (`trial prove`).")
 @click.option("--batch", "batches", type=FILE, multiple=True, help="A site's batch file.")
+@click.option(
+    "--ask-chain",
+    is_flag=True,
+    help="Also have TrialRegistry.verifyRow check each --proof row: an eth_call that sends the row, its "
+    "salt and value to the node (use it with a node you run; without it rows are checked here).",
+)
 @pass_ctx
 def trial_verify(
-    ctx: Context, trial_id: int, results: Path | None, proofs: tuple[Path, ...], batches: tuple[Path, ...]
+    ctx: Context,
+    trial_id: int,
+    results: Path | None,
+    proofs: tuple[Path, ...],
+    batches: tuple[Path, ...],
+    ask_chain: bool,
 ) -> None:
-    """Check results against the pre-registration and rows against the commitments. Exit 0 PASS, 3 FAIL."""
+    """Check results against the pre-registration and rows against the commitments. Exit 0 PASS, 3 FAIL.
+
+    A row is checked here against the batch root on chain; the node never hears the row's value."""
     if results is None and not proofs and not batches:
         raise InputError("give --results, --proof or --batch: something to verify")
     client = ctx.client(TrialClient, with_key=False)
@@ -377,7 +390,7 @@ def trial_verify(
         proof = RowProof.load(path)
         if proof.trial_id != trial_id:
             raise InputError(f"{path} is a proof for trial {proof.trial_id}, not {trial_id}")
-        verdicts.append(verify_row(client, proof))
+        verdicts.append(verify_row(client, proof, ask_chain=ask_chain))
     for path in batches:
         batch = DataBatch.load(path)
         if batch.trial_id != trial_id:
