@@ -380,10 +380,12 @@ class Governance:
     timelock_delay: int = TIMELOCK_DELAY
     deployer_admin: bool = False
 
-    def check(self, chain_id: int, deployer: str) -> None:
-        """Refuse, before anything is sent, a deploy that would let one key appoint registrars at once."""
+    def check(self, chain_id: int, deployer: str, names: tuple[str, ...] = CONTRACTS) -> None:
+        """Refuse, before anything is sent, a deploy that would let one key appoint registrars at once.
+        A deploy of `names` without CredentialRegistry (TrialRegistry alone, say) appoints nobody: it leaves
+        the registry and its admin as they are, so only contradictory settings are refused then."""
         if self.multisig is None:
-            if not (is_local_chain(chain_id) or self.deployer_admin):
+            if "CredentialRegistry" in names and not (is_local_chain(chain_id) or self.deployer_admin):
                 raise DeploymentError(
                     f"chain {chain_id} is not a local chain: the deployer {deployer} would appoint "
                     "registrars at once (finding A.6). Set CARECHAIN_ADMIN=<multisig address> (or --admin) "
@@ -410,22 +412,26 @@ def deploy(
     admin: str | None = None,
     admin_delay: int | None = None,
     governance: Governance | None = None,
+    replace_registry: bool = False,
 ) -> Manifest:
     """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
 
     `governance` says who appoints registrars (default: the deployer, local chains only). Without a
     multisig, `admin` (default: the deployer) administers CredentialRegistry. Its admin transfers wait
-    `admin_delay` seconds (default: none on a local chain, two days elsewhere).
+    `admin_delay` seconds (default: none on a local chain, two days elsewhere). A live CredentialRegistry
+    is not replaced to change who administers it (with or without a timelock) unless `replace_registry`.
     """
     chain_id = w3.eth.chain_id
     governance = governance or Governance()
-    governance.check(chain_id, sender.address)
+    governance.check(chain_id, sender.address, names)
     if governance.multisig and admin:
         raise DeploymentError("with a multisig, the timelock is CredentialRegistry's admin: give no admin")
     manifest = Manifest.load(root, chain_id)
     if admin_delay is None:
         admin_delay = 0 if is_local_chain(chain_id) else LIVE_ADMIN_DELAY
     timelocked = governance.multisig is not None and "CredentialRegistry" in names
+    if "CredentialRegistry" in names and not replace_registry:
+        _refuse_replacing_the_registry(w3, root, manifest, timelocked)
     if timelocked:
         _warn_single_key(w3, chain_id, str(governance.multisig), log)
     for name in (TIMELOCK, *names) if timelocked else names:
@@ -433,6 +439,8 @@ def deploy(
         entry = manifest.contracts.get(name, {})
         depends_on = {dep: manifest.address(dep) for dep in _dependencies(name, timelocked)}
         if _resume_pending(w3, sender, manifest, name, entry, artifact, depends_on, log):
+            if name == TIMELOCK:  # adopted from an earlier run that may have asked for another multisig
+                _check_timelock(w3, manifest.address(TIMELOCK), artifact.abi, governance)
             continue
         reason = _why_redeploy(w3, entry, artifact, depends_on)
         if reason is None:
@@ -475,6 +483,34 @@ def _constructor_args(
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
 
 
+def _refuse_replacing_the_registry(w3: Web3, root: Path, manifest: Manifest, timelocked: bool) -> None:
+    """A live CredentialRegistry with another admin arrangement than asked for would be redeployed, and
+    RecordRegistry, AccessGrants and TrialRegistry under it, their state abandoned: refuse that, before
+    anything is sent, unless asked for explicitly (docs/governance.md)."""
+    entry = manifest.contracts.get("CredentialRegistry", {})
+    if (
+        "address" not in entry
+        or (TIMELOCK in entry.get("dependsOn", {})) == timelocked
+        or entry.get("bytecodeHash") != load_artifact(root, "CredentialRegistry").bytecode_hash
+        or not w3.eth.get_code(to_checksum_address(entry["address"]))
+    ):
+        return  # nothing live to keep, the same arrangement, or replaced anyway (new code, reset chain)
+    address = entry["address"]
+    admin = to_checksum_address(_read(w3, address, load_abi(root, "CredentialRegistry"), "defaultAdmin"))
+    if timelocked:
+        change = f"is administered by {admin}, not a timelock: deploying with CARECHAIN_ADMIN"
+        keep = "move its default admin to a timelock (beginDefaultAdminTransfer, acceptDefaultAdminTransfer"
+    else:
+        change = f"is administered by the timelock {admin}: deploying without CARECHAIN_ADMIN"
+        keep = "set CARECHAIN_ADMIN to the timelock's multisig (docs/governance.md"
+    raise DeploymentError(
+        f"CredentialRegistry at {address} in {manifest.path} {change} would replace it and RecordRegistry, "
+        f"AccessGrants and TrialRegistry under it, abandoning their state. Instead {keep}; "
+        f"docs/governance.md), or move {manifest.path.name} aside to deploy afresh; pass --replace-registry "
+        "to replace them anyway"
+    )
+
+
 def _warn_single_key(w3: Web3, chain_id: int, multisig: str, log: Log) -> None:
     """A multisig is a contract (a Safe): an address without code is one key, which a timelock only slows."""
     if not is_local_chain(chain_id) and not w3.eth.get_code(to_checksum_address(multisig)):
@@ -486,16 +522,19 @@ def _check_timelock(w3: Web3, address: str, abi: list[dict[str, Any]], governanc
     would redeploy every contract under it, so a change is refused here and made through the timelock."""
     multisig = to_checksum_address(str(governance.multisig))
     delay = _read(w3, address, abi, "getMinDelay")
-    roles = (_read(w3, address, abi, "PROPOSER_ROLE"), _read(w3, address, abi, "EXECUTOR_ROLE"))
-    if delay != governance.timelock_delay or not all(
-        _read(w3, address, abi, "hasRole", role, multisig) for role in roles
-    ):
+    if delay != governance.timelock_delay or not _has_roles(w3, address, abi, multisig):
         raise DeploymentError(
             f"the timelock {address} in the manifest has a min delay of {delay} s and may not have "
             f"{multisig} as proposer and executor; the deploy asks for {governance.timelock_delay} s and "
             f"{multisig}. Change the timelock through itself (docs/governance.md) or set CARECHAIN_ADMIN "
             "and CARECHAIN_TIMELOCK_DELAY to what it has"
         )
+
+
+def _has_roles(w3: Web3, address: str, abi: list[dict[str, Any]], multisig: str) -> bool:
+    """Whether the timelock at `address` has `multisig` as proposer and executor, as the chain says."""
+    roles = (_read(w3, address, abi, "PROPOSER_ROLE"), _read(w3, address, abi, "EXECUTOR_ROLE"))
+    return all(_read(w3, address, abi, "hasRole", role, multisig) for role in roles)
 
 
 def _record_governance(w3: Web3, root: Path, manifest: Manifest, governance: Governance | None) -> None:
@@ -507,10 +546,18 @@ def _record_governance(w3: Web3, root: Path, manifest: Manifest, governance: Gov
         "credentialAdminDelay": _read(w3, address, abi, "defaultAdminDelay"),
     }
     if governance is not None:
+        timelock = manifest.address(TIMELOCK)
+        timelock_abi = load_abi(root, TIMELOCK)
+        multisig = to_checksum_address(str(governance.multisig))
+        if not _has_roles(w3, timelock, timelock_abi, multisig):
+            raise DeploymentError(
+                f"the timelock {timelock} does not have {multisig} as proposer and executor: "
+                "not recording it as the multisig (docs/governance.md)"
+            )
         record.update(
-            timelock=manifest.address(TIMELOCK),
-            timelockDelay=governance.timelock_delay,
-            multisig=to_checksum_address(str(governance.multisig)),
+            timelock=timelock,
+            timelockDelay=_read(w3, timelock, timelock_abi, "getMinDelay"),
+            multisig=multisig,
         )
     manifest.data["governance"] = record
     manifest.save()
