@@ -272,7 +272,7 @@ def test_review_r1_an_adopted_timelock_of_another_multisig_or_delay_is_refused(r
     """Review round 1, (1): run 1 sent the timelock's deploy for multisig A (or another delay) and died;
     run 2 with CARECHAIN_ADMIN=B adopts the timelock but checks it as it checks a reused one: refused in
     one line, nothing more sent, and no manifest names B as the multisig."""
-    _interrupted_timelock_deploy(root, accounts[1].address, delay)
+    web3.eth.wait_for_transaction_receipt(_interrupted_timelock_deploy(root, accounts[1].address, delay))
     block = web3.eth.block_number
     other = deployments.Governance(multisig=accounts[2].address, timelock_delay=DELAY)
     with pytest.raises(DeploymentError, match="Change the timelock through itself") as refused:
