@@ -267,3 +267,31 @@ def test_a_deploy_re_run_over_a_checked_manifest_reuses_everything(root, sender)
     AccessClient.from_manifest(web3, root)
     again = deployments.deploy(web3, sender, root)
     assert again.contracts == first.contracts
+
+
+def test_review_r1_a_trial_registry_wired_to_a_rogue_credential_registry_is_refused(root, sender):
+    """Review round 1, (5): the code check blanks immutables, which are the dependency addresses; so each
+    contract's getters are read against the manifest: a TrialRegistry built against a rogue
+    CredentialRegistry (same code, another admin) is one DeploymentError, not a trusted registry."""
+    from carechain.clients import ConsentClient, TrialClient
+
+    manifest = deployments.deploy(web3, sender, root)
+    TrialClient.from_manifest(web3, root)  # passes, and is remembered as passed in this process
+    registry = deployments.load_artifact(root, "CredentialRegistry")
+    rogue = sender.wait(
+        sender.send(sender.constructor(registry.abi, registry.bytecode, accounts[6].address, 0), registry.abi)
+    ).contract_address
+    trial = deployments.load_artifact(root, "TrialRegistry")
+    wired = sender.wait(
+        sender.send(
+            sender.constructor(trial.abi, trial.bytecode, manifest.address("ConsentRegistry"), rogue),
+            trial.abi,
+        )
+    ).contract_address
+    path = _edit(root, lambda contracts: contracts["TrialRegistry"].update(address=wired))
+    with pytest.raises(DeploymentError) as caught:
+        ConsentClient.from_manifest(web3, root)
+    assert str(caught.value) == (
+        f"{path}: TrialRegistry at {wired} has credentials() = {rogue}, not the CredentialRegistry "
+        f"{manifest.address('CredentialRegistry')} the manifest records — was the manifest edited?"
+    )

@@ -245,6 +245,110 @@ def test_an_interrupted_timelock_deploy_is_adopted_not_repeated(root):
     adopted = web3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
     assert resumed.address(deployments.TIMELOCK) == adopted
     assert _contract(resumed, root, "CredentialRegistry").functions.defaultAdmin().call() == adopted
+    governance = resumed.data["governance"]
+    assert (governance["multisig"], governance["timelockDelay"]) == (accounts[1].address, DELAY)
+
+
+def _interrupted_timelock_deploy(root: Path, multisig: str, delay: int = DELAY) -> Any:
+    """What a run leaves when it dies after sending the timelock's deploy: a pending manifest entry."""
+    artifact = deployments.load_artifact(root, deployments.TIMELOCK)
+    sender = Sender(web3, accounts[0].address)
+    tx_hash = sender.send(
+        sender.constructor(artifact.abi, artifact.bytecode, delay, [multisig], [multisig]), artifact.abi
+    )
+    manifest = deployments.Manifest.load(root, web3.eth.chain_id)
+    manifest.contracts[deployments.TIMELOCK] = {
+        "status": "pending",
+        "txHash": "0x" + bytes(tx_hash).hex(),
+        "bytecodeHash": artifact.bytecode_hash,
+        "dependsOn": {},
+    }
+    manifest.save()
+    return tx_hash
+
+
+@pytest.mark.parametrize("delay", [DELAY, 60])
+def test_review_r1_an_adopted_timelock_of_another_multisig_or_delay_is_refused(root, delay):
+    """Review round 1, (1): run 1 sent the timelock's deploy for multisig A (or another delay) and died;
+    run 2 with CARECHAIN_ADMIN=B adopts the timelock but checks it as it checks a reused one: refused in
+    one line, nothing more sent, and no manifest names B as the multisig."""
+    web3.eth.wait_for_transaction_receipt(_interrupted_timelock_deploy(root, accounts[1].address, delay))
+    block = web3.eth.block_number
+    other = deployments.Governance(multisig=accounts[2].address, timelock_delay=DELAY)
+    with pytest.raises(DeploymentError, match="Change the timelock through itself") as refused:
+        deployments.deploy(web3, Sender(web3, accounts[0].address), root, governance=other)
+    assert "\n" not in str(refused.value)
+    assert web3.eth.block_number == block
+    data = json.loads((root / "deployments" / f"{web3.eth.chain_id}.json").read_text())
+    assert "governance" not in data and "CredentialRegistry" not in data["contracts"]
+    with pytest.raises(DeploymentError, match="Change the timelock through itself"):  # and on every re-run
+        deployments.deploy(web3, Sender(web3, accounts[0].address), root, governance=other)
+
+
+def test_review_r1_a_deployer_administered_registry_is_not_replaced_for_a_timelock(root):
+    """Review round 1, (6): a re-run with CARECHAIN_ADMIN over a deployment whose deployer administers
+    CredentialRegistry is refused before anything is sent (it would redeploy the registry and everything
+    under it); with replace_registry (--replace-registry) it is done."""
+    first = deployments.deploy(web3, Sender(web3, accounts[0].address), root)
+    block = web3.eth.block_number
+    with pytest.raises(DeploymentError, match="beginDefaultAdminTransfer") as refused:
+        _deploy_governed(root)
+    message = str(refused.value)
+    assert "\n" not in message and "--replace-registry" in message and "docs/governance.md" in message
+    assert f"is administered by {accounts[0].address}, not a timelock" in message
+    assert web3.eth.block_number == block
+    assert deployments.Manifest.load(root, web3.eth.chain_id).contracts == first.contracts
+    replaced = deployments.deploy(
+        web3,
+        Sender(web3, accounts[0].address),
+        root,
+        governance=deployments.Governance(multisig=accounts[1].address, timelock_delay=DELAY),
+        replace_registry=True,
+    )
+    assert replaced.address("CredentialRegistry") != first.address("CredentialRegistry")
+    assert replaced.address("ConsentRegistry") == first.address("ConsentRegistry")
+    with pytest.raises(DeploymentError, match="is administered by the timelock"):  # and back, the same
+        deployments.deploy(web3, Sender(web3, accounts[0].address), root)
+
+
+@pytest.mark.usefixtures("public_chain")
+def test_review_r1_a_public_chain_redeploys_a_trial_registry_alone_without_an_admin_setting(root):
+    """Review round 1, (10): a deploy that does not include CredentialRegistry appoints nobody, so it is
+    not refused for want of CARECHAIN_ADMIN; one that includes it still is."""
+    first = _deploy_governed(root)
+    trial = first.address("TrialRegistry")
+    manifest = deployments.Manifest.load(root, web3.eth.chain_id)
+    manifest.contracts["TrialRegistry"]["bytecodeHash"] = "0x" + "00" * 32  # as after a contract change
+    manifest.save()
+    again = deployments.deploy(web3, Sender(web3, accounts[0].address), root, names=("TrialRegistry",))
+    assert again.address("TrialRegistry") != trial
+    assert again.address("CredentialRegistry") == first.address("CredentialRegistry")
+    with pytest.raises(DeploymentError, match="CARECHAIN_ADMIN=<multisig address>"):
+        deployments.deploy(web3, Sender(web3, accounts[0].address), root, names=("CredentialRegistry",))
+
+
+def test_review_r1_the_code_check_refuses_a_timelock_that_does_not_administer_the_registry(root):
+    """Review round 1, (5): the manifest's timelock is checked too: its code, and that it is
+    CredentialRegistry's default admin."""
+    from carechain.clients import ConsentClient
+
+    manifest = _deploy_governed(root)
+    ConsentClient.from_manifest(web3, root)
+    tx_hash = _interrupted_timelock_deploy(root, accounts[2].address)  # another timelock, admin of nothing
+    other = web3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
+    manifest.contracts[deployments.TIMELOCK]["address"] = other
+    manifest.contracts["CredentialRegistry"]["dependsOn"][deployments.TIMELOCK] = other
+    manifest.save()
+    with pytest.raises(
+        DeploymentError, match=f"has defaultAdmin\\(\\) = {manifest.data['governance']['timelock']}"
+    ):
+        ConsentClient.from_manifest(web3, root)
+    manifest.contracts[deployments.TIMELOCK]["address"] = manifest.address("ConsentRegistry")
+    manifest.save()
+    with pytest.raises(
+        DeploymentError, match=f"{deployments.TIMELOCK} at .* holds no {deployments.TIMELOCK}"
+    ):
+        ConsentClient.from_manifest(web3, root)
 
 
 def test_a_re_run_asking_for_another_delay_is_refused_not_redeployed(root):

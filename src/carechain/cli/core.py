@@ -226,8 +226,19 @@ def cli(
     is_flag=True,
     help="On a public chain, keep the deployer as the admin who appoints registrars at once (not advised).",
 )
+@click.option(
+    "--replace-registry",
+    is_flag=True,
+    help="Redeploy a live CredentialRegistry (and what depends on it) to change who administers it.",
+)
 @pass_ctx
-def deploy(ctx: Context, multisig: str | None, timelock_delay: int | None, deployer_admin: bool) -> None:
+def deploy(
+    ctx: Context,
+    multisig: str | None,
+    timelock_delay: int | None,
+    deployer_admin: bool,
+    replace_registry: bool,
+) -> None:
     """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/.
 
     On a public chain give --admin (a multisig): registrars are then appointed through a timelock
@@ -243,7 +254,12 @@ def deploy(ctx: Context, multisig: str | None, timelock_delay: int | None, deplo
             ctx.console.print(line)
 
     manifest = deploy_contracts(
-        w3, load_sender(w3, ctx.settings), ctx.settings.root, log=log, governance=governance
+        w3,
+        load_sender(w3, ctx.settings),
+        ctx.settings.root,
+        log=log,
+        governance=governance,
+        replace_registry=replace_registry,
     )
     ctx.emit(manifest.data, f"manifest: {manifest.path}")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from eth_abi.abi import decode as abi_decode
 from eth_typing import HexStr
@@ -29,7 +30,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
 from web3 import JSONBaseProvider, Web3
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionNotFound, Web3Exception
 
 from carechain.core import eip712, purposes
 from carechain.core.files import checked, parse_json, read_text, validated
@@ -48,7 +49,14 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "TrialRegistry": ("ConsentRegistry", "CredentialRegistry"),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
+# The public getter through which a dependent contract names each dependency (its immutable).
+GETTERS: dict[str, str] = {
+    "ConsentRegistry": "consents",
+    "CredentialRegistry": "credentials",
+    "RecordRegistry": "records",
+}
 TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
+CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
 ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
 LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain
 TIMELOCK_DELAY = 2 * 24 * 3600  # two days to see a registrar appointment coming and cancel it
@@ -167,40 +175,93 @@ class Manifest:
     def check_code(self, w3: Web3, root: Path) -> None:
         """Each recorded address holds the contract the manifest says (its code, immutables and compiler
         metadata aside), so a hand-edited or swapped address is one DeploymentError, not a call to the
-        wrong contract. One batched eth_getCode for all of them; an address that passed is not asked
-        again in this process. Without build/ (an install with only abi/) only the code's presence is
-        checked."""
+        wrong contract; and each contract was built against the addresses the manifest records for its
+        dependencies (the immutables left out of the code's comparison: `credentials()`, `consents()`,
+        `records()`; CredentialRegistry's `defaultAdmin()` when a timelock administers it). One batched
+        JSON-RPC request for all of it; what passed is not asked again in this process. Without build/
+        (an install with only abi/) only the code's presence is checked, and the wiring."""
         expected = {
             name: str(entry["address"])
             for name, entry in self.contracts.items()
-            if name in DEPENDENCIES and "address" in entry
+            if name in CHECKED_CONTRACTS and "address" in entry
         }
+        done = _CHECKED.setdefault(w3.provider, set())
+        folder = str(root.resolve())
+        wired = {name: (address, self._wiring(name, expected)) for name, address in expected.items()}
         pending = {
-            name: address
-            for name, address in expected.items()
-            if (_node_key(w3), self.chain_id, name, address) not in _CHECKED
+            name: (address, wiring)
+            for name, (address, wiring) in wired.items()
+            if (folder, self.chain_id, name, address, wiring) not in done
         }
         if not pending:
             return
-        codes = _codes(w3, list(pending.values()))
-        for (name, address), code in zip(pending.items(), codes, strict=True):
-            if not code:
-                raise DeploymentError(
-                    f"{self.path}: {name} at {address} holds no code (was the chain reset? "
-                    "run `carechain deploy`)"
+        calls = [
+            (name, address, getter, dependency, want)
+            for name, (address, wiring) in pending.items()
+            for getter, dependency, want in wiring
+        ]
+        answers = _answers(
+            w3,
+            [("eth_getCode", [address, "latest"]) for address, _ in pending.values()]
+            + [
+                (
+                    "eth_call",
+                    [{"to": address, "data": _hex(encode_call(load_abi(root, name), getter))}, "latest"],
                 )
-            if not _holds(root, name, code):
-                if self.contracts[name].get("bytecodeHash") != load_artifact(root, name).bytecode_hash:
-                    raise DeploymentError(
-                        f"{self.path}: {name} at {address} was deployed from other code than build/ "
-                        "holds now: run `carechain deploy`"
-                    )
-                owner = next((other for other in expected if _holds(root, other, code)), None)
-                found = f"it holds {owner}" if owner else "code differs"
+                for name, address, getter, _, _ in calls
+            ],
+        )
+        for (name, (address, _)), code in zip(pending.items(), answers, strict=False):
+            self._check_held(root, name, address, code or b"", expected)
+        for (name, address, getter, dependency, want), raw in zip(
+            calls, answers[len(pending) :], strict=True
+        ):
+            held = _address_in(raw)
+            if held != to_checksum_address(want):
                 raise DeploymentError(
-                    f"{self.path}: {name} at {address} holds no {name} ({found}) — was the manifest edited?"
+                    f"{self.path}: {name} at {address} has {getter}() = {held or 'nothing readable'}, "
+                    f"not the {dependency} {want} the manifest records — was the manifest edited?"
                 )
-            _CHECKED.add((_node_key(w3), self.chain_id, name, address))
+        for name, (address, wiring) in pending.items():
+            done.add((folder, self.chain_id, name, address, wiring))
+
+    def _wiring(self, name: str, expected: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+        """(getter, dependency, its recorded address) for each contract `name` was built against."""
+        wiring = []
+        for dependency in DEPENDENCIES.get(name, ()):
+            if dependency not in expected:
+                raise DeploymentError(
+                    f"{self.path}: {name} depends on {dependency}, which the manifest does not record: "
+                    "run `carechain deploy`"
+                )
+            wiring.append((GETTERS[dependency], dependency, expected[dependency]))
+        timelock = self.contracts.get(name, {}).get("dependsOn", {}).get(TIMELOCK)
+        if name == "CredentialRegistry" and timelock:
+            if TIMELOCK not in expected:
+                raise DeploymentError(
+                    f"{self.path}: CredentialRegistry is administered by a {TIMELOCK} the manifest does not "
+                    "record: run `carechain deploy`"
+                )
+            wiring.append(("defaultAdmin", TIMELOCK, expected[TIMELOCK]))
+        return tuple(wiring)
+
+    def _check_held(self, root: Path, name: str, address: str, code: bytes, expected: dict[str, str]) -> None:
+        if not code:
+            raise DeploymentError(
+                f"{self.path}: {name} at {address} holds no code (was the chain reset? "
+                "run `carechain deploy`)"
+            )
+        if not _holds(root, name, code):
+            if self.contracts[name].get("bytecodeHash") != load_artifact(root, name).bytecode_hash:
+                raise DeploymentError(
+                    f"{self.path}: {name} at {address} was deployed from other code than build/ "
+                    "holds now: run `carechain deploy`"
+                )
+            owner = next((other for other in expected if _holds(root, other, code)), None)
+            found = f"it holds {owner}" if owner else "code differs"
+            raise DeploymentError(
+                f"{self.path}: {name} at {address} holds no {name} ({found}) — was the manifest edited?"
+            )
 
 
 class _ManifestEntry(BaseModel):
@@ -217,11 +278,11 @@ class _ManifestFile(BaseModel):
     contracts: dict[str, _ManifestEntry]
 
 
-_CHECKED: set[tuple[str, int, str, str]] = set()  # (node, chain, contract, address) whose code matched
-
-
-def _node_key(w3: Web3) -> str:
-    return str(getattr(w3.provider, "endpoint_uri", None) or id(w3.provider))
+# Per provider (held weakly, so a new provider at a reused id() starts afresh): (project root, chain,
+# contract, address, wiring) whose code and wiring matched.
+_CHECKED: WeakKeyDictionary[Any, set[tuple[str, int, str, str, tuple[tuple[str, str, str], ...]]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _holds(root: Path, name: str, code: bytes) -> bool:
@@ -231,18 +292,40 @@ def _holds(root: Path, name: str, code: bytes) -> bool:
     return load_artifact(root, name).is_held_in(code)
 
 
-def _codes(w3: Web3, addresses: list[str]) -> list[bytes]:
-    """The code at each address, in one JSON-RPC batch where the provider takes batches."""
+def _answers(w3: Web3, requests: list[tuple[str, list[Any]]]) -> list[bytes | None]:
+    """Each eth_getCode's code or eth_call's return data, in one JSON-RPC batch where the provider takes
+    batches; an answer the batch lacks is asked for alone. A call that reverts answers None."""
+    batch: list[Any] = [None] * len(requests)
     provider = w3.provider
-    if not isinstance(provider, JSONBaseProvider) or len(addresses) < 2:
-        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
-    answers = provider.make_batch_request(
-        [("eth_getCode", [address, "latest"]) for address in addresses]  # type: ignore[misc]
-    )
-    if not isinstance(answers, list) or any("error" in a or "result" not in a for a in answers):
-        return [bytes(w3.eth.get_code(to_checksum_address(address))) for address in addresses]
-    ordered = sorted(answers, key=lambda a: int(str(a["id"])))
-    return [bytes.fromhex(str(answer["result"]).removeprefix("0x")) for answer in ordered]
+    if isinstance(provider, JSONBaseProvider) and len(requests) > 1:
+        answers = provider.make_batch_request(requests)  # type: ignore[arg-type]
+        if isinstance(answers, list) and len(answers) == len(requests):
+            ordered = sorted(answers, key=lambda a: int(str(a.get("id", 0))))
+            batch = [a.get("result") if "error" not in a else None for a in ordered]
+    return [
+        bytes.fromhex(answer.removeprefix("0x")) if isinstance(answer, str) else _answer(w3, method, params)
+        for answer, (method, params) in zip(batch, requests, strict=True)
+    ]
+
+
+def _answer(w3: Web3, method: str, params: list[Any]) -> bytes | None:
+    if method == "eth_getCode":
+        return bytes(w3.eth.get_code(to_checksum_address(params[0])))
+    try:
+        return bytes(w3.eth.call({"to": to_checksum_address(params[0]["to"]), "data": params[0]["data"]}))
+    except (Web3Exception, ValueError):
+        return None
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _address_in(raw: bytes | None) -> str | None:
+    """The address a getter returned, or None if it returned no address (reverted, or not a getter)."""
+    if raw is None or len(raw) != 32 or any(raw[:12]):
+        return None
+    return to_checksum_address(raw[12:])
 
 
 @dataclass(frozen=True)
@@ -297,10 +380,12 @@ class Governance:
     timelock_delay: int = TIMELOCK_DELAY
     deployer_admin: bool = False
 
-    def check(self, chain_id: int, deployer: str) -> None:
-        """Refuse, before anything is sent, a deploy that would let one key appoint registrars at once."""
+    def check(self, chain_id: int, deployer: str, names: tuple[str, ...] = CONTRACTS) -> None:
+        """Refuse, before anything is sent, a deploy that would let one key appoint registrars at once.
+        A deploy of `names` without CredentialRegistry (TrialRegistry alone, say) appoints nobody: it leaves
+        the registry and its admin as they are, so only contradictory settings are refused then."""
         if self.multisig is None:
-            if not (is_local_chain(chain_id) or self.deployer_admin):
+            if "CredentialRegistry" in names and not (is_local_chain(chain_id) or self.deployer_admin):
                 raise DeploymentError(
                     f"chain {chain_id} is not a local chain: the deployer {deployer} would appoint "
                     "registrars at once (finding A.6). Set CARECHAIN_ADMIN=<multisig address> (or --admin) "
@@ -327,22 +412,26 @@ def deploy(
     admin: str | None = None,
     admin_delay: int | None = None,
     governance: Governance | None = None,
+    replace_registry: bool = False,
 ) -> Manifest:
     """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
 
     `governance` says who appoints registrars (default: the deployer, local chains only). Without a
     multisig, `admin` (default: the deployer) administers CredentialRegistry. Its admin transfers wait
-    `admin_delay` seconds (default: none on a local chain, two days elsewhere).
+    `admin_delay` seconds (default: none on a local chain, two days elsewhere). A live CredentialRegistry
+    is not replaced to change who administers it (with or without a timelock) unless `replace_registry`.
     """
     chain_id = w3.eth.chain_id
     governance = governance or Governance()
-    governance.check(chain_id, sender.address)
+    governance.check(chain_id, sender.address, names)
     if governance.multisig and admin:
         raise DeploymentError("with a multisig, the timelock is CredentialRegistry's admin: give no admin")
     manifest = Manifest.load(root, chain_id)
     if admin_delay is None:
         admin_delay = 0 if is_local_chain(chain_id) else LIVE_ADMIN_DELAY
     timelocked = governance.multisig is not None and "CredentialRegistry" in names
+    if "CredentialRegistry" in names and not replace_registry:
+        _refuse_replacing_the_registry(w3, root, manifest, timelocked)
     if timelocked:
         _warn_single_key(w3, chain_id, str(governance.multisig), log)
     for name in (TIMELOCK, *names) if timelocked else names:
@@ -350,6 +439,8 @@ def deploy(
         entry = manifest.contracts.get(name, {})
         depends_on = {dep: manifest.address(dep) for dep in _dependencies(name, timelocked)}
         if _resume_pending(w3, sender, manifest, name, entry, artifact, depends_on, log):
+            if name == TIMELOCK:  # adopted from an earlier run that may have asked for another multisig
+                _check_timelock(w3, manifest.address(TIMELOCK), artifact.abi, governance)
             continue
         reason = _why_redeploy(w3, entry, artifact, depends_on)
         if reason is None:
@@ -392,6 +483,34 @@ def _constructor_args(
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
 
 
+def _refuse_replacing_the_registry(w3: Web3, root: Path, manifest: Manifest, timelocked: bool) -> None:
+    """A live CredentialRegistry with another admin arrangement than asked for would be redeployed, and
+    RecordRegistry, AccessGrants and TrialRegistry under it, their state abandoned: refuse that, before
+    anything is sent, unless asked for explicitly (docs/governance.md)."""
+    entry = manifest.contracts.get("CredentialRegistry", {})
+    if (
+        "address" not in entry
+        or (TIMELOCK in entry.get("dependsOn", {})) == timelocked
+        or entry.get("bytecodeHash") != load_artifact(root, "CredentialRegistry").bytecode_hash
+        or not w3.eth.get_code(to_checksum_address(entry["address"]))
+    ):
+        return  # nothing live to keep, the same arrangement, or replaced anyway (new code, reset chain)
+    address = entry["address"]
+    admin = to_checksum_address(_read(w3, address, load_abi(root, "CredentialRegistry"), "defaultAdmin"))
+    if timelocked:
+        change = f"is administered by {admin}, not a timelock: deploying with CARECHAIN_ADMIN"
+        keep = "move its default admin to a timelock (beginDefaultAdminTransfer, acceptDefaultAdminTransfer"
+    else:
+        change = f"is administered by the timelock {admin}: deploying without CARECHAIN_ADMIN"
+        keep = "set CARECHAIN_ADMIN to the timelock's multisig (docs/governance.md"
+    raise DeploymentError(
+        f"CredentialRegistry at {address} in {manifest.path} {change} would replace it and RecordRegistry, "
+        f"AccessGrants and TrialRegistry under it, abandoning their state. Instead {keep}; "
+        f"docs/governance.md), or move {manifest.path.name} aside to deploy afresh; pass --replace-registry "
+        "to replace them anyway"
+    )
+
+
 def _warn_single_key(w3: Web3, chain_id: int, multisig: str, log: Log) -> None:
     """A multisig is a contract (a Safe): an address without code is one key, which a timelock only slows."""
     if not is_local_chain(chain_id) and not w3.eth.get_code(to_checksum_address(multisig)):
@@ -403,16 +522,19 @@ def _check_timelock(w3: Web3, address: str, abi: list[dict[str, Any]], governanc
     would redeploy every contract under it, so a change is refused here and made through the timelock."""
     multisig = to_checksum_address(str(governance.multisig))
     delay = _read(w3, address, abi, "getMinDelay")
-    roles = (_read(w3, address, abi, "PROPOSER_ROLE"), _read(w3, address, abi, "EXECUTOR_ROLE"))
-    if delay != governance.timelock_delay or not all(
-        _read(w3, address, abi, "hasRole", role, multisig) for role in roles
-    ):
+    if delay != governance.timelock_delay or not _has_roles(w3, address, abi, multisig):
         raise DeploymentError(
             f"the timelock {address} in the manifest has a min delay of {delay} s and may not have "
             f"{multisig} as proposer and executor; the deploy asks for {governance.timelock_delay} s and "
             f"{multisig}. Change the timelock through itself (docs/governance.md) or set CARECHAIN_ADMIN "
             "and CARECHAIN_TIMELOCK_DELAY to what it has"
         )
+
+
+def _has_roles(w3: Web3, address: str, abi: list[dict[str, Any]], multisig: str) -> bool:
+    """Whether the timelock at `address` has `multisig` as proposer and executor, as the chain says."""
+    roles = (_read(w3, address, abi, "PROPOSER_ROLE"), _read(w3, address, abi, "EXECUTOR_ROLE"))
+    return all(_read(w3, address, abi, "hasRole", role, multisig) for role in roles)
 
 
 def _record_governance(w3: Web3, root: Path, manifest: Manifest, governance: Governance | None) -> None:
@@ -424,10 +546,18 @@ def _record_governance(w3: Web3, root: Path, manifest: Manifest, governance: Gov
         "credentialAdminDelay": _read(w3, address, abi, "defaultAdminDelay"),
     }
     if governance is not None:
+        timelock = manifest.address(TIMELOCK)
+        timelock_abi = load_abi(root, TIMELOCK)
+        multisig = to_checksum_address(str(governance.multisig))
+        if not _has_roles(w3, timelock, timelock_abi, multisig):
+            raise DeploymentError(
+                f"the timelock {timelock} does not have {multisig} as proposer and executor: "
+                "not recording it as the multisig (docs/governance.md)"
+            )
         record.update(
-            timelock=manifest.address(TIMELOCK),
-            timelockDelay=governance.timelock_delay,
-            multisig=to_checksum_address(str(governance.multisig)),
+            timelock=timelock,
+            timelockDelay=_read(w3, timelock, timelock_abi, "getMinDelay"),
+            multisig=multisig,
         )
     manifest.data["governance"] = record
     manifest.save()
