@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from carechain.errors import ConfigError
 from carechain.services.gateway.app import MAX_BYTES_ENV, max_bytes_from_env
+from carechain.services.gateway.service import WINDOW_ENV, window_from_env
 from carechain.services.kernel import DEFAULT_MAX_BODY, new_app
 
 LIMIT = 1024
@@ -67,10 +68,28 @@ def test_the_gateway_limit_comes_from_the_environment(monkeypatch):
     assert max_bytes_from_env() == DEFAULT_MAX_BODY == 16 * 2**20
     monkeypatch.setenv(MAX_BYTES_ENV, "4096")
     assert max_bytes_from_env() == 4096
-    for bad in ("0", "-1", "16MiB", "9" * 40):
+    for bad in ("0", "-1", "16MiB", "9" * 40, "\u00b2", "\u0663", "1_000"):  # '²': isdigit() but not int()
         monkeypatch.setenv(MAX_BYTES_ENV, bad)
         with pytest.raises(ConfigError, match=f"{MAX_BYTES_ENV} is a number of bytes above 0"):
             max_bytes_from_env()
+
+
+def test_the_gateway_window_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(WINDOW_ENV, raising=False)
+    assert window_from_env() == 60
+    monkeypatch.setenv(WINDOW_ENV, "300")
+    assert window_from_env() == 300
+    for bad in ("0", "-1", "1m", "9" * 40, "\u00b2", "\u0663"):
+        monkeypatch.setenv(WINDOW_ENV, bad)
+        with pytest.raises(ConfigError, match=f"{WINDOW_ENV} is a number of seconds above 0"):
+            window_from_env()
+
+
+def test_a_declared_length_of_thousands_of_digits_is_413_not_a_crash(client):
+    """int() refuses over 4,300 digits (ValueError): a Content-Length that long is over any limit."""
+    http, read = client
+    answer = http.post("/echo", content=b"x", headers={"Content-Length": "9" * 5_000})
+    assert answer.status_code == 413 and read == []
 
 
 def test_a_body_nested_too_deep_is_400_before_it_is_parsed(client):

@@ -146,7 +146,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isdigit() and (len(declared) > 18 or int(declared) > self.limit):  # ASCII (bytes)
             await self._refuse(scope, receive, send, self._too_large())
             return
         messages: list[Message] = []
