@@ -12,6 +12,7 @@ from carechain import Sender, connect
 from carechain.clients import ConsentClient
 from carechain.core import eip712
 from carechain.errors import InputError
+from carechain.offchain import consent_import
 from carechain.offchain.consent_import import (
     domain_separator,
     grant_digest,
@@ -159,20 +160,46 @@ def test_the_default_batch_fits_the_block_gas_limit(client):
 
 def test_a_streamed_plan_is_the_in_memory_plan_and_second_nonces_follow_the_first(client, domain, tmp_path):
     """C.16: plan_import(path) streams; it decides as plan_import(read_csv(path)) did, and the rows it
-    sends are read again from the file, one pass a nonce, in nonce order."""
+    sends are read again from the file, one pass a rank (a patient's first row to submit, then its
+    second), each patient's in nonce order."""
     keys = [Account.create().key for _ in range(3)]
     second = [sign_grant(k, domain, accounts[2].address, HMB, LABS, NEVER, 1, DEADLINE) for k in keys]
     first = [sign_grant(k, domain, accounts[3].address, HMB, LABS, NEVER, 0, DEADLINE) for k in keys]
     path = csv_of(tmp_path, [*second, first[0], first[0], first[1], first[2]])  # line 6 repeats line 5
     streamed = plan_import(client, path)
     assert streamed == plan_import(client, read_csv(path))
-    assert streamed.rows == [(0, 5), (0, 7), (0, 8), (1, 2), (1, 3), (1, 4)]
+    assert streamed.rows == [(0, 5, 0), (0, 7, 0), (0, 8, 0), (1, 2, 1), (1, 3, 1), (1, 4, 1)]
     assert [(i.line, i.reason) for i in streamed.rejected] == [
         (6, "duplicate of line 5 (the same patient and nonce)")
     ]
     result = submit_plan(client, streamed, batch_size=2)
     assert result.submitted == [2, 3, 4, 5, 7, 8] and [i.line for i in result.rejected] == [6]
     assert all(client.nonce(Account.from_key(k).address) == 2 for k in keys)
+
+
+def test_a_second_campaign_is_read_again_once_a_rank_not_once_a_nonce(client, domain, tmp_path, monkeypatch):
+    """Patients already at chain nonces 2, 1 and 0 (a second campaign): the file was read once per
+    distinct nonce (0, 1 and 2: three passes); now once per rank, so two passes, for the one patient
+    with two consents, whose nonce 1 (line 2) still lands after its nonce 0 (line 5)."""
+    grantees = [accounts[2].address, accounts[3].address, accounts[4].address]
+    keys = [Account.create().key for _ in range(3)]
+
+    def signed(who, nonce):
+        return sign_grant(keys[who], domain, grantees[nonce], HMB, LABS, NEVER, nonce, DEADLINE)
+
+    first = import_consents(client, csv_of(tmp_path, [signed(0, 1), signed(0, 0), signed(1, 0)], "first.csv"))
+    assert first.submitted == [2, 3, 4] and not first.rejected
+    patients = [Account.from_key(k).address for k in keys]
+    assert [client.nonce(p) for p in patients] == [2, 1, 0]
+    path = csv_of(tmp_path, [signed(2, 1), signed(0, 2), signed(1, 1), signed(2, 0)], "second.csv")
+    plan = plan_import(client, path)
+    assert plan.rows == [(0, 3, 2), (0, 4, 1), (0, 5, 0), (1, 2, 1)]
+    passes = []
+    reader = consent_import.read_rows
+    monkeypatch.setattr(consent_import, "read_rows", lambda p, d=None: passes.append(p) or reader(p, d))
+    result = submit_plan(client, plan, batch_size=2)
+    assert result.submitted == [2, 3, 4, 5] and not result.rejected and len(passes) == 2
+    assert [client.nonce(p) for p in patients] == [3, 2, 2]
 
 
 def test_a_file_changed_after_its_check_is_one_error_and_sends_nothing(client, domain, tmp_path):

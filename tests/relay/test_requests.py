@@ -34,6 +34,8 @@ def _set(field, value):
         (_set("scopes", "labs"), "scopes: expected a whole number"),
         (_set("scopes", 2**64), "scopes 18446744073709551616 is not a whole number of at most 64 bits"),
         (_set("nonce", True), "nonce: expected a whole number"),
+        (_set("nonce", "\u00b2"), "nonce: expected a whole number"),  # str.isdigit() takes '²'
+        (_set("deadline", "\u0663"), "deadline: expected a whole number"),  # int() takes '٣' as 3
         (_set("deadline", -1), "deadline -1 is not a whole number"),
         (_set("nonce", -1), "nonce -1 is not a whole number of at most 256 bits"),
         (_set("nonce", 2**256), "is not a whole number of at most 256 bits"),

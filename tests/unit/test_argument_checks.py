@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -15,7 +16,9 @@ from carechain.cli import cli
 from carechain.cli.options import parse_duration, parse_time, parse_uint
 from carechain.clients.base import uint
 from carechain.core.purposes import purpose_by_id, purpose_id, scopes_mask
-from carechain.errors import CareChainError, InputError
+from carechain.core.values import ascii_whole
+from carechain.errors import CareChainError, InputError, RateLimited
+from carechain.services.gateway.client import GatewayClient
 
 UINT256_MAX = 2**256 - 1
 PATIENT = "0x1111111111111111111111111111111111111111"
@@ -114,3 +117,37 @@ def test_cli_numbers_out_of_range_are_one_line_before_any_chain_call(
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("86400", 86_400),
+        ("9" * 18, 10**18 - 1),
+        ("9" * 19, None),
+        ("", None),
+        ("\u00b2", None),
+        ("\u0663", None),
+        (" 7", None),
+        ("+7", None),
+        ("1_000", None),
+        ("-1", None),
+        ("7\n", None),
+    ],
+)
+def test_ascii_whole_takes_ascii_digits_only(text: str, expected: int | None) -> None:
+    """'²' passes str.isdigit() and then crashes int(); int() takes '٣', ' 7', '+7' and '1_000'."""
+    assert ascii_whole(text) == expected
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("30", 30), ("0", 0), ("\u00b2", 1), ("soon", 1)])
+def test_a_gateway_s_retry_after_is_read_as_ascii_digits(header: str, seconds: int) -> None:
+    answer = httpx.Response(
+        429,
+        json={"error": "rate-limited", "detail": "slow down"},
+        headers={"Retry-After": header.encode("latin-1")},
+    )
+    with GatewayClient("http://gateway.invalid") as client:
+        refusal = client._refusal(answer, "a read")
+    assert isinstance(refusal, RateLimited) and refusal.retry_after == seconds

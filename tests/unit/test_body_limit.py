@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
@@ -11,9 +12,11 @@ from fastapi.testclient import TestClient
 
 from carechain.errors import ConfigError
 from carechain.services.gateway.app import MAX_BYTES_ENV, max_bytes_from_env
+from carechain.services.gateway.service import WINDOW_ENV, window_from_env
 from carechain.services.kernel import DEFAULT_MAX_BODY, new_app
 
 LIMIT = 1024
+JSON = {"Content-Type": "application/json"}
 
 
 @asynccontextmanager
@@ -65,10 +68,28 @@ def test_the_gateway_limit_comes_from_the_environment(monkeypatch):
     assert max_bytes_from_env() == DEFAULT_MAX_BODY == 16 * 2**20
     monkeypatch.setenv(MAX_BYTES_ENV, "4096")
     assert max_bytes_from_env() == 4096
-    for bad in ("0", "-1", "16MiB", "9" * 40):
+    for bad in ("0", "-1", "16MiB", "9" * 40, "\u00b2", "\u0663", "1_000"):  # '²': isdigit() but not int()
         monkeypatch.setenv(MAX_BYTES_ENV, bad)
         with pytest.raises(ConfigError, match=f"{MAX_BYTES_ENV} is a number of bytes above 0"):
             max_bytes_from_env()
+
+
+def test_the_gateway_window_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(WINDOW_ENV, raising=False)
+    assert window_from_env() == 60
+    monkeypatch.setenv(WINDOW_ENV, "300")
+    assert window_from_env() == 300
+    for bad in ("0", "-1", "1m", "9" * 40, "\u00b2", "\u0663"):
+        monkeypatch.setenv(WINDOW_ENV, bad)
+        with pytest.raises(ConfigError, match=f"{WINDOW_ENV} is a number of seconds above 0"):
+            window_from_env()
+
+
+def test_a_declared_length_of_thousands_of_digits_is_413_not_a_crash(client):
+    """int() refuses over 4,300 digits (ValueError): a Content-Length that long is over any limit."""
+    http, read = client
+    answer = http.post("/echo", content=b"x", headers={"Content-Length": "9" * 5_000})
+    assert answer.status_code == 413 and read == []
 
 
 def test_a_body_nested_too_deep_is_400_before_it_is_parsed(client):
@@ -94,3 +115,29 @@ def test_a_body_nested_too_deep_is_400_before_it_is_parsed(client):
     assert huge.json()["detail"].startswith("malformed request")
     assert fine.status_code == 200 and fine.json() == {"nonce": 1}
     assert http.post("/echo", content=b"[[1]]").status_code == 200 and read == [5]
+
+
+def test_a_body_that_is_not_utf8_is_400_before_it_is_parsed(client):
+    """json.loads(bytes) reads UTF-16 and -32 too, and the depth count read the body as UTF-8: in UTF-16
+    a '\u2200' in a string has the byte '"', which re-paired the counter's strings around 100,000 `[`, so
+    they passed it at depth 1 and reached json.loads (RecursionError). JSON between systems is UTF-8
+    (RFC 8259): any other body is refused before anything parses it."""
+    http, read = client
+    app = new_app("test", "parses JSON", _nothing)
+
+    @app.post("/json")
+    def parse(body: list[Any]) -> int:
+        return len(body)
+
+    deep = '["a\u2200", ' + "[" * 100_000 + "]" * 100_000 + ', "\u2200b"]'
+    bodies = [deep.encode(codec) for codec in ("utf-16-le", "utf-16", "utf-32")] + [b'["\xff"]']
+    with TestClient(app) as parsing:
+        answers = [parsing.post("/json", content=body, headers=JSON) for body in bodies]
+        fine = parsing.post("/json", content='["\u2200", [[1]]]'.encode(), headers=JSON)
+    for answer in answers:
+        assert answer.status_code == 400 and answer.json() == {
+            "error": "bad-request",
+            "detail": "the body is not UTF-8: JSON between systems is UTF-8 (RFC 8259).",
+        }
+    assert fine.status_code == 200 and fine.json() == 2
+    assert http.post("/echo", content=b"\xef\xbb\xbf[1]").status_code == 200 and read == [6]  # BOM: UTF-8

@@ -43,6 +43,12 @@ def test_the_opt_out_is_read(tmp_path, monkeypatch):
         ("CARECHAIN_ADMIN", "0x1234", "CARECHAIN_ADMIN '0x1234' is not an Ethereum address"),
         ("CARECHAIN_TIMELOCK_DELAY", "2d", "is not a number of seconds"),
         ("CARECHAIN_TIMELOCK_DELAY", "-5", "is not a number of seconds"),
+        (
+            "CARECHAIN_TIMELOCK_DELAY",
+            "\u00b2",
+            "CARECHAIN_TIMELOCK_DELAY '\u00b2' is not a number of seconds",
+        ),
+        ("CARECHAIN_TIMELOCK_DELAY", "\u0663", "is not a number of seconds"),  # int() reads it as 3
         ("CARECHAIN_ALLOW_DEPLOYER_ADMIN", "maybe", "is not 1 or 0"),
     ],
 )

@@ -21,7 +21,7 @@ from carechain.core.deployments import TIMELOCK_DELAY, Governance
 from carechain.core.files import read_json
 from carechain.core.sender import Sender
 from carechain.core.transport import LOCAL_CHAIN_IDS
-from carechain.core.values import checksum
+from carechain.core.values import ascii_whole, checksum
 from carechain.errors import ConfigError, InputError, ToolchainError
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
@@ -131,9 +131,10 @@ def load_governance(
             raise ConfigError(str(err)) from None
     if timelock_delay is None:
         text = os.environ.get("CARECHAIN_TIMELOCK_DELAY", "").strip()
-        if text and not (text.isdigit() and len(text) <= 12):
-            raise ConfigError(f"CARECHAIN_TIMELOCK_DELAY {text!r} is not a number of seconds")
-        timelock_delay = int(text) if text else TIMELOCK_DELAY
+        delay = ascii_whole(text, 12)
+        if text and delay is None:
+            raise ConfigError(f"CARECHAIN_TIMELOCK_DELAY {text[:40]!r} is not a number of seconds")
+        timelock_delay = TIMELOCK_DELAY if delay is None else delay
     flag = os.environ.get("CARECHAIN_ALLOW_DEPLOYER_ADMIN", "").strip().lower()
     if flag not in _YES | _NO:
         raise ConfigError(f"CARECHAIN_ALLOW_DEPLOYER_ADMIN {flag!r} is not 1 or 0")

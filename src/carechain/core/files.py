@@ -14,13 +14,14 @@ one InputError naming the file and the field. `checked` makes a pydantic type of
 
 from __future__ import annotations
 
+import io
 import json
 import operator
 import re
 from collections.abc import Callable, Iterator
 from itertools import accumulate, count
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError, ValidationInfo
 from sha3 import keccak_256  # safe-pysha3's C keccak: incremental, unlike eth-utils' one-shot keccak
@@ -52,12 +53,42 @@ def read_text(path: Path, what: str) -> str:
         raise InputError(f"{path} is not a {what} (not UTF-8 text)") from None
 
 
-def text_lines(path: Path, what: str) -> Iterator[str]:
+class Digest(Protocol):
+    """What a hash object of hashlib or safe-pysha3 does: take bytes, as many times as they come."""
+
+    def update(self, data: bytes | memoryview, /) -> None: ...
+
+
+class _Hashing(io.RawIOBase):
+    """A binary file whose bytes go into `digest` as they are read (each once, in order)."""
+
+    def __init__(self, raw: io.BufferedIOBase, digest: Digest) -> None:
+        self._raw, self._digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = self._raw.readinto(buffer)
+        with memoryview(buffer) as view:
+            self._digest.update(view[:size])
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def text_lines(path: Path, what: str, digest: Digest | None = None) -> Iterator[str]:
     """`path`'s lines as read_text gives them (newlines kept, as `csv` needs), one at a time: a file of
-    any size in flat memory. A byte that is not UTF-8, however far in, is the same InputError."""
+    any size in flat memory. A byte that is not UTF-8, however far in, is the same InputError. `digest`,
+    if given, hears every byte of the file as it is read (a keccak_256() of the file read to its end is
+    keccak_file's)."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from handle
+        with path.open("rb") as raw:
+            source = raw if digest is None else io.BufferedReader(_Hashing(raw, digest))
+            with io.TextIOWrapper(source, encoding="utf-8-sig", newline="") as handle:
+                yield from handle
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:

@@ -16,6 +16,14 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from carechain.errors import InputError
 
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def ascii_whole(text: str, digits: int = 18) -> int | None:
+    """`text` as a whole number if it is 1 to `digits` ASCII digits, else None (the caller names what was
+    wrong): str.isdigit() takes '²', which int() then refuses with a traceback, and int() takes '٣',
+    ' 7', '+7' and '1_000'."""
+    return int(text) if len(text) <= digits and _DIGITS.fullmatch(text) else None
 
 
 def checksum(value: str, what: str = "address") -> ChecksumAddress:

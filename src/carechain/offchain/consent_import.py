@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +39,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
+from sha3 import keccak_256
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.providers import JSONBaseProvider
@@ -46,7 +48,7 @@ from carechain.clients.consent import ANY_GRANTEE, Consent, ConsentClient, Signe
 from carechain.core import eip712, purposes, signatures
 from carechain.core.batching import GAS_MARGIN, Planner, planner
 from carechain.core.eip712 import domain_separator
-from carechain.core.files import text_lines
+from carechain.core.files import Digest, keccak_file, text_lines
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
@@ -98,11 +100,13 @@ class Issue:
 
 @dataclass
 class Parsed:
-    """What reading the file gave: well-formed rows, and the rows that are not."""
+    """What reading the file gave: well-formed rows, the rows that are not, and the keccak256 of the
+    bytes read (b"": the file is hashed when it is planned)."""
 
     path: Path
     rows: list[Row]
     rejected: list[Issue]
+    digest: bytes = b""
 
     @property
     def count(self) -> int:
@@ -111,15 +115,19 @@ class Parsed:
 
 @dataclass
 class Plan:
-    """The rows to submit, as (nonce, line) in the order they go, and those skipped or rejected before
-    anything is sent; `path` is read again for the rows' signed grants, unless it changed (`stamp`)."""
+    """The rows to submit, as (rank, line, nonce) in the order they go, and those skipped or rejected
+    before anything is sent. A row's rank is its place among its patient's rows to submit (0 for the
+    patient's next nonce, 1 for the one after...): rank 0 goes first, in file order, then rank 1... so a
+    patient's nonce n+1 is mined after nonce n, and the file is read again once a rank (`_reread`), for
+    the rows' signed grants, unless it changed since it was checked (`stamp`, `digest`)."""
 
-    rows: list[tuple[int, int]]
+    rows: list[tuple[int, int, int]]
     skipped: list[Issue]
     rejected: list[Issue]
     count: int
     path: Path
     stamp: tuple[int, int]  # the file's size and modification time (ns) when it was checked
+    digest: bytes  # keccak256 of the file's bytes as they were checked
 
 
 @dataclass
@@ -208,11 +216,12 @@ def write_csv(path: Path, grants: Iterable[SignedGrant]) -> int:
 # ---- reading (every row checked on its own, no node needed) --------------------------------------
 
 
-def read_rows(path: Path) -> Iterator[Row | Issue]:
+def read_rows(path: Path, digest: Digest | None = None) -> Iterator[Row | Issue]:
     """Every data row of `path` in file order, read and checked on its own: a Row, or an Issue naming its
     line. The file is streamed (flat memory whatever its size); a file that is not such a CSV at all is
-    one InputError, however far in its fault is, before the caller has acted on a row of it."""
-    reader = csv.reader(text_lines(path, "CSV file"), strict=True)
+    one InputError, however far in its fault is, before the caller has acted on a row of it. `digest`
+    hears the file's bytes as they are read."""
+    reader = csv.reader(text_lines(path, "CSV file", digest), strict=True)
     try:
         header = next((row for row in reader if row), None)
         if header is None:
@@ -244,11 +253,13 @@ def read_rows(path: Path) -> Iterator[Row | Issue]:
 def read_csv(path: Path) -> Parsed:
     """Every row of `path` in memory (a library caller's small file); `plan_import` streams a path."""
     parsed = Parsed(path, [], [])
-    for item in read_rows(path):
+    digest = keccak_256()
+    for item in read_rows(path, digest):
         if isinstance(item, Row):
             parsed.rows.append(item)
         else:
             parsed.rejected.append(item)
+    parsed.digest = digest.digest()
     return parsed
 
 
@@ -306,8 +317,9 @@ def plan_import(client: ConsentClient, source: Path | Parsed, progress: Checked 
     """
     path = source if isinstance(source, Path) else source.path
     stamp = _stamp(path)
+    digest = keccak_256()
     items: Iterable[Row | Issue] = (
-        read_rows(path) if isinstance(source, Path) else [*source.rows, *source.rejected]
+        read_rows(path, digest) if isinstance(source, Path) else [*source.rows, *source.rejected]
     )
     w3 = client.w3
     head = w3.eth.get_block("latest")
@@ -344,6 +356,7 @@ def plan_import(client: ConsentClient, source: Path | Parsed, progress: Checked 
             checked.append((*key, g.scopes, g.expires_at, g.nonce))
     if progress:
         progress(count)
+    content = bytes(digest.digest()) if isinstance(source, Path) else source.digest or keccak_file(path)
     del by_nonce, by_consent, shared
     patients = sorted({row[1] for row in checked})
     nonces = dict(zip(patients, _nonces(client, patients, block), strict=True))
@@ -363,8 +376,19 @@ def plan_import(client: ConsentClient, source: Path | Parsed, progress: Checked 
             else:
                 rejected.append(Issue(line, outcome[1]))
     del checked
-    rows: list[tuple[int, int]] = []
-    expected = nonces
+    rows = _ranked(candidates, nonces, rejected)
+    return Plan(
+        rows, sorted(skipped, key=_by_line), sorted(rejected, key=_by_line), count, path, stamp, content
+    )
+
+
+def _ranked(
+    candidates: list[tuple[str, int, int]], nonces: dict[str, int], rejected: list[Issue]
+) -> list[tuple[int, int, int]]:
+    """The rows to submit as (rank, line, nonce) in the order they go, from (patient, nonce, line) and
+    the patients' chain nonces: a row whose nonce does not follow its patient's last is rejected."""
+    rows: list[tuple[int, int, int]] = []
+    expected = dict(nonces)
     candidates.sort()
     for patient, nonce, line in candidates:
         if nonce != expected[patient]:
@@ -377,9 +401,9 @@ def plan_import(client: ConsentClient, source: Path | Parsed, progress: Checked 
             )
             continue
         expected[patient] += 1
-        rows.append((nonce, line))
-    rows.sort()  # a patient's earlier nonce always goes first
-    return Plan(rows, sorted(skipped, key=_by_line), sorted(rejected, key=_by_line), count, path, stamp)
+        rows.append((nonce - nonces[patient], line, nonce))
+    rows.sort()  # by rank, then line: a patient's earlier nonce always goes first
+    return rows
 
 
 def _by_line(issue: Issue) -> int:
@@ -603,23 +627,25 @@ def submit_plan(
 
 def _reread(plan: Plan) -> Iterator[Row]:
     """The planned rows again, read from the file in the order they are sent: one pass over the file
-    for each nonce among them (a cohort of first consents: one pass). A file changed since it was
-    checked is an InputError, and nothing more of it is sent."""
+    for each rank among them, so as many passes as one patient has rows to submit (a cohort with one
+    consent a patient: one pass, whatever nonces its patients are at). Before each pass the file's size,
+    modification time and keccak256 are compared with the plan's, and each row's nonce as it is read: a
+    file changed since it was checked is an InputError, and nothing more of it is sent."""
     changed = InputError(
         f"{plan.path} changed since it was checked: nothing more of it is sent; import it again to finish"
     )
-    for nonce, group in groupby(plan.rows, key=lambda planned: planned[0]):
-        lines = {line for _, line in group}
-        if _stamp(plan.path) != plan.stamp:
+    for _, group in groupby(plan.rows, key=itemgetter(0)):
+        nonces = {line: nonce for _, line, nonce in group}
+        if _stamp(plan.path) != plan.stamp or keccak_file(plan.path) != plan.digest:
             raise changed
         found = 0
         for item in read_rows(plan.path):
-            if isinstance(item, Row) and item.line in lines:
+            if isinstance(item, Row) and (nonce := nonces.get(item.line)) is not None:
                 if item.grant.nonce != nonce:
                     raise changed
                 found += 1
                 yield item
-        if found != len(lines):
+        if found != len(nonces):
             raise changed
 
 

@@ -24,6 +24,7 @@ code is one class's, so an answer's code keeps the meaning it has in `carechain.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -133,7 +134,8 @@ def _problem(err: Any) -> str:
 
 class BodyLimit:
     """ASGI middleware: a request whose body is over `limit` bytes is answered 413 too-large, unread by
-    the app (the body is held until complete, as FastAPI would hold it anyway)."""
+    the app (the body is held until complete, as FastAPI would hold it anyway); one that is not UTF-8,
+    or nests deeper than MAX_DEPTH, is answered 400 bad-request before anything parses it."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -144,7 +146,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isdigit() and (len(declared) > 18 or int(declared) > self.limit):  # ASCII (bytes)
             await self._refuse(scope, receive, send, self._too_large())
             return
         messages: list[Message] = []
@@ -160,7 +162,12 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
-        depth = nesting(b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace"))
+        text = _utf8(b"".join(m.get("body", b"") for m in messages))
+        if text is None:
+            not_utf8 = BadRequest("the body is not UTF-8: JSON between systems is UTF-8 (RFC 8259).")
+            await self._refuse(scope, receive, send, not_utf8)
+            return
+        depth = nesting(text)
         if depth > MAX_DEPTH:
             too_deep = BadRequest(f"the body nests {depth:,} levels deep: at most {MAX_DEPTH}.")
             await self._refuse(scope, receive, send, too_deep)
@@ -179,6 +186,18 @@ class BodyLimit:
 
         status, body, headers = refusal(err)
         await JSONResponse(body, status, {**headers, "Connection": "close"})(scope, receive, send)
+
+
+def _utf8(body: bytes) -> str | None:
+    """`body` as UTF-8 text, as json.loads(body) reads it, or None: json.loads also takes UTF-16 and -32
+    (told by a BOM or the NULs of the first bytes; ASCII in UTF-16 is valid UTF-8 too), text the depth
+    count would read otherwise than the parser."""
+    if json.detect_encoding(body) not in {"utf-8", "utf-8-sig"}:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def new_app(

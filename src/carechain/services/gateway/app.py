@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from carechain.clients.base import bytes32
 from carechain.clients.records import category_bit, new_record_id
+from carechain.core.values import ascii_whole
 from carechain.errors import BadRequest, ConfigError, Unauthorized
 from carechain.services.gateway.requests import ReadRequest
 from carechain.services.gateway.service import DEFAULT_MEDIA_TYPE, GatewayService
@@ -36,9 +37,10 @@ MAX_BYTES_ENV = "CARECHAIN_GATEWAY_MAX_BYTES"
 def max_bytes_from_env() -> int:
     """The largest request body the gateway reads: CARECHAIN_GATEWAY_MAX_BYTES, else 16 MiB."""
     text = os.environ.get(MAX_BYTES_ENV, "").strip() or str(DEFAULT_MAX_BODY)
-    if not text.isdigit() or len(text) > 18 or int(text) == 0:
+    limit = ascii_whole(text)
+    if not limit:
         raise ConfigError(f"{MAX_BYTES_ENV} is a number of bytes above 0, got {text[:40]!r}")
-    return int(text)
+    return limit
 
 
 class IngestBody(BaseModel):

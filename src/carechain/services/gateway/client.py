@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from carechain.core.values import ascii_whole
 from carechain.errors import CareChainError, RateLimited, Refused, ServiceError
 from carechain.services.gateway.requests import ReadRequest, Wallet, sign
 
@@ -129,6 +130,6 @@ class GatewayClient:
         if kind is Refused:
             return Refused(message, str(body.get("errorName") or ""))
         if kind is RateLimited:
-            retry_after = answer.headers.get("Retry-After", "")
-            return RateLimited(message, int(retry_after) if retry_after.isdigit() else 1)
+            seconds = ascii_whole(answer.headers.get("Retry-After", "").strip())
+            return RateLimited(message, 1 if seconds is None else seconds)
         return CareChainError(message) if kind is None else kind(message)

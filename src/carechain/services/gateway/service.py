@@ -37,6 +37,7 @@ from carechain.core import eip712
 from carechain.core.config import Settings, load_sender
 from carechain.core.sender import TxResult
 from carechain.core.transport import connect
+from carechain.core.values import ascii_whole
 from carechain.errors import (
     AccessDenied,
     AccessRefused,
@@ -474,6 +475,15 @@ DB_ENV = "CARECHAIN_GATEWAY_DB"
 WINDOW_ENV = "CARECHAIN_GATEWAY_WINDOW"
 
 
+def window_from_env() -> int:
+    """CARECHAIN_GATEWAY_WINDOW: the seconds a signed read request stays good (default DEFAULT_WINDOW)."""
+    text = os.environ.get(WINDOW_ENV, str(DEFAULT_WINDOW))
+    window = ascii_whole(text)
+    if not window:
+        raise ConfigError(f"{WINDOW_ENV} is a number of seconds above 0, got {text[:40]!r}")
+    return window
+
+
 def open_gateway(
     settings: Settings,
     db_url: str | None = None,
@@ -492,10 +502,7 @@ def open_gateway(
     access = AccessClient.from_manifest(w3, settings.root, sender)
     url = db_url or os.environ.get(DB_ENV) or default_url(settings.root, int(w3.eth.chain_id))
     if window is None:
-        text = os.environ.get(WINDOW_ENV, str(DEFAULT_WINDOW))
-        if not text.isdigit() or int(text) == 0:
-            raise ConfigError(f"{WINDOW_ENV} is a number of seconds, got {text!r}")
-        window = int(text)
+        window = window_from_env()
     key_file = os.environ.get(crypto.KEY_FILE_ENV)
     reload = None
     if key_file and not os.environ.get(crypto.KEY_ENV):

@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from carechain.clients.base import bytes32
+from carechain.core.values import ascii_whole
 from carechain.errors import BadRequest, CareChainError
 from carechain.services.kernel import new_app, responses
 from carechain.services.relay.service import RelayService, grant_request, revoke_request
@@ -33,7 +34,7 @@ log = logging.getLogger("carechain.relay")  # the service's name in logging conf
 
 def _whole(value: object) -> object:
     """A whole number as JSON number or decimal string (a browser's BigInt); never true/false."""
-    if isinstance(value, bool) or (isinstance(value, str) and not value.strip().isdigit()):
+    if isinstance(value, bool) or (isinstance(value, str) and ascii_whole(value.strip(), 4_300) is None):
         raise ValueError("expected a whole number (a JSON number or a decimal string)")
     return value
 
