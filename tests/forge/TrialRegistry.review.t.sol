@@ -186,6 +186,23 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "enrolled under the approved version 2");
     }
 
+    /// @dev Issue 15, A.4 review: `changeIrb` lets the sponsor shop for an IRB while a version awaits
+    /// approval. The IRB of record (live credential) stays silent on amendment 2; the sponsor names
+    /// OTHER_IRB, which approves it: the silent IRB is bypassed, and only an event records it.
+    function test_review_A4_sponsorShopsForIrbWhileVersionPending() public {
+        uint256 trialId = _register(TRIAL_SCOPES);
+        _approve(trialId, 1);
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), false);
+        vm.assertTrue(credentials.hasCredential(IRB_MEMBER, IRB), "the IRB of record can still act");
+
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB); // the exploit: a swap away from a live, deliberating IRB
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).irb, OTHER_IRB, "the friendlier IRB approved");
+    }
+
     /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself
     /// (with no proof) and an inner node (with the rest of its path) passed as a "row". They now take the
     /// row and hash it on chain: a row of the batch verifies; the root or an inner node, handed in the
