@@ -123,8 +123,14 @@ contract TrialRegistry is ITrialRegistry, Clock {
     function changeIrb(uint256 trialId, address newIrb) external {
         Trial storage trial = _sponsored(trialId);
         _requireOpen(trialId, trial);
-        _requireIrb(trialId, newIrb, msg.sender);
         address previous = trial.irb;
+        // Issue 15 A.4 review: no shopping for an IRB. While a version awaits approval, the sponsor moves
+        // the trial only away from an IRB of record that can no longer approve it, as `approve` sees it:
+        // its IRB credential is not live (suspended, revoked, expired), or it became the sponsor.
+        if (
+            !trial.currentApproved && previous != msg.sender && credentials.hasCredential(previous, IRB_CREDENTIAL)
+        ) revert IrbReviewPending(trialId, previous);
+        _requireIrb(trialId, newIrb, msg.sender);
         trial.irb = newIrb;
         emit IrbOfRecordChanged(trialId, previous, newIrb);
     }

@@ -31,7 +31,8 @@ interface ITrialRegistry {
     /// @param consentVersion The protocol version consents must name: the latest one that required re-consent.
     /// @param currentApproved Whether an IRB approved the latest protocol version (enrolment needs it).
     /// @param irb The IRB of record: the one account that approves the trial's protocol versions
-    /// (finding A.4). Named at registration; the sponsor may change it before the lock (`changeIrb`).
+    /// (finding A.4). Named at registration; the sponsor may change it before the lock (`changeIrb`),
+    /// while a version awaits approval only away from an IRB of record that can no longer act.
     /// @param requiredScopes The data scopes a subject's consent must cover.
     /// @param enrolled How many enrolments were made (a subject enrolled again after withdrawing counts again).
     /// @param lockedAt When the database was locked (0: not yet).
@@ -240,6 +241,10 @@ interface ITrialRegistry {
     /// @notice The caller is not the trial's IRB of record (finding A.4: another IRB's credential does
     /// not approve it).
     error NotIrbOfRecord(uint256 trialId, address account);
+    /// @notice A protocol version awaits the approval of the trial's IRB of record, which can still give
+    /// it (a live IRB credential, not the sponsor): the sponsor cannot name another IRB until it decides
+    /// (issue 15, A.4 review: no shopping for a friendlier IRB).
+    error IrbReviewPending(uint256 trialId, address irb);
     /// @notice The account holds no live RESEARCHER credential (a site must).
     error NotResearcher(address account);
     /// @notice The caller is not an active site of the trial.
@@ -334,9 +339,17 @@ interface ITrialRegistry {
     function removeSite(uint256 trialId, address site) external;
 
     /// @notice Name another IRB of record (the sponsor, before the lock), e.g. when the IRB closes or the
-    /// trial moves to another institution's board. The new IRB approves the version awaiting approval,
-    /// if any, and every later amendment; approvals already given stay recorded under the IRB that gave
-    /// them (`getProtocolVersion`). After the lock there is nothing left to approve: `TrialLocked`.
+    /// trial moves to another institution's board. Freely while no protocol version awaits approval
+    /// (`currentApproved`); while one does, only if the IRB of record can no longer act on it: its IRB
+    /// credential is not live (suspended, revoked or expired: the check `approve` makes) or it became the
+    /// sponsor by a transfer (`approve` refuses it, `IrbIsSponsor`). An IRB that closes or loses its
+    /// accreditation does not strand the trial, but the sponsor cannot swap away from one that is
+    /// deliberating or refusing: `IrbReviewPending` (issue 15, A.4 review). The new IRB approves the
+    /// version awaiting approval, if any, and every later amendment; approvals already given stay recorded
+    /// under the IRB that gave them (`getProtocolVersion`). After the lock there is nothing left to
+    /// approve: `TrialLocked`.
+    /// @dev The order of the checks: `NotSponsor`, `TrialLocked`, `IrbReviewPending`, then the new IRB's
+    /// (`NotIrb`, `IrbIsSponsor`).
     /// @param trialId The trial.
     /// @param newIrb An account with a live IRB credential, not the sponsor (`NotIrb`, `IrbIsSponsor`).
     function changeIrb(uint256 trialId, address newIrb) external;

@@ -180,6 +180,10 @@ _ERRORS: dict[str, str] = {
     "NotIrb": "The account holds no live IRB credential (an IRB of record must, to be named and to approve).",
     "IrbIsSponsor": "A sponsor cannot be the IRB of their own trial: neither named as it nor approving it.",
     "NotIrbOfRecord": "Only the trial's IRB of record approves it (`trial show` names it).",
+    "IrbReviewPending": (
+        "A protocol version awaits the IRB of record, which can still act on it: the sponsor names another"
+        " IRB only once it decides, or once its IRB credential lapses (suspended, revoked, expired)."
+    ),
     "NotResearcher": "A site must hold a live RESEARCHER credential.",
     "NotSite": "The caller is not an active site of the trial (or its RESEARCHER credential lapsed).",
     "SiteExists": "The site is already active in this trial.",
@@ -224,6 +228,7 @@ NotRecordCustodian = ERROR_CLASSES["NotRecordCustodian"]
 NoConsent = ERROR_CLASSES["NoConsent"]
 TrialLocked = ERROR_CLASSES["TrialLocked"]
 NotIrbOfRecord = ERROR_CLASSES["NotIrbOfRecord"]
+IrbReviewPending = ERROR_CLASSES["IrbReviewPending"]
 
 
 # ---- HTTP refusals of the gateway and the relayer ------------------------------------------------

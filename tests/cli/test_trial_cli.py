@@ -275,7 +275,8 @@ def test_sponsor_transfer_takes_a_proposal_and_an_acceptance(run, cast, trial):
 
 def test_the_irb_of_record_is_shown_approves_and_can_be_changed(run, cast, files):
     """Finding A.4: `trial show` names the IRB of record; another IRB is refused in one line until the
-    sponsor names it with `trial change-irb`."""
+    sponsor names it with `trial change-irb`, which version 1 awaiting a live IRB of record refuses in
+    one line (`IrbReviewPending`) until that IRB's credential is suspended."""
     trial_id = _register(run, cast, files)
     shown = run("trial", "show", str(trial_id))
     assert f"IRB of record {cast['irb'].address}" in ok(shown).output
@@ -285,6 +286,13 @@ def test_the_irb_of_record_is_shown_approves_and_can_be_changed(run, cast, files
     assert refused.exit_code == 1 and "NotIrbOfRecord" in refused.output and "Traceback" not in refused.output
     assert len(refused.output.strip().splitlines()) == 1
 
+    # Version 1 awaits the IRB of record, which can still act: no swap (issue 15, A.4 review), in one
+    # line naming the error; once its credential is suspended (the IRB closes), the sponsor may.
+    pending = run("trial", "change-irb", str(trial_id), other.address, key=cast["sponsor"])
+    assert pending.exit_code == 1 and "IrbReviewPending" in pending.output
+    assert "Traceback" not in pending.output
+    assert len(pending.output.strip().splitlines()) == 1
+    ok(run("credential", "suspend", cast["irb"].address, "-r", "IRB"))
     changed = _json(run("--json", "trial", "change-irb", str(trial_id), other.address, key=cast["sponsor"]))
     assert changed["irb"] == other.address
     assert _json(run("--json", "trial", "show", str(trial_id)))["irb"] == other.address

@@ -36,7 +36,9 @@ def as_account(deployed):
     )
 
 
-def test_the_irb_of_record_is_named_shown_changed_and_alone_approves(as_account, accounts, irbs):
+def test_the_irb_of_record_is_named_shown_changed_and_alone_approves(
+    as_account, accounts, irbs, credentials, registrar
+):
     sponsor, (irb, other_irb) = accounts[2], irbs
     result, trial_id = as_account(sponsor).register(PROTOCOL, LABS, irb.address, PRIMARY)
     assert as_account(sponsor).get_trial(trial_id).irb == irb.address
@@ -46,6 +48,11 @@ def test_the_irb_of_record_is_named_shown_changed_and_alone_approves(as_account,
     with pytest.raises(errors.NotIrbOfRecord) as caught:
         as_account(other_irb).approve(trial_id)
     assert caught.value.arguments == {"trialId": trial_id, "account": other_irb.address}
+    # Version 1 awaits the IRB of record, which can still act: no swap (issue 15, A.4 review).
+    with pytest.raises(errors.IrbReviewPending) as pending:
+        as_account(sponsor).change_irb(trial_id, other_irb.address)
+    assert pending.value.arguments == {"trialId": trial_id, "irb": irb.address}
+    credentials.suspend(irb, IRB, {"from": registrar})  # the IRB of record closes
     as_account(sponsor).change_irb(trial_id, other_irb.address)
     as_account(other_irb).approve(trial_id)
     trial = as_account(sponsor).get_trial(trial_id)

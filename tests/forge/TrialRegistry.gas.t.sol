@@ -47,11 +47,12 @@ contract TrialRegistryGasTest is TrialTest {
         vm.assertTrue(trials.getTrial(PENDING).currentApproved, "approved");
     }
 
-    /// @dev The sponsor names another IRB of record while version 1 awaits approval.
+    /// @dev The sponsor names another IRB of record while no version awaits approval (while one does,
+    /// only away from an IRB of record that can no longer act: issue 15, A.4 review).
     function test_gas_trialChangeIrb() public {
         vm.prank(SPONSOR);
-        trials.changeIrb(PENDING, OTHER_IRB);
-        vm.assertEq(trials.getTrial(PENDING).irb, OTHER_IRB, "IRB of record changed");
+        trials.changeIrb(OPEN, OTHER_IRB);
+        vm.assertEq(trials.getTrial(OPEN).irb, OTHER_IRB, "IRB of record changed");
     }
 
     function test_gas_trialAddSite() public {

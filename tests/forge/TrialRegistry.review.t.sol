@@ -150,7 +150,8 @@ contract TrialRegistryReviewTest is TrialTest {
     /// an approval (OTHER_IRB, an IRB with no tie to the trial, approved version 1 and then an amendment
     /// the trial's own IRB never saw). A trial now names its IRB of record at registration: OTHER_IRB is
     /// refused, for version 1 and for the amendment, and the trial's IRB approves; the sponsor moves the
-    /// trial to OTHER_IRB only openly, by `changeIrb`, on the record.
+    /// trial to OTHER_IRB only openly, by `changeIrb`, on the record, and while the amendment awaits
+    /// approval only once the IRB of record can no longer act (here: it closes).
     function test_review_A4_onlyTheIrbOfRecordApproves() public {
         uint256 trialId = _register(TRIAL_SCOPES);
         vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "the IRB of record");
@@ -174,6 +175,12 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.ProtocolNotApproved.selector, trialId, 2));
         trials.enroll(trialId, SUBJECT);
 
+        // The IRB of record can still act on version 2: the sponsor cannot move the trial (A.4 review);
+        // once the IRB closes (its credential suspended), it can.
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbReviewPending.selector, trialId, IRB_MEMBER));
+        trials.changeIrb(trialId, OTHER_IRB);
+        _suspend(IRB_MEMBER, IRB);
         vm.expectEmit(address(trials));
         emit ITrialRegistry.IrbOfRecordChanged(trialId, IRB_MEMBER, OTHER_IRB);
         vm.prank(SPONSOR);
@@ -184,6 +191,27 @@ contract TrialRegistryReviewTest is TrialTest {
         vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "version 1 keeps its approver");
         _enroll(trialId, SUBJECT);
         vm.assertTrue(trials.isEnrolled(trialId, SUBJECT), "enrolled under the approved version 2");
+    }
+
+    /// @dev Issue 15, A.4 review: `changeIrb` let the sponsor shop for an IRB while a version awaited
+    /// approval (the IRB of record, live, stayed silent on amendment 2; the sponsor named OTHER_IRB, which
+    /// approved it). Now the swap is refused while the IRB of record can still act: the trial keeps its
+    /// IRB, OTHER_IRB cannot approve, and version 2 waits for the IRB of record's decision.
+    function test_review_A4_sponsorShopsForIrbWhileVersionPending() public {
+        uint256 trialId = _register(TRIAL_SCOPES);
+        _approve(trialId, 1);
+        vm.prank(SPONSOR);
+        trials.amend(trialId, keccak256("protocol, version 2"), false);
+        vm.assertTrue(credentials.hasCredential(IRB_MEMBER, IRB), "the IRB of record can still act");
+
+        vm.prank(SPONSOR);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.IrbReviewPending.selector, trialId, IRB_MEMBER));
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "the IRB of record stays");
+        vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
+        trials.approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).approvedAt, 0, "version 2 awaits its IRB");
     }
 
     /// @dev Finding A.8 (info): verifyRow/verifyRows took the leaf as given, so the committed root itself

@@ -214,16 +214,12 @@ contract TrialRegistryTest is TrialTest {
         vm.assertTrue(trials.getTrial(trialId).currentApproved, "approved by the new IRB of record");
     }
 
-    /// @dev The sponsor names another IRB of record before the lock, also while a version awaits approval
-    /// (the new IRB approves it) and after an approval (which stays the old IRB's).
-    function testFuzz_changeIrb_theNewIrbApprovesThePendingVersion(bool approvedFirst, uint256 elapsed) public {
+    /// @dev While no version awaits approval, the sponsor names another IRB of record freely, also away
+    /// from one that holds a live credential; the new IRB approves the next amendment, the earlier
+    /// approval stays the old IRB's; and back.
+    function testFuzz_changeIrb_freelyWhileNoVersionAwaitsApproval(uint256 elapsed) public {
         uint256 trialId = _register(TRIAL_SCOPES);
-        if (approvedFirst) {
-            _approve(trialId, 1);
-            vm.prank(SPONSOR);
-            trials.amend(trialId, _protocol(2), false);
-        }
-        uint32 pending = approvedFirst ? 2 : 1;
+        _approve(trialId, 1);
         vm.warp(START + _bound(elapsed, 0, MAX_TTL));
 
         vm.expectEmit(address(trials));
@@ -232,31 +228,119 @@ contract TrialRegistryTest is TrialTest {
         trials.changeIrb(trialId, OTHER_IRB);
         vm.assertEq(trials.getTrial(trialId).irb, OTHER_IRB, "the new IRB of record");
 
+        vm.prank(SPONSOR);
+        trials.amend(trialId, _protocol(2), false);
         _expectRevertApprove(
-            trialId, pending, abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, IRB_MEMBER)
+            trialId, 2, abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, IRB_MEMBER)
         );
         vm.expectEmit(address(trials));
-        emit ITrialRegistry.ProtocolApproved(trialId, pending, OTHER_IRB);
+        emit ITrialRegistry.ProtocolApproved(trialId, 2, OTHER_IRB);
         vm.prank(OTHER_IRB);
-        trials.approve(trialId, pending);
-        vm.assertEq(trials.getProtocolVersion(trialId, pending).irb, OTHER_IRB, "approved by the new IRB");
-        if (approvedFirst) vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "history kept");
+        trials.approve(trialId, 2);
+        vm.assertEq(trials.getProtocolVersion(trialId, 2).irb, OTHER_IRB, "approved by the new IRB");
+        vm.assertEq(trials.getProtocolVersion(trialId, 1).irb, IRB_MEMBER, "history kept");
 
-        // And back: the sponsor may name the first IRB again.
+        // And back: version 2 is approved, so the sponsor may name the first IRB again.
         vm.prank(SPONSOR);
         trials.changeIrb(trialId, IRB_MEMBER);
         vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "named again");
     }
 
+    /// @dev Issue 15, A.4 review: while a version awaits approval (version 1, or an amendment) and the IRB
+    /// of record can still act on it, the sponsor names no other IRB, whichever and whenever (the check
+    /// comes before the candidate's own); once that IRB decides, the sponsor may.
+    function testFuzz_changeIrb_whileAVersionAwaitsALiveIrbOfRecord_reverts(
+        bool amendment,
+        address stranger,
+        uint256 elapsed
+    ) public {
+        _assumeStranger(stranger);
+        uint256 trialId = _register(TRIAL_SCOPES);
+        if (amendment) {
+            _approve(trialId, 1);
+            vm.prank(SPONSOR);
+            trials.amend(trialId, _protocol(2), true);
+        }
+        uint32 pending = amendment ? 2 : 1;
+        vm.warp(START + _bound(elapsed, 0, MAX_TTL));
+
+        bytes memory refused = abi.encodeWithSelector(ITrialRegistry.IrbReviewPending.selector, trialId, IRB_MEMBER);
+        address[4] memory candidates = [OTHER_IRB, stranger, IRB_MEMBER, SPONSOR];
+        for (uint256 i; i < candidates.length; ++i) {
+            vm.prank(SPONSOR);
+            vm.expectRevert(refused);
+            trials.changeIrb(trialId, candidates[i]);
+        }
+        vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "the IRB of record stays");
+        vm.prank(OTHER_IRB);
+        vm.expectRevert(abi.encodeWithSelector(ITrialRegistry.NotIrbOfRecord.selector, trialId, OTHER_IRB));
+        trials.approve(trialId, pending);
+
+        _approve(trialId, pending);
+        vm.prank(SPONSOR);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.assertEq(trials.getTrial(trialId).irb, OTHER_IRB, "changed once the IRB decided");
+    }
+
+    /// @dev While a version awaits approval, the sponsor moves the trial away from an IRB of record that
+    /// can no longer act on it, as `approve` sees it: its credential suspended, revoked or expired, or
+    /// the IRB become the sponsor by a transfer. The new IRB approves the pending version.
+    function testFuzz_changeIrb_whileAVersionAwaits_awayFromAnIrbThatCanNoLongerAct(
+        uint8 how,
+        bool amendment,
+        uint256 elapsed
+    ) public {
+        how %= 4;
+        uint256 trialId = _register(TRIAL_SCOPES);
+        if (amendment) {
+            _approve(trialId, 1);
+            vm.prank(SPONSOR);
+            trials.amend(trialId, _protocol(2), false);
+        }
+        uint32 pending = amendment ? 2 : 1;
+        address sponsorNow = SPONSOR;
+        bytes memory cannotAct = abi.encodeWithSelector(ITrialRegistry.NotIrb.selector, IRB_MEMBER);
+        if (how == 0) {
+            _suspend(IRB_MEMBER, IRB);
+        } else if (how == 1) {
+            vm.prank(REGISTRAR);
+            credentials.revoke(IRB_MEMBER, IRB);
+        } else if (how == 2) {
+            uint64 until = _now() + 1 + uint64(_bound(elapsed, 0, MAX_TTL));
+            vm.prank(REGISTRAR);
+            credentials.attest(IRB_MEMBER, IRB, LICENSE, _now(), until);
+            vm.warp(until);
+        } else {
+            _transfer(trialId, SPONSOR, IRB_MEMBER);
+            sponsorNow = IRB_MEMBER;
+            cannotAct = abi.encodeWithSelector(ITrialRegistry.IrbIsSponsor.selector, trialId, IRB_MEMBER);
+        }
+        _expectRevertApprove(trialId, pending, cannotAct);
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.IrbOfRecordChanged(trialId, IRB_MEMBER, OTHER_IRB);
+        vm.prank(sponsorNow);
+        trials.changeIrb(trialId, OTHER_IRB);
+        vm.assertEq(trials.getTrial(trialId).irb, OTHER_IRB, "the new IRB of record");
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.ProtocolApproved(trialId, pending, OTHER_IRB);
+        vm.prank(OTHER_IRB);
+        trials.approve(trialId, pending);
+        vm.assertTrue(trials.getTrial(trialId).currentApproved, "the pending version approved");
+    }
+
     /// @dev Only the sponsor names the IRB of record, only a live IRB that is not the sponsor, only before
-    /// the lock.
-    function testFuzz_changeIrb_rejectsOutsidersNonIrbsTheSponsorAndTheLock(address stranger, bool reported)
-        public
-    {
+    /// the lock (`TrialLocked`, also with an amendment pending).
+    function testFuzz_changeIrb_rejectsOutsidersNonIrbsTheSponsorAndTheLock(
+        address stranger,
+        bool reported,
+        bool pendingAtLock
+    ) public {
         _assumeStranger(stranger);
         _attest(stranger, IRB); // even an IRB cannot name itself
         _attest(SPONSOR, IRB);
         uint256 trialId = _register(TRIAL_SCOPES);
+        _approve(trialId, 1); // no version awaits approval: the candidate's own checks decide
 
         address[2] memory notSponsors = [stranger, IRB_MEMBER];
         for (uint256 i; i < notSponsors.length; ++i) {
@@ -279,7 +363,11 @@ contract TrialRegistryTest is TrialTest {
         trials.changeIrb(trialId + 1, stranger);
         vm.assertEq(trials.getTrial(trialId).irb, IRB_MEMBER, "unchanged");
 
-        _approve(trialId, 1);
+        if (pendingAtLock) {
+            // Locked with an amendment awaiting the live IRB of record: the lock is what refuses.
+            vm.prank(SPONSOR);
+            trials.amend(trialId, _protocol(2), false);
+        }
         _lock(trialId);
         if (reported) {
             vm.prank(SPONSOR);

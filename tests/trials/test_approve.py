@@ -26,7 +26,8 @@ def test_approving_an_amendment_keeps_the_earlier_approval(
     trials.amend(approved, PROTOCOL_V2, False, {"from": sponsor})
     second_irb = accounts[9]
     attest(credentials, registrar, second_irb, IRB)
-    trials.changeIrb(approved, second_irb, {"from": sponsor})  # the first IRB closed
+    credentials.revoke(irb, IRB, {"from": registrar})  # the first IRB closed
+    trials.changeIrb(approved, second_irb, {"from": sponsor})  # allowed now that it cannot act
     tx = trials.approve(approved, 2, {"from": second_irb})
     assert tuple(trials.getProtocolVersion(approved, 1)) == first
     assert tuple(trials.getProtocolVersion(approved, 2))[3:] == (second_irb, tx.timestamp)
@@ -45,11 +46,10 @@ def test_anyone_but_the_irb_of_record_reverts(
     assert trials.getTrial(registered).dict()["status"] == Status.REGISTERED
 
 
-def test_expired_irb_credential_reverts(trials, credentials, registrar, accounts, sponsor, registered):
-    lapsing_irb = accounts[9]
+def test_expired_irb_credential_reverts(trials, credentials, registrar, irb, registered):
+    lapsing_irb = irb
     valid_until = now() + 3600
-    attest(credentials, registrar, lapsing_irb, IRB, valid_until=valid_until)
-    trials.changeIrb(registered, lapsing_irb, {"from": sponsor})
+    attest(credentials, registrar, lapsing_irb, IRB, valid_until=valid_until)  # renewed with an end
     mine_at(valid_until)
     with reverts("NotIrb", lapsing_irb.address):
         trials.approve(registered, 1, {"from": lapsing_irb})

@@ -148,6 +148,8 @@ def trial_change_irb(ctx: Context, trial_id: int, new_irb: str) -> None:
     """(Sponsor) name NEW_IRB the trial's IRB of record, e.g. when its IRB closes (before the lock).
 
     From now on only NEW_IRB approves, the version awaiting approval included; past approvals stay.
+    While a version awaits approval, only if the current IRB of record can no longer act on it (its
+    IRB credential suspended, revoked or expired): else IrbReviewPending.
     """
     new_irb = checksum(new_irb, "IRB")
     result = ctx.client(TrialClient).change_irb(trial_id, new_irb)

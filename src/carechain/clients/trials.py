@@ -188,7 +188,11 @@ class TrialClient(ContractClient):
         return self._send("removeSite", _trial_id(trial_id), checksum(site, "site"))
 
     def change_irb(self, trial_id: int, new_irb: str) -> TxResult:
-        """Name another IRB of record (the sponsor, before the lock); it approves the pending version too."""
+        """Name another IRB of record (the sponsor, before the lock); it approves the pending version too.
+
+        While a version awaits approval, only away from an IRB of record that can no longer act on it
+        (its IRB credential not live, or it became the sponsor): else `errors.IrbReviewPending`.
+        """
         return self._send("changeIrb", _trial_id(trial_id), checksum(new_irb, "IRB"))
 
     def transfer_sponsor(self, trial_id: int, new_sponsor: str) -> TxResult:

@@ -226,6 +226,11 @@ contract TrialHandler {
 
         bytes memory expected = _sponsorError(trialId, caller);
         if (expected.length == 0) expected = _lockedError(trialId);
+        // Issue 15, A.4 review: not while a version awaits an IRB of record that can act on it, as here
+        // every IRB of record can (the handler neither suspends IRBs nor transfers trials).
+        if (expected.length == 0 && !t.currentApproved) {
+            expected = abi.encodeWithSelector(ITrialRegistry.IrbReviewPending.selector, trialId, t.irb);
+        }
         if (expected.length == 0) expected = _irbError(trialId, irb, t.sponsor);
         vm.prank(caller);
         try trials.changeIrb(trialId, irb) {
