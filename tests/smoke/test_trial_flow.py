@@ -21,20 +21,31 @@ from carechain.offchain.trialdata import (
 )
 from smoke.conftest import as_
 
+ENDPOINTS = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
 
-def test_register_enrol_commit_lock_report_verify(root):
+
+def _registered(root):
+    """An IRB and a site credentialed, and a trial of the sponsor's naming that IRB: (clients, trial id)."""
     authority, sponsor, irb, site = (accounts[i] for i in range(4))
     registry = as_(CredentialClient, root, authority)
     registry.add_registrar(authority.address)
     registry.attest(irb.address, "IRB", license_hash("irb", b"s" * 16))
     registry.attest(site.address, "RESEARCHER", license_hash("site", b"s" * 16))
-
     trials = as_(TrialClient, root, sponsor)
-    endpoints = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
-    scopes = scopes_mask(["labs"])
     _, trial_id = trials.register(
-        keccak(text="protocol"), scopes, irb.address, endpoints.primary_hash, endpoints.secondary_hash
+        keccak(text="protocol"),
+        scopes_mask(["labs"]),
+        irb.address,
+        ENDPOINTS.primary_hash,
+        ENDPOINTS.secondary_hash,
     )
+    return trials, irb, site, trial_id
+
+
+def test_register_enrol_commit_lock_report_verify(root):
+    trials, irb, site, trial_id = _registered(root)
+    endpoints = ENDPOINTS
+    scopes = scopes_mask(["labs"])
     as_(TrialClient, root, irb).approve(trial_id)
     trials.add_site(trial_id, site.address)
 
@@ -82,20 +93,7 @@ def test_register_enrol_commit_lock_report_verify(root):
 
 def test_a_row_is_verified_without_sending_it_to_the_node(root, monkeypatch):
     """Review of A.8: the row (salt, value) stays here unless asked; the chain is asked for the batch only."""
-    authority, sponsor, irb, site = (accounts[i] for i in range(4))
-    registry = as_(CredentialClient, root, authority)
-    registry.add_registrar(authority.address)
-    registry.attest(irb.address, "IRB", license_hash("irb", b"s" * 16))
-    registry.attest(site.address, "RESEARCHER", license_hash("site", b"s" * 16))
-    trials = as_(TrialClient, root, sponsor)
-    endpoints = Endpoints([{"id": "P1", "measure": "HbA1c"}], [])
-    _, trial_id = trials.register(
-        keccak(text="protocol"),
-        scopes_mask(["labs"]),
-        irb.address,
-        endpoints.primary_hash,
-        endpoints.secondary_hash,
-    )
+    trials, _, site, trial_id = _registered(root)
     batch = DataBatch.of(
         trial_id, site.address, [(site.address, 1, "hba1c", "7.9"), (site.address, 1, "hr", "61")]
     )
