@@ -96,6 +96,13 @@ def load_artifact(root: Path, name: str) -> Artifact:
     path = root / "build" / "contracts" / f"{name}.json"
     if not path.is_file():
         raise DeploymentError(f"no build artifact for {name} at {path}: run `make compile` first")
+    return _artifact(path, name, path.stat().st_mtime_ns)
+
+
+@cache
+def _artifact(path: Path, name: str, mtime_ns: int) -> Artifact:
+    """An artifact as parsed once per process and version of its file (a few MB of JSON: the manifest
+    check reads every contract's on each client a process builds)."""
     data = json.loads(path.read_text())
     return Artifact(name, data["abi"], data["bytecode"], data["compiler"], data.get("deployedBytecode", ""))
 
