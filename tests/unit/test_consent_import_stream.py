@@ -84,13 +84,13 @@ def test_a_fault_far_into_the_file_is_one_error_before_any_row_is_acted_on(tmp_p
 
 
 def test_streaming_a_cohort_holds_one_row_at_a_time(tmp_path):
-    """8,000 rows (1.9 MB): the whole-file reader held the text and every row (15 MB at its peak
-    under tracemalloc); the stream stays under 1 MB whatever the file's length."""
+    """3,000 rows: the whole-file reader holds every row (read_csv peaks at 2.0 MB under tracemalloc
+    for this file); the stream stays under 1 MB whatever the file's length."""
     cells = _signed_row(tmp_path)
     path = tmp_path / "big.csv"
     with path.open("w") as out:
         out.write(",".join(COLUMNS) + "\n")
-        for i in range(8_000):
+        for i in range(3_000):
             out.write(",".join(["0x" + f"{i:040x}", *cells[1:]]) + "\n")
     for digest in (None, keccak_256()):  # hashing the bytes as they are read keeps memory flat too
         tracemalloc.start()
@@ -99,7 +99,7 @@ def test_streaming_a_cohort_holds_one_row_at_a_time(tmp_path):
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        assert count == 8_000
+        assert count == 3_000
         assert peak < 1 << 20, f"{peak:,} bytes at the peak"
     assert digest is not None and digest.digest() == keccak_file(path) == read_csv(path).digest
 
