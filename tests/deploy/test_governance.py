@@ -227,20 +227,7 @@ def test_a_re_run_reuses_the_timelock_and_everything_under_it(root):
 
 def test_an_interrupted_timelock_deploy_is_adopted_not_repeated(root):
     """The run sent the timelock's deploy and died: the re-run adopts it and carries on under it."""
-    artifact = deployments.load_artifact(root, deployments.TIMELOCK)
-    sender = Sender(web3, accounts[0].address)
-    multisig = [accounts[1].address]
-    tx_hash = sender.send(
-        sender.constructor(artifact.abi, artifact.bytecode, DELAY, multisig, multisig), artifact.abi
-    )
-    manifest = deployments.Manifest.load(root, web3.eth.chain_id)
-    manifest.contracts[deployments.TIMELOCK] = {
-        "status": "pending",
-        "txHash": "0x" + bytes(tx_hash).hex(),
-        "bytecodeHash": artifact.bytecode_hash,
-        "dependsOn": {},
-    }
-    manifest.save()
+    tx_hash = _interrupted_timelock_deploy(root, accounts[1].address)
     resumed = _deploy_governed(root)
     adopted = web3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
     assert resumed.address(deployments.TIMELOCK) == adopted

@@ -51,6 +51,7 @@ from carechain.core.eip712 import domain_separator
 from carechain.core.files import Digest, keccak_file, text_lines
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
+from carechain.core.values import ascii_whole
 from carechain.errors import CareChainError, ContractError, InputError, OutOfGas, TransactionFailed
 
 COLUMNS: Final = ("patient", "grantee", "purpose", "scopes", "expires_at", "nonce", "deadline", "signature")
@@ -65,7 +66,6 @@ PROGRESS_ROWS: Final = 1_000  # rows between two reports of a plan's progress
 _UINT64_MAX: Final = 2**64 - 1
 _UINT256_MAX: Final = 2**256 - 1
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_WHOLE = re.compile(r"[0-9]{1,78}")  # ASCII digits: str.isdigit() takes '²', and int() refuses 4,301 digits
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 _NONCES: Final = keccak(text="nonces(address)")[:4]
 _GET_CONSENT: Final = keccak(text="getConsent(address,address,bytes32)")[:4]
@@ -293,9 +293,10 @@ def _address(text: str, what: str) -> str:
 
 def _integer(text: str, what: str, limit: int) -> int:
     value = text.strip()
-    if not _WHOLE.fullmatch(value) or int(value) > limit:
+    number = ascii_whole(value, 78)  # 78 digits hold any uint256
+    if number is None or number > limit:
         raise InputError(f"{what} {value[:40]!r} is not a whole number of at most {limit.bit_length()} bits")
-    return int(value)
+    return number
 
 
 def _signature(text: str) -> bytes:

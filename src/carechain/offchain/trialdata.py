@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from carechain.clients.trials import ZERO32, Row, TrialClient, TrialStatus
 from carechain.core.files import checked, keccak_file, parse_json, read_text, validated
 from carechain.core.signatures import SECP256K1_N
 from carechain.core.times import show_time
-from carechain.core.values import uint
+from carechain.core.values import ascii_whole, uint
 from carechain.errors import InputError
 from carechain.offchain.merkle import StandardMerkleTree
 
@@ -38,7 +37,6 @@ from carechain.offchain.merkle import StandardMerkleTree
 # guessable value (a blood pressure, a yes/no) from being found by hashing candidates against a proof.
 LEAF_ENCODING = ["bytes32", "address", "uint32", "string", "string"]
 ROW_COLUMNS = ("subject", "visit", "field", "value")
-_VISIT = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() takes '²', which int() refuses
 
 
 # ---- documents and endpoints ---------------------------------------------------------------------
@@ -197,11 +195,12 @@ def _row(entry: dict[str, str | None], where: str) -> tuple[str, int, str, str]:
     subject, visit, field_name, value = (entry.get(c) for c in ROW_COLUMNS)
     if not subject or not is_address(subject.strip()):
         raise InputError(f"{where}: subject {subject!r} is not an address (a subject's per-trial address)")
-    if not visit or not _VISIT.fullmatch(visit.strip()) or int(visit) >= 2**32:
+    number = ascii_whole(visit.strip(), 10) if visit else None
+    if number is None or number >= 2**32:
         raise InputError(f"{where}: visit {visit!r} is not a visit number")
     if not field_name or value is None:
         raise InputError(f"{where}: a row needs a field and a value")
-    return to_checksum_address(subject.strip()), int(visit), field_name, value
+    return to_checksum_address(subject.strip()), number, field_name, value
 
 
 @dataclass
