@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ConsentGrants} from "../../../contracts/ConsentGrants.sol";
+import {PurposeRegistry} from "../../../contracts/PurposeRegistry.sol";
+import {IConsentGrants} from "../../../contracts/interfaces/IConsentGrants.sol";
+import {IPurposeCodes} from "../../../contracts/interfaces/IPurposeRegistry.sol";
+
+import {Vm, VM_ADDRESS} from "./Vm.sol";
+
+/// @dev Shared set-up for ConsentGrants: a purpose registry with GRU and HMB (HMB narrows GRU) and TREAT, the grant
+/// registry, and subject keys made per grant. Typed data, policy packing and commitments are written here from
+/// ERC-8356's text (docs/private-consent.md), not read back from the contract under test.
+abstract contract GrantsTest {
+    Vm internal constant vm = Vm(VM_ADDRESS);
+
+    uint48 internal constant START = 1_700_000_000;
+    address internal constant ADMIN = address(0xAD317);
+    address internal constant RELAYER = address(0x4E1A);
+    address internal constant CLINIC = address(0xC11);
+    address internal constant COMMITTEE = address(0xDAC);
+    address internal constant RESEARCHER = address(0x4E5);
+    address internal constant AGENT = address(0xA6E);
+    address internal constant OPERATOR = address(0x0BE4);
+
+    uint32 internal constant GRU = 42; // DUO:0000042 general research use
+    uint32 internal constant HMB = 6; // DUO:0000006 health/medical/biomedical research, narrows GRU
+    uint32 internal constant TREAT = 1001; // v3-ActReason:TREAT
+
+    uint32 internal constant READ = 0x01;
+    uint32 internal constant QUERY = 0x02;
+    uint32 internal constant DERIVE = 0x04;
+    uint8 internal constant SCOPE_IS_ROOT = 0x01;
+    uint8 internal constant DELEGABLE = 0x02;
+
+    bytes32 internal constant PROFILE = keccak256("carechain/profile/GRU/v1");
+    bytes32 internal constant TERMS = keccak256("carechain/terms/research/v1");
+
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant GRANT_TYPEHASH = keccak256(
+        "Grant(bytes32 scopeRef,bytes32 purposeProfileRef,bytes32 termsRef,uint256 assetTokenId,bytes32 subjectCommit,address grantee,address agent,uint256 policy,uint256 nonce)"
+    );
+    bytes32 internal constant REVOKE_TYPEHASH =
+        keccak256("RevokeBySubject(bytes32 grantId,bytes32 reasonCode,uint256 nonce)");
+    bytes32 internal constant REVOKE_LEAF_TYPEHASH =
+        keccak256("RevokeScopeLeaf(bytes32 grantId,bytes32 leaf,uint256 nonce)");
+    bytes32 internal constant BURN_TYPEHASH = keccak256("BurnNonce(bytes32 subjectCommit,uint256 nonce)");
+
+    PurposeRegistry internal purposes;
+    ConsentGrants internal grants;
+
+    /// @dev One per-grant subject: its key, salt and commitment.
+    struct Subject {
+        uint256 key;
+        address addr;
+        bytes32 salt;
+        bytes32 commit;
+    }
+
+    function setUp() public virtual {
+        vm.warp(START);
+        purposes = new PurposeRegistry(ADMIN);
+        uint32[] memory codes = new uint32[](3);
+        IPurposeCodes.Purpose[] memory ps = new IPurposeCodes.Purpose[](3);
+        bytes32 duo = keccak256("http://purl.obolibrary.org/obo/duo/releases/2021-02-23/duo.owl");
+        (codes[0], ps[0]) = (GRU, IPurposeCodes.Purpose(keccak256("DUO:0000042"), duo, 0));
+        (codes[1], ps[1]) = (HMB, IPurposeCodes.Purpose(keccak256("DUO:0000006"), duo, GRU));
+        (codes[2], ps[2]) = (TREAT, IPurposeCodes.Purpose(keccak256("v3-ActReason:TREAT"), keccak256("HL7 v3 3.0.0"), 0));
+        vm.prank(ADMIN);
+        purposes.register(codes, ps);
+        grants = new ConsentGrants(ADMIN, purposes);
+    }
+
+    /* ---- SUBJECTS AND INPUTS ---- */
+
+    function _subject(uint256 seed) internal pure returns (Subject memory s) {
+        s.key = uint256(keccak256(abi.encode("subject key", seed))) % (SECP_N - 1) + 1;
+        s.addr = vm.addr(s.key);
+        s.salt = keccak256(abi.encode("subject salt", seed));
+        s.commit = keccak256(abi.encode(s.salt, s.addr));
+    }
+
+    uint256 internal constant SECP_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    /// @dev ERC-8356's normative policy packing.
+    function _policy(uint48 notBefore, uint48 expiresAt, uint32 ops, uint32 purposeCode, uint16 usesMax, uint8 agentKind, uint8 flags)
+        internal
+        pure
+        returns (uint256)
+    {
+        return uint256(notBefore) | (uint256(expiresAt) << 48) | (uint256(ops) << 96) | (uint256(purposeCode) << 128)
+            | (uint256(usesMax) << 160) | (uint256(agentKind) << 176) | (uint256(flags) << 184);
+    }
+
+    function _input(Subject memory s, address grantee, bytes32 scopeRef, uint256 policy)
+        internal
+        pure
+        returns (IConsentGrants.GrantInput memory g)
+    {
+        g = IConsentGrants.GrantInput(scopeRef, PROFILE, TERMS, 0, s.commit, grantee, address(0), policy);
+    }
+
+    /// @dev A one-year READ|QUERY grant for GRU over one resource.
+    function _simple(Subject memory s, address grantee) internal pure returns (IConsentGrants.GrantInput memory) {
+        return _input(s, grantee, _resource("labs"), _policy(START, START + 365 days, READ | QUERY, GRU, 0, 0, 0));
+    }
+
+    /// @dev keccak256(resourceId) for a salted resource (docs/private-consent.md "Scopes").
+    function _resource(string memory name) internal pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256("scope salt"), keccak256(bytes(name))));
+    }
+
+    function _leaf(bytes32 resourceHash) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(resourceHash));
+    }
+
+    /* ---- SIGNATURES ---- */
+
+    function _domain() internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(DOMAIN_TYPEHASH, keccak256("ConsentGrant"), keccak256("1"), block.chainid, address(grants))
+        );
+    }
+
+    function _digest(bytes32 structHash) internal view returns (bytes32) {
+        return keccak256(abi.encodePacked("\x19\x01", _domain(), structHash));
+    }
+
+    function _grantHash(IConsentGrants.GrantInput memory g, uint256 nonce) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                GRANT_TYPEHASH, g.scopeRef, g.purposeProfileRef, g.termsRef, g.assetTokenId, g.subjectCommit, g.grantee,
+                g.agent, g.policy, nonce
+            )
+        );
+    }
+
+    /// @dev subjectSig = abi.encode(salt, 65-byte signature).
+    function _sig(Subject memory s, bytes32 structHash) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 sv) = vm.sign(s.key, _digest(structHash));
+        return abi.encode(s.salt, abi.encodePacked(r, sv, v));
+    }
+
+    function _grantSig(Subject memory s, IConsentGrants.GrantInput memory g, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return _sig(s, _grantHash(g, nonce));
+    }
+
+    function _revokeSig(Subject memory s, bytes32 grantId, bytes32 reason, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return _sig(s, keccak256(abi.encode(REVOKE_TYPEHASH, grantId, reason, nonce)));
+    }
+
+    /// @dev Mint a root grant through the relayer.
+    function _mint(Subject memory s, IConsentGrants.GrantInput memory g) internal returns (bytes32 id) {
+        bytes memory sig = _grantSig(s, g, grants.nonces(s.commit));
+        vm.prank(RELAYER);
+        id = grants.grant(g, sig);
+    }
+}
