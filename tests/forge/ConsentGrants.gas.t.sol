@@ -42,15 +42,6 @@ contract ConsentGrantsGasTest is GrantsTest {
         reader = new ActiveReader();
     }
 
-    /// @dev What the call costs as a transaction of its own: the execution measured here, less the cold access to the
-    /// contract a transaction's `to` does not pay, plus the intrinsic 21,000 and the calldata (EIP-2028).
-    function _asTransaction(uint256 used, bytes memory data) internal pure returns (uint256 total) {
-        total = used - 2_600 + 21_000;
-        for (uint256 i = 0; i < data.length; ++i) {
-            total += data[i] == 0 ? 4 : 16;
-        }
-    }
-
     function test_gas_grant_relayedSigned() public {
         (IConsentGrants.GrantInput memory g, bytes memory sig) = (signedInput, signedSig);
         vm.prank(RELAYER);

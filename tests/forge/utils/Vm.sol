@@ -19,6 +19,16 @@ interface Vm {
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
 
+    /* ---- LOGS ---- */
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+
     /* ---- KEYS ---- */
     function addr(uint256 privateKey) external pure returns (address keyAddr);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
