@@ -419,7 +419,7 @@ async function signAndRelay(kind, fields, done) {
     nonce: await consent.nonces(state.account),
     deadline: BigInt(await chainNow()) + BigInt(SIGNATURE_LIFETIME),
   };
-  const types = { [kind]: state.eip712.ConsentRegistry.types[kind] };
+  const { types } = state.eip712[`ConsentRegistry.${kind}`]; // one primary type, as signTypedData takes it
   say("Sign in your wallet (no gas)…", "busy");
   const signature = await state.signer.signTypedData({ name, version, chainId, verifyingContract }, types, message);
   const body = { kind };

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from carechain.core import eip712
 
+ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
@@ -93,8 +97,57 @@ def test_missing_field_is_refused():
         eip712.typed_data(eip712.consent_domain(31337, REGISTRY), "Grant", message)
 
 
-def test_export_types_lists_every_signed_action():
-    exported = eip712.export_types()["ConsentRegistry"]
-    assert exported["domain"] == {"name": "CareChain ConsentRegistry", "version": "1"}
-    assert set(exported["typeStrings"]) == {"Grant", "Revoke"}
-    assert exported["types"]["EIP712Domain"] == eip712.DOMAIN_TYPE
+ERC_8356_GRANT = (
+    "Grant(bytes32 scopeRef,bytes32 purposeProfileRef,bytes32 termsRef,uint256 assetTokenId,"
+    "bytes32 subjectCommit,address grantee,address agent,uint256 policy,uint256 nonce)"
+)
+EXPORTED = eip712.export_types()
+
+
+def test_the_export_holds_one_primary_type_per_entry():
+    """ethers' signTypedData(domain, types, value) refuses two primary types, or EIP712Domain, in `types`."""
+    assert set(EXPORTED) == {f"{c}.{p}" for c, types in eip712.TYPES.items() for p in types}
+    for key, entry in EXPORTED.items():
+        contract, primary = key.split(".")
+        assert entry["contract"] == contract and entry["primaryType"] == primary
+        assert entry["types"] == {primary: eip712.TYPES[contract][primary]}
+        assert entry["domain"] == {"name": eip712.DOMAIN_NAMES[contract], "version": "1"}
+        assert set(entry["signerFills"]) == {"chainId", "verifyingContract"}
+        assert entry["domainType"] == eip712.DOMAIN_TYPE
+        assert entry["typeString"] == eip712.type_string(primary, contract)
+        assert entry["typeHash"] == "0x" + keccak(text=entry["typeString"]).hex()
+
+
+def test_consent_grants_signs_erc_8356s_grant_in_its_domain():
+    grant = EXPORTED["ConsentGrants.Grant"]
+    assert grant["typeString"] == ERC_8356_GRANT
+    assert grant["domain"] == {"name": "ConsentGrant", "version": "1"}
+    assert "contracts.ConsentGrants.address" in grant["signerFills"]["verifyingContract"]
+
+
+def test_the_exported_consent_grants_types_are_the_ones_the_contract_hashes():
+    source = (ROOT / "contracts" / "ConsentGrants.sol").read_text()
+    hashed = set(re.findall(r'keccak256\(\s*"(\w+\([^"]*\))"\s*\)', source))
+    exported = {e["typeString"] for e in EXPORTED.values() if e["contract"] == "ConsentGrants"}
+    assert len(hashed) == 4
+    assert exported == hashed
+
+
+@pytest.mark.parametrize("key", sorted(EXPORTED))
+def test_an_entry_alone_gives_the_contracts_digest(key):
+    """eth-account over an entry as the file holds it (its domain plus the two fields the signer fills) hashes
+    what the contract checks."""
+    entry = EXPORTED[key]
+    primary = entry["primaryType"]
+    values = {
+        "address": "0x" + "1a" * 20,
+        "bytes32": "0x" + "2b" * 32,
+        "uint64": 2**64 - 1,
+        "uint256": 2**200 + 7,
+    }
+    message = {f["name"]: values[f["type"]] for f in entry["types"][primary]}
+    domain = {**entry["domain"], "chainId": 31337, "verifyingContract": REGISTRY}
+    signable = encode_typed_data(domain, entry["types"], message)
+    from_file = keccak(b"\x19" + signable.version + signable.header + signable.body)
+    separator = eip712.domain_separator(eip712.contract_domain(entry["contract"], 31337, REGISTRY))
+    assert from_file == eip712.typed_digest(separator, primary, message, entry["contract"])

@@ -57,7 +57,9 @@ GETTERS: dict[str, str] = {
 }
 TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
 CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
-ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
+# What abi/ holds for frontends: the deployables, and ConsentGrants and PurposeRegistry (ERC-8356), which
+# `deploy` does not deploy yet.
+ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK, "ConsentGrants", "PurposeRegistry")
 LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain
 TIMELOCK_DELAY = 2 * 24 * 3600  # two days to see a registrar appointment coming and cancel it
 

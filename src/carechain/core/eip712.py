@@ -79,9 +79,42 @@ TYPES: dict[str, dict[str, list[dict[str, str]]]] = {
             {"name": "deadline", "type": "uint256"},
         ],
     },
+    # ERC-8356's Grant, verbatim (normative), and CareChain's signed subject acts in the same domain; each is
+    # signed by a per-grant subject key, never by a patient's address (docs/private-consent.md).
+    "ConsentGrants": {
+        "Grant": [
+            {"name": "scopeRef", "type": "bytes32"},
+            {"name": "purposeProfileRef", "type": "bytes32"},
+            {"name": "termsRef", "type": "bytes32"},
+            {"name": "assetTokenId", "type": "uint256"},
+            {"name": "subjectCommit", "type": "bytes32"},
+            {"name": "grantee", "type": "address"},
+            {"name": "agent", "type": "address"},
+            {"name": "policy", "type": "uint256"},
+            {"name": "nonce", "type": "uint256"},
+        ],
+        "RevokeBySubject": [
+            {"name": "grantId", "type": "bytes32"},
+            {"name": "reasonCode", "type": "bytes32"},
+            {"name": "nonce", "type": "uint256"},
+        ],
+        "RevokeScopeLeaf": [
+            {"name": "grantId", "type": "bytes32"},
+            {"name": "leaf", "type": "bytes32"},
+            {"name": "nonce", "type": "uint256"},
+        ],
+        "BurnNonce": [
+            {"name": "subjectCommit", "type": "bytes32"},
+            {"name": "nonce", "type": "uint256"},
+        ],
+    },
 }
 
-DOMAIN_NAMES = {"ConsentRegistry": "CareChain ConsentRegistry", "AccessGrants": "CareChain AccessGrants"}
+DOMAIN_NAMES = {
+    "ConsentRegistry": "CareChain ConsentRegistry",
+    "AccessGrants": "CareChain AccessGrants",
+    "ConsentGrants": "ConsentGrant",  # ERC-8356's, so a signature is portable across its implementations
+}
 DOMAIN_VERSION = "1"
 
 
@@ -109,7 +142,7 @@ def consent_domain(chain_id: int, registry: str) -> Domain:
 
 
 def contract_domain(contract: str, chain_id: int, address: str) -> Domain:
-    """The domain of a deployment of `contract` (ConsentRegistry, AccessGrants)."""
+    """The domain of a deployment of `contract` (ConsentRegistry, AccessGrants, ConsentGrants)."""
     return Domain(DOMAIN_NAMES[contract], DOMAIN_VERSION, chain_id, address)
 
 
@@ -220,14 +253,25 @@ _STRUCTS: Final = {
 
 
 def export_types() -> dict[str, Any]:
-    """What `abi/eip712.json` holds: every signed action's types, for frontends."""
+    """What `abi/eip712.json` holds: one entry per signed action, keyed `<Contract>.<PrimaryType>`, whose
+    `types` (one primary type, no EIP712Domain) ethers' `signTypedData(domain, types, value)` takes as they
+    are; the signer adds the domain's chainId and verifyingContract, which the file cannot know."""
     return {
-        contract: {
+        f"{contract}.{primary}": {
+            "contract": contract,
             "domain": {"name": DOMAIN_NAMES[contract], "version": DOMAIN_VERSION},
-            "types": {"EIP712Domain": DOMAIN_TYPE, **types},
-            "typeStrings": {primary: type_string(primary, contract) for primary in types},
+            "signerFills": {
+                "chainId": "the id of the chain the contract is deployed on",
+                "verifyingContract": f"contracts.{contract}.address in deployments/<chainId>.json",
+            },
+            "domainType": DOMAIN_TYPE,
+            "primaryType": primary,
+            "types": {primary: fields},
+            "typeString": type_string(primary, contract),
+            "typeHash": "0x" + _STRUCTS[contract, primary][0].hex(),
         }
         for contract, types in TYPES.items()
+        for primary, fields in types.items()
     }
 
 

@@ -26,9 +26,11 @@ from carechain.core.files import checked, parse_json, read_text, validated
 from carechain.core.values import bytes32, checksum, hex_bytes, uint
 from carechain.errors import InputError
 
-# The contract each signed action belongs to.
+# The contract each patient-signed action belongs to. ConsentGrants' acts are signed by per-grant subject
+# keys, not by a patient's address (docs/private-consent.md), so they are not Signed actions.
+PATIENT_SIGNED: Final = ("ConsentRegistry", "AccessGrants")
 CONTRACT_OF: dict[str, str] = {
-    primary: contract for contract, types in eip712.TYPES.items() for primary in types
+    primary: contract for contract in PATIENT_SIGNED for primary in eip712.TYPES[contract]
 }
 LIFETIME: Final = 3600  # seconds a signature stays submittable unless its signer says otherwise
 MAX_SIGNATURE: Final = 4096  # bytes: room for a multisig wallet's (ERC-1271) signatures, not for abuse
