@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
+import {IConsentGrants} from "./interfaces/IConsentGrants.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {ITrialRegistry} from "./interfaces/ITrialRegistry.sol";
@@ -17,11 +18,20 @@ contract TrialRegistry is ITrialRegistry, Clock {
     IConsentRegistry public immutable consents;
     /// @notice Where IRBs' and sites' credentials are asked.
     ICredentialRegistry public immutable credentials;
+    /// @notice Where subjects' trial grants are checked (ERC-8356; this registry is their grantee and issuer).
+    IConsentGrants public immutable consentGrants;
+    /// @notice The purpose a trial grant names: HL7 v3-ActReason CLINTRCH (clinical trial research) in CareChain's
+    /// purpose codes (carechain.core.profiles).
+    uint32 public constant TRIAL_PURPOSE_CODE = 10_039;
+    uint32 private constant READ = 0x01;
+    bytes32 private constant WITHDRAWN = "carechain.trial.withdrawn";
+    bytes32 private constant RECONSENTED = "carechain.trial.reconsented";
 
     mapping(uint256 trialId => Trial) private _trials;
     mapping(uint256 trialId => mapping(uint32 version => ProtocolVersion)) private _versions;
     mapping(uint256 trialId => mapping(address site => Site)) private _sites;
     mapping(uint256 trialId => mapping(address subject => Enrolment)) private _enrolments;
+    mapping(uint256 trialId => mapping(bytes32 grantId => Enrolment)) private _grantEnrolments;
     /// @dev Keyed by site too: a root belongs to the site that committed it, so another site's copy of it
     /// (seen in the mempool) is that site's own entry, and neither blocks nor takes the honest commit.
     mapping(uint256 trialId => mapping(address site => mapping(bytes32 root => Batch))) private _batches;
@@ -31,9 +41,10 @@ contract TrialRegistry is ITrialRegistry, Clock {
     mapping(uint256 trialId => address sponsor) private _planSponsors;
     uint256 private _trialCount;
 
-    constructor(IConsentRegistry consents_, ICredentialRegistry credentials_) {
+    constructor(IConsentRegistry consents_, ICredentialRegistry credentials_, IConsentGrants consentGrants_) {
         consents = consents_;
         credentials = credentials_;
+        consentGrants = consentGrants_;
     }
 
     /* ------------------------------------------------------------------ */
@@ -284,6 +295,65 @@ contract TrialRegistry is ITrialRegistry, Clock {
     }
 
     /// @inheritdoc ITrialRegistry
+    function enrollGrant(uint256 trialId, bytes32 grantId, bytes32 scopeSalt) external {
+        Trial storage trial = _trial(trialId);
+        _requireOpen(trialId, trial);
+        _requireSite(trialId);
+        if (!trial.currentApproved) revert ProtocolNotApproved(trialId, trial.protocolVersion);
+        Enrolment storage enrolment = _grantEnrolments[trialId][grantId];
+        if (enrolment.enrolledAt != 0) revert GrantAlreadyEnrolled(trialId, grantId);
+        uint32 version = trial.consentVersion;
+        if (!_trialGranted(trialId, version, grantId, scopeSalt)) revert NoTrialGrant(trialId, grantId, version);
+        enrolment.site = msg.sender;
+        enrolment.enrolledAt = _time();
+        enrolment.consentVersion = version;
+        ++trial.enrolled;
+        emit GrantEnrolled(trialId, grantId, msg.sender, version);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function reconsentGrant(uint256 trialId, bytes32 grantId, bytes32 newGrantId, bytes32 scopeSalt) external {
+        Trial storage trial = _trial(trialId);
+        _requireOpen(trialId, trial);
+        _requireSite(trialId);
+        Enrolment storage enrolment = _grantEnrolled(trialId, grantId);
+        if (msg.sender != enrolment.site) revert NotSite(trialId, msg.sender);
+        uint32 version = trial.consentVersion;
+        if (enrolment.consentVersion == version) revert GrantAlreadyReconsented(trialId, grantId, version);
+        Enrolment storage next = _grantEnrolments[trialId][newGrantId];
+        if (next.enrolledAt != 0) revert GrantAlreadyEnrolled(trialId, newGrantId);
+        if (!_trialGranted(trialId, version, newGrantId, scopeSalt)) revert NoTrialGrant(trialId, newGrantId, version);
+        next.site = enrolment.site;
+        next.enrolledAt = enrolment.enrolledAt;
+        next.consentVersion = version;
+        enrolment.withdrawnAt = _time();
+        emit GrantReconsented(trialId, grantId, newGrantId, version);
+        _endGrant(grantId, RECONSENTED);
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function withdrawGrant(uint256 trialId, bytes32 grantId) external {
+        Trial storage trial = _trial(trialId);
+        Enrolment storage enrolment = _grantEnrolled(trialId, grantId);
+        uint64 now_ = _time();
+        if (consentGrants.isGrantActive(grantId)) {
+            if (msg.sender != trial.sponsor && (msg.sender != enrolment.site || !_isSite(trialId, msg.sender))) {
+                revert UnauthorizedGrantWithdrawal(trialId, grantId, msg.sender);
+            }
+            enrolment.withdrawnAt = now_;
+            emit GrantWithdrawn(trialId, grantId, now_, msg.sender);
+            _endGrant(grantId, WITHDRAWN);
+            return;
+        }
+        // The grant has ended: dated by its expiry if that came first, else now (a revocation's own time is in
+        // ConsentGrants' event).
+        uint64 expiresAt = consentGrants.getGrant(grantId).expiresAt;
+        uint64 withdrawnAt = expiresAt < now_ ? expiresAt : now_;
+        enrolment.withdrawnAt = withdrawnAt;
+        emit GrantWithdrawn(trialId, grantId, withdrawnAt, msg.sender);
+    }
+
+    /// @inheritdoc ITrialRegistry
     function commitBatch(uint256 trialId, bytes32 root, uint32 rows) external returns (uint32 sequence) {
         Trial storage trial = _trial(trialId);
         if (trial.status != Status.Approved) {
@@ -312,6 +382,17 @@ contract TrialRegistry is ITrialRegistry, Clock {
     /// @inheritdoc ITrialRegistry
     function trialPurpose(uint256 trialId, uint32 version) public pure returns (bytes32) {
         return keccak256(abi.encode("carechain.trial", trialId, uint256(version)));
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function trialResource(uint256 trialId, uint32 version) public view returns (bytes32) {
+        return keccak256(abi.encode("carechain.trial", block.chainid, address(this), trialId, uint256(version)));
+    }
+
+    /// @inheritdoc ITrialRegistry
+    function getGrantEnrolment(uint256 trialId, bytes32 grantId) external view returns (Enrolment memory) {
+        _trial(trialId);
+        return _grantEnrolments[trialId][grantId];
     }
 
     /// @inheritdoc ITrialRegistry
@@ -433,6 +514,27 @@ contract TrialRegistry is ITrialRegistry, Clock {
 
     function _isSite(uint256 trialId, address account) private view returns (bool) {
         return _sites[trialId][account].active && credentials.hasCredential(account, RESEARCHER_CREDENTIAL);
+    }
+
+    function _grantEnrolled(uint256 trialId, bytes32 grantId) private view returns (Enrolment storage enrolment) {
+        enrolment = _grantEnrolments[trialId][grantId];
+        if (enrolment.enrolledAt == 0 || enrolment.withdrawnAt != 0) revert GrantNotEnrolled(trialId, grantId);
+    }
+
+    /// @dev The grant lets this registry (its grantee: checkAccess authenticates msg.sender) read for clinical trial
+    /// research the trial version's resource, salted by the grant's scope salt.
+    function _trialGranted(uint256 trialId, uint32 version, bytes32 grantId, bytes32 scopeSalt)
+        private
+        view
+        returns (bool)
+    {
+        bytes32 resourceHash = keccak256(abi.encode(scopeSalt, trialResource(trialId, version)));
+        return consentGrants.checkAccess(grantId, TRIAL_PURPOSE_CODE, READ, resourceHash, new bytes32[](0));
+    }
+
+    /// @dev The trial closes the grant it no longer uses (this registry is its grantee and holds ISSUER_ROLE).
+    function _endGrant(bytes32 grantId, bytes32 reason) private {
+        if (consentGrants.isGrantActive(grantId)) consentGrants.terminateByIssuer(grantId, reason);
     }
 
     function _enrolled(uint256 trialId, address subject) private view returns (Enrolment storage enrolment) {

@@ -197,6 +197,26 @@ interface ITrialRegistry {
     /// @param withdrawnAt When they left.
     /// @param actor Who recorded it: the subject, the site that enrolled them, or the sponsor.
     event SubjectWithdrawn(uint256 indexed trialId, address indexed subject, uint64 withdrawnAt, address actor);
+    /// @notice A site enrolled a subject known only by their trial grant (ConsentGrants) for `consentVersion`.
+    /// @param trialId The trial.
+    /// @param grantId The subject's trial grant: its id is a per-grant commitment, never an address.
+    /// @param site The site that enrolled them.
+    /// @param consentVersion The consent version the grant covers.
+    event GrantEnrolled(uint256 indexed trialId, bytes32 indexed grantId, address indexed site, uint32 consentVersion);
+    /// @notice The enrolling site moved an enrolment onto the subject's grant for a newer consent version.
+    /// @param trialId The trial.
+    /// @param grantId The grant the enrolment was on (terminated by the trial).
+    /// @param newGrantId The grant it is on now.
+    /// @param consentVersion The consent version the new grant covers.
+    event GrantReconsented(
+        uint256 indexed trialId, bytes32 indexed grantId, bytes32 indexed newGrantId, uint32 consentVersion
+    );
+    /// @notice An enrolment on a grant ended at `withdrawnAt`; `actor` recorded it.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    /// @param withdrawnAt When it ended (the grant's expiry if it lapsed earlier, else the time of the call).
+    /// @param actor Who recorded it: the enrolling site, the sponsor, or anyone once the grant had ended.
+    event GrantWithdrawn(uint256 indexed trialId, bytes32 indexed grantId, uint64 withdrawnAt, address actor);
     /// @notice A site committed the Merkle root of a batch of `rows` case-report-form rows.
     /// @param trialId The trial.
     /// @param site The site that committed it.
@@ -266,6 +286,30 @@ interface ITrialRegistry {
     error ProtocolNotApproved(uint256 trialId, uint32 version);
     /// @notice The subject has no live consent for this trial's consent version and scopes.
     error NoConsent(uint256 trialId, address subject, uint32 consentVersion);
+    /// @notice The grant does not let this registry enrol its subject in this trial version: it must be active,
+    /// made to this registry for purpose CLINTRCH with READ, and scoped to `trialResource(trialId, version)` salted.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    /// @param consentVersion The consent version enrolment needs.
+    error NoTrialGrant(uint256 trialId, bytes32 grantId, uint32 consentVersion);
+    /// @notice An enrolment on this grant exists (a new enrolment needs a new grant).
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    error GrantAlreadyEnrolled(uint256 trialId, bytes32 grantId);
+    /// @notice The enrolment on this grant already covers the current consent version.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    /// @param consentVersion The current consent version.
+    error GrantAlreadyReconsented(uint256 trialId, bytes32 grantId, uint32 consentVersion);
+    /// @notice No live enrolment on this grant.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    error GrantNotEnrolled(uint256 trialId, bytes32 grantId);
+    /// @notice While the grant is live, only the enrolling site (still a site) or the sponsor ends the enrolment.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    /// @param account Who tried.
+    error UnauthorizedGrantWithdrawal(uint256 trialId, bytes32 grantId, address account);
     /// @notice The subject is the zero address, or the site or sponsor itself.
     error InvalidSubject(address subject);
     /// @notice The subject is enrolled and has not withdrawn (a withdrawn subject may be enrolled afresh).
@@ -453,6 +497,41 @@ interface ITrialRegistry {
     /// @param version The consent version.
     /// @return The purpose a subject's consent to this contract must carry.
     function trialPurpose(uint256 trialId, uint32 version) external pure returns (bytes32);
+
+    /// @notice Enrol the subject of a trial grant (sites only, protocol approved): the grant is checked with
+    /// ConsentGrants.checkAccess, this registry being its grantee, for CLINTRCH, READ and the salted trial resource.
+    /// @param trialId The trial.
+    /// @param grantId The subject's trial grant.
+    /// @param scopeSalt The grant's scope salt: its scopeRef is keccak256(abi.encode(scopeSalt, trialResource)).
+    function enrollGrant(uint256 trialId, bytes32 grantId, bytes32 scopeSalt) external;
+
+    /// @notice Move an enrolment onto the subject's grant for the current consent version (the enrolling site only);
+    /// the old grant is terminated by the trial.
+    /// @param trialId The trial.
+    /// @param grantId The grant the enrolment is on.
+    /// @param newGrantId The subject's grant for the current version.
+    /// @param scopeSalt The new grant's scope salt.
+    function reconsentGrant(uint256 trialId, bytes32 grantId, bytes32 newGrantId, bytes32 scopeSalt) external;
+
+    /// @notice End an enrolment on a grant: while the grant is live, by the enrolling site or the sponsor (the grant
+    /// is then terminated by the trial: TERMINATED_BY_ISSUER); once the grant has ended (the subject revoked it, it
+    /// expired), by anyone: a grant never comes back, so recording its end takes nothing from anyone.
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    function withdrawGrant(uint256 trialId, bytes32 grantId) external;
+
+    /// @notice The unsalted resource a trial grant covers: keccak256(abi.encode("carechain.trial", chainId, this
+    /// registry, trialId, version)), binding the grant to the trial, the registry and the chain.
+    /// @param trialId The trial.
+    /// @param version The consent version.
+    /// @return The resource key a grant's scope salts.
+    function trialResource(uint256 trialId, uint32 version) external view returns (bytes32);
+
+    /// @notice An enrolment on a grant (zero: none).
+    /// @param trialId The trial.
+    /// @param grantId The grant.
+    /// @return The enrolment.
+    function getGrantEnrolment(uint256 trialId, bytes32 grantId) external view returns (Enrolment memory);
 
     /// @notice The sponsor proposed by `transferSponsor` and not yet accepted; reverts UnknownTrial.
     /// @param trialId The trial.
