@@ -42,7 +42,7 @@ from carechain.clients import (
     license_hash,
     record_id,
 )
-from carechain.core import eip712
+from carechain.core import eip712, profiles
 from carechain.core.deployments import deploy, load_artifact
 from carechain.core.sender import TxResult
 from carechain.dev.localnode import find_anvil, local_node
@@ -319,11 +319,11 @@ def _address(label: str, index: int) -> str:
 PRIVATE = "private_grants"
 PRIVATE_BATCHES = (50, 100)
 EAS_SIGNED = "eas.attest_by_delegation"  # the EAS operation a relayed signed grant is set beside
-GRU = 42  # DUO:0000042 general research use: every bench grant's purpose code
+GRU = profiles.purpose_code("GRU")  # DUO:0000042 general research use: every bench grant's purpose
 READ, QUERY = 0x01, 0x02
 FLAG_SCOPE_IS_ROOT, FLAG_DELEGABLE = 0x01, 0x02
-PROFILE = keccak(text="carechain/profile/GRU/v1")
-TERMS = keccak(text="carechain/terms/research/v1")
+PROFILE = profiles.profile_ref([{"term": "DUO:0000042"}])
+TERMS = profiles.terms_ref("research-broad-v1")
 SCOPE_SALT = keccak(text="carechain-bench scope salt")
 # A root-scoped grant's resources: 8 leaves, so every proof is 3 deep.
 SCOPE_NAMES = tuple(
@@ -339,24 +339,8 @@ CEILINGS = {
 }
 BATCH_ITEM_CEILING = 115_000
 
-# The typed data a per-grant subject key signs: ERC-8356's Grant (normative) and CareChain's RevokeBySubject,
-# in the domain "ConsentGrant" "1". Built here with eth-account until carechain.core.grants serves it.
-GRANT_FIELDS = [
-    {"name": "scopeRef", "type": "bytes32"},
-    {"name": "purposeProfileRef", "type": "bytes32"},
-    {"name": "termsRef", "type": "bytes32"},
-    {"name": "assetTokenId", "type": "uint256"},
-    {"name": "subjectCommit", "type": "bytes32"},
-    {"name": "grantee", "type": "address"},
-    {"name": "agent", "type": "address"},
-    {"name": "policy", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-]
-REVOKE_FIELDS = [
-    {"name": "grantId", "type": "bytes32"},
-    {"name": "reasonCode", "type": "bytes32"},
-    {"name": "nonce", "type": "uint256"},
-]
+# What a per-grant subject key signs, built here (subject, policy, grant_input, subject_sig, grant_sig) from
+# eip712.TYPES["ConsentGrants"] with eth-account until carechain.core.grants serves it.
 GrantInput = tuple[bytes, bytes, bytes, int, bytes, str, str, int]  # IConsentGrants.GrantInput's fields
 
 
@@ -387,14 +371,14 @@ def grant_input(owner: Subject, grantee: str, scope_ref: bytes, policy_word: int
 
 def subject_sig(owner: Subject, domain: eip712.Domain, primary: str, message: dict[str, Any]) -> bytes:
     """`subjectSig = abi.encode(subjectSalt, signature)`, the signature over `primary`'s typed data."""
-    fields = GRANT_FIELDS if primary == "Grant" else REVOKE_FIELDS
-    payload = eip712.struct_data(domain, primary, fields, message)
+    payload = eip712.typed_data(domain, primary, message, contract="ConsentGrants")
     signature = owner.key.sign_message(encode_typed_data(full_message=payload)).signature
     return abi_encode(["bytes32", "bytes"], [owner.salt, bytes(signature)])
 
 
 def grant_sig(owner: Subject, domain: eip712.Domain, g: GrantInput, nonce: int) -> bytes:
-    message = dict(zip([f["name"] for f in GRANT_FIELDS], (*g, nonce), strict=True))
+    names = [field["name"] for field in eip712.TYPES["ConsentGrants"]["Grant"]]
+    message = dict(zip(names, (*g, nonce), strict=True))
     return subject_sig(owner, domain, "Grant", message)
 
 
@@ -421,7 +405,7 @@ class GrantBench:
         self.reader = reader
         self.relayer = relayer
         self.window = window
-        self.domain = eip712.Domain("ConsentGrant", "1", registry.w3.eth.chain_id, registry.address)
+        self.domain = eip712.contract_domain("ConsentGrants", registry.w3.eth.chain_id, registry.address)
 
     def signed(
         self, owner: Subject, grantee: str, scope_ref: bytes, flags: int = 0
@@ -493,10 +477,9 @@ def measure_private(
     window = (start, start + YEAR + DAY)
     deployer = Sender(w3, admin)
     purposes = _deploy_built(w3, deployer, root, "PurposeRegistry", admin)
-    duo = keccak(text="http://purl.obolibrary.org/obo/duo/releases/2021-02-23/duo.owl")
-    deployer.transact(
-        purposes.functions.register([GRU], [(keccak(text="DUO:0000042"), duo, 0)]), purposes.abi
-    )
+    codes = profiles.registry_entries()  # what a deployment registers
+    entries = [(entry.term, entry.release_hash, entry.narrows) for entry in codes]
+    deployer.transact(purposes.functions.register([entry.code for entry in codes], entries), purposes.abi)
     reader = _deploy_built(w3, deployer, root, "GrantReader")
     registries = {
         "carechain": _deploy_built(w3, deployer, root, "ConsentGrants", admin, purposes.address),
