@@ -3,7 +3,9 @@
 `make bench` (`python -m benchmarks.gas`) starts its own Anvil with a 30M block gas limit (100 EAS
 attestations do not fit brownie's 12M), deploys CareChain and EAS (the npm package's shipped
 artifacts, as they are), performs each operation once, prints a table and writes
-benchmarks/results/gas.json: operation name -> gas used by its mined transaction.
+benchmarks/results/gas.json: operation name -> gas used by its mined transaction. Under the key
+`private_grants` (issue 16) the same run measures ConsentGrants beside ReferenceConsentGrant (ERC-8356's
+struct stored as printed) and EAS's `attestByDelegation`, with the ratios and issue 16's ceilings.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from benchmarks import ROOT, run, write_json
 from carechain import CareChainError, Sender, connect, purpose_id, scopes_mask
@@ -38,9 +42,11 @@ from carechain.clients import (
     license_hash,
     record_id,
 )
-from carechain.core import eip712
-from carechain.core.deployments import deploy
+from carechain.core import eip712, profiles
+from carechain.core.deployments import deploy, load_artifact
+from carechain.core.sender import TxResult
 from carechain.dev.localnode import find_anvil, local_node
+from carechain.offchain.merkle import StandardMerkleTree
 from carechain.offchain.trialdata import DataBatch
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
@@ -308,7 +314,276 @@ def _address(label: str, index: int) -> str:
     return to_checksum_address(keccak(text=f"carechain-bench:{label}:{index}")[12:])
 
 
-def write_results(gas: dict[str, int], path: Path = RESULTS) -> Path:
+# ---- private grants (issue 16): ConsentGrants beside ERC-8356's printed layout and EAS ------------------
+
+PRIVATE = "private_grants"
+PRIVATE_BATCHES = (50, 100)
+EAS_SIGNED = "eas.attest_by_delegation"  # the EAS operation a relayed signed grant is set beside
+GRU = profiles.purpose_code("GRU")  # DUO:0000042 general research use: every bench grant's purpose
+READ, QUERY = 0x01, 0x02
+FLAG_SCOPE_IS_ROOT, FLAG_DELEGABLE = 0x01, 0x02
+PROFILE = profiles.profile_ref([{"term": "DUO:0000042"}])
+TERMS = profiles.terms_ref("research-broad-v1")
+SCOPE_SALT = keccak(text="carechain-bench scope salt")
+# A root-scoped grant's resources: 8 leaves, so every proof is 3 deep.
+SCOPE_NAMES = tuple(
+    f"carechain:category:{name}"
+    for name in ("labs", "vitals", "genomics", "imaging", "notes", "drugs", "allergies", "vaccines")
+)
+# Issue 16's ceilings on CareChain's figures; any `grant_batch_<n>_per_item` has BATCH_ITEM_CEILING.
+CEILINGS = {
+    "grant_relayed_first": 135_000,
+    "grant_relayed": 135_000,
+    "revoke_relayed": 50_000,
+    "is_grant_active_depth0": 10_000,
+}
+BATCH_ITEM_CEILING = 115_000
+
+# What a per-grant subject key signs, built here (subject, policy, grant_input, subject_sig, grant_sig) from
+# eip712.TYPES["ConsentGrants"] with eth-account until carechain.core.grants serves it.
+GrantInput = tuple[bytes, bytes, bytes, int, bytes, str, str, int]  # IConsentGrants.GrantInput's fields
+
+
+class Subject(NamedTuple):
+    """A per-grant subject key, its salt, and the commitment they open (a root grant's id)."""
+
+    key: LocalAccount
+    salt: bytes
+    commit: bytes
+
+
+def subject(label: str, index: int) -> Subject:
+    key = _key(f"subject-{label}", index)
+    salt = keccak(text=f"carechain-bench:salt:{label}:{index}")
+    return Subject(key, salt, keccak(abi_encode(["bytes32", "address"], [salt, key.address])))
+
+
+def policy(window: tuple[int, int], ops: int, flags: int = 0) -> int:
+    """ERC-8356's policy word for purpose GRU, without a use cap or an agent: notBefore in bits 0-47,
+    expiresAt 48-95, ops 96-127, purposeCode 128-159, flags 184-191."""
+    not_before, expires_at = window
+    return not_before | expires_at << 48 | ops << 96 | GRU << 128 | flags << 184
+
+
+def grant_input(owner: Subject, grantee: str, scope_ref: bytes, policy_word: int) -> GrantInput:
+    return (scope_ref, PROFILE, TERMS, 0, owner.commit, grantee, ZERO_ADDRESS, policy_word)
+
+
+def subject_sig(owner: Subject, domain: eip712.Domain, primary: str, message: dict[str, Any]) -> bytes:
+    """`subjectSig = abi.encode(subjectSalt, signature)`, the signature over `primary`'s typed data."""
+    payload = eip712.typed_data(domain, primary, message, contract="ConsentGrants")
+    signature = owner.key.sign_message(encode_typed_data(full_message=payload)).signature
+    return abi_encode(["bytes32", "bytes"], [owner.salt, bytes(signature)])
+
+
+def grant_sig(owner: Subject, domain: eip712.Domain, g: GrantInput, nonce: int) -> bytes:
+    names = [field["name"] for field in eip712.TYPES["ConsentGrants"]["Grant"]]
+    message = dict(zip(names, (*g, nonce), strict=True))
+    return subject_sig(owner, domain, "Grant", message)
+
+
+def resource_hash(name: str) -> bytes:
+    """keccak256(resourceId), resourceId = abi.encode(scopeSalt, keccak256(name)): docs/private-consent.md."""
+    return keccak(abi_encode(["bytes32", "bytes32"], [SCOPE_SALT, keccak(text=name)]))
+
+
+def scope_tree() -> StandardMerkleTree:
+    """OpenZeppelin's StandardMerkleTree of [scopeSalt, keccak256(name)]: its leaves are ERC-8356's."""
+    return StandardMerkleTree.of(
+        [[SCOPE_SALT, keccak(text=name)] for name in SCOPE_NAMES], ["bytes32", "bytes32"]
+    )
+
+
+class GrantBench:
+    """One grant registry (ConsentGrants or the reference layout): each operation a transaction sent by the
+    party that sends it in practice, its receipt's gasUsed returned; reads through GrantReader's report."""
+
+    def __init__(
+        self, registry: Contract, reader: Contract, relayer: Sender, window: tuple[int, int]
+    ) -> None:
+        self.registry = registry
+        self.reader = reader
+        self.relayer = relayer
+        self.window = window
+        self.domain = eip712.contract_domain("ConsentGrants", registry.w3.eth.chain_id, registry.address)
+
+    def signed(
+        self, owner: Subject, grantee: str, scope_ref: bytes, flags: int = 0
+    ) -> tuple[GrantInput, bytes]:
+        g = grant_input(owner, grantee, scope_ref, policy(self.window, READ | QUERY, flags))
+        return g, grant_sig(owner, self.domain, g, self.registry.functions.nonces(owner.commit).call())
+
+    def grant(self, owner: Subject, grantee: str, scope_ref: bytes, flags: int = 0) -> int:
+        g, sig = self.signed(owner, grantee, scope_ref, flags)
+        used = self._send(self.relayer, self.registry.functions.grant(g, sig)).gas_used
+        assert self.registry.functions.isGrantActive(owner.commit).call(), "the bench's grant must be active"
+        return used
+
+    def grant_batch(self, label: str, size: int, scope_ref: bytes) -> int:
+        """A relayer's batch of `size` new subjects' grants: the gas an item."""
+        items = [self.signed(subject(label, i), _address(label, i), scope_ref) for i in range(size)]
+        call = self.registry.functions.grantBatch([g for g, _ in items], [sig for _, sig in items])
+        result = self._send(self.relayer, call)
+        failed = self.registry.events.GrantFailed().process_receipt(result.receipt, errors=DISCARD)
+        assert not failed, f"the bench's batch items must all mint: {failed}"
+        return result.gas_used // size
+
+    def revoke(self, owner: Subject) -> int:
+        nonce = self.registry.functions.nonces(owner.commit).call()
+        message = {"grantId": owner.commit, "reasonCode": bytes(32), "nonce": nonce}
+        sig = subject_sig(owner, self.domain, "RevokeBySubject", message)
+        call = self.registry.functions.revokeBySubjectWithSig(owner.commit, bytes(32), sig)
+        used = self._send(self.relayer, call).gas_used
+        assert not self.registry.functions.isGrantActive(owner.commit).call(), (
+            "the bench's revocation must hold"
+        )
+        return used
+
+    def sub_grant(
+        self, parent_id: bytes, owner: Subject, by: Sender, grantee: str, scope_ref: bytes, flags: int
+    ) -> tuple[int, bytes]:
+        """`by`, the parent's grantee, hands its scope, window and ops on to `grantee`: gas, child id."""
+        g = grant_input(owner, grantee, scope_ref, policy(self.window, READ | QUERY, flags))
+        result = self._send(by, self.registry.functions.subGrant(parent_id, g, []))
+        (event,) = self.registry.events.ConsentSubGranted().process_receipt(result.receipt, errors=DISCARD)
+        return result.gas_used, bytes(event["args"]["grantId"])
+
+    def is_active(self, grant_id: bytes) -> int:
+        active, used = self.reader.functions.isGrantActive(self.registry.address, grant_id).call()
+        assert active, "the bench reads an active grant"
+        return int(used)
+
+    def check_access(self, grant_id: bytes, resource: bytes, proof: list[str]) -> int:
+        call = self.reader.functions.checkAccess(self.registry.address, grant_id, GRU, READ, resource, proof)
+        allowed, used = call.call()
+        assert allowed, "the bench's access check must pass"
+        return int(used)
+
+    def _send(self, sender: Sender, call: Any) -> TxResult:
+        return sender.transact(call, self.registry.abi)
+
+
+def measure_private(
+    w3: Web3, accounts: Sequence[str], root: Path = ROOT, batches: Sequence[int] = PRIVATE_BATCHES
+) -> dict[str, dict[str, int]]:
+    """Deploy a purpose registry, ConsentGrants, the reference layout (ReferenceConsentGrant) and GrantReader
+    on `w3`, perform the same operations on both registries: {"carechain": {op: gas}, "reference": {op: gas}}.
+    Reads (`is_grant_active_*`, `check_access_*`) are what the call costs a contract calling it (GrantReader's
+    gasleft() difference, through eth_call), not a transaction."""
+    if len(accounts) < 6:
+        raise ValueError(f"the bench needs 6 unlocked accounts, the node has {len(accounts)}")
+    admin, relayer, delegate, sub_delegate = accounts[0], accounts[3], accounts[4], accounts[5]
+    start = int(w3.eth.get_block("latest")["timestamp"]) // DAY * DAY  # whole days: repeatable calldata
+    window = (start, start + YEAR + DAY)
+    deployer = Sender(w3, admin)
+    purposes = _deploy_built(w3, deployer, root, "PurposeRegistry", admin)
+    codes = profiles.registry_entries()  # what a deployment registers
+    entries = [(entry.term, entry.release_hash, entry.narrows) for entry in codes]
+    deployer.transact(purposes.functions.register([entry.code for entry in codes], entries), purposes.abi)
+    reader = _deploy_built(w3, deployer, root, "GrantReader")
+    registries = {
+        "carechain": _deploy_built(w3, deployer, root, "ConsentGrants", admin, purposes.address),
+        "reference": _deploy_built(w3, deployer, root, "ReferenceConsentGrant", purposes.address),
+    }
+    parties = (Sender(w3, delegate), Sender(w3, sub_delegate))
+    return {
+        side: _private_operations(GrantBench(registry, reader, Sender(w3, relayer), window), parties, batches)
+        for side, registry in registries.items()
+    }
+
+
+def _private_operations(
+    bench: GrantBench, parties: tuple[Sender, Sender], batches: Sequence[int]
+) -> dict[str, int]:
+    delegate, sub_delegate = parties
+    labs = resource_hash(SCOPE_NAMES[0])
+    grantee = _address("private-grantee", 0)
+    first, later = subject("first", 0), subject("later", 0)
+    gas = {
+        # The registry's first grant of the (purpose profile, terms) pair: ConsentGrants interns the pair.
+        "grant_relayed_first": bench.grant(first, grantee, labs),
+        "grant_relayed": bench.grant(later, grantee, labs),
+    }
+    for size in batches:
+        gas[f"grant_batch_{size}_per_item"] = bench.grant_batch(f"batch-{size}", size, labs)
+    gas["revoke_relayed"] = bench.revoke(first)
+
+    delegable = subject("delegable", 0)
+    bench.grant(delegable, delegate.address, labs, FLAG_DELEGABLE)
+    gas["sub_grant"], child = bench.sub_grant(
+        delegable.commit, delegable, delegate, sub_delegate.address, labs, FLAG_DELEGABLE
+    )
+    end = _address("private-grantee", 2)
+    _, grandchild = bench.sub_grant(child, delegable, sub_delegate, end, labs, 0)
+    gas["is_grant_active_depth0"] = bench.is_active(later.commit)
+    gas["is_grant_active_depth2"] = bench.is_active(grandchild)
+
+    # checkAccess answers for its caller: the grantee is GrantReader, which calls it.
+    leaf_scoped, root_scoped = subject("leaf-scoped", 0), subject("root-scoped", 0)
+    bench.grant(leaf_scoped, bench.reader.address, labs)
+    gas["check_access_leaf"] = bench.check_access(leaf_scoped.commit, labs, [])
+    tree = scope_tree()
+    proof = tree.get_proof([SCOPE_SALT, keccak(text=SCOPE_NAMES[0])])
+    bench.grant(root_scoped, bench.reader.address, bytes.fromhex(tree.root[2:]), FLAG_SCOPE_IS_ROOT)
+    gas[f"check_access_root_depth{len(proof)}"] = bench.check_access(root_scoped.commit, labs, proof)
+    return gas
+
+
+def ceiling(operation: str) -> int | None:
+    """Issue 16's ceiling on CareChain's figure for `operation` (None: it sets none)."""
+    if operation.startswith("grant_batch_"):
+        return BATCH_ITEM_CEILING
+    return CEILINGS.get(operation)
+
+
+def private_section(measured: dict[str, dict[str, int]], eas_signed: int) -> dict[str, Any]:
+    """gas.json's `private_grants`: per operation both figures, CareChain's ratio to the reference layout and
+    (signed grants) to EAS's attestByDelegation of the same run, and issue 16's ceiling with its verdict."""
+    ours, reference = measured["carechain"], measured["reference"]
+    operations: dict[str, dict[str, Any]] = {}
+    for name, used in ours.items():
+        row: dict[str, Any] = {
+            "carechain": used,
+            "reference": reference[name],
+            "carechain_over_reference": round(used / reference[name], 3),
+        }
+        if name.startswith(("grant_relayed", "grant_batch_")):
+            row["carechain_over_eas"] = round(used / eas_signed, 3)
+        bound = ceiling(name)
+        if bound is not None:
+            row["ceiling"] = bound
+            row["ceiling_met"] = used <= bound
+        operations[name] = row
+    return {"eas": {EAS_SIGNED: eas_signed}, "operations": operations}
+
+
+def format_private(section: dict[str, Any]) -> str:
+    eas = section["eas"][EAS_SIGNED]
+    lines = [
+        f"private grants: ConsentGrants beside ERC-8356's printed layout (reference), {EAS_SIGNED} {eas:,}",
+        f"{'operation':<32}{'CareChain':>10}{'reference':>11}{'ratio':>8}{'vs EAS':>8}  ceiling",
+    ]
+    for name, row in section["operations"].items():
+        vs_eas = f"{row['carechain_over_eas']:.2f}x" if "carechain_over_eas" in row else ""
+        bound = (
+            f"<= {row['ceiling']:,} {'met' if row['ceiling_met'] else 'MISSED'}" if "ceiling" in row else ""
+        )
+        lines.append(
+            f"{name:<32}{row['carechain']:>10,}{row['reference']:>11,}"
+            f"{row['carechain_over_reference']:>7.2f}x{vs_eas:>8}  {bound}"
+        )
+    return "\n".join(lines)
+
+
+def _deploy_built(w3: Web3, sender: Sender, root: Path, name: str, *args: Any) -> Contract:
+    """Deploy one of this project's contracts from its build artifact (`make compile`)."""
+    artifact = load_artifact(root, name)
+    result = sender.transact(sender.constructor(artifact.abi, artifact.bytecode, *args), artifact.abi)
+    assert result.contract_address
+    return w3.eth.contract(address=to_checksum_address(result.contract_address), abi=artifact.abi)
+
+
+def write_results(gas: dict[str, Any], path: Path = RESULTS) -> Path:
     return write_json(gas, path)
 
 
@@ -324,7 +599,8 @@ def target_checks(gas: dict[str, int]) -> list[tuple[str, str, bool]]:
     return checks
 
 
-def format_table(gas: dict[str, int]) -> str:
+def format_table(results: dict[str, Any]) -> str:
+    gas = {name: used for name, used in results.items() if name != PRIVATE}
     lines = [f"{'operation':<32}{'gas':>10}  {'reference (EAS, same run)':<36}{'ratio':>7}"]
     for name in sorted(gas):
         reference = REFERENCES.get(name)
@@ -335,16 +611,21 @@ def format_table(gas: dict[str, int]) -> str:
     lines += [
         f"target {name} {bound}: {'met' if met else 'MISSED'}" for name, bound, met in target_checks(gas)
     ]
+    if PRIVATE in results:
+        lines += ["", format_private(results[PRIVATE])]
     return "\n".join(lines)
 
 
-def _measure_on_own_anvil() -> dict[str, int]:
-    # The EAS batch of 100 (~18.8M gas) is measured whole on this local chain, above mainnet's 2^24 cap a
-    # transaction (EIP-7825): it is a reference figure, not a transaction CareChain would send.
+def _measure_on_own_anvil() -> dict[str, Any]:
+    # The EAS batch of 100 (~18.8M gas) and the reference layout's (~18.7M) are measured whole on this local
+    # chain, above mainnet's 2^24 cap a transaction (EIP-7825): reference figures, not transactions CareChain
+    # would send.
     os.environ["CARECHAIN_TX_GAS_CAP"] = str(BLOCK_GAS_LIMIT)
     with local_node(find_anvil(ROOT), gas_limit=BLOCK_GAS_LIMIT) as node:
         w3 = connect(node.url)
-        return measure(w3, w3.eth.accounts)
+        results: dict[str, Any] = dict(measure(w3, w3.eth.accounts))
+        results[PRIVATE] = private_section(measure_private(w3, w3.eth.accounts), results[EAS_SIGNED])
+        return results
 
 
 def main() -> int:

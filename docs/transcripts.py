@@ -88,16 +88,38 @@ def gas_table() -> str:
     gas = _results("gas")
     # The EAS operation each ratio is taken against: make bench's own table.
     sys.path.insert(0, str(ROOT))
-    from benchmarks.gas import REFERENCES
+    from benchmarks.gas import PRIVATE, REFERENCES
 
     rows = ["| operation | gas | EAS reference (same run) | ratio |", "|---|---:|---|---:|"]
     for op, used in gas.items():
-        if op.startswith("eas."):
+        if op.startswith("eas.") or op == PRIVATE:
             continue
         ref = REFERENCES.get(op)
         eas = f"`{ref}` {gas[ref]:,}" if ref else ""
         ratio = f"{used / gas[ref]:.2f}{TIMES}" if ref else ""
         rows.append(f"| `{op}` | {used:,} | {eas} | {ratio} |")
+    return "\n".join(rows)
+
+
+def private_gas_table() -> str:
+    """gas.json's private_grants: ConsentGrants beside ERC-8356's printed layout and EAS, ceilings."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.gas import EAS_SIGNED, PRIVATE
+
+    section = _results("gas")[PRIVATE]
+    eas = section["eas"][EAS_SIGNED]
+    rows = [
+        f"| operation | CareChain | reference | ÷ reference | ÷ `{EAS_SIGNED}` {eas:,} | issue 16 |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for op, row in section["operations"].items():
+        vs_eas = f"{row['carechain_over_eas']:.2f}{TIMES}" if "carechain_over_eas" in row else ""
+        verdict = "met" if row.get("ceiling_met") else "**missed**"
+        bound = f"≤ {row['ceiling']:,}: {verdict}" if "ceiling" in row else ""
+        rows.append(
+            f"| `{op}` | {row['carechain']:,} | {row['reference']:,} | "
+            f"{row['carechain_over_reference']:.2f}{TIMES} | {vs_eas} | {bound} |"
+        )
     return "\n".join(rows)
 
 
@@ -178,6 +200,7 @@ def gateway_table() -> str:
 
 TABLES: dict[str, Callable[[], str]] = {
     "gas-table": gas_table,
+    "private-gas-table": private_gas_table,
     "merkle-table": merkle_table,
     "indexer-table": indexer_table,
     "onboarding-table": onboarding_table,

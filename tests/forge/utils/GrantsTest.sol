@@ -117,9 +117,14 @@ abstract contract GrantsTest {
 
     /* ---- SIGNATURES ---- */
 
+    /// @dev The contract subject signatures are for (the reference layout's tests sign for it instead).
+    function _verifyingContract() internal view virtual returns (address) {
+        return address(grants);
+    }
+
     function _domain() internal view returns (bytes32) {
         return keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("ConsentGrant"), keccak256("1"), block.chainid, address(grants))
+            abi.encode(DOMAIN_TYPEHASH, keccak256("ConsentGrant"), keccak256("1"), block.chainid, _verifyingContract())
         );
     }
 
@@ -166,6 +171,12 @@ abstract contract GrantsTest {
     }
 
     /* ---- GAS ---- */
+
+    // Issue 16's ceilings, each for one call as a transaction of its own (isGrantActive: as a contract's call).
+    uint256 internal constant GRANT_CEILING = 135_000;
+    uint256 internal constant BATCH_ITEM_CEILING = 115_000;
+    uint256 internal constant REVOKE_CEILING = 50_000;
+    uint256 internal constant IS_ACTIVE_CEILING = 10_000;
 
     /// @dev What the call costs as a transaction of its own: the execution measured here, less the cold access to the
     /// contract a transaction's `to` does not pay, plus the intrinsic 21,000 and the calldata (EIP-2028).

@@ -10,6 +10,9 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function chainId(uint256 newChainId) external;
 
+    /* ---- STATE ---- */
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+
     /* ---- CALLERS ---- */
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
