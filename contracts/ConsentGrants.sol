@@ -180,6 +180,11 @@ contract ConsentGrants is IConsentGrants, AccessControl, EIP712, Clock {
         emit ConsentSubGranted(grantId, parentGrantId, depth);
     }
 
+    /// @inheritdoc IConsentGrants
+    function internRefs(bytes32 purposeProfileRef, bytes32 termsRef) external returns (uint32) {
+        return _intern(purposeProfileRef, termsRef);
+    }
+
     /* ------------------------------------------------------------------ */
     /*                            SUBJECT ACTS                            */
     /* ------------------------------------------------------------------ */
@@ -410,6 +415,11 @@ contract ConsentGrants is IConsentGrants, AccessControl, EIP712, Clock {
         g.lastUsedAt = uint48(w0 >> W0_LAST_USED);
         g.useCount = uint16(w0 >> W0_USE_COUNT);
         g.usesMax = uint16(w0 >> W0_USES_MAX);
+    }
+
+    /// @inheritdoc IConsentGrants
+    function refsIndex(bytes32 purposeProfileRef, bytes32 termsRef) external view returns (uint32) {
+        return _refsIndex[keccak256(abi.encode(purposeProfileRef, termsRef))];
     }
 
     /// @inheritdoc IConsentGrants

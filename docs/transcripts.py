@@ -116,10 +116,9 @@ def private_gas_table() -> str:
         vs_eas = f"{row['carechain_over_eas']:.2f}{TIMES}" if "carechain_over_eas" in row else ""
         verdict = "met" if row.get("ceiling_met") else "**missed**"
         bound = f"≤ {row['ceiling']:,}: {verdict}" if "ceiling" in row else ""
-        rows.append(
-            f"| `{op}` | {row['carechain']:,} | {row['reference']:,} | "
-            f"{row['carechain_over_reference']:.2f}{TIMES} | {vs_eas} | {bound} |"
-        )
+        reference = f"{row['reference']:,}" if "reference" in row else "-"
+        ratio = f"{row['carechain_over_reference']:.2f}{TIMES}" if "reference" in row else ""
+        rows.append(f"| `{op}` | {row['carechain']:,} | {reference} | {ratio} | {vs_eas} | {bound} |")
     return "\n".join(rows)
 
 

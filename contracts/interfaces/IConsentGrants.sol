@@ -259,6 +259,19 @@ interface IConsentGrants is IConsentGrant {
     /// @param operator The accountable operator.
     function setAgentOperator(address agent, address operator) external;
 
+    /// @notice Store a (purpose profile, consent template) pair ahead of its first grant, so no patient's grant pays
+    /// for it (a deployment interns the templates it ships); anyone may, and a pair already stored costs nothing more.
+    /// @param purposeProfileRef The purpose profile template's hash.
+    /// @param termsRef The consent template's hash.
+    /// @return index The pair's index.
+    function internRefs(bytes32 purposeProfileRef, bytes32 termsRef) external returns (uint32 index);
+
+    /// @notice The index a stored template pair has (0: not stored yet).
+    /// @param purposeProfileRef The purpose profile template's hash.
+    /// @param termsRef The consent template's hash.
+    /// @return The index grants store.
+    function refsIndex(bytes32 purposeProfileRef, bytes32 termsRef) external view returns (uint32);
+
     /// @notice A grant as ERC-8356 prints it.
     /// @param grantId The grant.
     /// @return The grant (status NONE: no such grant).

@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict
 from web3 import JSONBaseProvider, Web3
 from web3.exceptions import TransactionNotFound, Web3Exception
 
-from carechain.core import eip712, purposes
+from carechain.core import eip712, profiles, purposes
+from carechain.core.batching import planner
 from carechain.core.files import checked, parse_json, read_text, validated
 from carechain.core.reverts import abi_type, encode_call
 from carechain.core.sender import Sender
@@ -46,7 +47,9 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "CredentialRegistry": (),
     "RecordRegistry": ("CredentialRegistry",),
     "AccessGrants": ("ConsentRegistry", "CredentialRegistry", "RecordRegistry"),
-    "TrialRegistry": ("ConsentRegistry", "CredentialRegistry"),
+    "PurposeRegistry": (),
+    "ConsentGrants": ("PurposeRegistry",),
+    "TrialRegistry": ("ConsentRegistry", "CredentialRegistry", "ConsentGrants"),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
 # The public getter through which a dependent contract names each dependency (its immutable).
@@ -54,12 +57,18 @@ GETTERS: dict[str, str] = {
     "ConsentRegistry": "consents",
     "CredentialRegistry": "credentials",
     "RecordRegistry": "records",
+    "PurposeRegistry": "purposeRegistry",
+    "ConsentGrants": "consentGrants",
 }
 TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
 CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
-# What abi/ holds for frontends: the deployables, and ConsentGrants and PurposeRegistry (ERC-8356), which
-# `deploy` does not deploy yet.
-ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK, "ConsentGrants", "PurposeRegistry")
+# What abi/ holds for frontends: the deployables and the timelock.
+ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
+# ConsentGrants' role for the programmes that terminate their own grants (TrialRegistry).
+ISSUER_ROLE = keccak(text="carechain.ISSUER")
+DEFAULT_ADMIN_ROLE = bytes(32)
+PURPOSE_GAS = 75_000  # PurposeRegistry.register, an entry: three fresh words and an event
+GRANT_SETUP = ("PurposeRegistry", "ConsentGrants", "TrialRegistry")
 LIVE_ADMIN_DELAY = 2 * 24 * 3600  # two days to notice and cancel a hostile admin transfer on a public chain
 TIMELOCK_DELAY = 2 * 24 * 3600  # two days to see a registrar appointment coming and cancel it
 
@@ -458,7 +467,7 @@ def deploy(
             log(f"{name}: reusing {entry['address']} (deployed in block {entry['block']})")
             continue
         log(f"{name}: deploying ({reason})")
-        args = _constructor_args(name, depends_on, admin or sender.address, admin_delay, governance)
+        args = _constructor_args(name, depends_on, admin or sender.address, admin_delay, governance, sender)
         tx_hash = sender.send(sender.constructor(artifact.abi, artifact.bytecode, *args), artifact.abi)
         manifest.contracts[name] = {
             "status": "pending",
@@ -470,6 +479,9 @@ def deploy(
         _record(manifest, name, artifact, sender, tx_hash, depends_on, log)
     if "CredentialRegistry" in names:
         _record_governance(w3, root, manifest, governance if timelocked else None)
+    if any(name in names for name in GRANT_SETUP):
+        handover = manifest.address(TIMELOCK) if timelocked else admin
+        _set_up_grants(w3, sender, root, manifest, handover, log)
     export_abis(root, (TIMELOCK, *names) if timelocked else names)
     return manifest
 
@@ -482,14 +494,73 @@ def _dependencies(name: str, timelocked: bool) -> tuple[str, ...]:
 
 
 def _constructor_args(
-    name: str, depends_on: dict[str, str], admin: str, admin_delay: int, governance: Governance
+    name: str,
+    depends_on: dict[str, str],
+    admin: str,
+    admin_delay: int,
+    governance: Governance,
+    sender: Sender,
 ) -> list[Any]:
+    if name == "PurposeRegistry":  # the deployer registers the codes, then hands over (_set_up_grants)
+        return [sender.address]
+    if name == "ConsentGrants":
+        return [sender.address, depends_on["PurposeRegistry"]]
     if name == TIMELOCK:
         multisig = [to_checksum_address(str(governance.multisig))]
         return [governance.timelock_delay, multisig, multisig]
     if name == "CredentialRegistry":
         return [to_checksum_address(depends_on.get(TIMELOCK, admin)), admin_delay]
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
+
+
+def _set_up_grants(
+    w3: Web3, sender: Sender, root: Path, manifest: Manifest, handover: str | None, log: Log
+) -> None:
+    """What the private-consent contracts need beyond their constructors, each step skipped when the chain
+    shows it done (a re-run after an interruption carries on): PurposeRegistry holds CareChain's purpose
+    codes (`profiles.registry_entries`, in batches under the network's gas cap); ConsentGrants holds the
+    shipped template pairs (`profiles.shipped_pairs`) and TrialRegistry is its issuer; then, when `handover`
+    is given (the timelock, or CARECHAIN_ADMIN), the deployer passes both admin roles to it and keeps none."""
+    purposes = manifest.address("PurposeRegistry")
+    purposes_abi = load_abi(root, "PurposeRegistry")
+    entries = profiles.registry_entries()
+    for batch in planner(w3, sender.tx_gas_cap).batches(entries, PURPOSE_GAS):
+        if _read(w3, purposes, purposes_abi, "isRegistered", batch[-1].code):
+            continue  # a batch registers all its codes or none
+        call = _contract(w3, purposes, purposes_abi).functions.register(
+            [entry.code for entry in batch],
+            [(entry.term, entry.release_hash, entry.narrows) for entry in batch],
+        )
+        sender.transact(call, purposes_abi)
+        log(f"PurposeRegistry: registered purpose codes {batch[0].code}..{batch[-1].code}")
+    grants = manifest.address("ConsentGrants")
+    grants_abi = load_abi(root, "ConsentGrants")
+    contract = _contract(w3, grants, grants_abi)
+    for profile, terms in profiles.shipped_pairs():
+        if not _read(w3, grants, grants_abi, "refsIndex", profile, terms):
+            sender.transact(contract.functions.internRefs(profile, terms), grants_abi)
+            log(f"ConsentGrants: stored the template pair {'0x' + terms.hex()[:12]}...")
+    trials = manifest.contracts.get("TrialRegistry", {}).get("address")
+    if trials and not _read(w3, grants, grants_abi, "hasRole", ISSUER_ROLE, trials):
+        sender.transact(contract.functions.grantRole(ISSUER_ROLE, to_checksum_address(trials)), grants_abi)
+        log(f"ConsentGrants: TrialRegistry {trials} may close its trial grants (ISSUER_ROLE)")
+    if handover:
+        for address, abi in ((purposes, purposes_abi), (grants, grants_abi)):
+            _hand_over(w3, sender, address, abi, to_checksum_address(handover), log)
+
+
+def _hand_over(w3: Web3, sender: Sender, address: str, abi: list[dict[str, Any]], to: str, log: Log) -> None:
+    """Give `to` the default admin role of the AccessControl contract at `address`; the deployer renounces."""
+    contract = _contract(w3, address, abi)
+    if not _read(w3, address, abi, "hasRole", DEFAULT_ADMIN_ROLE, to):
+        sender.transact(contract.functions.grantRole(DEFAULT_ADMIN_ROLE, to), abi)
+    if to != sender.address and _read(w3, address, abi, "hasRole", DEFAULT_ADMIN_ROLE, sender.address):
+        sender.transact(contract.functions.renounceRole(DEFAULT_ADMIN_ROLE, sender.address), abi)
+        log(f"{address}: administered by {to}; the deployer keeps no role")
+
+
+def _contract(w3: Web3, address: str, abi: list[dict[str, Any]]) -> Any:
+    return w3.eth.contract(address=to_checksum_address(address), abi=abi)
 
 
 def _refuse_replacing_the_registry(w3: Web3, root: Path, manifest: Manifest, timelocked: bool) -> None:

@@ -207,3 +207,18 @@ def template_bytes(name: str) -> bytes:
 def terms_ref(name: str) -> bytes:
     """`termsRef`: keccak256 of a shipped, versioned consent template."""
     return keccak(template_bytes(name))
+
+
+# The (purpose profile, consent template) pairs CareChain ships: a deployment stores each in ConsentGrants
+# once (internRefs), so no patient's grant pays for storing it.
+SHIPPED_PAIRS: Final[tuple[tuple[str, str], ...]] = (
+    ("DUO:0000042", "research-broad-v1"),
+    ("DUO:0000006", "research-broad-v1"),
+    ("v3-ActReason:TREAT", "treatment-v1"),
+    ("v3-ActReason:CLINTRCH", "trial-v1"),
+)
+
+
+def shipped_pairs() -> list[tuple[bytes, bytes]]:
+    """(purposeProfileRef, termsRef) of each shipped pair: the purpose's one-term profile and its template."""
+    return [(profile_ref([{"term": term}]), terms_ref(template)) for term, template in SHIPPED_PAIRS]
