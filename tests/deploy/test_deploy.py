@@ -284,7 +284,13 @@ def test_review_r1_a_trial_registry_wired_to_a_rogue_credential_registry_is_refu
     trial = deployments.load_artifact(root, "TrialRegistry")
     wired = sender.wait(
         sender.send(
-            sender.constructor(trial.abi, trial.bytecode, manifest.address("ConsentRegistry"), rogue),
+            sender.constructor(
+                trial.abi,
+                trial.bytecode,
+                manifest.address("ConsentRegistry"),
+                rogue,
+                manifest.address("ConsentGrants"),
+            ),
             trial.abi,
         )
     ).contract_address

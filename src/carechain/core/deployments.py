@@ -521,18 +521,48 @@ def _set_up_grants(
     codes (`profiles.registry_entries`, in batches under the network's gas cap); ConsentGrants holds the
     shipped template pairs (`profiles.shipped_pairs`) and TrialRegistry is its issuer; then, when `handover`
     is given (the timelock, or CARECHAIN_ADMIN), the deployer passes both admin roles to it and keeps none."""
+    recorded = {name for name in GRANT_SETUP if "address" in manifest.contracts.get(name, {})}
+    if "PurposeRegistry" in recorded:
+        _register_purposes(w3, sender, root, manifest, log)
+    if "ConsentGrants" in recorded:
+        _set_up_consent_grants(w3, sender, root, manifest, log)
+    if handover:
+        for name in ("PurposeRegistry", "ConsentGrants"):
+            if name in recorded:
+                _hand_over(w3, sender, manifest.address(name), load_abi(root, name), checksum(handover), log)
+
+
+def _register_purposes(w3: Web3, sender: Sender, root: Path, manifest: Manifest, log: Log) -> None:
+    """Register the codes PurposeRegistry lacks. Deploys register `registry_entries()` in its order, a batch
+    at a time and each batch whole, so the registered codes are a prefix of that list: found by bisection
+    (a few calls), the rest registered in batches under the network's gas cap."""
     purposes = manifest.address("PurposeRegistry")
     purposes_abi = load_abi(root, "PurposeRegistry")
     entries = profiles.registry_entries()
-    for batch in planner(w3, sender.tx_gas_cap).batches(entries, PURPOSE_GAS):
-        if _read(w3, purposes, purposes_abi, "isRegistered", batch[-1].code):
-            continue  # a batch registers all its codes or none
+    low, high = 0, len(entries)  # entries[:low] registered, entries[high:] not
+    while low < high:
+        middle = (low + high) // 2
+        if _read(w3, purposes, purposes_abi, "isRegistered", entries[middle].code):
+            low = middle + 1
+        else:
+            high = middle
+    missing = entries[low:]
+    if missing and not _is_admin(w3, purposes, purposes_abi, sender.address):
+        log(
+            f"warning: PurposeRegistry {purposes} lacks {len(missing)} purpose codes and its admin is not "
+            "the deployer: its admin must register them (carechain.core.profiles.registry_entries)"
+        )
+        return
+    for batch in planner(w3, sender.tx_gas_cap).batches(missing, PURPOSE_GAS):
         call = _contract(w3, purposes, purposes_abi).functions.register(
             [entry.code for entry in batch],
             [(entry.term, entry.release_hash, entry.narrows) for entry in batch],
         )
         sender.transact(call, purposes_abi)
         log(f"PurposeRegistry: registered purpose codes {batch[0].code}..{batch[-1].code}")
+
+
+def _set_up_consent_grants(w3: Web3, sender: Sender, root: Path, manifest: Manifest, log: Log) -> None:
     grants = manifest.address("ConsentGrants")
     grants_abi = load_abi(root, "ConsentGrants")
     contract = _contract(w3, grants, grants_abi)
@@ -542,19 +572,28 @@ def _set_up_grants(
             log(f"ConsentGrants: stored the template pair {'0x' + terms.hex()[:12]}...")
     trials = manifest.contracts.get("TrialRegistry", {}).get("address")
     if trials and not _read(w3, grants, grants_abi, "hasRole", ISSUER_ROLE, trials):
+        if not _is_admin(w3, grants, grants_abi, sender.address):
+            log(
+                f"warning: ConsentGrants {grants} is administered by another account: it must grant "
+                f"ISSUER_ROLE (0x{ISSUER_ROLE.hex()}) to TrialRegistry {trials} before trials close grants"
+            )
+            return
         sender.transact(contract.functions.grantRole(ISSUER_ROLE, to_checksum_address(trials)), grants_abi)
         log(f"ConsentGrants: TrialRegistry {trials} may close its trial grants (ISSUER_ROLE)")
-    if handover:
-        for address, abi in ((purposes, purposes_abi), (grants, grants_abi)):
-            _hand_over(w3, sender, address, abi, to_checksum_address(handover), log)
+
+
+def _is_admin(w3: Web3, address: str, abi: list[dict[str, Any]], account: str) -> bool:
+    return bool(_read(w3, address, abi, "hasRole", DEFAULT_ADMIN_ROLE, account))
 
 
 def _hand_over(w3: Web3, sender: Sender, address: str, abi: list[dict[str, Any]], to: str, log: Log) -> None:
     """Give `to` the default admin role of the AccessControl contract at `address`; the deployer renounces."""
     contract = _contract(w3, address, abi)
-    if not _read(w3, address, abi, "hasRole", DEFAULT_ADMIN_ROLE, to):
+    if not _is_admin(w3, address, abi, sender.address):
+        return  # handed over already (or never the deployer's)
+    if not _is_admin(w3, address, abi, to):
         sender.transact(contract.functions.grantRole(DEFAULT_ADMIN_ROLE, to), abi)
-    if to != sender.address and _read(w3, address, abi, "hasRole", DEFAULT_ADMIN_ROLE, sender.address):
+    if to != sender.address:
         sender.transact(contract.functions.renounceRole(DEFAULT_ADMIN_ROLE, sender.address), abi)
         log(f"{address}: administered by {to}; the deployer keeps no role")
 
