@@ -1302,6 +1302,22 @@ contract ConsentGrantsTest is GrantsTest {
         vm.assertTrue(_canRead(CLINIC, id), "the grantee acts itself");
     }
 
+    /// @dev An asserted agent is recorded for audit only: it cannot commit usage, so it cannot exhaust the subject's
+    /// grant (a terminal status) on the strength of a claim nobody proved.
+    function test_erc_assertedAgentCannotCommitUsage() public {
+        Subject memory s = _subject(1);
+        IConsentGrants.GrantInput memory g = _withAgent(s, AGENT, ASSERTED_UNVERIFIED);
+        g.policy = _policy(START, END, READ, GRU, 1, ASSERTED_UNVERIFIED, 0);
+        bytes32 id = _mint(s, g);
+        vm.prank(AGENT);
+        vm.expectRevert(abi.encodeWithSelector(IConsentGrants.NotAuthorized.selector, id, AGENT));
+        grants.commitUsage(id, 1, keccak256("head"), 1);
+        vm.assertEq(_status(id), ACTIVE, "not exhausted by an unproven agent");
+        vm.assertEq(grants.usageCount(id, 1), 0, "nothing committed");
+        _commitUsage(CLINIC, id, 1, 1); // the grantee reports its own use
+        vm.assertEq(_status(id), EXHAUSTED, "exhausted by the grantee's report");
+    }
+
     function test_revokeAgent_endsTheLegNotTheGrant() public {
         address[3] memory revokers = [AGENT, CLINIC, OPERATOR];
         vm.prank(AGENT);
