@@ -119,8 +119,12 @@ contract ConsentGrantsFuzzTest is GrantsTest {
             return (policy & ~(uint256(0xff) << 176)) | (uint256(first ? 5 : 5 + (r >> 8) % 251) << 176);
         }
         if (part == 4) return (policy & ~(uint256(0xffffffff) << 128)) | (uint256(first ? 0 : 9999) << 128);
-        if (part == 5) return (policy & ~uint256(MAX_TIME)) | uint256(uint48(policy >> 48) + (first ? 0 : (r >> 8) % 1000));
-        if (part == 6) return (policy & ~(uint256(MAX_TIME) << 48)) | (uint256(START - (first ? 0 : (r >> 8) % 1000)) << 48);
+        if (part == 5) {
+            return (policy & ~uint256(MAX_TIME)) | uint256(uint48(policy >> 48) + (first ? 0 : (r >> 8) % 1000));
+        }
+        if (part == 6) {
+            return (policy & ~(uint256(MAX_TIME) << 48)) | (uint256(START - (first ? 0 : (r >> 8) % 1000)) << 48);
+        }
         return policy;
     }
 
@@ -162,7 +166,10 @@ contract ConsentGrantsFuzzTest is GrantsTest {
     function testFuzz_attenuationAcceptedIffRulesHold(uint256 seed) public {
         Subject memory s = _subject(1);
         IConsentGrants.GrantInput memory p = _input(
-            s, COMMITTEE, _resource("labs"), _policy(START + 10, START + 1010, READ | QUERY | DERIVE, GRU, 5, 0, DELEGABLE)
+            s,
+            COMMITTEE,
+            _resource("labs"),
+            _policy(START + 10, START + 1010, READ | QUERY | DERIVE, GRU, 5, 0, DELEGABLE)
         );
         p.assetTokenId = 7;
         bytes32 parent = _mint(s, p);
@@ -236,7 +243,8 @@ contract ConsentGrantsFuzzTest is GrantsTest {
     function testFuzz_checkAccessOpsAreASubsetOfKnownBits(uint32 granted, uint32 asked) public {
         granted = uint32(_bound(granted, 1, 0x1f));
         Subject memory s = _subject(granted);
-        bytes32 id = _mint(s, _input(s, CLINIC, _resource("labs"), _policy(START, START + 1 days, granted, GRU, 0, 0, 0)));
+        bytes32 id =
+            _mint(s, _input(s, CLINIC, _resource("labs"), _policy(START, START + 1 days, granted, GRU, 0, 0, 0)));
         bool expected = asked != 0 && asked & ~uint32(0x1f) == 0 && asked & ~granted == 0;
         vm.prank(CLINIC);
         vm.assertEq(grants.checkAccess(id, GRU, asked, _resource("labs"), new bytes32[](0)), expected, "op subset");
@@ -250,9 +258,8 @@ contract ConsentGrantsFuzzTest is GrantsTest {
         bool ownKey = variant % 2 == 0;
         bool ownSalt = (variant >> 1) % 2 == 0;
         IConsentGrants.GrantInput memory g = _simple(s, CLINIC);
-        Subject memory signer = Subject(
-            ownKey ? s.key : other.key, ownKey ? s.addr : other.addr, ownSalt ? s.salt : other.salt, s.commit
-        );
+        Subject memory signer =
+            Subject(ownKey ? s.key : other.key, ownKey ? s.addr : other.addr, ownSalt ? s.salt : other.salt, s.commit);
         bytes memory sig = _sig(signer, _grantHash(g, 0));
         bool opens = ownKey && ownSalt;
         vm.prank(RELAYER);

@@ -139,8 +139,9 @@ contract ConsentGrantsInvariantTest is GrantsTest {
         uint256 m = handler.subjectCount();
         for (uint256 i = 0; i < n; ++i) {
             IConsentGrants.ConsentGrant memory g = grants.getGrant(handler.grantId(i));
-            bytes32[6] memory words =
-                [g.scopeRef, g.purposeProfileRef, g.termsRef, g.parentGrantId, bytes32(g.assetTokenId), g.subjectCommit];
+            bytes32[6] memory words = [
+                g.scopeRef, g.purposeProfileRef, g.termsRef, g.parentGrantId, bytes32(g.assetTokenId), g.subjectCommit
+            ];
             for (uint256 j = 0; j < m; ++j) {
                 (address key, bytes32 salt,) = handler.subjectAt(j);
                 require(g.grantee != key && g.agent != key, "a subject key as an address field");

@@ -67,7 +67,9 @@ contract PurposeRegistryTest is GrantsTest {
         for (uint256 i = 0; i < notAdmin.length; ++i) {
             vm.prank(notAdmin[i]);
             vm.expectRevert(
-                abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, notAdmin[i], bytes32(0))
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector, notAdmin[i], bytes32(0)
+                )
             );
             purposes.register(codes, ps);
         }

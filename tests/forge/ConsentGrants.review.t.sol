@@ -106,8 +106,9 @@ contract ConsentGrantsReviewTest is GrantsTest {
     /// and another researcher's sub-grant, stay live; the root grant opens nothing to the researcher.
     function test_review_16_3d_revokedResearcherLosesAccessUnderALiveCommitteeGrant() public {
         Subject memory s = _subject(1);
-        IConsentGrants.GrantInput memory broad =
-            _input(s, COMMITTEE, _resource("labs"), _policy(START, START + 365 days, READ | QUERY, GRU, 0, 0, DELEGABLE));
+        IConsentGrants.GrantInput memory broad = _input(
+            s, COMMITTEE, _resource("labs"), _policy(START, START + 365 days, READ | QUERY, GRU, 0, 0, DELEGABLE)
+        );
         bytes32 root = _mint(s, broad);
         uint256 researchPolicy = _policy(START, START + 180 days, READ, HMB, 0, 0, 0);
         bytes32 sub = _sub(root, COMMITTEE, _input(s, RESEARCHER, _resource("labs"), researchPolicy));
@@ -125,7 +126,8 @@ contract ConsentGrantsReviewTest is GrantsTest {
         vm.assertFalse(_reads(RESEARCHER, sub), "the researcher reads nothing through it");
         vm.prank(RESEARCHER);
         vm.assertFalse(
-            grants.checkAccess(root, GRU, READ, _resource("labs"), new bytes32[](0)), "nor through the committee's grant"
+            grants.checkAccess(root, GRU, READ, _resource("labs"), new bytes32[](0)),
+            "nor through the committee's grant"
         );
         vm.assertTrue(_reads(OTHER_RESEARCHER, other), "another researcher keeps access");
     }

@@ -726,7 +726,9 @@ contract ConsentGrantsTest is GrantsTest {
         Subject memory three = _subject(3);
         bytes32 sorted = _mint(
             three,
-            _input(three, CLINIC, keccak256(abi.encodePacked(lo, hi)), _policy(START, END, READ, GRU, 0, 0, SCOPE_IS_ROOT))
+            _input(
+                three, CLINIC, keccak256(abi.encodePacked(lo, hi)), _policy(START, END, READ, GRU, 0, 0, SCOPE_IS_ROOT)
+            )
         );
         vm.prank(CLINIC);
         vm.assertTrue(grants.checkAccess(sorted, GRU, READ, _category("labs"), proof), "sorted pair");
@@ -735,8 +737,9 @@ contract ConsentGrantsTest is GrantsTest {
     function test_erc_scopeLeafWithdrawnOnAncestor() public {
         Subject memory s = _subject(1);
         bytes32 parent = _mint(s, _rootScoped(s, COMMITTEE, DELEGABLE));
-        IConsentGrants.GrantInput memory sameRoot =
-            _child(_rootScoped(s, COMMITTEE, 0), RESEARCHER, _policy(START, END, READ, GRU, 0, 0, SCOPE_IS_ROOT | DELEGABLE));
+        IConsentGrants.GrantInput memory sameRoot = _child(
+            _rootScoped(s, COMMITTEE, 0), RESEARCHER, _policy(START, END, READ, GRU, 0, 0, SCOPE_IS_ROOT | DELEGABLE)
+        );
         bytes32 childRoot = _sub(parent, COMMITTEE, sameRoot);
         IConsentGrants.GrantInput memory oneLeaf =
             _input(s, CLINIC, _category("notes"), _policy(START, END, READ, GRU, 0, 0, 0));
@@ -768,7 +771,9 @@ contract ConsentGrantsTest is GrantsTest {
             _input(s, RESEARCHER, _category("notes"), _policy(START, END, READ, GRU, 0, 0, 0));
         vm.prank(COMMITTEE);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE)
+            abi.encodeWithSelector(
+                IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE
+            )
         );
         grants.subGrant(parent, relist, _scopeProof(1));
         relist.grantee = CLINIC;
@@ -827,6 +832,20 @@ contract ConsentGrantsTest is GrantsTest {
         vm.prank(COMMITTEE);
         vm.expectRevert(abi.encodeWithSelector(IConsentGrants.GrantExists.selector, id));
         grants.subGrant(parent, c, _noProof());
+    }
+
+    /// @dev A sub-grant carries an agent leg of its own (the ERC bounds the grant, not who acts for its grantee).
+    function test_subGrant_withItsOwnAgentLeg() public {
+        (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1);
+        IConsentGrants.GrantInput memory c = _child(p, RESEARCHER, _policy(START, END, READ, GRU, 5, SESSION_KEY, 0));
+        c.agent = AGENT;
+        bytes32 id = _sub(parent, COMMITTEE, c);
+        IConsentGrants.ConsentGrant memory got = grants.getGrant(id);
+        vm.assertEq(got.agent, AGENT, "agent");
+        vm.assertEq(got.agentKind, SESSION_KEY, "kind");
+        vm.assertEq(got.agentStatus, LEG_ACTIVE, "leg live");
+        vm.assertTrue(_canRead(AGENT, id), "the child's agent acts");
+        vm.assertFalse(_canRead(RESEARCHER, id), "not its grantee past the agent");
     }
 
     function test_subGrant_needsALiveKnownParent() public {
@@ -899,7 +918,11 @@ contract ConsentGrantsTest is GrantsTest {
         (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1);
         uint32[3] memory wider = [READ | EXPORT, TRAIN, READ | QUERY | DERIVE | EXPORT];
         for (uint256 i = 0; i < wider.length; ++i) {
-            _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START, END, wider[i], GRU, 5, 0, 0)), IConsentGrants.Attenuation.OPS);
+            _expectAttenuation(
+                parent,
+                _child(p, RESEARCHER, _policy(START, END, wider[i], GRU, 5, 0, 0)),
+                IConsentGrants.Attenuation.OPS
+            );
         }
         uint32[3] memory subsets = [DERIVE, READ | QUERY, READ | QUERY | DERIVE];
         for (uint256 i = 0; i < subsets.length; ++i) {
@@ -910,14 +933,22 @@ contract ConsentGrantsTest is GrantsTest {
 
     function test_erc_subGrantAttenuation_expiresNoLater() public {
         (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1);
-        _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START, END + 1, READ, GRU, 5, 0, 0)), IConsentGrants.Attenuation.EXPIRY);
+        _expectAttenuation(
+            parent,
+            _child(p, RESEARCHER, _policy(START, END + 1, READ, GRU, 5, 0, 0)),
+            IConsentGrants.Attenuation.EXPIRY
+        );
         bytes32 id = _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, GRU, 5, 0, 0)));
         vm.assertEq(grants.getGrant(id).expiresAt, END, "the parent's expiry itself");
     }
 
     function test_erc_subGrantAttenuation_startsNoEarlier() public {
         (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1);
-        _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START - 1, END, READ, GRU, 5, 0, 0)), IConsentGrants.Attenuation.NOT_BEFORE);
+        _expectAttenuation(
+            parent,
+            _child(p, RESEARCHER, _policy(START - 1, END, READ, GRU, 5, 0, 0)),
+            IConsentGrants.Attenuation.NOT_BEFORE
+        );
         bytes32 same = _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, GRU, 5, 0, 0)));
         bytes32 later = _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START + 1, END, READ, GRU, 5, 0, 0)));
         vm.assertTrue(grants.isGrantActive(same), "the parent's start");
@@ -930,7 +961,11 @@ contract ConsentGrantsTest is GrantsTest {
         (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1); // usesMax 10
         uint16[2] memory wider = [uint16(11), 0]; // 0 is unlimited: wider than 10
         for (uint256 i = 0; i < wider.length; ++i) {
-            _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START, END, READ, GRU, wider[i], 0, 0)), IConsentGrants.Attenuation.USES);
+            _expectAttenuation(
+                parent,
+                _child(p, RESEARCHER, _policy(START, END, READ, GRU, wider[i], 0, 0)),
+                IConsentGrants.Attenuation.USES
+            );
         }
         _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, GRU, 10, 0, 0)));
         _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, GRU, 1, 0, 0)));
@@ -948,7 +983,9 @@ contract ConsentGrantsTest is GrantsTest {
 
     function test_erc_subGrantAttenuation_purposeEqualOrRegisteredNarrowing() public {
         (, bytes32 parent, IConsentGrants.GrantInput memory p) = _delegableParent(1); // GRU
-        _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START, END, READ, TREAT, 5, 0, 0)), IConsentGrants.Attenuation.PURPOSE);
+        _expectAttenuation(
+            parent, _child(p, RESEARCHER, _policy(START, END, READ, TREAT, 5, 0, 0)), IConsentGrants.Attenuation.PURPOSE
+        );
         bytes32 narrower = _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, HMB, 5, 0, 0)));
         vm.assertEq(grants.getGrant(narrower).purposeCode, HMB, "HMB narrows GRU");
 
@@ -957,7 +994,11 @@ contract ConsentGrantsTest is GrantsTest {
         IConsentGrants.GrantInput memory hmb =
             _input(s, COMMITTEE, _resource("labs"), _policy(START, END, READ, HMB, 0, 0, DELEGABLE));
         bytes32 hmbParent = _mint(s, hmb);
-        _expectAttenuation(hmbParent, _child(hmb, RESEARCHER, _policy(START, END, READ, GRU, 0, 0, 0)), IConsentGrants.Attenuation.PURPOSE);
+        _expectAttenuation(
+            hmbParent,
+            _child(hmb, RESEARCHER, _policy(START, END, READ, GRU, 0, 0, 0)),
+            IConsentGrants.Attenuation.PURPOSE
+        );
     }
 
     function test_erc_subGrantAttenuation_depthBounded() public {
@@ -1011,14 +1052,18 @@ contract ConsentGrantsTest is GrantsTest {
         _expectAttenuation(parent, imaging, IConsentGrants.Attenuation.SCOPE);
         vm.prank(COMMITTEE);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE)
+            abi.encodeWithSelector(
+                IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE
+            )
         );
         grants.subGrant(parent, imaging, _scopeProof(0));
         IConsentGrants.GrantInput memory outside = _child(p, RESEARCHER, childPolicy);
         outside.scopeRef = _category("billing");
         vm.prank(COMMITTEE);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE)
+            abi.encodeWithSelector(
+                IConsentGrants.AttenuationViolated.selector, parent, IConsentGrants.Attenuation.SCOPE
+            )
         );
         grants.subGrant(parent, outside, _scopeProof(2));
         IConsentGrants.GrantInput memory subtree =
@@ -1050,7 +1095,9 @@ contract ConsentGrantsTest is GrantsTest {
             _input(s, COMMITTEE, _resource("labs"), _policy(START, END, READ, GRU, 0, 0, DELEGABLE));
         bytes32 parent = _mint(s, p);
         // A registered narrowing elsewhere does not count here: exact equality only.
-        _expectAttenuation(parent, _child(p, RESEARCHER, _policy(START, END, READ, HMB, 0, 0, 0)), IConsentGrants.Attenuation.PURPOSE);
+        _expectAttenuation(
+            parent, _child(p, RESEARCHER, _policy(START, END, READ, HMB, 0, 0, 0)), IConsentGrants.Attenuation.PURPOSE
+        );
         bytes32 equal = _sub(parent, COMMITTEE, _child(p, RESEARCHER, _policy(START, END, READ, GRU, 0, 0, 0)));
         vm.assertTrue(grants.isGrantActive(equal), "equal purpose");
 
@@ -1405,16 +1452,17 @@ contract ConsentGrantsTest is GrantsTest {
 
     function test_checkAccess_matchesOpPurposeResourceAndWindow() public {
         Subject memory s = _subject(1);
-        bytes32 id = _mint(
-            s, _input(s, CLINIC, _resource("labs"), _policy(START + 10, START + 20, READ | QUERY, GRU, 0, 0, 0))
-        );
+        bytes32 id =
+            _mint(s, _input(s, CLINIC, _resource("labs"), _policy(START + 10, START + 20, READ | QUERY, GRU, 0, 0, 0)));
         vm.warp(START + 10);
         uint32[6] memory ops = [uint32(0), 0x20, READ | 0x20, DERIVE, READ | DERIVE, READ | QUERY];
         bool[6] memory allowed = [false, false, false, false, false, true];
         for (uint256 i = 0; i < ops.length; ++i) {
             vm.prank(CLINIC);
             vm.assertEq(
-                grants.checkAccess(id, GRU, ops[i], _resource("labs"), _noProof()), allowed[i], "ops: subset, known bits"
+                grants.checkAccess(id, GRU, ops[i], _resource("labs"), _noProof()),
+                allowed[i],
+                "ops: subset, known bits"
             );
         }
         vm.prank(CLINIC);
@@ -1431,9 +1479,8 @@ contract ConsentGrantsTest is GrantsTest {
 
     function test_erc_isGrantActiveWindowAndUses() public {
         Subject memory s = _subject(1);
-        bytes32 id = _mint(
-            s, _input(s, CLINIC, _resource("labs"), _policy(START + 10, START + 100, READ, GRU, 2, 0, 0))
-        );
+        bytes32 id =
+            _mint(s, _input(s, CLINIC, _resource("labs"), _policy(START + 10, START + 100, READ, GRU, 2, 0, 0)));
         uint48[5] memory times = [START, START + 9, START + 10, START + 99, START + 100];
         bool[5] memory active = [false, false, true, true, false];
         for (uint256 i = 0; i < times.length; ++i) {
@@ -1445,6 +1492,19 @@ contract ConsentGrantsTest is GrantsTest {
         vm.assertTrue(grants.isGrantActive(id), "one use of two");
         _commitUsage(CLINIC, id, 1, 2);
         vm.assertFalse(grants.isGrantActive(id), "useCount reached usesMax");
+    }
+
+    /// @dev The use cap is read on its own, not only through EXHAUSTED: with useCount at usesMax in word 0 (bits
+    /// 120-135, docs/private-consent.md) and the status left ACTIVE, the grant is not active.
+    function test_erc_isGrantActiveReadsTheUseCapItself() public {
+        Subject memory s = _subject(1);
+        bytes32 id = _mint(s, _input(s, CLINIC, _resource("labs"), _policy(START, END, READ, GRU, 2, 0, 0)));
+        bytes32 word0 = keccak256(abi.encode(id, uint256(4))); // _records is slot 4
+        uint256 w0 = uint256(vm.load(address(grants), word0));
+        vm.store(address(grants), word0, bytes32(w0 | (uint256(2) << 120)));
+        vm.assertEq(grants.getGrant(id).useCount, 2, "useCount = usesMax");
+        vm.assertEq(_status(id), ACTIVE, "status untouched");
+        vm.assertFalse(grants.isGrantActive(id), "useCount >= usesMax: not active");
     }
 
     /* ------------------------------------------------------------------ */
@@ -1551,9 +1611,8 @@ contract ConsentGrantsTest is GrantsTest {
         Subject[4] memory others = [_subject(2), _subject(3), _subject(4), _subject(5)];
         bytes32[4] memory ids;
         for (uint256 i = 0; i < 4; ++i) {
-            IConsentGrants.GrantInput memory g = _input(
-                others[i], COMMITTEE, _resource("labs"), _policy(START, END, READ, GRU, 1, SESSION_KEY, 0)
-            );
+            IConsentGrants.GrantInput memory g =
+                _input(others[i], COMMITTEE, _resource("labs"), _policy(START, END, READ, GRU, 1, SESSION_KEY, 0));
             g.agent = AGENT;
             ids[i] = _mint(others[i], g);
         }
@@ -1593,8 +1652,15 @@ contract ConsentGrantsTest is GrantsTest {
         Subject memory s = _subject(1);
         bytes32 profile = keccak256("carechain/profile/HMB/v2");
         bytes32 terms = keccak256("carechain/terms/biobank/v3");
-        uint256 policy =
-            _policy(START - 5, START + 200 days, 0x1f, GRU, 500, TOKEN_BOUND_ACCOUNT, SCOPE_IS_ROOT | DELEGABLE | DESTROY_DERIVATIVES);
+        uint256 policy = _policy(
+            START - 5,
+            START + 200 days,
+            0x1f,
+            GRU,
+            500,
+            TOKEN_BOUND_ACCOUNT,
+            SCOPE_IS_ROOT | DELEGABLE | DESTROY_DERIVATIVES
+        );
         IConsentGrants.GrantInput memory g =
             IConsentGrants.GrantInput(SCOPE_ROOT, profile, terms, 99, s.commit, COMMITTEE, AGENT, policy);
         bytes32 id = _mint(s, g);
@@ -1603,23 +1669,30 @@ contract ConsentGrantsTest is GrantsTest {
 
         IConsentGrants.ConsentGrant memory e;
         (e.scopeRef, e.purposeProfileRef, e.termsRef, e.assetTokenId, e.subjectCommit) =
-            (SCOPE_ROOT, profile, terms, 99, s.commit);
+        (SCOPE_ROOT, profile, terms, 99, s.commit);
         (e.grantee, e.notBefore, e.expiresAt, e.agent, e.ops, e.purposeCode) =
-            (COMMITTEE, START - 5, START + 200 days, AGENT, 0x1f, GRU);
+        (COMMITTEE, START - 5, START + 200 days, AGENT, 0x1f, GRU);
         (e.status, e.flags, e.depth, e.agentKind, e.agentStatus) = (ACTIVE, 0x07, 0, TOKEN_BOUND_ACCOUNT, LEG_ACTIVE);
         (e.lastUsedAt, e.useCount, e.usesMax) = (START + 60, 4, 500);
         _assertGrant(grants.getGrant(id), e);
 
         IConsentGrants.GrantInput memory c = IConsentGrants.GrantInput(
-            _category("imaging"), PROFILE, TERMS, 99, s.commit, RESEARCHER, address(0), _policy(START, START + 100 days, READ, HMB, 7, 0, 0)
+            _category("imaging"),
+            PROFILE,
+            TERMS,
+            99,
+            s.commit,
+            RESEARCHER,
+            address(0),
+            _policy(START, START + 100 days, READ, HMB, 7, 0, 0)
         );
         vm.prank(COMMITTEE);
         bytes32 child = grants.subGrant(id, c, _scopeProof(2));
         IConsentGrants.ConsentGrant memory f;
         (f.scopeRef, f.purposeProfileRef, f.termsRef, f.parentGrantId, f.assetTokenId, f.subjectCommit) =
-            (_category("imaging"), PROFILE, TERMS, id, 99, s.commit);
+        (_category("imaging"), PROFILE, TERMS, id, 99, s.commit);
         (f.grantee, f.notBefore, f.expiresAt, f.ops, f.purposeCode, f.status, f.depth, f.usesMax) =
-            (RESEARCHER, START, START + 100 days, READ, HMB, ACTIVE, 1, 7);
+        (RESEARCHER, START, START + 100 days, READ, HMB, ACTIVE, 1, 7);
         _assertGrant(grants.getGrant(child), f);
 
         IConsentGrants.ConsentGrant memory zero;
@@ -1734,7 +1807,8 @@ contract ConsentGrantsTest is GrantsTest {
         vm.assertTrue(grants.supportsInterface(id), "IConsentGrant");
         vm.assertTrue(grants.supportsInterface(0x01ffc9a7), "ERC-165");
         vm.assertTrue(grants.supportsInterface(type(IAccessControl).interfaceId), "IAccessControl");
-        bytes4 withGrant = id ^ bytes4(keccak256("grant((bytes32,bytes32,bytes32,uint256,bytes32,address,address,uint256),bytes)"));
+        bytes4 withGrant =
+            id ^ bytes4(keccak256("grant((bytes32,bytes32,bytes32,uint256,bytes32,address,address,uint256),bytes)"));
         vm.assertFalse(grants.supportsInterface(withGrant), "grant is left out of the id");
         vm.assertFalse(grants.supportsInterface(0xffffffff), "ERC-165's invalid id");
     }

@@ -74,8 +74,9 @@ contract GrantsHandler is GrantsTest {
         vm.warp(currentTime);
         Subject memory s = _subject(1_000_000 + _subjects.length); // a fresh key per grant
         _subjects.push(s);
-        IConsentGrants.GrantInput memory g =
-            _input(s, _grantee(granteeSeed), rootScoped ? _scopeRoot() : _resource("a"), _rootPolicy(policySeed, rootScoped));
+        IConsentGrants.GrantInput memory g = _input(
+            s, _grantee(granteeSeed), rootScoped ? _scopeRoot() : _resource("a"), _rootPolicy(policySeed, rootScoped)
+        );
         if (uint8(g.policy >> 176) != 0) g.agent = AGENT;
         bytes memory sig = _grantSig(s, g, signedActs[s.commit]);
         vm.prank(RELAYER);
@@ -379,7 +380,8 @@ contract GrantsHandler is GrantsTest {
     /// @dev A valid root policy: a window around now of up to 30 days, 1-31 ops, one of the three codes, 0-3 uses,
     /// no agent, a verified or an asserted one, delegable three times in four.
     function _rootPolicy(uint256 seed, bool rootScoped) private view returns (uint256) {
-        uint48 notBefore = seed % 4 == 0 ? uint48(currentTime + (seed >> 8) % 1 days) : uint48(currentTime - (seed >> 8) % 1 days);
+        uint48 notBefore =
+            seed % 4 == 0 ? uint48(currentTime + (seed >> 8) % 1 days) : uint48(currentTime - (seed >> 8) % 1 days);
         uint48 expiresAt = uint48(currentTime) + 1 days + uint48((seed >> 32) % 30 days);
         uint32 ops = uint32(1 + (seed >> 64) % 31);
         uint32 purpose = [GRU, HMB, TREAT][(seed >> 72) % 3];
