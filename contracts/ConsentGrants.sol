@@ -308,7 +308,8 @@ contract ConsentGrants is IConsentGrants, AccessControl, EIP712, Clock {
 
     /// @inheritdoc IConsentGrant
     /// @dev `usesMax` is a contractual ceiling the constrained party reports itself (ERC-8356 says so, and so does
-    /// docs/private-consent.md wherever a subject sees it): only the grantee or the live agent commits.
+    /// docs/private-consent.md wherever a subject sees it): only the grantee or the live, verified agent commits (an
+    /// asserted agent is recorded for audit only, so it cannot exhaust the grant).
     function commitUsage(bytes32 grantId, uint64 epoch, bytes32 headHash, uint32 count) external {
         Record storage r = _records[grantId];
         uint256 w0 = r.w0;
@@ -585,9 +586,10 @@ contract ConsentGrants is IConsentGrants, AccessControl, EIP712, Clock {
         return msg.sender == grantee;
     }
 
+    /// @dev The caller is the grant's agent, its leg is live, and it is verified (ASSERTED_UNVERIFIED never satisfies).
     function _isLiveAgent(uint256 w3, address caller) private pure returns (bool) {
-        return caller != address(0) && caller == address(uint160(w3))
-            && uint8(w3 >> 168) == uint8(AgentStatus.ACTIVE);
+        return caller != address(0) && caller == address(uint160(w3)) && uint8(w3 >> 168) == uint8(AgentStatus.ACTIVE)
+            && uint8(w3 >> 160) != uint8(AgentKind.ASSERTED_UNVERIFIED);
     }
 
     function _isOperatorOf(uint256 w3, address caller) private view returns (bool) {

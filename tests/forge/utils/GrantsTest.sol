@@ -30,8 +30,26 @@ abstract contract GrantsTest {
     uint32 internal constant READ = 0x01;
     uint32 internal constant QUERY = 0x02;
     uint32 internal constant DERIVE = 0x04;
+    uint32 internal constant EXPORT = 0x08;
+    uint32 internal constant TRAIN = 0x10;
     uint8 internal constant SCOPE_IS_ROOT = 0x01;
     uint8 internal constant DELEGABLE = 0x02;
+    uint8 internal constant DESTROY_DERIVATIVES = 0x04;
+
+    // ERC-8356's Status and AgentKind values, and CareChain's agent leg status.
+    uint8 internal constant NONE = 0;
+    uint8 internal constant ACTIVE = 1;
+    uint8 internal constant REVOKED_BY_SUBJECT = 2;
+    uint8 internal constant RENOUNCED_BY_GRANTEE = 3;
+    uint8 internal constant TERMINATED_BY_ISSUER = 4;
+    uint8 internal constant SUSPENDED = 5;
+    uint8 internal constant EXHAUSTED = 6;
+    uint8 internal constant SESSION_KEY = 1;
+    uint8 internal constant EXTERNAL_REGISTRY = 2;
+    uint8 internal constant TOKEN_BOUND_ACCOUNT = 3;
+    uint8 internal constant ASSERTED_UNVERIFIED = 4;
+    uint8 internal constant LEG_ACTIVE = 1;
+    uint8 internal constant LEG_REVOKED = 2;
 
     bytes32 internal constant PROFILE = keccak256("carechain/profile/GRU/v1");
     bytes32 internal constant TERMS = keccak256("carechain/terms/research/v1");
@@ -161,6 +179,54 @@ abstract contract GrantsTest {
         returns (bytes memory)
     {
         return _sig(s, keccak256(abi.encode(REVOKE_TYPEHASH, grantId, reason, nonce)));
+    }
+
+    function _leafSig(Subject memory s, bytes32 grantId, bytes32 leaf, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return _sig(s, keccak256(abi.encode(REVOKE_LEAF_TYPEHASH, grantId, leaf, nonce)));
+    }
+
+    function _burnSig(Subject memory s, uint256 nonce) internal view returns (bytes memory) {
+        return _sig(s, keccak256(abi.encode(BURN_TYPEHASH, s.commit, nonce)));
+    }
+
+    /// @dev subjectSig = abi.encode(salt, 64-byte EIP-2098 signature r ‖ vs, vs = s | (v - 27) << 255).
+    function _compactSig(Subject memory s, bytes32 structHash) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 sv) = vm.sign(s.key, _digest(structHash));
+        return abi.encode(s.salt, abi.encodePacked(r, uint256(sv) | (uint256(v - 27) << 255)));
+    }
+
+    /* ---- ACTS ---- */
+
+    /// @dev The subject's signed withdrawal, submitted by the relayer with the subject's current nonce.
+    function _revoke(Subject memory s, bytes32 grantId) internal {
+        bytes memory sig = _revokeSig(s, grantId, bytes32(0), grants.nonces(s.commit));
+        vm.prank(RELAYER);
+        grants.revokeBySubjectWithSig(grantId, bytes32(0), sig);
+    }
+
+    /// @dev The subject's signed withdrawal of one scope leaf, submitted by the relayer.
+    function _withdrawLeaf(Subject memory s, bytes32 grantId, bytes32 leaf) internal {
+        bytes memory sig = _leafSig(s, grantId, leaf, grants.nonces(s.commit));
+        vm.prank(RELAYER);
+        grants.revokeScopeLeafWithSig(grantId, leaf, sig);
+    }
+
+    /// @dev A sub-grant's id as docs/private-consent.md defines it.
+    function _subId(bytes32 parentGrantId, IConsentGrants.GrantInput memory g) internal pure returns (bytes32) {
+        return keccak256(abi.encode(parentGrantId, g));
+    }
+
+    /// @dev A sub-grant of `parentGrantId` by `grantee` (the parent's grantee) with no scope proof.
+    function _sub(bytes32 parentGrantId, address grantee, IConsentGrants.GrantInput memory g)
+        internal
+        returns (bytes32 id)
+    {
+        vm.prank(grantee);
+        id = grants.subGrant(parentGrantId, g, new bytes32[](0));
     }
 
     /// @dev Mint a root grant through the relayer.
