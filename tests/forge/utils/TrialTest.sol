@@ -73,8 +73,8 @@ abstract contract TrialTest is CareChainTest {
         _assumeFresh(account);
         vm.assume(
             account != address(trials) && account != address(grants) && account != address(purposes)
-                && account != SPONSOR && account != IRB_MEMBER && account != OTHER_IRB
-                && account != SITE && account != OTHER_SITE
+                && account != SPONSOR && account != IRB_MEMBER && account != OTHER_IRB && account != SITE
+                && account != OTHER_SITE
         );
     }
 
