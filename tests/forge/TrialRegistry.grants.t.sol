@@ -355,17 +355,24 @@ contract TrialRegistryGrantsTest is TrialTest {
         _assertEnrolled(trialId, id, SITE, START + 1 days, 1);
     }
 
-    /// @dev The subject named an (unverified) agent whose operator holds the grant; the registry, its grantee, is still
-    /// the party checkAccess authenticates. Refused while on hold, enrolled once resumed.
-    function test_enrollGrant_refusesASuspendedGrant_untilResumed() public {
-        uint256 trialId = _openTrial(TRIAL_SCOPES);
-        Subject memory s = _subject(120);
+    /// @dev A trial grant naming an (unverified) agent, whose operator may put the grant on hold; the registry, its
+    /// grantee, is still the party checkAccess authenticates.
+    function _grantedWithAgent(uint256 seed, uint256 trialId) internal returns (Subject memory s, bytes32 id) {
+        s = _subject(seed);
         IConsentGrants.GrantInput memory g = _trialGrant(s, trialId, 1);
         g.agent = AGENT;
         g.policy = _policy(START, START + TERM, READ, CLINTRCH, ASSERTED_UNVERIFIED, 0);
-        bytes32 id = _mint(s, g);
-        vm.prank(AGENT);
-        grants.setAgentOperator(AGENT, OPERATOR);
+        id = _mint(s, g);
+        if (grants.agentOperatorOf(AGENT) == address(0)) {
+            vm.prank(AGENT);
+            grants.setAgentOperator(AGENT, OPERATOR);
+        }
+    }
+
+    /// @dev Refused while on hold, enrolled once resumed.
+    function test_enrollGrant_refusesASuspendedGrant_untilResumed() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        (Subject memory s, bytes32 id) = _grantedWithAgent(120, trialId);
         vm.prank(OPERATOR);
         grants.suspend(id, keccak256("incident"));
         vm.assertEq(grants.getGrant(id).status, SUSPENDED, "suspended");
@@ -661,6 +668,49 @@ contract TrialRegistryGrantsTest is TrialTest {
         vm.prank(STRANGER);
         trials.withdrawGrant(trialId, id);
         vm.assertEq(trials.getGrantEnrolment(trialId, id).withdrawnAt, START + 3 days, "dated now");
+    }
+
+    /// @dev A grant on hold (suspended by its agent's operator, or its root by the committee holding it) has not
+    /// ended: it resumes. Neither a passer-by nor another site ends the participation meanwhile; the enrolling site or
+    /// the sponsor still may, dated now.
+    function test_withdrawGrant_whileOnHold_onlyByTheEnrollingSiteOrTheSponsor() public {
+        uint256 trialId = _openTrial(TRIAL_SCOPES);
+        _addSite(trialId, OTHER_SITE);
+        (Subject memory s, bytes32 id) = _grantedWithAgent(380, trialId);
+        _enrollGrant(trialId, id, s.scopeSalt);
+        (Subject memory delegated, bytes32 root, bytes32 subId) = _subGranted(381, trialId);
+        _enrollGrant(trialId, subId, delegated.scopeSalt);
+        vm.warp(START + 2 days);
+        vm.prank(OPERATOR);
+        grants.suspend(id, keccak256("incident"));
+        vm.prank(COMMITTEE);
+        grants.suspend(root, keccak256("incident"));
+        bytes32[2] memory held = [id, subId];
+        address[2] memory others = [STRANGER, OTHER_SITE];
+
+        for (uint256 i; i < held.length; ++i) {
+            vm.assertFalse(grants.isGrantActive(held[i]), "on hold");
+            for (uint256 j; j < others.length; ++j) {
+                vm.prank(others[j]);
+                vm.expectRevert(
+                    abi.encodeWithSelector(
+                        ITrialRegistry.UnauthorizedGrantWithdrawal.selector, trialId, held[i], others[j]
+                    )
+                );
+                trials.withdrawGrant(trialId, held[i]);
+            }
+            _assertEnrolled(trialId, held[i], SITE, START, 1);
+        }
+        vm.prank(OPERATOR);
+        grants.resume(id);
+        vm.assertTrue(grants.isGrantActive(id), "resumed: the participation goes on");
+
+        vm.expectEmit(address(trials));
+        emit ITrialRegistry.GrantWithdrawn(trialId, subId, START + 2 days, SPONSOR);
+        vm.prank(SPONSOR);
+        trials.withdrawGrant(trialId, subId);
+        vm.assertEq(trials.getGrantEnrolment(trialId, subId).withdrawnAt, START + 2 days, "withdrawn now");
+        vm.assertEq(grants.getGrant(subId).status, ACTIVE, "not terminated while its root is on hold");
     }
 
     function test_withdrawGrant_ofAGrantNotEnrolled_reverts_GrantNotEnrolled() public {
