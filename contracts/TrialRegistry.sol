@@ -335,22 +335,15 @@ contract TrialRegistry is ITrialRegistry, Clock {
     function withdrawGrant(uint256 trialId, bytes32 grantId) external {
         Trial storage trial = _trial(trialId);
         Enrolment storage enrolment = _grantEnrolled(trialId, grantId);
-        uint64 now_ = _time();
-        if (consentGrants.isGrantActive(grantId)) {
-            if (msg.sender != trial.sponsor && (msg.sender != enrolment.site || !_isSite(trialId, msg.sender))) {
-                revert UnauthorizedGrantWithdrawal(trialId, grantId, msg.sender);
-            }
-            enrolment.withdrawnAt = now_;
-            emit GrantWithdrawn(trialId, grantId, now_, msg.sender);
-            _endGrant(grantId, WITHDRAWN);
-            return;
-        }
-        // The grant has ended: dated by its expiry if that came first, else now (a revocation's own time is in
-        // ConsentGrants' event).
-        uint64 expiresAt = consentGrants.getGrant(grantId).expiresAt;
-        uint64 withdrawnAt = expiresAt < now_ ? expiresAt : now_;
+        (bool live, bool held, uint64 withdrawnAt) = _grantStanding(grantId);
+        // A grant that ended for good is anyone's to record; a live one, or one on hold, is not.
+        if (
+            (live || held) && msg.sender != trial.sponsor
+                && (msg.sender != enrolment.site || !_isSite(trialId, msg.sender))
+        ) revert UnauthorizedGrantWithdrawal(trialId, grantId, msg.sender);
         enrolment.withdrawnAt = withdrawnAt;
         emit GrantWithdrawn(trialId, grantId, withdrawnAt, msg.sender);
+        if (live) _endGrant(grantId, WITHDRAWN);
     }
 
     /// @inheritdoc ITrialRegistry
@@ -530,6 +523,23 @@ contract TrialRegistry is ITrialRegistry, Clock {
     {
         bytes32 resourceHash = keccak256(abi.encode(scopeSalt, trialResource(trialId, version)));
         return consentGrants.checkAccess(grantId, TRIAL_PURPOSE_CODE, READ, resourceHash, new bytes32[](0));
+    }
+
+    /// @dev Where a grant stands: live (active now); held (on hold: suspended, itself or an ancestor, which a resume
+    /// lifts; not expired); or else ended for good (a terminal status, its own or an ancestor's, or its expiry). `end`
+    /// is now, or its expiry if that came first (a revocation's own time is in ConsentGrants' event).
+    function _grantStanding(bytes32 grantId) private view returns (bool live, bool held, uint64 end) {
+        end = _time();
+        live = consentGrants.isGrantActive(grantId);
+        if (live) return (live, held, end);
+        uint64 expiresAt = consentGrants.getGrant(grantId).expiresAt;
+        held = expiresAt > end && !_isTerminal(consentGrants.effectiveStatus(grantId));
+        if (expiresAt < end) end = expiresAt;
+    }
+
+    /// @dev ERC-8356's terminal statuses: all but ACTIVE and SUSPENDED (and NONE, which an enrolled grant never has).
+    function _isTerminal(uint8 status) private pure returns (bool) {
+        return status != uint8(IConsentGrants.Status.ACTIVE) && status != uint8(IConsentGrants.Status.SUSPENDED);
     }
 
     /// @dev The trial closes the grant it no longer uses (this registry is its grantee and holds ISSUER_ROLE).

@@ -30,6 +30,9 @@ from conftest import (
 from eth_account.signers.local import LocalAccount
 
 from carechain.core import eip712
+from carechain.core.profiles import registry_entries
+
+PURPOSES_PER_CALL = 30  # register() calls of about 2M gas each, far under a block
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,24 @@ def records(RecordRegistry, credentials, accounts):
 @pytest.fixture(scope="module")
 def access(AccessGrants, registry, credentials, records, accounts):
     return AccessGrants.deploy(registry, credentials, records, {"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def purpose_registry(PurposeRegistry, accounts):
+    """A PurposeRegistry holding CareChain's purpose codes (carechain.core.profiles), parents first."""
+    deployed = PurposeRegistry.deploy(accounts[0], {"from": accounts[0]})
+    entries = registry_entries()
+    for start in range(0, len(entries), PURPOSES_PER_CALL):
+        chunk = entries[start : start + PURPOSES_PER_CALL]
+        purposes = [(entry.term, entry.release_hash, entry.narrows) for entry in chunk]
+        deployed.register([entry.code for entry in chunk], purposes, {"from": accounts[0]})
+    return deployed
+
+
+@pytest.fixture(scope="module")
+def consent_grants(ConsentGrants, purpose_registry, accounts):
+    """ConsentGrants over the purpose registry; accounts[0] is its admin, who appoints issuers."""
+    return ConsentGrants.deploy(accounts[0], purpose_registry, {"from": accounts[0]})
 
 
 @pytest.fixture(autouse=True)

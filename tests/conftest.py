@@ -40,6 +40,8 @@ CREDENTIAL_ROLES = {
     "REVIEWER": REVIEWER, "CUSTODIAN": CUSTODIAN,
 }
 REGISTRAR_ROLE = keccak(text="carechain.REGISTRAR")
+# ConsentGrants: who may terminate the grants made to it (a trial registry).
+ISSUER_ROLE = keccak(text="carechain.ISSUER")
 DEFAULT_ADMIN_ROLE = bytes(32)
 NO_END = 0  # a credential's validUntil 0: valid until revoked
 

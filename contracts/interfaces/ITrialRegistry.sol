@@ -305,7 +305,8 @@ interface ITrialRegistry {
     /// @param trialId The trial.
     /// @param grantId The grant.
     error GrantNotEnrolled(uint256 trialId, bytes32 grantId);
-    /// @notice While the grant is live, only the enrolling site (still a site) or the sponsor ends the enrolment.
+    /// @notice While the grant is live or on hold, only the enrolling site (still a site) or the sponsor ends the
+    /// enrolment.
     /// @param trialId The trial.
     /// @param grantId The grant.
     /// @param account Who tried.
@@ -514,8 +515,10 @@ interface ITrialRegistry {
     function reconsentGrant(uint256 trialId, bytes32 grantId, bytes32 newGrantId, bytes32 scopeSalt) external;
 
     /// @notice End an enrolment on a grant: while the grant is live, by the enrolling site or the sponsor (the grant
-    /// is then terminated by the trial: TERMINATED_BY_ISSUER); once the grant has ended (the subject revoked it, it
-    /// expired), by anyone: a grant never comes back, so recording its end takes nothing from anyone.
+    /// is then terminated by the trial: TERMINATED_BY_ISSUER); while it is on hold (suspended, itself or an ancestor),
+    /// by them only as well: a resume lifts a hold, so it is no end (the grant is then left as it is: ConsentGrants
+    /// terminates only an ACTIVE grant); once the grant has ended (a terminal status, its own or an ancestor's, e.g. the subject revoked it; or it
+    /// expired), by anyone: such a grant never comes back, so recording its end takes nothing from anyone.
     /// @param trialId The trial.
     /// @param grantId The grant.
     function withdrawGrant(uint256 trialId, bytes32 grantId) external;

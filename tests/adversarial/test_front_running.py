@@ -16,15 +16,16 @@ from trials.conftest import (
     RESULTS,
     SECONDARY,
     Status,
+    deploy_trials,
     endpoints_commitment,
     register,
 )
 
 
 @pytest.fixture(scope="module")
-def trials(TrialRegistry, registry, credentials, accounts, irb):
+def trials(TrialRegistry, registry, credentials, consent_grants, accounts, irb):
     """The registry, with `irb` credentialed first: the IRB of record of every trial here."""
-    return TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
+    return deploy_trials(TrialRegistry, registry, credentials, consent_grants, accounts[0])
 
 
 @pytest.fixture(scope="module")

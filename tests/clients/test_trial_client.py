@@ -8,6 +8,7 @@ import pytest
 from brownie import web3
 from conftest import IRB, LABS, attest
 from eth_utils.crypto import keccak
+from trials.conftest import deploy_trials
 
 from carechain import errors
 from carechain.clients.trials import TrialClient
@@ -25,8 +26,8 @@ def irbs(accounts, credentials, registrar):
 
 
 @pytest.fixture(scope="module")
-def deployed(TrialRegistry, registry, credentials, accounts):
-    return TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
+def deployed(TrialRegistry, registry, credentials, consent_grants, accounts):
+    return deploy_trials(TrialRegistry, registry, credentials, consent_grants, accounts[0])
 
 
 @pytest.fixture

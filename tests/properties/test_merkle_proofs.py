@@ -13,7 +13,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
-from trials.conftest import register
+from trials.conftest import deploy_trials, register
 
 from carechain.offchain.merkle import StandardMerkleTree
 from carechain.offchain.trialdata import LEAF_ENCODING as ENCODING  # salt, subject, visit, field, value
@@ -134,8 +134,8 @@ class MerkleProofs(ChainMachine):
         assert sorted(self.sequences.values()) == list(range(len(self.committed)))
 
 
-def test_merkle_proofs(TrialRegistry, registry, credentials, registrar, accounts):
-    trials = TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
+def test_merkle_proofs(TrialRegistry, registry, credentials, consent_grants, registrar, accounts):
+    trials = deploy_trials(TrialRegistry, registry, credentials, consent_grants, accounts[0])
     sponsor, irb, site = accounts[2], accounts[3], accounts[8]
     attest(credentials, registrar, irb, keccak(text="carechain.credential.IRB"))
     attest(credentials, registrar, site, RESEARCHER)

@@ -11,7 +11,7 @@ from conftest import IRB, LABS, RESEARCHER, attest
 from eth_utils.crypto import keccak
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
-from trials.conftest import SCOPES, Status, funded_key, register
+from trials.conftest import SCOPES, Status, deploy_trials, funded_key, register
 
 from carechain.core.purposes import trial_purpose
 from properties.model import ChainMachine, attempt, run_machine, views
@@ -157,8 +157,8 @@ class TrialIntegrity(ChainMachine):
         assert got[2:] == [s in self.enrolled for s in range(len(self.subjects))]
 
 
-def test_trial_integrity(TrialRegistry, registry, credentials, registrar, accounts):
-    trials = TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
+def test_trial_integrity(TrialRegistry, registry, credentials, consent_grants, registrar, accounts):
+    trials = deploy_trials(TrialRegistry, registry, credentials, consent_grants, accounts[0])
     sponsor, irb, site = accounts[2], accounts[3], accounts[8]
     attest(credentials, registrar, irb, IRB)
     attest(credentials, registrar, site, RESEARCHER)

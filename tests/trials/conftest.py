@@ -4,7 +4,7 @@ from enum import IntEnum
 from typing import Any
 
 import pytest
-from conftest import GENOMICS, IRB, LABS, NEVER, RESEARCHER, attest
+from conftest import GENOMICS, IRB, ISSUER_ROLE, LABS, NEVER, RESEARCHER, attest
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
@@ -74,6 +74,16 @@ def consent(
     return registry.grant(grantee or trials, purpose, scopes, expires_at, {"from": subject})
 
 
+def deploy_trials(
+    TrialRegistry: Any, registry: Any, credentials: Any, consent_grants: Any, deployer: Any
+) -> Any:
+    """A TrialRegistry holding ISSUER_ROLE in ConsentGrants (it terminates the trial grants it stops using);
+    `deployer` is ConsentGrants' admin."""
+    trials = TrialRegistry.deploy(registry, credentials, consent_grants, {"from": deployer})
+    consent_grants.grantRole(ISSUER_ROLE, trials, {"from": deployer})
+    return trials
+
+
 def funded_key(accounts: Any) -> Any:
     """A fresh key holding ether: the address a subject derives for this one trial."""
     account = accounts.add()
@@ -82,9 +92,9 @@ def funded_key(accounts: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def trials(TrialRegistry, registry, credentials, accounts, irb):
+def trials(TrialRegistry, registry, credentials, consent_grants, accounts, irb):
     """The registry, with `irb` credentialed first: every trial here names it its IRB of record."""
-    return TrialRegistry.deploy(registry, credentials, {"from": accounts[0]})
+    return deploy_trials(TrialRegistry, registry, credentials, consent_grants, accounts[0])
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ConsentGrants} from "../../../contracts/ConsentGrants.sol";
+import {PurposeRegistry} from "../../../contracts/PurposeRegistry.sol";
 import {TrialRegistry} from "../../../contracts/TrialRegistry.sol";
+import {IPurposeCodes} from "../../../contracts/interfaces/IPurposeRegistry.sol";
 import {ITrialRegistry} from "../../../contracts/interfaces/ITrialRegistry.sol";
 
 import {CareChainTest} from "./CareChainTest.sol";
 
-/// @dev TrialRegistry on top of CareChainTest's consents and credentials: a sponsor, an IRB member (the
-/// IRB of record of the trials registered here), another credentialed IRB and two credentialed sites. The trial purpose is written here from the spec, not read back.
+/// @dev TrialRegistry on top of CareChainTest's consents and credentials, with the ConsentGrants its trial grants
+/// live in (a purpose registry holding HRESCH, CLINTRCH narrowing it, and CLINTRCHPC narrowing that; ISSUER_ROLE
+/// granted to the trial registry): a sponsor, an IRB member (the IRB of record of the trials registered here), another
+/// credentialed IRB and two credentialed sites. The trial purpose is written here from the spec, not read back.
 abstract contract TrialTest is CareChainTest {
     address internal constant SPONSOR = address(0x5905);
     address internal constant IRB_MEMBER = address(0x1A8);
@@ -20,11 +25,31 @@ abstract contract TrialTest is CareChainTest {
     bytes32 internal constant SECONDARY = keccak256("secondary endpoints: weight, LDL");
     uint64 internal constant TRIAL_SCOPES = 0x0C; // labs + imaging
 
+    // CareChain's purpose codes (carechain.core.profiles): HL7 v3-ActReason, 10_000 + its number there.
+    uint32 internal constant HRESCH = 10_037; // healthcare research
+    uint32 internal constant CLINTRCH = 10_039; // clinical trial research, narrows HRESCH
+    uint32 internal constant CLINTRCHPC = 10_041; // clinical trial research with placebo control, narrows CLINTRCH
+    bytes32 internal constant ISSUER_ROLE = keccak256("carechain.ISSUER");
+
+    PurposeRegistry internal purposes;
+    ConsentGrants internal grants;
     TrialRegistry internal trials;
 
     function setUp() public virtual override {
         super.setUp();
-        trials = new TrialRegistry(registry, credentials);
+        purposes = new PurposeRegistry(ADMIN);
+        uint32[] memory codes = new uint32[](3);
+        IPurposeCodes.Purpose[] memory terms = new IPurposeCodes.Purpose[](3);
+        bytes32 hl7 = keccak256("http://terminology.hl7.org/CodeSystem/v3-ActReason|3.0.0");
+        (codes[0], terms[0]) = (HRESCH, IPurposeCodes.Purpose(keccak256("v3-ActReason:HRESCH"), hl7, 0));
+        (codes[1], terms[1]) = (CLINTRCH, IPurposeCodes.Purpose(keccak256("v3-ActReason:CLINTRCH"), hl7, HRESCH));
+        (codes[2], terms[2]) = (CLINTRCHPC, IPurposeCodes.Purpose(keccak256("v3-ActReason:CLINTRCHPC"), hl7, CLINTRCH));
+        vm.prank(ADMIN);
+        purposes.register(codes, terms);
+        grants = new ConsentGrants(ADMIN, purposes);
+        trials = new TrialRegistry(registry, credentials, grants);
+        vm.prank(ADMIN);
+        grants.grantRole(ISSUER_ROLE, address(trials));
         _attest(IRB_MEMBER, IRB);
         _attest(OTHER_IRB, IRB);
         _attest(SITE, RESEARCHER);
@@ -47,8 +72,9 @@ abstract contract TrialTest is CareChainTest {
     function _assumeOutsider(address account) internal view {
         _assumeFresh(account);
         vm.assume(
-            account != address(trials) && account != SPONSOR && account != IRB_MEMBER && account != OTHER_IRB
-                && account != SITE && account != OTHER_SITE
+            account != address(trials) && account != address(grants) && account != address(purposes)
+                && account != SPONSOR && account != IRB_MEMBER && account != OTHER_IRB && account != SITE
+                && account != OTHER_SITE
         );
     }
 
