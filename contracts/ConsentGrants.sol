@@ -592,9 +592,12 @@ contract ConsentGrants is IConsentGrants, AccessControl, EIP712, Clock {
             && uint8(w3 >> 160) != uint8(AgentKind.ASSERTED_UNVERIFIED);
     }
 
+    /// @dev The operator an agent named, for a verified agent only: an asserted agent is the grantee's claim, and
+    /// the operator it names must not hold (suspend) a grant it was never proven to act for.
     function _isOperatorOf(uint256 w3, address caller) private view returns (bool) {
         address agent = address(uint160(w3));
-        return agent != address(0) && caller == _operators[agent] && caller != address(0);
+        return agent != address(0) && caller == _operators[agent] && caller != address(0)
+            && uint8(w3 >> 160) != uint8(AgentKind.ASSERTED_UNVERIFIED);
     }
 
     /// @dev ACTIVE -> a terminal status, by the grantee or the issuer.

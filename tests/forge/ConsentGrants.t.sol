@@ -1365,6 +1365,21 @@ contract ConsentGrantsTest is GrantsTest {
         vm.assertEq(_status(id), EXHAUSTED, "exhausted by the grantee's report");
     }
 
+    /// @dev Nor can the operator an asserted agent names hold the grant: suspend is the grantee's alone then.
+    function test_erc_assertedAgentsOperatorCannotSuspend() public {
+        Subject memory s = _subject(1);
+        bytes32 id = _mint(s, _withAgent(s, AGENT, ASSERTED_UNVERIFIED));
+        vm.prank(AGENT);
+        grants.setAgentOperator(AGENT, OPERATOR);
+        vm.prank(OPERATOR);
+        vm.expectRevert(abi.encodeWithSelector(IConsentGrants.NotAuthorized.selector, id, OPERATOR));
+        grants.suspend(id, bytes32(0));
+        vm.assertEq(_status(id), ACTIVE, "not held by an unproven agent's operator");
+        vm.prank(CLINIC);
+        grants.suspend(id, bytes32(0));
+        vm.assertEq(_status(id), SUSPENDED, "the grantee holds it");
+    }
+
     function test_revokeAgent_endsTheLegNotTheGrant() public {
         address[3] memory revokers = [AGENT, CLINIC, OPERATOR];
         vm.prank(AGENT);

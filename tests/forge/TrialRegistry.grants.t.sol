@@ -18,8 +18,6 @@ contract TrialRegistryGrantsTest is TrialTest {
     address internal constant RELAYER = address(0x4E1A);
     address internal constant STRANGER = address(0xB1A5);
     address internal constant COMMITTEE = address(0xDAC);
-    address internal constant AGENT = address(0xA6E);
-    address internal constant OPERATOR = address(0x0BE4);
     address internal constant SUBJECT = address(0x5B1EC7); // an address-keyed subject (ConsentRegistry)
 
     // ERC-8356's ops bits, flags, agent kinds and statuses.
@@ -27,7 +25,6 @@ contract TrialRegistryGrantsTest is TrialTest {
     uint32 internal constant QUERY = 0x02;
     uint32 internal constant DERIVE = 0x04;
     uint8 internal constant DELEGABLE = 0x02;
-    uint8 internal constant ASSERTED_UNVERIFIED = 4;
     uint8 internal constant ACTIVE = 1;
     uint8 internal constant REVOKED_BY_SUBJECT = 2;
     uint8 internal constant TERMINATED_BY_ISSUER = 4;
@@ -355,31 +352,18 @@ contract TrialRegistryGrantsTest is TrialTest {
         _assertEnrolled(trialId, id, SITE, START + 1 days, 1);
     }
 
-    /// @dev A trial grant naming an (unverified) agent, whose operator may put the grant on hold; the registry, its
-    /// grantee, is still the party checkAccess authenticates.
-    function _grantedWithAgent(uint256 seed, uint256 trialId) internal returns (Subject memory s, bytes32 id) {
-        s = _subject(seed);
-        IConsentGrants.GrantInput memory g = _trialGrant(s, trialId, 1);
-        g.agent = AGENT;
-        g.policy = _policy(START, START + TERM, READ, CLINTRCH, ASSERTED_UNVERIFIED, 0);
-        id = _mint(s, g);
-        if (grants.agentOperatorOf(AGENT) == address(0)) {
-            vm.prank(AGENT);
-            grants.setAgentOperator(AGENT, OPERATOR);
-        }
-    }
-
     /// @dev Refused while on hold, enrolled once resumed.
     function test_enrollGrant_refusesASuspendedGrant_untilResumed() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
-        (Subject memory s, bytes32 id) = _grantedWithAgent(120, trialId);
-        vm.prank(OPERATOR);
-        grants.suspend(id, keccak256("incident"));
-        vm.assertEq(grants.getGrant(id).status, SUSPENDED, "suspended");
+        // The committee holding the root grant puts it on hold; the sub-grant to the trial is held with it.
+        (Subject memory s, bytes32 root, bytes32 id) = _subGranted(120, trialId);
+        vm.prank(COMMITTEE);
+        grants.suspend(root, keccak256("incident"));
+        vm.assertEq(grants.getGrant(root).status, SUSPENDED, "suspended");
 
         _assertRefused(trialId, id, s.scopeSalt, 1);
-        vm.prank(OPERATOR);
-        grants.resume(id);
+        vm.prank(COMMITTEE);
+        grants.resume(root);
         _enrollGrant(trialId, id, s.scopeSalt);
         _assertEnrolled(trialId, id, SITE, START, 1);
     }
@@ -670,19 +654,19 @@ contract TrialRegistryGrantsTest is TrialTest {
         vm.assertEq(trials.getGrantEnrolment(trialId, id).withdrawnAt, START + 3 days, "dated now");
     }
 
-    /// @dev A grant on hold (suspended by its agent's operator, or its root by the committee holding it) has not
+    /// @dev A grant on hold (its root suspended by the committee holding it) has not
     /// ended: it resumes. Neither a passer-by nor another site ends the participation meanwhile; the enrolling site or
     /// the sponsor still may, dated now.
     function test_withdrawGrant_whileOnHold_onlyByTheEnrollingSiteOrTheSponsor() public {
         uint256 trialId = _openTrial(TRIAL_SCOPES);
         _addSite(trialId, OTHER_SITE);
-        (Subject memory s, bytes32 id) = _grantedWithAgent(380, trialId);
+        (Subject memory s, bytes32 firstRoot, bytes32 id) = _subGranted(380, trialId);
         _enrollGrant(trialId, id, s.scopeSalt);
         (Subject memory delegated, bytes32 root, bytes32 subId) = _subGranted(381, trialId);
         _enrollGrant(trialId, subId, delegated.scopeSalt);
         vm.warp(START + 2 days);
-        vm.prank(OPERATOR);
-        grants.suspend(id, keccak256("incident"));
+        vm.prank(COMMITTEE);
+        grants.suspend(firstRoot, keccak256("incident"));
         vm.prank(COMMITTEE);
         grants.suspend(root, keccak256("incident"));
         bytes32[2] memory held = [id, subId];
@@ -701,8 +685,8 @@ contract TrialRegistryGrantsTest is TrialTest {
             }
             _assertEnrolled(trialId, held[i], SITE, START, 1);
         }
-        vm.prank(OPERATOR);
-        grants.resume(id);
+        vm.prank(COMMITTEE);
+        grants.resume(firstRoot);
         vm.assertTrue(grants.isGrantActive(id), "resumed: the participation goes on");
 
         vm.expectEmit(address(trials));

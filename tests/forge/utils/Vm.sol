@@ -17,9 +17,6 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function chainId(uint256 newChainId) external;
 
-    /* ---- STATE ---- */
-    function load(address target, bytes32 slot) external view returns (bytes32 data);
-
     /* ---- CALLERS ---- */
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
@@ -28,16 +25,6 @@ interface Vm {
     /* ---- EXPECTATIONS ---- */
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
-
-    /* ---- LOGS ---- */
-    struct Log {
-        bytes32[] topics;
-        bytes data;
-        address emitter;
-    }
-
-    function recordLogs() external;
-    function getRecordedLogs() external returns (Log[] memory logs);
 
     /* ---- KEYS ---- */
     function addr(uint256 privateKey) external pure returns (address keyAddr);
