@@ -170,7 +170,8 @@ contract GrantsHandler is GrantsTest {
         IConsentGrants.ConsentGrant memory g = grants.getGrant(id);
         address caller = [g.grantee, OPERATOR, STRANGER][callerSeed % 3];
         uint8 status = statusModel[id];
-        bool party = caller == g.grantee || (caller == OPERATOR && g.agent == AGENT);
+        bool party =
+            caller == g.grantee || (caller == OPERATOR && g.agent == AGENT && g.agentKind != ASSERTED_UNVERIFIED);
         bytes memory expected;
         if (status != ACTIVE) {
             expected = abi.encodeWithSelector(IConsentGrants.WrongStatus.selector, id, status);
