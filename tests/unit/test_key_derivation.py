@@ -237,9 +237,18 @@ def test_a_bare_parity_v_gives_the_same_keys_as_27_or_28():
     assert keys.KeyRoot.from_signature(bare) == keys.KeyRoot.from_signature(SIGNATURE)
 
 
-@pytest.mark.parametrize("signature", [SIGNATURE[:64], SIGNATURE + b"\x00", SIGNATURE[:64] + b"\x1d"])
-def test_a_signature_not_of_65_bytes_with_v_27_or_28_is_refused(signature):
-    with pytest.raises(InputError, match="malformed signature"):
+@pytest.mark.parametrize(
+    ("signature", "message"),
+    [
+        (SIGNATURE[:64], "malformed signature: 64 bytes"),
+        (SIGNATURE + b"\x00", "malformed signature: 66 bytes"),
+        (SIGNATURE[:64] + b"\x1d", "its v is 29"),
+        ("0x" + SIGNATURE.hex() + "00", "not 0x-hex bytes"),
+        (None, "bytes or 0x-hex"),
+    ],
+)
+def test_a_signature_not_of_65_bytes_with_v_27_or_28_is_refused(signature, message):
+    with pytest.raises(InputError, match=message):
         keys.KeyRoot.from_signature(signature)
 
 
@@ -254,8 +263,10 @@ def test_a_role_other_than_subject_or_guardian_is_refused():
         keys.KeyRoot.from_signature(SIGNATURE).grant_keys("patient", 0)  # type: ignore[arg-type]
 
 
-def test_two_equal_signatures_pass_the_determinism_check():
-    assert keys.check_deterministic(SIGNATURE, bytes(SIGNATURE)) == SIGNATURE
+def test_two_equal_signatures_pass_the_determinism_check_as_bytes_or_hex():
+    hexed = "0x" + SIGNATURE.hex()
+    assert keys.check_deterministic(SIGNATURE, hexed) == SIGNATURE
+    assert keys.KeyRoot.from_signature(hexed) == keys.KeyRoot.from_signature(SIGNATURE)
 
 
 def test_a_wallet_that_signs_twice_differently_is_told_to_use_a_keystore_secret():
@@ -348,8 +359,8 @@ def test_a_file_that_is_no_keystore_is_a_config_error(tmp_path):
     ("secret", "password", "message"),
     [
         (b"\x01" * 31, "pw", "32 bytes"),
-        (bytes(32), "pw", "32 bytes"),
-        (N.to_bytes(32, "big"), "pw", "32 bytes"),
+        (bytes(32), "pw", "from 1 to the secp256k1 order"),
+        (N.to_bytes(32, "big"), "pw", "from 1 to the secp256k1 order"),
         (b"\x01" * 32, "", "needs a password"),
     ],
 )

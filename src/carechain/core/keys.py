@@ -28,7 +28,7 @@ from eth_utils.crypto import keccak
 
 from carechain.core import eip712, signatures
 from carechain.core.config import decrypt_keystore, read_keystore
-from carechain.core.values import bytes32, checksum, uint
+from carechain.core.values import bytes32, checksum, hex_bytes, uint
 from carechain.errors import ConfigError, InputError, NondeterministicSignature
 
 SCHEME: Final = "carechain/keys/v1"
@@ -75,25 +75,32 @@ def sign_derivation(account: LocalAccount, chain_id: int, grants_contract: str) 
     return eip712.sign(account, derivation_typed_data(chain_id, grants_contract))
 
 
-def check_deterministic(first: bytes, second: bytes) -> bytes:
-    """`first` if the wallet gave the same signature for the same message twice; else it cannot be a root."""
-    if bytes(first) != bytes(second):
+def check_deterministic(first: bytes | str, second: bytes | str) -> bytes:
+    """The IKM of `first` if the wallet gave the same signature for the same message twice, else an error."""
+    ikm = signature_ikm(first)
+    if signature_ikm(second) != ikm:
         raise NondeterministicSignature(
             "the wallet signed the key-derivation message twice with two different signatures: it does not "
             "sign deterministically (RFC 6979; contract wallets and some hardware wallets do not), so it "
             "could not make the same consent keys again. Use a keystore secret instead of the wallet "
             "signature (carechain.core.keys.create_secret)."
         )
-    return bytes(first)
+    return ikm
 
 
-def signature_ikm(signature: bytes) -> bytes:
-    """The input keying material of a KeyDerivation signature: its 65 bytes r ‖ s ‖ v with v 27 or 28.
+def signature_ikm(signature: bytes | str) -> bytes:
+    """The input keying material of a KeyDerivation signature (bytes or the wallet's 0x-hex): its 65 bytes
+    r ‖ s ‖ v with v 27 or 28.
 
     A v of 0 or 1 (some hardware wallets) becomes 27 or 28 first, so one key gives one set of keys in
     every wallet; a high s (EIP-2) is refused, a wallet following RFC 6979 and EIP-2 never gives one.
     """
-    raw = bytes(signature)
+    if isinstance(signature, str):
+        raw = hex_bytes(signature, "signature", 65)
+    elif isinstance(signature, bytes | bytearray):
+        raw = bytes(signature)
+    else:
+        raise InputError(f"a signature is bytes or 0x-hex, got {type(signature).__name__}")
     if len(raw) == 65 and raw[64] in (0, 1):
         raw = raw[:64] + bytes([raw[64] + 27])
     return signatures.check(raw)
@@ -143,16 +150,14 @@ class KeyRoot:
     prk: bytes = field(repr=False)
 
     @classmethod
-    def from_signature(cls, signature: bytes) -> KeyRoot:
+    def from_signature(cls, signature: bytes | str) -> KeyRoot:
         """The root of a wallet's KeyDerivation signature (see `signature_ikm`)."""
         return cls(extract(signature_ikm(signature)))
 
     @classmethod
     def from_secret(cls, secret: bytes) -> KeyRoot:
         """The root of a keystore secret (`create_secret`): the secret itself is the keying material."""
-        if len(secret) != SECRET_LENGTH:
-            raise InputError(f"a key-derivation secret is {SECRET_LENGTH} bytes, got {len(secret)}")
-        return cls(extract(bytes(secret)))
+        return cls(extract(bytes32(secret, "key-derivation secret")))
 
     def grant_keys(self, role: Role, index: int) -> GrantKeys:
         """The keys of grant number `index` (0 to 2^32 - 1) for `role`, the same every time."""
@@ -183,8 +188,10 @@ def save_secret(path: Path, secret: bytes, password: str, iterations: int | None
 
     An existing file is never overwritten: it may hold another secret, whose grants would be lost.
     """
-    if len(secret) != SECRET_LENGTH or not 0 < int.from_bytes(secret, "big") < signatures.SECP256K1_N:
-        raise InputError("a key-derivation secret is 32 bytes below the secp256k1 order (see create_secret)")
+    if not 0 < int.from_bytes(bytes32(secret, "key-derivation secret"), "big") < signatures.SECP256K1_N:
+        raise InputError(
+            "a key-derivation secret is a number from 1 to the secp256k1 order (see create_secret)"
+        )
     if not password:
         raise InputError("a keystore needs a password: with an empty one the secret is not protected")
     keystore = Account.encrypt(secret, password, kdf="scrypt", iterations=iterations)
