@@ -129,6 +129,7 @@ def test_a_policy_word_past_uint256_is_refused():
         ({"grantee": "0x70997970c51812dc3a010c7d01b50e0d17dc79C8"}, "grantee .* bad checksum"),
         ({"agent": "nobody"}, "agent 'nobody' is not an Ethereum address"),
         ({"asset_token_id": -1}, "assetTokenId"),
+        ({"policy": POLICY.pack()}, "Policy.unpack"),
     ],
 )
 def test_a_malformed_grant_field_is_refused(changes, message):

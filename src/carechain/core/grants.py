@@ -131,6 +131,10 @@ class GrantInput:
     policy: Policy
 
     def __post_init__(self) -> None:
+        if not isinstance(self.policy, Policy):
+            raise InputError(
+                f"a grant's policy is a Policy (Policy.unpack of a packed word), got {self.policy!r}"
+            )
         self.as_tuple()
 
     def as_tuple(self) -> tuple[bytes, bytes, bytes, int, bytes, str, str, int]:
