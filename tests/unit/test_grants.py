@@ -138,8 +138,10 @@ def test_a_malformed_grant_field_is_refused(changes, message):
 
 
 def test_the_grant_payload_carries_the_packed_policy_and_the_nonce():
-    payload = grants.grant_typed_data(DOMAIN, _grant(), 7)
-    assert payload["message"]["policy"] == POLICY.pack()
+    payload = grants.grant_typed_data(DOMAIN, _grant(asset_token_id=2**200), 7)
+    assert payload["message"]["policy"] == str(POLICY.pack())
+    assert payload["message"]["assetTokenId"] == str(2**200)
+    assert all(not isinstance(value, int) or value < 2**53 for value in payload["message"].values())
     assert payload["message"]["nonce"] == 7
     assert payload["message"]["subjectCommit"] == "0x" + SUBJECT.commitment.hex()
     with pytest.raises(InputError, match="nonce"):

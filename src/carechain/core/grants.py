@@ -199,9 +199,18 @@ def grant_domain(chain_id: int, grants_contract: str) -> eip712.Domain:
 
 
 def grant_typed_data(domain: eip712.Domain, grant: GrantInput, nonce: int) -> dict[str, Any]:
-    """The `Grant` payload the subject key signs (ERC-8356's normative typed data)."""
+    """The `Grant` payload the subject key signs (ERC-8356's normative typed data).
+
+    `assetTokenId` and `policy` are decimal strings, as wallets read them: a policy is past 2^53, where a
+    JSON number loses precision in JavaScript and the wallet would sign another digest.
+    """
     names = [entry["name"] for entry in TYPES["Grant"]]
-    return _typed_data(domain, "Grant", dict(zip(names, (*grant.as_tuple(), nonce), strict=True)))
+    message = dict(zip(names, (*grant.as_tuple(), nonce), strict=True))
+    return _typed_data(
+        domain,
+        "Grant",
+        {**message, "assetTokenId": str(message["assetTokenId"]), "policy": str(message["policy"])},
+    )
 
 
 def revoke_typed_data(
