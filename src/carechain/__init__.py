@@ -19,6 +19,8 @@ from carechain.clients import (
     TrialClient,
 )
 from carechain.core.deployments import Manifest, deploy, export_abis
+from carechain.core.grants import GrantInput, Policy
+from carechain.core.keys import GrantKeys, KeyRoot
 from carechain.core.purposes import (
     PURPOSES,
     SCOPES,
@@ -42,11 +44,13 @@ from carechain.errors import (
     InputError,
     InvalidMerkleTree,
     MerkleTreeError,
+    NondeterministicSignature,
     ServiceError,
     ToolchainError,
     TransactionFailed,
 )
 from carechain.offchain.merkle import MultiProof, SimpleMerkleTree, StandardMerkleTree
+from carechain.offchain.scopes import ScopeTree
 
 if TYPE_CHECKING:
     from carechain.index.indexer import Indexer, SyncResult
@@ -78,16 +82,22 @@ __all__ = [
     "ContractError",
     "CredentialClient",
     "DeploymentError",
+    "GrantInput",
+    "GrantKeys",
     "GrantRequest",
     "Indexer",
     "InputError",
     "InvalidMerkleTree",
+    "KeyRoot",
     "Manifest",
     "MerkleTreeError",
     "MultiProof",
+    "NondeterministicSignature",
+    "Policy",
     "Purpose",
     "RecordClient",
     "Scope",
+    "ScopeTree",
     "Sender",
     "ServiceError",
     "SignedAction",

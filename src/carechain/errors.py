@@ -8,8 +8,9 @@ failure. The tree (web3.py's and httpx's exception pages are the model)::
     ├── ConfigError                 bad or missing RPC URL, key, keystore, network, service setting
     ├── DeploymentError             a manifest or build artifact is missing, stale or inconsistent
     ├── InputError                  a value a user gave is not valid (address, purpose, scope, time)
-    │   └── MerkleTreeError         values, encoding, index, proof or dump a Merkle tree cannot take
-    │       └── InvalidMerkleTree   the tree cannot back its values or proofs (a tampered dump)
+    │   ├── MerkleTreeError         values, encoding, index, proof or dump a Merkle tree cannot take
+    │   │   └── InvalidMerkleTree   the tree cannot back its values or proofs (a tampered dump)
+    │   └── NondeterministicSignature   a wallet signed one message twice differently: no keys from it
     ├── InvalidReceipt              a gateway's read receipt whose signature, proof or root fails
     ├── ChainUnavailable            the node at the RPC URL does not answer
     ├── TransactionFailed           a transaction reverted once mined, or was not mined in time
@@ -74,6 +75,11 @@ class InvalidMerkleTree(MerkleTreeError):
 
     (JS: InvariantError.)
     """
+
+
+class NondeterministicSignature(InputError):
+    """A wallet signed the key-derivation message twice with different signatures (not RFC 6979): the
+    consent keys cannot come from it, a keystore secret must (carechain.core.keys)."""
 
 
 class InvalidReceipt(CareChainError):

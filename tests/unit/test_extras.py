@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-# The packages the extras bring (pyproject's services, index and fhir), refused as if not installed.
-EXTRA_PACKAGES = ("fastapi", "starlette", "uvicorn", "cryptography", "httpx", "sqlalchemy", "psycopg", "fhir")
+# The packages the extras bring (pyproject's services, index and fhir), refused as if not installed;
+# `cryptography` is not among them: the base install derives consent keys with it (carechain.core.keys).
+EXTRA_PACKAGES = ("fastapi", "starlette", "uvicorn", "httpx", "sqlalchemy", "psycopg", "fhir")
 
 WITHOUT_EXTRAS = textwrap.dedent(
     f"""

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 from eth_account import Account
@@ -70,26 +71,41 @@ def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getp
         return account
     if settings.keystore is None:
         return None
-    try:
-        encrypted = read_json(settings.keystore, "JSON keystore file")
-    except InputError as err:
-        raise ConfigError(f"keystore: {err}") from None
-    if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
-        raise ConfigError(f"keystore {settings.keystore} is not a JSON keystore file (no crypto section)")
+    encrypted = read_keystore(settings.keystore)
     password = os.environ.get("KEYSTORE_PASSWORD")
     if password is None:
         password = prompt(f"Password for {settings.keystore.name}: ")
+    key = decrypt_keystore(settings.keystore, encrypted, password)
     try:
-        decrypted: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
+        decrypted: LocalAccount = Account.from_key(key)
+    except ValueError as err:
+        raise ConfigError(f"keystore {settings.keystore} is corrupt ({err})") from None
+    return decrypted
+
+
+def read_keystore(path: Path) -> dict[str, Any]:
+    """The JSON of an encrypted keystore file (Web3 Secret Storage), or one ConfigError naming `path`."""
+    try:
+        encrypted = read_json(path, "JSON keystore file")
+    except InputError as err:
+        raise ConfigError(f"keystore: {err}") from None
+    if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
+        raise ConfigError(f"keystore {path} is not a JSON keystore file (no crypto section)")
+    return encrypted
+
+
+def decrypt_keystore(path: Path, encrypted: dict[str, Any], password: str) -> bytes:
+    """The key `encrypted` (read from `path`) holds; a wrong password or a corrupt file is one ConfigError."""
+    try:
+        return bytes(Account.decrypt(encrypted, password))
     except ValueError as err:
         if "MAC mismatch" in str(err):
-            raise ConfigError(f"wrong password for keystore {settings.keystore}") from None
-        raise ConfigError(f"keystore {settings.keystore} is corrupt ({err})") from None
+            raise ConfigError(f"wrong password for keystore {path}") from None
+        raise ConfigError(f"keystore {path} is corrupt ({err})") from None
     except KeyError as err:
-        raise ConfigError(f"keystore {settings.keystore} is corrupt (no {err} field)") from None
+        raise ConfigError(f"keystore {path} is corrupt (no {err} field)") from None
     except (TypeError, NotImplementedError) as err:
-        raise ConfigError(f"keystore {settings.keystore} is not a keystore this tool reads ({err})") from None
-    return decrypted
+        raise ConfigError(f"keystore {path} is not a keystore this tool reads ({err})") from None
 
 
 def load_sender(w3: Web3, settings: Settings, prompt: Callable[[str], str] = getpass.getpass) -> Sender:

@@ -148,10 +148,11 @@ def contract_domain(contract: str, chain_id: int, address: str) -> Domain:
 
 def type_string(primary: str, contract: str = "ConsentRegistry") -> str:
     """`Grant(address patient,...)`: the string whose keccak is the contract's typehash."""
-    return _encode_type(primary, TYPES[contract][primary])
+    return encode_type(primary, TYPES[contract][primary])
 
 
-def _encode_type(primary: str, fields: list[dict[str, str]]) -> str:
+def encode_type(primary: str, fields: list[dict[str, str]]) -> str:
+    """EIP-712's encodeType of a flat struct: `Name(type1 name1,type2 name2)`."""
     members = ",".join(f"{f['type']} {f['name']}" for f in fields)
     return f"{primary}({members})"
 
@@ -240,7 +241,7 @@ _WORDS: Final[dict[str, Callable[[Any], bytes]]] = {
     "uint64": _uint_word,
     "uint256": _uint_word,
 }
-_DOMAIN_TYPEHASH: Final = keccak(text=_encode_type("EIP712Domain", DOMAIN_TYPE))
+_DOMAIN_TYPEHASH: Final = keccak(text=encode_type("EIP712Domain", DOMAIN_TYPE))
 # Per signed action: its type hash, and each field's name with how its value becomes a 32-byte word.
 _STRUCTS: Final = {
     (contract, primary): (
