@@ -153,34 +153,9 @@ class GrantInput:
 
 GRANT_TUPLE: Final = "(bytes32,bytes32,bytes32,uint256,bytes32,address,address,uint256)"
 
-# The struct each signed act hashes; the contract's typehashes are keccak256 of `type_string`.
-TYPES: Final[dict[str, list[dict[str, str]]]] = {
-    "Grant": [
-        {"name": "scopeRef", "type": "bytes32"},
-        {"name": "purposeProfileRef", "type": "bytes32"},
-        {"name": "termsRef", "type": "bytes32"},
-        {"name": "assetTokenId", "type": "uint256"},
-        {"name": "subjectCommit", "type": "bytes32"},
-        {"name": "grantee", "type": "address"},
-        {"name": "agent", "type": "address"},
-        {"name": "policy", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-    "RevokeBySubject": [
-        {"name": "grantId", "type": "bytes32"},
-        {"name": "reasonCode", "type": "bytes32"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-    "RevokeScopeLeaf": [
-        {"name": "grantId", "type": "bytes32"},
-        {"name": "leaf", "type": "bytes32"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-    "BurnNonce": [
-        {"name": "subjectCommit", "type": "bytes32"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-}
+# The struct each signed act hashes (one source: core.eip712.TYPES, which abi/eip712.json publishes); the
+# contract's typehashes are keccak256 of `type_string`.
+TYPES: Final[dict[str, list[dict[str, str]]]] = eip712.TYPES["ConsentGrants"]
 
 
 def type_string(primary: str) -> str:
