@@ -31,3 +31,20 @@ def test_every_cited_test_exists() -> None:
         if not (name.endswith("*") and any(d.startswith(name[:-1]) for d in defined)) and name not in defined
     )
     assert not missing, f"docs/conformance.md cites tests that do not exist: {missing}"
+
+
+def test_no_per_access_event() -> None:
+    """ERC-8356: no per-access event. ConsentGrants' reads are views, and its events are the standard's six
+    (each a change of authorisation state) and CareChain's five, none of them emitted by a read."""
+    import json
+
+    abi = json.loads((ROOT / "abi" / "ConsentGrants.json").read_text())
+    reads = {"checkAccess", "isGrantActive", "effectiveStatus", "subjectOf", "nonces", "getGrant"}
+    functions = [e for e in abi if e["type"] == "function" and e["name"] in reads]
+    mutability = {e["name"]: e["stateMutability"] for e in functions}
+    assert mutability == dict.fromkeys(reads, "view")
+    events = {e["name"] for e in abi if e["type"] == "event"}
+    assert events - {"RoleAdminChanged", "RoleGranted", "RoleRevoked", "EIP712DomainChanged"} == {
+        "ConsentGranted", "ConsentSubGranted", "ConsentRevoked", "AgentRevoked", "ScopeLeafRevoked",
+        "UsageCommitted", "GrantFailed", "NonceBurned", "ConsentResumed", "AgentOperatorSet", "RefsInterned",
+    }
