@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
+
+import {ConsentTest} from "./utils/ConsentTest.sol";
+
+/// @dev The security review's ConsentRegistry findings (issue 16.3), one test each, written against
+/// the exploit as the review demonstrated it: each test passes while the flaw is there. ConsentGrants
+/// (ERC-8356) replaces this contract; tests/forge/ConsentGrants.review.t.sol ports the findings to it.
+contract ConsentRegistryReviewTest is ConsentTest {
+    uint256 internal constant ALICE_KEY = 0xA11CE;
+    uint256 internal constant BOB_KEY = 0xB0B;
+    address internal constant CLINIC = address(0xC11A1C);
+    address internal constant GRIEFER = address(0x6E1EFE);
+    address internal constant RELAYER = address(0x4E1A7);
+    address internal constant RESEARCHER = address(0x4E5EA4C);
+    uint64 internal constant SCOPES = 0x3;
+
+    /// @dev Alice's and Bob's signed consents to CLINIC for general research use, with each one's
+    /// current nonce: a clinic's cohort onboarding batch.
+    function _cohortBatch() private view returns (IConsentRegistry.SignedGrant[] memory batch) {
+        batch = new IConsentRegistry.SignedGrant[](2);
+        batch[0] = _signedGrant(ALICE_KEY, CLINIC, GRU, SCOPES, 0, START + 1 days, block.chainid, address(registry));
+        batch[1] = _signedGrant(BOB_KEY, CLINIC, GRU, SCOPES, 0, START + 1 days, block.chainid, address(registry));
+    }
+
+    /// @dev Finding 16.3(a): anyone who sees a signed batch in the mempool submits one of its items
+    /// alone (the signature is public calldata), so the honest batch reverts at that item's spent
+    /// nonce and every other patient's consent in it is lost with it.
+    function test_review_16_3a_frontRunOneItemRevertsTheWholeBatch() public {
+        IConsentRegistry.SignedGrant[] memory batch = _cohortBatch();
+        vm.prank(GRIEFER);
+        registry.grantBySig(batch[0]); // the front-run: Alice's item alone
+
+        vm.prank(RELAYER);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, vm.addr(ALICE_KEY), 1));
+        registry.grantBySigBatch(batch);
+        vm.assertFalse(registry.isPermitted(vm.addr(BOB_KEY), CLINIC, GRU, SCOPES), "Bob's consent is lost");
+        vm.assertEq(registry.nonces(vm.addr(BOB_KEY)), 0, "Bob's signature was not used");
+    }
+
+    /// @dev Finding 16.3(a), the same by a nonce burn: one patient of the batch burns a nonce
+    /// (`useNonce`, one cheap call), and the batch reverts for all of them.
+    function test_review_16_3a_oneNonceBurnRevertsTheWholeBatch() public {
+        IConsentRegistry.SignedGrant[] memory batch = _cohortBatch();
+        vm.prank(vm.addr(BOB_KEY));
+        registry.useNonce();
+
+        vm.prank(RELAYER);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, vm.addr(BOB_KEY), 1));
+        registry.grantBySigBatch(batch);
+        vm.assertFalse(registry.isPermitted(vm.addr(ALICE_KEY), CLINIC, GRU, SCOPES), "Alice's consent is lost");
+        vm.assertEq(registry.nonces(vm.addr(ALICE_KEY)), 0, "Alice's signature was not used");
+    }
+}
