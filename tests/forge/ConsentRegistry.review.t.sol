@@ -55,4 +55,31 @@ contract ConsentRegistryReviewTest is ConsentTest {
         vm.assertFalse(registry.isPermitted(vm.addr(ALICE_KEY), CLINIC, GRU, SCOPES), "Alice's consent is lost");
         vm.assertEq(registry.nonces(vm.addr(ALICE_KEY)), 0, "Alice's signature was not used");
     }
+
+    /// @dev Finding 16.3(b): a signed grant whose submission failed leaves its nonce unspent, and a
+    /// direct `revoke` spends none, so the signature outlives the patient's withdrawal. Alice's live
+    /// consent makes the relayer's renewal revert (ConsentAlreadyActive); she then revokes; the
+    /// relayer submits the same signature and the consent is back.
+    function test_review_16_3b_aFailedSignedGrantSurvivesARevocation() public {
+        address alice = vm.addr(ALICE_KEY);
+        _grant(alice, RESEARCHER, GRU, SCOPES, 0);
+        IConsentRegistry.SignedGrant memory renewal =
+            _signedGrant(ALICE_KEY, RESEARCHER, GRU, SCOPES, 0, START + 365 days, block.chainid, address(registry));
+        vm.prank(RELAYER);
+        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentAlreadyActive.selector, alice, RESEARCHER, GRU));
+        registry.grantBySig(renewal);
+
+        vm.warp(START + 30 days);
+        vm.prank(alice);
+        registry.revoke(RESEARCHER, GRU);
+        vm.assertFalse(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "withdrawn");
+        vm.assertEq(registry.nonces(alice), 0, "the revocation spent no nonce");
+
+        vm.warp(START + 60 days);
+        vm.expectEmit(address(registry));
+        emit IConsentRegistry.ConsentGranted(alice, RESEARCHER, GRU, SCOPES, 0, alice);
+        vm.prank(RELAYER);
+        registry.grantBySig(renewal);
+        vm.assertTrue(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "the consent is back");
+    }
 }
