@@ -14,6 +14,7 @@ contract ConsentRegistryReviewTest is ConsentTest {
     uint256 internal constant ALICE_KEY = 0xA11CE;
     uint256 internal constant BOB_KEY = 0xB0B;
     address internal constant CLINIC = address(0xC11A1C);
+    address internal constant GUARDIAN = address(0x6A4D1A);
     address internal constant GRIEFER = address(0x6E1EFE);
     address internal constant RELAYER = address(0x4E1A7);
     address internal constant RESEARCHER = address(0x4E5EA4C);
@@ -81,5 +82,24 @@ contract ConsentRegistryReviewTest is ConsentTest {
         vm.prank(RELAYER);
         registry.grantBySig(renewal);
         vm.assertTrue(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "the consent is back");
+    }
+
+    /// @dev Finding 16.3(c): a delegate's grant is not bounded by the delegate's term. Alice appoints
+    /// GUARDIAN for 30 days; GUARDIAN grants RESEARCHER a consent without expiry; after the term
+    /// GUARDIAN can no longer act, yet the consent it made still permits.
+    function test_review_16_3c_aDelegatesGrantOutlivesTheDelegation() public {
+        address alice = vm.addr(ALICE_KEY);
+        uint64 termEnds = START + 30 days;
+        vm.prank(alice);
+        registry.setDelegate(GUARDIAN, termEnds);
+
+        vm.expectEmit(address(registry));
+        emit IConsentRegistry.ConsentGranted(alice, RESEARCHER, GRU, SCOPES, 0, GUARDIAN);
+        vm.prank(GUARDIAN);
+        registry.grantFor(alice, RESEARCHER, GRU, SCOPES, 0);
+
+        vm.warp(termEnds + 365 days);
+        vm.assertFalse(registry.isDelegate(alice, GUARDIAN), "the term has ended");
+        vm.assertTrue(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "the delegate's grant still permits");
     }
 }
