@@ -102,4 +102,22 @@ contract ConsentRegistryReviewTest is ConsentTest {
         vm.assertFalse(registry.isDelegate(alice, GUARDIAN), "the term has ended");
         vm.assertTrue(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "the delegate's grant still permits");
     }
+
+    /// @dev Finding 16.3(d): `isPermitted` answers true when either the grantee's own consent or the
+    /// wildcard (ANY_GRANTEE) consent is live, so a patient who revokes one grantee directly while a
+    /// broad research consent stands has revoked nothing: the record shows the revocation, the check
+    /// ignores it.
+    function test_review_16_3d_aRevokedGranteeStaysPermittedThroughTheWildcard() public {
+        address alice = vm.addr(ALICE_KEY);
+        _grant(alice, ANY_GRANTEE, GRU, SCOPES, 0);
+        _grant(alice, RESEARCHER, GRU, SCOPES, 0);
+
+        vm.warp(START + 1 days);
+        vm.expectEmit(address(registry));
+        emit IConsentRegistry.ConsentRevoked(alice, RESEARCHER, GRU, alice);
+        vm.prank(alice);
+        registry.revoke(RESEARCHER, GRU);
+        vm.assertEq(registry.getConsent(alice, RESEARCHER, GRU).revokedAt, START + 1 days, "revoked on record");
+        vm.assertTrue(registry.isPermitted(alice, RESEARCHER, GRU, SCOPES), "still permitted via ANY_GRANTEE");
+    }
 }
