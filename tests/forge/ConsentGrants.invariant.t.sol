@@ -77,6 +77,7 @@ contract ConsentGrantsInvariantTest is GrantsTest {
     /*                              INVARIANTS                            */
     /* ------------------------------------------------------------------ */
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_everyCallAsModelledAndTerminalStatusesFinal() public view {
         require(handler.unexpectedOutcomes() == 0, handler.lastUnexpected());
         uint256 n = handler.grantCount();
@@ -89,6 +90,7 @@ contract ConsentGrantsInvariantTest is GrantsTest {
         }
     }
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_activeIffEveryAncestorActiveAndInWindow() public {
         uint64 time = _syncClock();
         uint256 n = handler.grantCount();
@@ -98,12 +100,14 @@ contract ConsentGrantsInvariantTest is GrantsTest {
         }
     }
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_revocationEpochCountsEveryRevocation() public view {
         uint256 epoch = grants.revocationEpoch();
         require(epoch == startEpoch + handler.revocations(), "epoch != start + revocations made");
         require(epoch >= handler.maxEpochSeen(), "the epoch went down");
     }
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_noncesCountAcceptedSignatures() public view {
         uint256 n = handler.subjectCount();
         for (uint256 i = 0; i < n; ++i) {
@@ -112,6 +116,7 @@ contract ConsentGrantsInvariantTest is GrantsTest {
         }
     }
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_subGrantsAttenuateTheirParent() public view {
         uint256 n = handler.grantCount();
         for (uint256 i = 0; i < n; ++i) {
@@ -134,6 +139,7 @@ contract ConsentGrantsInvariantTest is GrantsTest {
         }
     }
 
+    /// forge-config: ci.invariant.runs = 250
     function invariant_noSubjectKeyOrSaltStored() public view {
         uint256 n = handler.grantCount();
         uint256 m = handler.subjectCount();

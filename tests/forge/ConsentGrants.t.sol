@@ -1779,6 +1779,23 @@ contract ConsentGrantsTest is GrantsTest {
         }
     }
 
+    /// @dev A deployment stores its shipped pairs ahead of grants: anyone may, a stored pair keeps its index and is
+    /// not stored again, and a grant naming it then stores only the index.
+    function test_refs_internAheadOfGrants() public {
+        vm.assertEq(grants.refsIndex(PROFILE, TERMS), 0, "not stored yet");
+        vm.expectEmit(address(grants));
+        emit IConsentGrants.RefsInterned(1, PROFILE, TERMS);
+        vm.prank(STRANGER);
+        vm.assertEq(grants.internRefs(PROFILE, TERMS), 1, "stored at index 1");
+        vm.assertEq(grants.refsIndex(PROFILE, TERMS), 1, "the view finds it");
+        vm.recordLogs();
+        vm.assertEq(grants.internRefs(PROFILE, TERMS), 1, "stored once: the same index");
+        bytes32 id = _mint(_subject(1), _simple(_subject(1), CLINIC));
+        vm.assertEq(_countLogs(IConsentGrants.RefsInterned.selector), 0, "neither the second call nor the grant stores it");
+        vm.assertEq(_refsIndexOf(id), 1, "the grant stores the index");
+        vm.assertEq(grants.refsIndex(PROFILE, keccak256("other terms")), 0, "another pair is not stored");
+    }
+
     function test_refs_fullTableRefusesANewPair() public {
         _mint(_subject(1), _simple(_subject(1), CLINIC)); // interns (PROFILE, TERMS) at index 1
         // _refs (slot 6) at 2^32 entries: no index is left for a new pair.
