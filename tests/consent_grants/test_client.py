@@ -14,7 +14,7 @@ from carechain.clients import AgentStatus, ConsentGrantsClient, FailedGrant, Pur
 from carechain.core import eip712, grants
 from carechain.core.grants import FLAG_DELEGABLE, AgentKind, Op, Status
 from carechain.core.profiles import purpose_code
-from consent_grants.conftest import HMB, PROFILE, TERMS, client_of, grant_input
+from consent_grants.conftest import HMB, PROFILE, REPO, TERMS, client_of, grant_input
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
@@ -240,3 +240,16 @@ def test_the_deployment_reads(relay, project):
     assert relay.purpose_registry() == registry.address
     assert relay.refs_index(PROFILE, TERMS) > 0
     assert relay.refs_index(PROFILE, keccak(text="no such template")) == 0
+
+
+def test_the_python_section_of_the_design_page_runs(project, relay, wallet):
+    text = (REPO / "docs" / "private-consent.md").read_text()
+    block = text.split("### Python\n", 1)[1].split("```python\n", 1)[1].split("```\n", 1)[0]
+    hospital = accounts[2].address
+    scope = {"w3": web3, "root": project, "sender": relay.sender, "wallet": wallet, "hospital": hospital}
+
+    exec(compile(block, "docs/private-consent.md", "exec"), scope)
+
+    subject = scope["subject"]
+    assert relay.get_grant(subject.commitment).grantee == hospital
+    assert relay.effective_status(subject.commitment) is Status.REVOKED_BY_SUBJECT
