@@ -211,6 +211,8 @@ def test_a_key_that_is_not_the_grants_subject_is_refused_before_anything_is_sent
         relay.grant(signed.as_tuple(), b"")  # type: ignore[arg-type]
     with pytest.raises(errors.InputError, match="at least one"):
         relay.grant_batch([])
+    with pytest.raises(errors.InputError, match="pair"):
+        relay.grant_batch([signed])  # type: ignore[list-item]
     assert web3.eth.get_transaction_count(relay.sender.address) == nonce
 
 

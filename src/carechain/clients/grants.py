@@ -154,8 +154,8 @@ class ConsentGrantsClient(ContractClient):
     def grant_batch(self, items: Sequence[tuple[GrantInput, bytes]]) -> GrantBatch:
         """Mint many signed grants in one transaction; an item that fails (taken, badly signed, expired...)
         is skipped and reported by its GrantFailed event, the others are minted."""
-        if not items:
-            raise InputError("a grant batch holds at least one (grant, subjectSig) item")
+        if not items or any(not isinstance(item, tuple) or len(item) != 2 for item in items):
+            raise InputError("a grant batch is at least one (GrantInput, subjectSig) pair")
         result = self._send(
             "grantBatch", [_input(grant) for grant, _ in items], [_sig(sig) for _, sig in items]
         )
