@@ -17,7 +17,7 @@ export CARECHAIN_ROOT := $(ROOT)
 FORGE_PROFILE ?= ci
 # brownie starts and stops its chain; the guard makes sure the chain also stops when brownie is killed.
 GUARD = $(BIN)/python -m carechain.dev.guard
-GANACHE_SUITE := tests/consent tests/smoke
+GANACHE_SUITE := tests/consent tests/consent_grants tests/smoke
 
 .PHONY: abi help setup compile demo bench test test-quick test-unit test-anvil duplicates postgres test-ganache forge forge-quick lint fuzz snapshot networks clean \
 	chromium portal portal-screenshot rehearsal gateway docs

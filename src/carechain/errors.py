@@ -124,7 +124,7 @@ def _contract_error(name: str, doc: str) -> type[ContractError]:
 # they inherit). A name means the same thing in every contract that declares it.
 _ERRORS: dict[str, str] = {
     # ConsentRegistry
-    "InvalidGrantee": "The grantee is the zero address.",
+    "InvalidGrantee": "The grantee is the zero address (ConsentGrants: or the subject commitment is zero).",
     "InvalidPatient": "The patient is the zero address (or, for break-glass, the provider themself).",
     "InvalidDelegate": "The delegate is the zero address or the patient.",
     "EmptyScopes": "A consent must cover at least one data scope.",
@@ -212,6 +212,56 @@ _ERRORS: dict[str, str] = {
     "EndpointsNotRevealed": "Reveal the blinded analysis plan before reporting results.",
     "EndpointsMismatch": "The results name endpoints other than the pre-registered ones.",
     "MerkleProofInvalidMultiproof": "The multiproof is malformed (its lengths or flags do not fit).",
+    "NoTrialGrant": (
+        "The grant does not let the trial registry enrol its subject in this version: it must be active, made"
+        " to the registry for CLINTRCH with READ, scoped to the trial version's salted resource."
+    ),
+    "GrantAlreadyEnrolled": "An enrolment on this grant exists (a new enrolment needs a new grant).",
+    "GrantAlreadyReconsented": "The enrolment on this grant already covers the current consent version.",
+    "GrantNotEnrolled": "No live enrolment on this grant.",
+    "UnauthorizedGrantWithdrawal": (
+        "While the grant is live or on hold, only the enrolling site or the sponsor ends its enrolment."
+    ),
+    # PurposeRegistry
+    "InvalidPurpose": "Code 0, a zero term or a zero release cannot be registered.",
+    "PurposeAlreadyRegistered": "A purpose code is registered once, for good.",
+    "UnknownPurpose": "A code can only narrow a registered code.",
+    # ConsentGrants (ERC-8356)
+    "GrantExists": "A grant with this id exists (or existed): a new grant needs a new subject key.",
+    "UnknownGrant": "No grant has this id.",
+    "InvalidSubjectSignature": (
+        "The subject signature is malformed, invalid, or not by the key the commitment opens to (or signed"
+        " with another nonce, chain or contract)."
+    ),
+    "SubjectSignatureRequired": "CareChain takes subject acts only signed and relayed (...WithSig).",
+    "InvalidPolicy": "The policy word has a reserved bit set, no ops, no purpose, or a value out of range.",
+    "InvalidWindow": "The grant's window is empty or already over.",
+    "PurposeNotRegistered": "The purpose code is not in the purpose registry.",
+    "InvalidAgent": "The agent and its kind disagree (an agent without a kind, or a kind without an agent).",
+    "NotGrantee": "Only the grant's grantee may do this.",
+    "NotAuthorized": "The caller may not do this to the grant.",
+    "NotDelegable": "The parent grant does not allow delegation.",
+    "AttenuationViolated": "A sub-grant may not exceed its parent (`rule` names the rule it broke).",
+    "DepthExceeded": "The delegation chain would be deeper than MAX_DEPTH.",
+    "WrongStatus": "The grant is not in a status this act applies to.",
+    "NoAgentLeg": "The grant has no live agent leg.",
+    "UsageCountDecreased": "A usage count may not go down within an epoch.",
+    "NotScopeRoot": "Scope leaves exist only under a root-scoped grant.",
+    "LeafAlreadyWithdrawn": "The scope leaf is withdrawn already.",
+    "NotAgentOperator": "The agent has an operator already; only that operator hands over.",
+    "LengthMismatch": "A batch's grants and signatures differ in number.",
+    "OnlySelf": "Only ConsentGrants itself calls this (one batch item at a time).",
+    "RefsFull": "Too many template pairs (2^32) have been stored.",
+    "BeyondAuthority": "A guardian's key grants nothing that outlasts the guardian's term.",
+    # GuardianshipFactory and GuardianshipAccount
+    "ERC1167FailedCreateClone": "The account's clone could not be created.",
+    "AlreadyInitialized": "The guardianship account is set up already.",
+    "InvalidSigner": "A signer must be a key (not 0), and the successor not the guardian's key.",
+    "InvalidTerm": "A guardianship term must end in the future.",
+    "TermNotShortened": "A guardianship term can only be shortened.",
+    "TermEnded": "The guardianship term is over: the guardian can no longer act.",
+    "NoSuccessor": "A term ends early only into the hands of a named successor.",
+    "InvalidGuardianSignature": "Not the guardian's signature of this act with the account's nonce.",
 }
 
 ERROR_CLASSES: dict[str, type[ContractError]] = {
@@ -235,6 +285,13 @@ NoConsent = ERROR_CLASSES["NoConsent"]
 TrialLocked = ERROR_CLASSES["TrialLocked"]
 NotIrbOfRecord = ERROR_CLASSES["NotIrbOfRecord"]
 IrbReviewPending = ERROR_CLASSES["IrbReviewPending"]
+GrantExists = ERROR_CLASSES["GrantExists"]
+UnknownGrant = ERROR_CLASSES["UnknownGrant"]
+InvalidSubjectSignature = ERROR_CLASSES["InvalidSubjectSignature"]
+SubjectSignatureRequired = ERROR_CLASSES["SubjectSignatureRequired"]
+WrongStatus = ERROR_CLASSES["WrongStatus"]
+NotGrantee = ERROR_CLASSES["NotGrantee"]
+AttenuationViolated = ERROR_CLASSES["AttenuationViolated"]
 
 
 # ---- HTTP refusals of the gateway and the relayer ------------------------------------------------

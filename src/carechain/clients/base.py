@@ -23,6 +23,8 @@ class ContractClient:
     """One deployment of one contract, seen from one account (the sender) or read-only."""
 
     name = ""
+    # What the contract calls besides its DEPENDENCIES (a factory's clones): their custom errors bubble up.
+    callees: tuple[str, ...] = ()
 
     def __init__(
         self, w3: Web3, address: str, abi: list[dict[str, Any]], sender: Sender | None = None
@@ -41,8 +43,14 @@ class ContractClient:
         the contracts it names (`Manifest.check_code`)."""
         manifest = Manifest.load(root, w3.eth.chain_id)
         manifest.check_code(w3, root)
-        client = cls(w3, manifest.address(cls.name), load_abi(root, cls.name), sender)
-        client.errors = client.abi + _callee_errors(root, cls.name)
+        return cls.at(w3, root, manifest.address(cls.name), sender)
+
+    @classmethod
+    def at(cls: type[ClientT], w3: Web3, root: Path, address: str, sender: Sender | None = None) -> ClientT:
+        """The deployment at `address` (one no manifest records), with the ABI in `root` and the custom
+        errors of the contracts it calls."""
+        client = cls(w3, address, load_abi(root, cls.name), sender)
+        client.errors = client.abi + _callee_errors(root, cls.name, cls.callees)
         return client
 
     @property
@@ -68,11 +76,16 @@ class ContractClient:
     def _call(self, function: str, *args: Any) -> Any:
         return call(getattr(self.contract.functions, function)(*args), self.errors)
 
+    def _call_from(self, caller: str, function: str, *args: Any) -> Any:
+        """A read whose answer depends on who asks (msg.sender)."""
+        return call(getattr(self.contract.functions, function)(*args), self.errors, caller=caller)
 
-def _callee_errors(root: Path, name: str) -> list[dict[str, Any]]:
-    """The custom errors of every contract `name` calls, directly or through its dependencies."""
+
+def _callee_errors(root: Path, name: str, callees: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The custom errors of every contract `name` calls (`callees` and its dependencies), directly or
+    through their dependencies."""
     seen: list[str] = []
-    pending = list(DEPENDENCIES.get(name, ()))
+    pending = [*DEPENDENCIES.get(name, ()), *callees]
     while pending:
         callee = pending.pop()
         if callee not in seen:

@@ -554,10 +554,7 @@ def _register_purposes(w3: Web3, sender: Sender, root: Path, manifest: Manifest,
         )
         return
     for batch in planner(w3, sender.tx_gas_cap).batches(missing, PURPOSE_GAS):
-        call = _contract(w3, purposes, purposes_abi).functions.register(
-            [entry.code for entry in batch],
-            [(entry.term, entry.release_hash, entry.narrows) for entry in batch],
-        )
+        call = _contract(w3, purposes, purposes_abi).functions.register(*profiles.registration(batch))
         sender.transact(call, purposes_abi)
         log(f"PurposeRegistry: registered purpose codes {batch[0].code}..{batch[-1].code}")
 

@@ -157,6 +157,14 @@ def registry_entries() -> list[PurposeCode]:
     return ordered
 
 
+def registration(entries: Sequence[PurposeCode]) -> tuple[list[int], list[tuple[bytes, bytes, int]]]:
+    """PurposeRegistry.register's two arguments for `entries`: the codes, and each one's (term, release,
+    narrows)."""
+    return [entry.code for entry in entries], [
+        (entry.term, entry.release_hash, entry.narrows) for entry in entries
+    ]
+
+
 def canonical_profile(pairs: Sequence[Mapping[str, Any]]) -> bytes:
     """RFC 8785 bytes of a purpose profile: `{term, value?}` pairs, sorted by term (UTF-8 byte order).
 

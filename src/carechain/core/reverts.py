@@ -16,6 +16,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import TxParams
 
 from carechain.core.transport import RetryPolicy, retrying
 from carechain.errors import ERROR_CLASSES, CareChainError, ContractError, InputError
@@ -102,10 +103,17 @@ def reverts_decoded(abi: list[dict[str, Any]]) -> Iterator[None]:
         raise decode_revert(abi, revert_data(err)) from None
 
 
-def call(function: ContractFunction, abi: list[dict[str, Any]], retry: RetryPolicy | None = None) -> Any:
-    """A read (eth_call); a revert (UnknownTrial, UnknownRecord...) raises its typed exception.
+def call(
+    function: ContractFunction,
+    abi: list[dict[str, Any]],
+    retry: RetryPolicy | None = None,
+    caller: str | None = None,
+) -> Any:
+    """A read (eth_call), from `caller` when the answer depends on who asks (ERC-8356's `checkAccess`); a
+    revert (UnknownTrial, UnknownRecord...) raises its typed exception.
 
     A node that does not answer is asked again (`retry`), then `ChainUnavailable`.
     """
+    params: TxParams = {} if caller is None else {"from": to_checksum_address(caller)}
     with reverts_decoded(abi):
-        return retrying(function.w3, f"eth_call {function.fn_name}", function.call, retry)
+        return retrying(function.w3, f"eth_call {function.fn_name}", lambda: function.call(params), retry)
