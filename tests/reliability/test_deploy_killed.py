@@ -70,9 +70,13 @@ def test_the_re_run_deploys_only_what_is_missing(anvil, tmp_path, hook, method, 
     logged: list[str] = []
     manifest = deploy(w3, Sender(w3, key, retry=FAST), root, log=logged.append)
 
-    deploys = mined_from(w3, key.address)
+    mined = mined_from(w3, key.address)
+    assert [tx["nonce"] for tx in mined] == list(range(len(mined)))
+    deploys = [tx for tx in mined if tx["to"] is None]
     assert len(deploys) == len(CONTRACTS)  # one creation per contract: nothing deployed twice
-    assert [tx["nonce"] for tx in deploys] == list(range(len(CONTRACTS)))
+    # The private-consent set-up (purpose codes, template pairs, the issuer role): each call sent once.
+    calls = [(tx["to"], bytes(tx["input"])) for tx in mined if tx["to"] is not None]
+    assert calls and len(set(calls)) == len(calls)
     final = json.loads(manifest_path.read_text())["contracts"]
     assert list(final) == list(CONTRACTS) and all("status" not in entry for entry in final.values())
     creations = {w3.eth.get_transaction_receipt(tx["hash"])["contractAddress"] for tx in deploys}
