@@ -26,3 +26,19 @@ def test_sigint_is_passed_on_and_the_guard_ends_with_its_command():
     guard.send_signal(signal.SIGINT)
     assert guard.wait(timeout=20) == 5
     assert time.monotonic() - sent < 3
+
+
+def test_a_command_can_trap_sigint_when_the_guard_was_started_with_it_ignored():
+    """A shell's background job starts with SIGINT ignored; the guard's command must not inherit that, or a
+    shell command could not trap the Ctrl-C the guard forwards (seen when `.ci/run` was started with `&`)."""
+    command = "trap 'exit 5' INT; echo ready; sleep 30 & wait"
+    guard = subprocess.Popen(
+        [sys.executable, "-m", "carechain.dev.guard", "sh", "-c", command],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `cmd &` in a script does
+    )
+    assert guard.stdout is not None and guard.stdout.readline() == "ready\n"
+    time.sleep(0.5)
+    guard.send_signal(signal.SIGINT)
+    assert guard.wait(timeout=20) == 5

@@ -29,20 +29,27 @@ def _end_group(pgid: int, sig: signal.Signals) -> None:
 
 def run(command: list[str]) -> int:
     """Run `command` in its own process group; return its exit status (128+signal if killed)."""
-    child = subprocess.Popen(command, start_new_session=True)
     deadline: list[threading.Timer] = []
+    started: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         # The main thread's child.wait() sees CMD exit; a wait in here could not reap it (the main
         # thread holds the wait lock) and always sat out the whole grace.
-        _end_group(child.pid, signal.SIGINT)
+        if not started:
+            return
+        _end_group(started[0].pid, signal.SIGINT)
         if not deadline:
-            deadline.append(threading.Timer(_grace_seconds(), _end_group, (child.pid, signal.SIGKILL)))
+            deadline.append(threading.Timer(_grace_seconds(), _end_group, (started[0].pid, signal.SIGKILL)))
             deadline[0].daemon = True
             deadline[0].start()
 
+    # Handlers first: CMD then starts with SIGINT at its default (a caught signal is reset by exec), even
+    # when the guard itself was started in the background of a shell, which ignores SIGINT for it; an
+    # ignored SIGINT would be inherited, and a shell CMD can then not trap it.
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, forward)
+    child = subprocess.Popen(command, start_new_session=True)
+    started.append(child)
     status = child.wait()
     for timer in deadline:
         timer.cancel()
