@@ -16,11 +16,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -42,11 +41,12 @@ from carechain.clients import (
     license_hash,
     record_id,
 )
-from carechain.core import eip712, profiles
+from carechain.core import eip712, grants, keys, profiles
 from carechain.core.deployments import deploy, load_artifact
+from carechain.core.keys import GrantKeys
 from carechain.core.sender import TxResult
 from carechain.dev.localnode import find_anvil, local_node
-from carechain.offchain.merkle import StandardMerkleTree
+from carechain.offchain.scopes import ScopeTree
 from carechain.offchain.trialdata import DataBatch
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
@@ -339,61 +339,34 @@ CEILINGS = {
 }
 BATCH_ITEM_CEILING = 115_000
 
-# What a per-grant subject key signs, built here (subject, policy, grant_input, subject_sig, grant_sig) from
-# eip712.TYPES["ConsentGrants"] with eth-account until carechain.core.grants serves it.
-GrantInput = tuple[bytes, bytes, bytes, int, bytes, str, str, int]  # IConsentGrants.GrantInput's fields
-
-
-class Subject(NamedTuple):
-    """A per-grant subject key, its salt, and the commitment they open (a root grant's id)."""
-
-    key: LocalAccount
-    salt: bytes
-    commit: bytes
-
-
-def subject(label: str, index: int) -> Subject:
+# A per-grant subject of the bench: its key and salt fixed by label (repeatable calldata), signing through
+# carechain.core.grants as every client does.
+def subject(label: str, index: int) -> GrantKeys:
     key = _key(f"subject-{label}", index)
     salt = keccak(text=f"carechain-bench:salt:{label}:{index}")
-    return Subject(key, salt, keccak(abi_encode(["bytes32", "address"], [salt, key.address])))
+    commitment = keys.subject_commitment(salt, key.address)
+    return GrantKeys(index, "subject", bytes(key.key), key.address, salt, SCOPE_SALT, commitment)
 
 
-def policy(window: tuple[int, int], ops: int, flags: int = 0) -> int:
-    """ERC-8356's policy word for purpose GRU, without a use cap or an agent: notBefore in bits 0-47,
-    expiresAt 48-95, ops 96-127, purposeCode 128-159, flags 184-191."""
+def policy(window: tuple[int, int], ops: int, flags: int = 0) -> grants.Policy:
+    """Purpose GRU, without a use cap or an agent."""
     not_before, expires_at = window
-    return not_before | expires_at << 48 | ops << 96 | GRU << 128 | flags << 184
+    return grants.Policy(not_before, expires_at, ops, GRU, flags=flags)
 
 
 def grant_input(
-    owner: Subject, grantee: str, scope_ref: bytes, policy_word: int, terms: bytes = TERMS
-) -> GrantInput:
-    return (scope_ref, PROFILE, terms, 0, owner.commit, grantee, ZERO_ADDRESS, policy_word)
-
-
-def subject_sig(owner: Subject, domain: eip712.Domain, primary: str, message: dict[str, Any]) -> bytes:
-    """`subjectSig = abi.encode(subjectSalt, signature)`, the signature over `primary`'s typed data."""
-    payload = eip712.typed_data(domain, primary, message, contract="ConsentGrants")
-    signature = owner.key.sign_message(encode_typed_data(full_message=payload)).signature
-    return abi_encode(["bytes32", "bytes"], [owner.salt, bytes(signature)])
-
-
-def grant_sig(owner: Subject, domain: eip712.Domain, g: GrantInput, nonce: int) -> bytes:
-    names = [field["name"] for field in eip712.TYPES["ConsentGrants"]["Grant"]]
-    message = dict(zip(names, (*g, nonce), strict=True))
-    return subject_sig(owner, domain, "Grant", message)
+    owner: GrantKeys, grantee: str, scope_ref: bytes, policy_: grants.Policy, terms: bytes = TERMS
+) -> grants.GrantInput:
+    return grants.GrantInput(scope_ref, PROFILE, terms, 0, owner.commitment, grantee, ZERO_ADDRESS, policy_)
 
 
 def resource_hash(name: str) -> bytes:
-    """keccak256(resourceId), resourceId = abi.encode(scopeSalt, keccak256(name)): docs/private-consent.md."""
-    return keccak(abi_encode(["bytes32", "bytes32"], [SCOPE_SALT, keccak(text=name)]))
+    """keccak256(resourceId) of `name` under the bench's scope salt: docs/private-consent.md."""
+    return grants.resource_hash(SCOPE_SALT, name)
 
 
-def scope_tree() -> StandardMerkleTree:
-    """OpenZeppelin's StandardMerkleTree of [scopeSalt, keccak256(name)]: its leaves are ERC-8356's."""
-    return StandardMerkleTree.of(
-        [[SCOPE_SALT, keccak(text=name)] for name in SCOPE_NAMES], ["bytes32", "bytes32"]
-    )
+def scope_tree() -> ScopeTree:
+    return ScopeTree(SCOPE_SALT, SCOPE_NAMES)
 
 
 class GrantBench:
@@ -410,10 +383,11 @@ class GrantBench:
         self.domain = eip712.contract_domain("ConsentGrants", registry.w3.eth.chain_id, registry.address)
 
     def signed(
-        self, owner: Subject, grantee: str, scope_ref: bytes, flags: int = 0, terms: bytes = TERMS
-    ) -> tuple[GrantInput, bytes]:
+        self, owner: GrantKeys, grantee: str, scope_ref: bytes, flags: int = 0, terms: bytes = TERMS
+    ) -> tuple[tuple[Any, ...], bytes]:
         g = grant_input(owner, grantee, scope_ref, policy(self.window, READ | QUERY, flags), terms)
-        return g, grant_sig(owner, self.domain, g, self.registry.functions.nonces(owner.commit).call())
+        nonce = self.registry.functions.nonces(owner.commitment).call()
+        return g.as_tuple(), grants.signed_by_subject(owner, grants.grant_typed_data(self.domain, g, nonce))
 
     def intern(self, terms: bytes) -> int | None:
         """What a deployment pays once to store a template pair (None: the printed layout stores none)."""
@@ -422,11 +396,12 @@ class GrantBench:
         return self._send(self.relayer, self.registry.functions.internRefs(PROFILE, terms)).gas_used
 
     def grant(
-        self, owner: Subject, grantee: str, scope_ref: bytes, flags: int = 0, terms: bytes = TERMS
+        self, owner: GrantKeys, grantee: str, scope_ref: bytes, flags: int = 0, terms: bytes = TERMS
     ) -> int:
         g, sig = self.signed(owner, grantee, scope_ref, flags, terms)
         used = self._send(self.relayer, self.registry.functions.grant(g, sig)).gas_used
-        assert self.registry.functions.isGrantActive(owner.commit).call(), "the bench's grant must be active"
+        active = self.registry.functions.isGrantActive(owner.commitment).call()
+        assert active, "the bench's grant must be active"
         return used
 
     def grant_batch(self, label: str, size: int, scope_ref: bytes) -> int:
@@ -438,23 +413,23 @@ class GrantBench:
         assert not failed, f"the bench's batch items must all mint: {failed}"
         return result.gas_used // size
 
-    def revoke(self, owner: Subject) -> int:
-        nonce = self.registry.functions.nonces(owner.commit).call()
-        message = {"grantId": owner.commit, "reasonCode": bytes(32), "nonce": nonce}
-        sig = subject_sig(owner, self.domain, "RevokeBySubject", message)
-        call = self.registry.functions.revokeBySubjectWithSig(owner.commit, bytes(32), sig)
+    def revoke(self, owner: GrantKeys) -> int:
+        nonce = self.registry.functions.nonces(owner.commitment).call()
+        payload = grants.revoke_typed_data(self.domain, owner.commitment, bytes(32), nonce)
+        sig = grants.signed_by_subject(owner, payload)
+        call = self.registry.functions.revokeBySubjectWithSig(owner.commitment, bytes(32), sig)
         used = self._send(self.relayer, call).gas_used
-        assert not self.registry.functions.isGrantActive(owner.commit).call(), (
+        assert not self.registry.functions.isGrantActive(owner.commitment).call(), (
             "the bench's revocation must hold"
         )
         return used
 
     def sub_grant(
-        self, parent_id: bytes, owner: Subject, by: Sender, grantee: str, scope_ref: bytes, flags: int
+        self, parent_id: bytes, owner: GrantKeys, by: Sender, grantee: str, scope_ref: bytes, flags: int
     ) -> tuple[int, bytes]:
         """`by`, the parent's grantee, hands its scope, window and ops on to `grantee`: gas, child id."""
         g = grant_input(owner, grantee, scope_ref, policy(self.window, READ | QUERY, flags))
-        result = self._send(by, self.registry.functions.subGrant(parent_id, g, []))
+        result = self._send(by, self.registry.functions.subGrant(parent_id, g.as_tuple(), []))
         (event,) = self.registry.events.ConsentSubGranted().process_receipt(result.receipt, errors=DISCARD)
         return result.gas_used, bytes(event["args"]["grantId"])
 
@@ -527,21 +502,21 @@ def _private_operations(
     delegable = subject("delegable", 0)
     bench.grant(delegable, delegate.address, labs, FLAG_DELEGABLE)
     gas["sub_grant"], child = bench.sub_grant(
-        delegable.commit, delegable, delegate, sub_delegate.address, labs, FLAG_DELEGABLE
+        delegable.commitment, delegable, delegate, sub_delegate.address, labs, FLAG_DELEGABLE
     )
     end = _address("private-grantee", 2)
     _, grandchild = bench.sub_grant(child, delegable, sub_delegate, end, labs, 0)
-    gas["is_grant_active_depth0"] = bench.is_active(later.commit)
+    gas["is_grant_active_depth0"] = bench.is_active(later.commitment)
     gas["is_grant_active_depth2"] = bench.is_active(grandchild)
 
     # checkAccess answers for its caller: the grantee is GrantReader, which calls it.
     leaf_scoped, root_scoped = subject("leaf-scoped", 0), subject("root-scoped", 0)
     bench.grant(leaf_scoped, bench.reader.address, labs)
-    gas["check_access_leaf"] = bench.check_access(leaf_scoped.commit, labs, [])
+    gas["check_access_leaf"] = bench.check_access(leaf_scoped.commitment, labs, [])
     tree = scope_tree()
-    proof = tree.get_proof([SCOPE_SALT, keccak(text=SCOPE_NAMES[0])])
-    bench.grant(root_scoped, bench.reader.address, bytes.fromhex(tree.root[2:]), FLAG_SCOPE_IS_ROOT)
-    gas[f"check_access_root_depth{len(proof)}"] = bench.check_access(root_scoped.commit, labs, proof)
+    proof = tree.proof(SCOPE_NAMES[0])
+    bench.grant(root_scoped, bench.reader.address, tree.root, FLAG_SCOPE_IS_ROOT)
+    gas[f"check_access_root_depth{len(proof)}"] = bench.check_access(root_scoped.commitment, labs, proof)
     return gas
 
 
