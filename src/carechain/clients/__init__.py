@@ -4,7 +4,7 @@ from carechain.clients.access import AccessClient, Basis, Episode, Grant, Read, 
 from carechain.clients.base import ContractClient, bytes32, checksum
 from carechain.clients.consent import Consent, ConsentClient, GrantRequest, SignedGrant, SignedRevoke
 from carechain.clients.credentials import ROLES, Credential, CredentialClient, Status, license_hash, role_id
-from carechain.clients.grants import AgentStatus, ConsentGrant, ConsentGrantsClient, FailedGrant, GrantBatch
+from carechain.clients.grants import ConsentGrant, ConsentGrantsClient, FailedGrant, GrantBatch
 from carechain.clients.guardianship import GuardianshipFactoryClient
 from carechain.clients.purposes import PurposeRegistryClient, RegisteredPurpose
 from carechain.clients.records import Record, RecordClient, Version, category_bit, content_hash, record_id
@@ -19,6 +19,7 @@ from carechain.clients.trials import (
     TrialClient,
     TrialStatus,
 )
+from carechain.core.grants import AgentStatus
 
 __all__ = [
     "ROLES",

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, Final
 
 from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core import eip712, grants
-from carechain.core.grants import AgentKind, GrantInput, Policy, Status
+from carechain.core.grants import AgentKind, AgentStatus, GrantInput, Policy, Status
 from carechain.core.keys import GrantKeys
 from carechain.core.reverts import error_table
 from carechain.core.sender import TxResult
@@ -26,14 +25,6 @@ ZERO_ADDRESS: Final = "0x" + "00" * 20
 UNKNOWN_REVERT: Final = "UnknownRevert"  # what decode_revert names revert data no ABI explains
 
 Payload = Callable[[eip712.Domain, int], dict[str, Any]]
-
-
-class AgentStatus(IntEnum):
-    """IConsentGrants.AgentStatus: the agent leg's own status, revocable without the grant."""
-
-    NONE = 0
-    ACTIVE = 1
-    REVOKED = 2
 
 
 @dataclass(frozen=True)

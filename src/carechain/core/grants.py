@@ -49,6 +49,14 @@ class AgentKind(IntEnum):
     ASSERTED_UNVERIFIED = 4
 
 
+class AgentStatus(IntEnum):
+    """IConsentGrants.AgentStatus: the agent leg's own status, revocable without the grant."""
+
+    NONE = 0
+    ACTIVE = 1
+    REVOKED = 2
+
+
 class Op(IntFlag):
     """The `ops` bits, normative in ERC-8356: a grant minted by one party is read by another."""
 
