@@ -138,11 +138,16 @@ test-unit: $(SOLC) $(ROOT)/.tools/bin/forge
 
 # The whole suite runs once, under coverage of src/ (child processes too: pyproject's [tool.coverage]): the
 # chain-free tests under plain pytest, then the others under brownie on Anvil, adding to the same coverage
-# data; below 90% of src/ lines it fails.
+# data; below 90% of src/ lines it fails. The chain tests run in TEST_WORKERS pytest-xdist workers, each with
+# an Anvil of its own (brownie's xdist support: worker N's node listens on the network's port + N) and whole
+# test files dealt out to them; a chain test spends most of its time in Python, not in the node, so two
+# workers on two cores take about half the time of one.
+TEST_WORKERS ?= 2
+ANVIL_NETWORK ?= development
 test-anvil: postgres chromium
 	$(UNIT_PYTEST) --cov=carechain --cov-report=
-	$(GUARD) $(BIN)/brownie test tests $(UNIT_TESTS:%=--ignore=%) --network development --cov=carechain \
-	  --cov-append --cov-report=term --cov-fail-under=90
+	$(GUARD) $(BIN)/brownie test tests $(UNIT_TESTS:%=--ignore=%) --network $(ANVIL_NETWORK) -n $(TEST_WORKERS) \
+	  --cov=carechain --cov-append --cov-report=term --cov-fail-under=90
 
 test-ganache:
 	$(GUARD) $(BIN)/brownie test $(GANACHE_SUITE) --network ganache7

@@ -8,7 +8,9 @@ the tests (`brownie test`); chain tests still import its helpers from here (`fro
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Iterator
 from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -36,8 +38,12 @@ EMERGENCY = keccak(text="carechain.credential.EMERGENCY")
 REVIEWER = keccak(text="carechain.credential.REVIEWER")
 CUSTODIAN = keccak(text="carechain.credential.CUSTODIAN")
 CREDENTIAL_ROLES = {
-    "PROVIDER": PROVIDER, "RESEARCHER": RESEARCHER, "IRB": IRB, "EMERGENCY": EMERGENCY,
-    "REVIEWER": REVIEWER, "CUSTODIAN": CUSTODIAN,
+    "PROVIDER": PROVIDER,
+    "RESEARCHER": RESEARCHER,
+    "IRB": IRB,
+    "EMERGENCY": EMERGENCY,
+    "REVIEWER": REVIEWER,
+    "CUSTODIAN": CUSTODIAN,
 }
 REGISTRAR_ROLE = keccak(text="carechain.REGISTRAR")
 # ConsentGrants: who may terminate the grants made to it (a trial registry).
@@ -69,10 +75,18 @@ LAB_V0 = content_hash("lab-result-1 v0")
 
 # The helpers of chain_support.py that chain tests import from here; loaded on first use, so importing this
 # module never imports brownie.
-CHAIN_HELPERS = frozenset({
-    "now", "at_next_block", "mine_at", "sign_grant", "sign_revoke", "sign_access_grant", "sign_access_revoke",
-    "reverts",
-})
+CHAIN_HELPERS = frozenset(
+    {
+        "now",
+        "at_next_block",
+        "mine_at",
+        "sign_grant",
+        "sign_revoke",
+        "sign_access_grant",
+        "sign_access_revoke",
+        "reverts",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -106,11 +120,36 @@ def license_hash(holder: Any, role: bytes) -> bytes:
     return keccak(b"licence-salt" + bytes.fromhex(str(holder)[2:]) + role)
 
 
-def attest(credentials: Any, registrar: Any, holder: Any, role: bytes, valid_from: int = 0,
-           valid_until: int = NO_END) -> Any:
+def attest(
+    credentials: Any, registrar: Any, holder: Any, role: bytes, valid_from: int = 0, valid_until: int = NO_END
+) -> Any:
     """The registrar attests `holder` in `role`; returns the transaction."""
-    return credentials.attest(holder, role, license_hash(holder, role), valid_from, valid_until,
-                              {"from": registrar})
+    return credentials.attest(
+        holder, role, license_hash(holder, role), valid_from, valid_until, {"from": registrar}
+    )
+
+
+def _environment_restored() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# A tool run in-process (a CLI command under CliRunner, a library call that loads a project's `.env` into
+# os.environ) must not leave, say, CARECHAIN_ADMIN behind for whichever test the same process runs next: the
+# order differs under xdist (tests/rehearsal's module fixtures run the CLI in-process on a `.env` naming a
+# multisig; a later module's deploy in the same worker then came out timelocked). Restored after each test
+# and after each module's fixtures.
+@pytest.fixture(autouse=True)
+def environment_restored() -> Iterator[None]:
+    yield from _environment_restored()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def module_environment_restored() -> Iterator[None]:
+    yield from _environment_restored()
 
 
 @pytest.fixture
