@@ -1,0 +1,533 @@
+"""The chain privacy scan of issue 17 (item 8): what a block range of a chain says about patients.
+
+Given the patients' wallet addresses and the ids of their root grants, `scan` reads every transaction of the
+range (envelope, calldata, logs, and the storage each one touched) and checks four rules:
+
+- ADDRESS: no patient wallet address in any form: its 20 bytes, the 32-byte left-padded word, hex text in any
+  case (EIP-55 included), keccak256 of the 20 bytes or of the padded word (raw or as hex text), also half a
+  byte out of step; a storage slot key equal to keccak256(padded address ‖ p), p < 256, is a mapping keyed by
+  the address and counts too.
+- SENDER / FUNDER: no patient wallet sends a transaction, nor pays ether to an account that then sends one
+  (followed through accounts it funded in turn, internal transfers included).
+- SAME_TX: no transaction carries two grants of one patient.
+- LINKED: no 32-byte word or 20-byte address shows in the chain data of two different grants of one patient
+  (from two different transactions), except what the `AllowList` names, zero and values below 2^48.
+
+A grant is a root grant with its sub-grant tree (from ConsentSubGranted events of the ConsentGrants contract);
+its chain data are the transactions whose calldata or logs hold its id or a descendant's.
+
+Storage comes from Anvil's (and geth's) `debug_traceTransaction` with the prestateTracer: once plain, which
+gives every slot the transaction read or wrote with its value before, once in diffMode, which gives the value
+each written slot had after. So every value a slot held within the range is seen, also one overwritten
+later (a state dump sees only the last), and each is attributed to its transaction. The tracer also gives the
+code of each contract touched (scanned once per contract: immutables) and the balances that rose (the
+funding rule). `read_chain` does the reading; `check` applies the rules to what it read, so the rules run
+on synthetic data too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from carechain.core.values import bytes32, checksum
+
+SUB_GRANTED: Final = keccak(text="ConsentSubGranted(bytes32,bytes32,uint16)")
+SMALL: Final = 2**48  # values below are counters, times, codes, lengths and offsets: never a link
+MAPPING_SLOTS: Final = 256  # mapping(address => ...) declared in slots 0-255 is recognised by its slot key
+WORD: Final = 32
+ZERO_PAD: Final = bytes(12)
+Place = tuple[str, str, int | None]  # a token's first place in a transaction: tx, field, offset
+
+
+class Rule(StrEnum):
+    """What a finding breaks."""
+
+    ADDRESS = "patient address on chain"
+    SENDER = "patient wallet sends"
+    FUNDER = "patient wallet funds a sender"
+    SAME_TX = "two grants of one patient in one transaction"
+    LINKED = "value shared by two grants of one patient"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One breach: the rule, the transaction, the field (`calldata`, `log 2 topic 1`, `storage 0x.. slot
+    0x.. after`, ...), the byte offset in it where that applies, and what was found."""
+
+    rule: Rule
+    tx: str
+    field: str
+    offset: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        at = "" if self.offset is None else f" at byte {self.offset}"
+        return f"{self.rule}: tx {self.tx}, {self.field}{at}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Patient:
+    """A patient as the scan knows them: the wallet that must never show, and their root grants' ids."""
+
+    wallet: str
+    grants: tuple[bytes, ...] = ()
+
+    @classmethod
+    def of(cls, wallet: str, grants: Iterable[bytes | str] = ()) -> Patient:
+        return cls(checksum(wallet, "patient wallet"), tuple(bytes32(g, "grant id") for g in grants))
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """Values public by design that may show in several grants of one patient: the contracts', relayer's,
+    providers', committees' and custodians' addresses, purpose codes, template and profile hashes, epoch
+    roots. Zero and values below 2^48 are always allowed."""
+
+    addresses: frozenset[bytes] = frozenset()
+    words: frozenset[bytes] = frozenset()
+
+    @classmethod
+    def of(cls, addresses: Iterable[str] = (), words: Iterable[bytes | str | int] = ()) -> AllowList:
+        return cls(
+            frozenset(_address_bytes(a) for a in addresses),
+            frozenset(
+                w.to_bytes(WORD, "big") if isinstance(w, int) else bytes32(w, "allowed word") for w in words
+            ),
+        )
+
+    def allows(self, token: bytes) -> bool:
+        """Whether a 20-byte address or 32-byte word may be shared."""
+        if len(token) == 20:
+            return token in self.addresses or int.from_bytes(token, "big") < SMALL
+        return token in self.words or int.from_bytes(token, "big") < SMALL
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Bytes the chain holds, named by where they are."""
+
+    field: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Log:
+    """One log of a receipt: its index in the block, its emitter, topics and data."""
+
+    index: int
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One mined transaction as the scan sees it: envelope, calldata, logs, the storage and code it touched
+    (`state`), and the accounts whose balance it raised, the block's fee recipient aside (`credited`)."""
+
+    hash: str
+    sender: bytes
+    to: bytes | None
+    value: int
+    calldata: bytes
+    logs: tuple[Log, ...] = ()
+    state: tuple[Blob, ...] = ()
+    credited: tuple[bytes, ...] = ()
+
+    def blobs(self) -> Iterator[Blob]:
+        """Everything of the transaction that could hold a value, each named by its field."""
+        yield Blob("from", self.sender)
+        if self.to is not None:
+            yield Blob("to", self.to)
+        yield Blob("value", self.value.to_bytes(WORD, "big"))
+        yield Blob("calldata", self.calldata)
+        for log in self.logs:
+            yield Blob(f"log {log.index} address", log.address)
+            for position, topic in enumerate(log.topics):
+                yield Blob(f"log {log.index} topic {position}", topic)
+            yield Blob(f"log {log.index} data", log.data)
+        yield from self.state
+
+    def names(self, grant_id: bytes) -> bool:
+        """Whether the calldata or a log holds `grant_id` (at any offset)."""
+        return (
+            grant_id in self.calldata
+            or any(grant_id in topic for log in self.logs for topic in log.topics)
+            or any(grant_id in log.data for log in self.logs)
+        )
+
+    def tokens(self) -> Iterator[tuple[bytes, str, int | None]]:
+        """(value, field, offset) of each 32-byte word and 20-byte address the transaction carries, as the
+        linkage rule compares them: the envelope's addresses and value, calldata words after the selector,
+        log emitters, topics after the event's signature, log data words. A word whose first 12 bytes are
+        zero is an address (ABI encoding)."""
+        yield self.sender, "from", None
+        if self.to is not None:
+            yield self.to, "to", None
+        if self.value:
+            yield self.value.to_bytes(WORD, "big"), "value", None
+        start = 0 if self.to is None else 4
+        yield from _words(self.calldata, "calldata", start)
+        for log in self.logs:
+            yield log.address, f"log {log.index} address", None
+            for position, topic in enumerate(log.topics[1:], 1):
+                yield from _words(topic, f"log {log.index} topic {position}", 0, offsets=False)
+            yield from _words(log.data, f"log {log.index} data", 0)
+
+
+def _words(
+    data: bytes, where: str, start: int, *, offsets: bool = True
+) -> Iterator[tuple[bytes, str, int | None]]:
+    for offset in range(start, len(data) - WORD + 1, WORD):
+        word = data[offset : offset + WORD]
+        token = word[12:] if word[:12] == ZERO_PAD else word
+        yield token, where, offset if offsets else None
+
+
+# ---- the address rule: the forms of an address ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Needle:
+    """One form of a patient's address: what to look for and what to call it."""
+
+    patient: int
+    form: str
+    data: bytes
+
+
+def needles(patients: Sequence[Patient]) -> list[Needle]:
+    """Every form a patient's wallet address could take on chain (see the module's doc)."""
+    found: list[Needle] = []
+    for number, patient in enumerate(patients):
+        raw = _address_bytes(patient.wallet)
+        padded = ZERO_PAD + raw
+        found += [
+            Needle(number, "32-byte padded", padded),
+            Needle(number, "20 bytes", raw),
+            Needle(number, "hex text", raw.hex().encode()),
+            Needle(number, "keccak256 of the 20 bytes", keccak(raw)),
+            Needle(number, "keccak256 of the padded word", keccak(padded)),
+            Needle(number, "keccak256 of the 20 bytes, as hex text", keccak(raw).hex().encode()),
+            Needle(number, "keccak256 of the padded word, as hex text", keccak(padded).hex().encode()),
+        ]
+    return found
+
+
+def mapping_keys(patients: Sequence[Patient]) -> dict[bytes, tuple[int, int]]:
+    """keccak256(padded address ‖ p) -> (patient, p): the storage slot of a mapping keyed by the address."""
+    keys: dict[bytes, tuple[int, int]] = {}
+    for number, patient in enumerate(patients):
+        padded = ZERO_PAD + _address_bytes(patient.wallet)
+        for slot in range(MAPPING_SLOTS):
+            keys[keccak(padded + slot.to_bytes(WORD, "big"))] = (number, slot)
+    return keys
+
+
+def find(
+    needle: Needle, blob: Blob, lowered: bytes | None = None, nibbles: bytes | None = None
+) -> Iterator[tuple[int, str]]:
+    """(byte offset, form) of each place `needle` shows in `blob`: as bytes (hex text in any case), or in the
+    blob's hex at an odd nibble ("half a byte out of step"; the offset is then the byte it starts in). The
+    20 bytes inside a padded word are not reported again. `lowered` and `nibbles` (the blob's data lowered,
+    and as hex) may be passed in when many needles are looked for in one blob."""
+    text = needle.form.endswith("hex text")
+    haystack = (blob.data.lower() if lowered is None else lowered) if text else blob.data
+    for offset in _occurrences(haystack, needle.data):
+        if needle.form == "20 bytes" and offset >= 12 and blob.data[offset - 12 : offset] == ZERO_PAD:
+            continue  # reported as the padded word
+        yield offset, needle.form
+    if not text:
+        hexed = blob.data.hex().encode() if nibbles is None else nibbles
+        for position in _occurrences(hexed, needle.data.hex().encode()):
+            if position % 2:
+                yield position // 2, needle.form + ", half a byte out of step"
+
+
+def _occurrences(haystack: bytes, needle: bytes) -> Iterator[int]:
+    offset = haystack.find(needle)
+    while offset != -1:
+        yield offset
+        offset = haystack.find(needle, offset + 1)
+
+
+def address_findings(transactions: Sequence[Transaction], patients: Sequence[Patient]) -> list[Finding]:
+    """ADDRESS: each place a patient's wallet address shows, in any of its forms."""
+    looked_for = needles(patients)
+    keys = mapping_keys(patients)
+    found: list[Finding] = []
+    for tx in transactions:
+        for blob in tx.blobs():
+            lowered, nibbles = blob.data.lower(), blob.data.hex().encode()
+            for needle in looked_for:
+                for offset, form in find(needle, blob, lowered, nibbles):
+                    found.append(
+                        Finding(
+                            Rule.ADDRESS, tx.hash, blob.field, offset, _who(patients, needle.patient, form)
+                        )
+                    )
+            if blob.field.startswith("storage key") and blob.data in keys:
+                number, slot = keys[blob.data]
+                found.append(
+                    Finding(
+                        Rule.ADDRESS,
+                        tx.hash,
+                        blob.field,
+                        None,
+                        _who(patients, number, f"mapping key (slot {slot})"),
+                    )
+                )
+    return found
+
+
+def _who(patients: Sequence[Patient], number: int, form: str) -> str:
+    return f"patient {number}'s wallet {patients[number].wallet} as {form}"
+
+
+# ---- the sender rules --------------------------------------------------------------------------------
+
+
+def sender_findings(transactions: Sequence[Transaction], patients: Sequence[Patient]) -> list[Finding]:
+    """SENDER for each transaction a patient's wallet sent; FUNDER for the first transaction of each account
+    that a patient's wallet paid ether to, directly or through accounts it funded (in block order)."""
+    wallets = {_address_bytes(p.wallet): number for number, p in enumerate(patients)}
+    funded: dict[bytes, tuple[int, str]] = {}  # account -> (patient, transaction that paid it)
+    reported: set[bytes] = set()
+    found: list[Finding] = []
+    for tx in transactions:
+        if tx.sender in wallets:
+            number = wallets[tx.sender]
+            found.append(Finding(Rule.SENDER, tx.hash, "from", None, _who(patients, number, "the sender")))
+            origin = (number, tx.hash)
+        elif tx.sender in funded:
+            origin = funded[tx.sender]
+            if tx.sender not in reported:
+                reported.add(tx.sender)
+                number, paid_in = origin
+                found.append(
+                    Finding(
+                        Rule.FUNDER,
+                        tx.hash,
+                        "from",
+                        None,
+                        f"sender 0x{tx.sender.hex()} was paid by patient {number}'s wallet "
+                        f"{patients[number].wallet} (tx {paid_in}, or an account it funded)",
+                    )
+                )
+        else:
+            continue
+        for account in tx.credited:
+            if account != tx.sender and account not in wallets:
+                funded.setdefault(account, origin)
+    return found
+
+
+# ---- the grant rules ---------------------------------------------------------------------------------
+
+
+def grant_trees(
+    transactions: Sequence[Transaction], grants_contract: str, roots: Iterable[bytes]
+) -> dict[bytes, set[bytes]]:
+    """Root grant id -> the ids of it and all its descendants, from the contract's ConsentSubGranted logs."""
+    emitter = _address_bytes(grants_contract)
+    children: dict[bytes, set[bytes]] = defaultdict(set)
+    for tx in transactions:
+        for log in tx.logs:
+            if log.address == emitter and len(log.topics) == 3 and log.topics[0] == SUB_GRANTED:
+                children[log.topics[2]].add(log.topics[1])
+    trees: dict[bytes, set[bytes]] = {}
+    for root in roots:
+        tree, todo = {root}, [root]
+        while todo:
+            for child in children[todo.pop()] - tree:
+                tree.add(child)
+                todo.append(child)
+        trees[root] = tree
+    return trees
+
+
+def grant_findings(
+    transactions: Sequence[Transaction], patients: Sequence[Patient], allowed: AllowList, grants_contract: str
+) -> list[Finding]:
+    """SAME_TX and LINKED (see the module's doc). A transaction carrying two grants of a patient is one
+    SAME_TX finding; its values are left out of LINKED, where each would link the two grants again."""
+    trees = grant_trees(transactions, grants_contract, (g for p in patients for g in p.grants))
+    found: list[Finding] = []
+    for number, patient in enumerate(patients):
+        carried: dict[bytes, list[Transaction]] = {
+            root: [tx for tx in transactions if any(tx.names(grant) for grant in trees[root])]
+            for root in patient.grants
+        }
+        by_tx: dict[str, list[bytes]] = defaultdict(list)
+        for root, txs in carried.items():
+            for tx in txs:
+                by_tx[tx.hash].append(root)
+        for tx_hash, roots in by_tx.items():
+            if len(roots) > 1:
+                listed = ", ".join(f"0x{root.hex()}" for root in roots)
+                found.append(
+                    Finding(
+                        Rule.SAME_TX,
+                        tx_hash,
+                        "calldata and logs",
+                        None,
+                        f"patient {number}'s grants {listed}",
+                    )
+                )
+        shared = {tx_hash for tx_hash, roots in by_tx.items() if len(roots) > 1}  # reported above, once
+        alone = {root: [tx for tx in txs if tx.hash not in shared] for root, txs in carried.items()}
+        found += _linked(number, alone, allowed)
+    return found
+
+
+def _linked(number: int, carried: Mapping[bytes, Sequence[Transaction]], allowed: AllowList) -> list[Finding]:
+    """LINKED for one patient: a token in the chain data of two of their grants, from two transactions."""
+    seen: dict[bytes, dict[bytes, dict[str, Place]]] = defaultdict(dict)  # token -> root -> tx -> first place
+    found: list[Finding] = []
+    reported: set[tuple[bytes, frozenset[bytes]]] = set()
+    for root, txs in carried.items():
+        for tx in txs:
+            for token, where, offset in tx.tokens():
+                if allowed.allows(token):
+                    continue
+                for other, places in seen[token].items():
+                    pair = (token, frozenset((root, other)))
+                    elsewhere = [place for other_tx, place in places.items() if other_tx != tx.hash]
+                    if other == root or not elsewhere or pair in reported:
+                        continue
+                    reported.add(pair)
+                    other_tx, other_where, other_offset = elsewhere[0]
+                    at = "" if other_offset is None else f" at byte {other_offset}"
+                    found.append(
+                        Finding(
+                            Rule.LINKED,
+                            tx.hash,
+                            where,
+                            offset,
+                            f"0x{token.hex()} of patient {number}'s grant 0x{root.hex()} is also in grant "
+                            f"0x{other.hex()}'s tx {other_tx}, {other_where}{at}",
+                        )
+                    )
+                seen[token].setdefault(root, {}).setdefault(tx.hash, (tx.hash, where, offset))
+    return found
+
+
+# ---- reading the chain, and the whole scan -----------------------------------------------------------
+
+
+def check(
+    transactions: Sequence[Transaction], patients: Sequence[Patient], allowed: AllowList, grants_contract: str
+) -> list[Finding]:
+    """Every rule over transactions already read (in block order)."""
+    return (
+        address_findings(transactions, patients)
+        + sender_findings(transactions, patients)
+        + grant_findings(transactions, patients, allowed, grants_contract)
+    )
+
+
+def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> list[Transaction]:
+    """Every transaction of blocks `first_block` to `last_block` (default: the latest), in order, with its
+    logs and the storage and code it touched (two prestateTracer traces each, see the module's doc)."""
+    last = w3.eth.block_number if last_block is None else last_block
+    seen_code: set[tuple[str, bytes]] = set()
+    transactions: list[Transaction] = []
+    for number in range(first_block, last + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        miner = _address_bytes(str(block["miner"]))
+        for tx in block["transactions"]:
+            assert not isinstance(tx, bytes)  # full_transactions
+            tx_hash = "0x" + bytes(tx["hash"]).hex()
+            receipt = w3.eth.get_transaction_receipt(tx["hash"])
+            touched = _trace(w3, tx_hash, diff=False)
+            diff = _trace(w3, tx_hash, diff=True)
+            transactions.append(
+                Transaction(
+                    tx_hash,
+                    _address_bytes(str(tx["from"])),
+                    None if tx.get("to") is None else _address_bytes(str(tx["to"])),
+                    int(tx["value"]),
+                    bytes(tx["input"]),
+                    tuple(
+                        Log(
+                            int(log["logIndex"]),
+                            _address_bytes(str(log["address"])),
+                            tuple(bytes(topic) for topic in log["topics"]),
+                            bytes(log["data"]),
+                        )
+                        for log in receipt["logs"]
+                    ),
+                    tuple(_state(touched, diff, seen_code)),
+                    tuple(_credited(diff, miner)),
+                )
+            )
+    return transactions
+
+
+def scan(
+    w3: Web3,
+    first_block: int,
+    patients: Sequence[Patient],
+    allowed: AllowList,
+    grants_contract: str,
+    last_block: int | None = None,
+) -> list[Finding]:
+    """Every rule over blocks `first_block` to `last_block` (default: the latest); [] when none is broken."""
+    return check(read_chain(w3, first_block, last_block), patients, allowed, grants_contract)
+
+
+def _trace(w3: Web3, tx_hash: str, *, diff: bool) -> dict[str, Any]:
+    config: dict[str, Any] = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": diff}}
+    response = w3.provider.make_request("debug_traceTransaction", [tx_hash, config])  # type: ignore[arg-type]
+    if "error" in response or not isinstance(response.get("result"), dict):
+        raise RuntimeError(
+            f"the node cannot trace {tx_hash} with the prestateTracer: {response.get('error')}"
+        )
+    result: dict[str, Any] = response["result"]
+    return result
+
+
+def _state(
+    touched: Mapping[str, Any], diff: Mapping[str, Any], seen_code: set[tuple[str, bytes]]
+) -> Iterator[Blob]:
+    """Touched slots (key, value before), written slots (value after), each contract's code once."""
+    for when, accounts in (("before", touched), ("after", diff.get("post", {}))):
+        for account, fields in accounts.items():
+            for slot, value in (fields.get("storage") or {}).items():
+                if when == "before":
+                    yield Blob(f"storage key {account} slot {slot}", _hex(slot))
+                yield Blob(f"storage {account} slot {slot} {when}", _hex(value).rjust(WORD, b"\0"))
+            code = _hex(fields.get("code") or "0x")
+            if code and (account, keccak(code)) not in seen_code:
+                seen_code.add((account, keccak(code)))
+                yield Blob(f"code {account}", code)
+    for account, fields in diff.get("post", {}).items():  # slots first written here
+        for slot in fields.get("storage") or {}:
+            if slot not in (touched.get(account, {}).get("storage") or {}):
+                yield Blob(f"storage key {account} slot {slot}", _hex(slot))
+
+
+def _credited(diff: Mapping[str, Any], miner: bytes) -> Iterator[bytes]:
+    pre, post = diff.get("pre", {}), diff.get("post", {})
+    for account, fields in post.items():
+        raw = _address_bytes(account)
+        if raw != miner and "balance" in fields:
+            before = int(pre.get(account, {}).get("balance", "0x0"), 16)
+            if int(fields["balance"], 16) > before:
+                yield raw
+
+
+def _hex(value: str) -> bytes:
+    digits = value.removeprefix("0x")
+    return bytes.fromhex(digits.rjust(len(digits) + len(digits) % 2, "0"))
+
+
+def _address_bytes(address: str) -> bytes:
+    return bytes.fromhex(checksum(address)[2:])

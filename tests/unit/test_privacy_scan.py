@@ -1,0 +1,190 @@
+"""carechain.dev.privacy_scan's rules on made-up transactions, no chain: each form of an address is found
+where it is put and nowhere else, the sender and funding rules follow ether, the grant rules follow sub-grant
+trees and honour the allow-list."""
+
+from __future__ import annotations
+
+import pytest
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from carechain.dev.privacy_scan import (
+    SUB_GRANTED,
+    AllowList,
+    Blob,
+    Log,
+    Patient,
+    Rule,
+    Transaction,
+    check,
+    find,
+    needles,
+)
+
+WALLET = "0x" + "ab" * 19 + "cd"
+RAW = bytes.fromhex(WALLET[2:])
+PADDED = bytes(12) + RAW
+CONTRACT = "0x" + "c0" * 20
+RELAYER = bytes.fromhex("e1" * 20)
+HOSPITAL = bytes.fromhex("40" * 20)
+ROOT_A, ROOT_B, CHILD = keccak(text="grant A"), keccak(text="grant B"), keccak(text="sub-grant of A")
+SELECTOR = bytes.fromhex("12345678")
+SALT = keccak(text="a scope salt used twice")
+NOTHING = AllowList()
+
+
+def tx(
+    name: str,
+    *words: bytes,
+    sender: bytes = RELAYER,
+    logs: tuple[Log, ...] = (),
+    value: int = 0,
+    credited: tuple[bytes, ...] = (),
+) -> Transaction:
+    """A call to the contract whose calldata is the selector and `words`."""
+    return Transaction(
+        name, sender, bytes.fromhex(CONTRACT[2:]), value, SELECTOR + b"".join(words), logs, credited=credited
+    )
+
+
+def forms(data: bytes, field: str = "calldata") -> list[tuple[str, str, int | None]]:
+    found = check(
+        [Transaction("0x01", RELAYER, None, 0, b"", state=(Blob(field, data),))],
+        [Patient.of(WALLET)],
+        NOTHING,
+        CONTRACT,
+    )
+    return [(f.field, f.detail.split(" as ", 1)[1], f.offset) for f in found]
+
+
+@pytest.mark.parametrize(
+    ("data", "form", "offset"),
+    [
+        (b"\x01" * 4 + PADDED, "32-byte padded", 4),
+        (b"\x01" * 3 + RAW + b"\x02", "20 bytes", 3),
+        (b"x" + WALLET[2:].encode(), "hex text", 1),
+        (b"x" + WALLET[2:].upper().encode(), "hex text", 1),
+        (to_checksum_address(WALLET).encode(), "hex text", 2),
+        (bytes(5) + keccak(RAW), "keccak256 of the 20 bytes", 5),
+        (keccak(PADDED), "keccak256 of the padded word", 0),
+        (keccak(RAW).hex().encode(), "keccak256 of the 20 bytes, as hex text", 0),
+        (keccak(PADDED).hex().upper().encode(), "keccak256 of the padded word, as hex text", 0),
+        (bytes.fromhex("0" + RAW.hex() + "0"), "20 bytes, half a byte out of step", 0),
+    ],
+)
+def test_each_form_of_the_address_is_found_once_where_it_is(data, form, offset):
+    assert forms(data) == [("calldata", form, offset)]
+
+
+def test_a_mapping_slot_keyed_by_the_address_is_found_by_its_key():
+    key = keccak(PADDED + (3).to_bytes(32, "big"))
+    assert forms(key, "storage key 0xc0 slot 0x..") == [
+        ("storage key 0xc0 slot 0x..", "mapping key (slot 3)", None)
+    ]
+
+
+def test_other_addresses_and_near_misses_are_not_findings():
+    near = bytes.fromhex(WALLET[2:-2] + "ce")
+    assert forms(bytes(12) + near + keccak(near) + RELAYER + WALLET[2:-1].encode()) == []
+
+
+def test_the_envelope_and_logs_are_scanned():
+    log = Log(0, HOSPITAL, (keccak(text="Event()"), PADDED), b"")
+    sent = Transaction("0x02", RELAYER, RAW, 0, b"", (log,))
+    found = {(f.rule, f.field) for f in check([sent], [Patient.of(WALLET)], NOTHING, CONTRACT)}
+    assert found == {(Rule.ADDRESS, "to"), (Rule.ADDRESS, "log 0 topic 1")}
+
+
+def test_find_names_the_offset_in_the_blob():
+    (needle,) = [n for n in needles([Patient.of(WALLET)]) if n.form == "32-byte padded"]
+    assert list(find(needle, Blob("calldata", PADDED + PADDED))) == [
+        (0, "32-byte padded"),
+        (32, "32-byte padded"),
+    ]
+
+
+def test_a_patient_wallet_that_sends_and_the_accounts_it_funds():
+    friend, friends_friend = bytes.fromhex("f1" * 20), bytes.fromhex("f2" * 20)
+    chain = [
+        tx("0x01", sender=RAW, value=1, credited=(friend,)),
+        tx("0x02", sender=friend, credited=(friends_friend,)),
+        tx("0x03", sender=friend),
+        tx("0x04", sender=friends_friend),
+        tx("0x05", sender=RELAYER),
+    ]
+    found = [
+        (f.rule, f.tx)
+        for f in check(chain, [Patient.of(WALLET)], NOTHING, CONTRACT)
+        if f.rule != Rule.ADDRESS
+    ]
+    assert found == [(Rule.SENDER, "0x01"), (Rule.FUNDER, "0x02"), (Rule.FUNDER, "0x04")]
+
+
+def grant_rules(
+    chain: list[Transaction], addresses: tuple[bytes, ...] = (), words: tuple[bytes, ...] = ()
+) -> list[tuple[Rule, str, str]]:
+    """The grant rules' findings (rule, tx, field), the contract and the relayer allowed."""
+    patients = [Patient.of(WALLET, [ROOT_A, ROOT_B]), Patient.of("0x" + "99" * 20, [keccak(text="other")])]
+    public = [CONTRACT] + [to_checksum_address(address) for address in (RELAYER, *addresses)]
+    return [(f.rule, f.tx, f.field) for f in check(chain, patients, AllowList.of(public, words), CONTRACT)]
+
+
+def test_a_word_in_two_grants_of_one_patient_links_them():
+    chain = [tx("0x0a", ROOT_A, SALT), tx("0x0b", ROOT_B, SALT)]
+    assert grant_rules(chain) == [(Rule.LINKED, "0x0b", "calldata")]
+
+
+def test_allowed_values_zero_and_small_values_do_not_link():
+    small = (2**48 - 1).to_bytes(32, "big")
+    chain = [
+        tx("0x0a", ROOT_A, SALT, small, bytes(32), bytes(12) + HOSPITAL),
+        tx("0x0b", ROOT_B, SALT, small, bytes(32), bytes(12) + HOSPITAL),
+    ]
+    assert grant_rules(chain, (HOSPITAL,), (SALT,)) == []
+    assert grant_rules(chain, words=(SALT,)) == [(Rule.LINKED, "0x0b", "calldata")]
+    assert grant_rules(chain, addresses=(HOSPITAL,)) == [(Rule.LINKED, "0x0b", "calldata")]
+
+
+def test_the_event_signature_and_a_word_of_another_patient_do_not_link():
+    other = keccak(text="other")
+    topic = keccak(text="ConsentGranted(bytes32,uint256,address,uint32,uint48)")
+    chain = [
+        tx("0x0a", ROOT_A, logs=(Log(0, RELAYER, (topic, ROOT_A), b""),)),
+        tx("0x0b", ROOT_B, logs=(Log(0, RELAYER, (topic, ROOT_B), b""),)),
+        tx("0x0c", other, SALT),
+        tx("0x0d", ROOT_A, SALT),
+    ]
+    assert grant_rules(chain) == []
+
+
+def test_two_grants_of_one_patient_in_one_transaction():
+    assert grant_rules([tx("0x0a", ROOT_A, ROOT_B, SALT)]) == [(Rule.SAME_TX, "0x0a", "calldata and logs")]
+
+
+def test_a_sub_grant_belongs_to_its_root():
+    sub_granted = Log(0, bytes.fromhex(CONTRACT[2:]), (SUB_GRANTED, CHILD, ROOT_A), b"")
+    chain = [
+        tx("0x0a", ROOT_A),
+        tx("0x0b", ROOT_A, logs=(sub_granted,)),
+        tx("0x0c", CHILD, SALT),
+        tx("0x0d", ROOT_B, SALT),
+        tx("0x0e", CHILD, ROOT_B),
+    ]
+    assert grant_rules(chain) == [
+        (Rule.SAME_TX, "0x0e", "calldata and logs"),
+        (Rule.LINKED, "0x0d", "calldata"),
+    ]
+
+
+def test_a_sub_grant_event_from_another_contract_is_not_believed():
+    forged = Log(0, RELAYER, (SUB_GRANTED, CHILD, ROOT_A), b"")
+    chain = [tx("0x0a", ROOT_A, logs=(forged,)), tx("0x0c", CHILD, SALT), tx("0x0d", ROOT_B, SALT)]
+    assert grant_rules(chain) == []
+
+
+def test_a_finding_reads_as_a_sentence():
+    (finding,) = check([tx("0x0a", PADDED)], [Patient.of(WALLET)], NOTHING, CONTRACT)
+    assert str(finding) == (
+        f"patient address on chain: tx 0x0a, calldata at byte 4: patient 0's wallet "
+        f"{to_checksum_address(WALLET)} as 32-byte padded"
+    )
