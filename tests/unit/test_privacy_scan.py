@@ -145,6 +145,15 @@ def test_allowed_values_zero_and_small_values_do_not_link():
     assert grant_rules(chain, addresses=(HOSPITAL,)) == [(Rule.LINKED, "0x0b", "calldata")]
 
 
+def test_a_few_bytes_padded_on_the_right_are_small_too():
+    v = bytes([27]) + bytes(31)  # a 65-byte signature's last ABI word
+    six, seven = bytes(range(1, 7)) + bytes(26), bytes(range(1, 8)) + bytes(25)
+    assert grant_rules([tx("0x0a", ROOT_A, v, six), tx("0x0b", ROOT_B, v, six)]) == []
+    assert grant_rules([tx("0x0a", ROOT_A, seven), tx("0x0b", ROOT_B, seven)]) == [
+        (Rule.LINKED, "0x0b", "calldata")
+    ]
+
+
 def test_the_event_signature_and_a_word_of_another_patient_do_not_link():
     other = keccak(text="other")
     topic = keccak(text="ConsentGranted(bytes32,uint256,address,uint32,uint48)")

@@ -11,7 +11,8 @@ range (envelope, calldata, logs, and the storage each one touched) and checks fo
   (followed through accounts it funded in turn, internal transfers included).
 - SAME_TX: no transaction carries two grants of one patient.
 - LINKED: no 32-byte word or 20-byte address shows in the chain data of two different grants of one patient
-  (from two different transactions), except what the `AllowList` names, zero and values below 2^48.
+  (from two different transactions), except what the `AllowList` names, zero and values below 2^48 (or
+  as few bytes padded on the right: a signature's v ends an ABI `bytes` as 0x1b00...00).
 
 A grant is a root grant with its sub-grant tree (from ConsentSubGranted events of the ConsentGrants contract);
 its chain data are the transactions whose calldata or logs hold its id or a descendant's.
@@ -88,7 +89,7 @@ class Patient:
 class AllowList:
     """Values public by design that may show in several grants of one patient: the contracts', relayer's,
     providers', committees' and custodians' addresses, purpose codes, template and profile hashes, epoch
-    roots. Zero and values below 2^48 are always allowed."""
+    roots. Zero and values below 2^48 are always allowed (see `small`)."""
 
     addresses: frozenset[bytes] = frozenset()
     words: frozenset[bytes] = frozenset()
@@ -103,10 +104,14 @@ class AllowList:
         )
 
     def allows(self, token: bytes) -> bool:
-        """Whether a 20-byte address or 32-byte word may be shared."""
-        if len(token) == 20:
-            return token in self.addresses or int.from_bytes(token, "big") < SMALL
-        return token in self.words or int.from_bytes(token, "big") < SMALL
+        """Whether a 20-byte address or 32-byte word may be shared: listed, or small (`small`)."""
+        return token in (self.addresses if len(token) == 20 else self.words) or small(token)
+
+
+def small(token: bytes) -> bool:
+    """Whether a value's nonzero bytes span at most 6 (48 bits): below 2^48 as a number, or, left-aligned,
+    the same few bytes padded on the right (a bytesN, the tail of an ABI `bytes` such as a signature's v)."""
+    return int.from_bytes(token.rstrip(b"\0"), "big") < SMALL
 
 
 @dataclass(frozen=True)
