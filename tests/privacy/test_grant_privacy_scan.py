@@ -184,18 +184,40 @@ STORE = UNMASK + bytes([0x5F, 0x55, 0x00])  # SSTORE(0, it)
 EMIT = UNMASK + bytes([0x5F, 0x5F, 0xA1, 0x00])  # LOG1(0, 0, it)
 
 
-@pytest.mark.parametrize(("runtime", "field"), [(STORE, "storage"), (EMIT, "log 0 topic 0")])
-def test_the_address_in_storage_or_an_event_only(scenario, runtime, field):
-    """A contract makes the padded address from calldata that does not show it, and stores or emits it."""
-    padded = bytes(12) + bytes.fromhex(scenario.wallets[0].address[2:])
-    contract = sink(runtime)
-    first = web3.eth.block_number + 1
+def call_hiding(contract: str, padded: bytes) -> str:
+    """accounts[0] calls `contract` with `padded` XOR MASK: calldata that shows the address in no form."""
     hidden = bytes(a ^ b for a, b in zip(padded, MASK, strict=True))
     tx = web3.eth.send_transaction({"from": accounts[0].address, "to": contract, "data": "0x" + hidden.hex()})
-    web3.eth.wait_for_transaction_receipt(tx)
+    return "0x" + bytes(web3.eth.wait_for_transaction_receipt(tx)["transactionHash"]).hex()
+
+
+def padded_wallet(scenario: Scenario) -> bytes:
+    return bytes(12) + bytes.fromhex(scenario.wallets[0].address[2:])
+
+
+def test_the_address_in_an_event_only(scenario):
+    """A contract makes the padded address from calldata that does not show it, and emits it as a topic."""
+    contract = sink(EMIT)
+    first = web3.eth.block_number + 1
+    call_hiding(contract, padded_wallet(scenario))
     found = [f for f in scenario.scan_with(first) if f.rule is Rule.ADDRESS]
-    expected = f"storage {contract.lower()} slot 0x{'00' * 32} after" if field == "storage" else field
-    assert [(f.field, f.detail.split(" as ", 1)[1]) for f in found] == [(expected, "32-byte padded")], found
+    assert [(f.field, f.detail.split(" as ", 1)[1]) for f in found] == [("log 0 topic 0", "32-byte padded")]
+
+
+def test_the_address_in_storage_only_even_once_overwritten(scenario):
+    """A contract makes the padded address from calldata that does not show it and stores it; a second call
+    clears the slot. The scan sees the value the first call wrote, and the second read before clearing it."""
+    contract = sink(STORE)
+    first = web3.eth.block_number + 1
+    stored = call_hiding(contract, padded_wallet(scenario))
+    cleared = call_hiding(contract, bytes(32))
+    assert web3.eth.get_storage_at(contract, 0) == bytes(32)
+    found = [f for f in scenario.scan_with(first) if f.rule is Rule.ADDRESS]
+    slot = f"storage {contract.lower()} slot 0x{'00' * 32}"
+    assert [(f.tx, f.field, f.detail.split(" as ", 1)[1]) for f in found] == [
+        (stored, f"{slot} after", "32-byte padded"),
+        (cleared, f"{slot} before", "32-byte padded"),
+    ]
 
 
 def send_from(wallet: LocalAccount, to: str, value: int) -> None:

@@ -19,7 +19,9 @@ from carechain.dev.privacy_scan import (
     check,
     find,
     needles,
+    read_chain,
 )
+from carechain.errors import ConfigError
 
 WALLET = "0x" + "ab" * 19 + "cd"
 RAW = bytes.fromhex(WALLET[2:])
@@ -197,3 +199,55 @@ def test_a_finding_reads_as_a_sentence():
         f"patient address on chain: tx 0x0a, calldata at byte 4: patient 0's wallet "
         f"{to_checksum_address(WALLET)} as 32-byte padded"
     )
+
+
+class StubNode:
+    """Just enough of web3 for read_chain: one block holding one call, its receipt and the two traces a
+    prestateTracer gives (plain: the slots touched, with their values before; diffMode: what changed)."""
+
+    def __init__(self, traces: dict[bool, object]) -> None:
+        self.eth, self.provider, self.traces = self, self, traces
+        self.block_number = 1
+
+    def get_block(self, number: int, full_transactions: bool) -> dict[str, object]:
+        call = {"hash": bytes(32), "from": "0x" + "e1" * 20, "to": CONTRACT, "value": 0, "input": b"\x01"}
+        return {"miner": "0x" + "00" * 20, "transactions": [call]}
+
+    def get_transaction_receipt(self, tx_hash: bytes) -> dict[str, object]:
+        return {"logs": [{"logIndex": 0, "address": CONTRACT, "topics": [PADDED], "data": b""}]}
+
+    def make_request(self, method: str, params: list[dict[str, dict[str, bool]]]) -> dict[str, object]:
+        assert method == "debug_traceTransaction"
+        return self.traces[params[1]["tracerConfig"]["diffMode"]]  # type: ignore[return-value]
+
+
+def test_read_chain_takes_storage_code_and_credits_from_the_traces():
+    slot, friend = "0x" + "00" * 31 + "05", "0x" + "f1" * 20
+    touched = {CONTRACT: {"code": "0x6000", "storage": {slot: "0x" + "00" * 32}}}
+    diff = {
+        "pre": {friend: {"balance": "0x1"}, "0x" + "00" * 20: {"balance": "0x0"}},
+        "post": {
+            CONTRACT: {"storage": {slot: "0x" + PADDED.hex()}},
+            friend: {"balance": "0x2"},
+            "0x" + "00" * 20: {"balance": "0x9"},
+        },
+    }
+    (read,) = read_chain(StubNode({False: {"result": touched}, True: {"result": diff}}), 1)  # type: ignore[arg-type]
+    assert [blob.field for blob in read.state] == [
+        f"storage key {CONTRACT} slot {slot}",
+        f"storage {CONTRACT} slot {slot} before",
+        f"code {CONTRACT}",
+        f"storage {CONTRACT} slot {slot} after",
+    ]
+    assert read.credited == (bytes.fromhex("f1" * 20),)  # the block's fee recipient is not funded
+    found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
+    assert [(f.field, f.offset) for f in found] == [
+        ("log 0 topic 0", 0),
+        (f"storage {CONTRACT} slot {slot} after", 0),
+    ]
+
+
+def test_a_node_that_cannot_trace_is_a_config_error():
+    refused = {"error": {"code": -32601, "message": "Method not found"}}
+    with pytest.raises(ConfigError, match="prestateTracer"):
+        read_chain(StubNode({False: refused, True: refused}), 1)  # type: ignore[arg-type]

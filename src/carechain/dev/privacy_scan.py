@@ -38,6 +38,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from carechain.core.values import bytes32, checksum
+from carechain.errors import ConfigError
 
 SUB_GRANTED: Final = keccak(text="ConsentSubGranted(bytes32,bytes32,uint16)")
 SMALL: Final = 2**48  # values below are counters, times, codes, lengths and offsets: never a link
@@ -492,8 +493,9 @@ def _trace(w3: Web3, tx_hash: str, *, diff: bool) -> dict[str, Any]:
     config: dict[str, Any] = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": diff}}
     response = w3.provider.make_request("debug_traceTransaction", [tx_hash, config])  # type: ignore[arg-type]
     if "error" in response or not isinstance(response.get("result"), dict):
-        raise RuntimeError(
-            f"the node cannot trace {tx_hash} with the prestateTracer: {response.get('error')}"
+        raise ConfigError(
+            f"the node cannot trace {tx_hash} with debug_traceTransaction's prestateTracer "
+            f"({response.get('error')}): the scan needs Anvil or a node with geth's tracers"
         )
     result: dict[str, Any] = response["result"]
     return result
