@@ -52,6 +52,18 @@ def relay(project) -> ConsentGrantsClient:
 
 
 @pytest.fixture(scope="module")
+def hospital(project) -> ConsentGrantsClient:
+    """The grantee, acting from its own account."""
+    return client_of(project, accounts[2])
+
+
+@pytest.fixture(scope="module")
+def lab(project) -> ConsentGrantsClient:
+    """A sub-grantee the hospital delegates to."""
+    return client_of(project, accounts[3])
+
+
+@pytest.fixture(scope="module")
 def wallet() -> LocalAccount:
     account: LocalAccount = Account.from_key(WALLET_KEY)
     return account

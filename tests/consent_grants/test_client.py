@@ -23,18 +23,6 @@ ZERO32 = bytes(32)
 GRU = purpose_code("GRU")  # the broader purpose HMB narrows
 
 
-@pytest.fixture(scope="module")
-def hospital(project) -> ConsentGrantsClient:
-    """The grantee, acting from its own account."""
-    return client_of(project, accounts[2])
-
-
-@pytest.fixture(scope="module")
-def lab(project) -> ConsentGrantsClient:
-    """A sub-grantee the hospital delegates to."""
-    return client_of(project, accounts[3])
-
-
 def sender_of(result) -> str:
     return web3.eth.get_transaction(result.tx_hash)["from"]
 

@@ -23,11 +23,6 @@ LABS, GENOMICS = category_scope("labs"), category_scope("genomics")
 
 
 @pytest.fixture(scope="module")
-def hospital(project):
-    return client_of(project, accounts[2])
-
-
-@pytest.fixture(scope="module")
 def agent(project):
     """The hospital's session key, acting for it."""
     return client_of(project, accounts[6])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 from brownie import accounts, web3
-from consent_grants.conftest import HMB, PROFILE, TERMS, YEAR, client_of, grant_input, project, relay
+from consent_grants.conftest import HMB, PROFILE, TERMS, YEAR, grant_input, hospital, lab, project, relay
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
@@ -33,7 +33,7 @@ from carechain.dev.privacy_scan import (
     read_chain,
 )
 
-__all__ = ["project", "relay"]  # the fixtures this module takes from tests/consent_grants
+__all__ = ["hospital", "lab", "project", "relay"]  # the fixtures this module takes from tests/consent_grants
 
 ETHER = 10**18
 MASK = keccak(text="carechain privacy scan: control mask")  # hides the address from the control's calldata
@@ -62,16 +62,6 @@ class Scenario:
         """The rules over the scenario plus the blocks from `first_block` on (a control's)."""
         added = read_chain(web3, first_block)
         return check(self.transactions + added, self.patients(extra), self.allowed, self.grants_contract)
-
-
-@pytest.fixture(scope="module")
-def hospital(project) -> ConsentGrantsClient:
-    return client_of(project, accounts[2])
-
-
-@pytest.fixture(scope="module")
-def lab(project) -> ConsentGrantsClient:
-    return client_of(project, accounts[3])
 
 
 def key_root_of(wallet: LocalAccount, relay: ConsentGrantsClient) -> KeyRoot:
