@@ -31,6 +31,7 @@ from carechain.dev.privacy_scan import (
     check,
     grant_trees,
     read_chain,
+    scan,
 )
 
 __all__ = ["hospital", "lab", "project", "relay"]  # the fixtures this module takes from tests/consent_grants
@@ -44,6 +45,7 @@ class Scenario:
     """What the private-model run left: its transactions, the patients' wallets and keys, and the public
     values two grants of one patient may share."""
 
+    blocks: tuple[int, int]
     transactions: list[Transaction]
     wallets: list[LocalAccount]
     roots: list[list[GrantKeys]]
@@ -99,6 +101,7 @@ def scenario(relay, hospital, lab) -> Scenario:
     relay.sign_and_revoke(roots[1][1], roots[1][1].commitment)
     public = [relay.address, relay.sender.address, hospital.sender.address, lab.sender.address]
     return Scenario(
+        (first, web3.eth.block_number),
         read_chain(web3, first),
         wallets,
         roots,
@@ -116,7 +119,8 @@ def rules(found: list[Finding]) -> set[tuple[Rule, str]]:
 
 
 def test_the_private_model_leaves_nothing_the_scan_objects_to(scenario):
-    found = check(scenario.transactions, scenario.patients(), scenario.allowed, scenario.grants_contract)
+    first, last = scenario.blocks
+    found = scan(web3, first, scenario.patients(), scenario.allowed, scenario.grants_contract, last)
     assert found == [], "\n".join(map(str, found))
 
 
