@@ -147,13 +147,15 @@ def test_allowed_values_zero_and_small_values_do_not_link():
     assert grant_rules(chain, addresses=(HOSPITAL,)) == [(Rule.LINKED, "0x0b", "calldata")]
 
 
-def test_a_few_bytes_padded_on_the_right_are_small_too():
-    v = bytes([27]) + bytes(31)  # a 65-byte signature's last ABI word
-    six, seven = bytes(range(1, 7)) + bytes(26), bytes(range(1, 8)) + bytes(25)
-    assert grant_rules([tx("0x0a", ROOT_A, v, six), tx("0x0b", ROOT_B, v, six)]) == []
-    assert grant_rules([tx("0x0a", ROOT_A, seven), tx("0x0b", ROOT_B, seven)]) == [
-        (Rule.LINKED, "0x0b", "calldata")
-    ]
+def test_only_the_signature_v_words_are_allowed_padded_on_the_right():
+    """A signature's v ends an ABI `bytes` as 0x1b00..00 or 0x1c00..00: allowed. Any other value of a few
+    bytes padded on the right (a bytes6 salt, say) is not below 2^48 and links."""
+    v27, v28 = bytes([27]) + bytes(31), bytes([28]) + bytes(31)
+    assert grant_rules([tx("0x0a", ROOT_A, v27, v28), tx("0x0b", ROOT_B, v27, v28)]) == []
+    for padded in (bytes([29]) + bytes(31), bytes(range(1, 7)) + bytes(26)):
+        assert grant_rules([tx("0x0a", ROOT_A, padded), tx("0x0b", ROOT_B, padded)]) == [
+            (Rule.LINKED, "0x0b", "calldata")
+        ]
 
 
 def test_the_event_signature_and_a_word_of_another_patient_do_not_link():

@@ -11,8 +11,9 @@ range (envelope, calldata, logs, and the storage each one touched) and checks fo
   (followed through accounts it funded in turn, internal transfers included).
 - SAME_TX: no transaction carries two grants of one patient.
 - LINKED: no 32-byte word or 20-byte address shows in the chain data of two different grants of one patient
-  (from two different transactions), except what the `AllowList` names, zero and values below 2^48 (or
-  as few bytes padded on the right: a signature's v ends an ABI `bytes` as 0x1b00...00).
+  (from two different transactions), except what the `AllowList` names, zero and values below 2^48; the
+  allow-list always holds the two words a 65-byte signature's v (27 or 28) ends an ABI `bytes` with,
+  0x1b00...00 and 0x1c00...00.
 
 A grant is a root grant with its sub-grant tree (from ConsentSubGranted events of the ConsentGrants contract);
 its chain data are the transactions whose calldata or logs hold its id or a descendant's.
@@ -41,9 +42,13 @@ from carechain.core.values import bytes32, checksum
 from carechain.errors import ConfigError
 
 SUB_GRANTED: Final = keccak(text="ConsentSubGranted(bytes32,bytes32,uint16)")
-SMALL: Final = 2**48  # values below are counters, times, codes, lengths and offsets: never a link
-MAPPING_SLOTS: Final = 256  # mapping(address => ...) declared in slots 0-255 is recognised by its slot key
 WORD: Final = 32
+SMALL: Final = 2**48  # values below are counters, times, codes, lengths and offsets: never a link
+# A 65-byte signature r ‖ s ‖ v in an ABI `bytes` ends with a word holding v (27 or 28) and 31 zero bytes of
+# padding: the same in every signature with that v, so public by construction. Only these two: a value of a
+# few bytes padded on the right is otherwise a bytesN like any other, not small.
+SIGNATURE_V_WORDS: Final = frozenset(bytes([v]) + bytes(WORD - 1) for v in (27, 28))
+MAPPING_SLOTS: Final = 256  # mapping(address => ...) declared in slots 0-255 is recognised by its slot key
 ZERO_PAD: Final = bytes(12)
 Place = tuple[str, str, int | None]  # a token's first place in a transaction: tx, field, offset
 
@@ -90,7 +95,8 @@ class Patient:
 class AllowList:
     """Values public by design that may show in several grants of one patient: the contracts', relayer's,
     providers', committees' and custodians' addresses, purpose codes, template and profile hashes, epoch
-    roots. Zero and values below 2^48 are always allowed (see `small`)."""
+    roots. Zero, values below 2^48 (see `small`) and the signature-v words (`SIGNATURE_V_WORDS`) are always
+    allowed."""
 
     addresses: frozenset[bytes] = frozenset()
     words: frozenset[bytes] = frozenset()
@@ -106,13 +112,14 @@ class AllowList:
 
     def allows(self, token: bytes) -> bool:
         """Whether a 20-byte address or 32-byte word may be shared: listed, or small (`small`)."""
-        return token in (self.addresses if len(token) == 20 else self.words) or small(token)
+        if len(token) == 20:
+            return token in self.addresses or small(token)
+        return token in self.words or token in SIGNATURE_V_WORDS or small(token)
 
 
 def small(token: bytes) -> bool:
-    """Whether a value's nonzero bytes span at most 6 (48 bits): below 2^48 as a number, or, left-aligned,
-    the same few bytes padded on the right (a bytesN, the tail of an ABI `bytes` such as a signature's v)."""
-    return int.from_bytes(token.rstrip(b"\0"), "big") < SMALL
+    """Whether a value is below 2^48 as a big-endian number (issue 17's "values below 2^48")."""
+    return int.from_bytes(token, "big") < SMALL
 
 
 @dataclass(frozen=True)
