@@ -19,7 +19,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from carechain.clients import ConsentGrantsClient
-from carechain.core import keys
+from carechain.core import deployments, keys
 from carechain.core.grants import FLAG_DELEGABLE, GrantInput, Op, Policy
 from carechain.core.keys import GrantKeys, KeyRoot
 from carechain.dev.privacy_scan import (
@@ -71,7 +71,7 @@ def key_root_of(wallet: LocalAccount, relay: ConsentGrantsClient) -> KeyRoot:
 
 
 @pytest.fixture(scope="module")
-def scenario(relay, hospital, lab) -> Scenario:
+def scenario(project, relay, hospital, lab) -> Scenario:
     """Patients 0 and 1 (wallets known to no node) grant twice each to the hospital, each grant with its own
     keys and expiry; the hospital sub-grants patient 0's first grant to the lab; patient 1 withdraws their
     second grant. Every subject act is signed by its grant's key and sent by the relayer."""
@@ -99,7 +99,8 @@ def scenario(relay, hospital, lab) -> Scenario:
     )
     _, sub_grant = hospital.sub_grant(parent.grant_id, narrower)
     relay.sign_and_revoke(roots[1][1], roots[1][1].commitment)
-    public = [relay.address, relay.sender.address, hospital.sender.address, lab.sender.address]
+    purposes = deployments.Manifest.load(project, web3.eth.chain_id).address("PurposeRegistry")
+    public = [relay.address, purposes, relay.sender.address, hospital.sender.address, lab.sender.address]
     return Scenario(
         (first, web3.eth.block_number),
         read_chain(web3, first),

@@ -253,3 +253,34 @@ def test_a_node_that_cannot_trace_is_a_config_error():
     refused = {"error": {"code": -32601, "message": "Method not found"}}
     with pytest.raises(ConfigError, match="prestateTracer"):
         read_chain(StubNode({False: refused, True: refused}), 1)  # type: ignore[arg-type]
+
+
+KEY = bytes.fromhex("1271" * 10)  # a guardianship account that is two grants' ERC-1271 subject key
+
+
+def test_an_address_in_a_trailing_partial_word_links():
+    """An ERC-2771 forwarder appends the 20-byte sender to the calldata: a partial word at the end."""
+    chain = [tx("0x0a", ROOT_A, KEY), tx("0x0b", ROOT_B, bytes(32), KEY)]
+    assert grant_rules(chain) == [(Rule.LINKED, "0x0b", "calldata")]
+
+
+def test_an_address_at_the_left_of_a_word_links():
+    """subjectSig of an ERC-1271 key is abi.encode(salt, key ‖ inner): the key opens a word, the rest of
+    the word (the inner signature) differs from grant to grant."""
+    chain = [
+        tx("0x0a", ROOT_A, KEY + keccak(text="inner a")[:12]),
+        tx("0x0b", ROOT_B, KEY + keccak(text="inner b")[:12]),
+    ]
+    assert grant_rules(chain) == [(Rule.LINKED, "0x0b", "calldata")]
+
+
+def test_an_account_seen_on_chain_links_at_any_offset():
+    """An account that sent a transaction shows inside two grants' calldata, out of word alignment."""
+    chain = [
+        tx("0x01", sender=KEY),
+        tx("0x0a", ROOT_A, b"\x01\x02\x03" + KEY + bytes(9)),
+        tx("0x0b", ROOT_B, b"\x05" * 7 + KEY + bytes(5)),
+    ]
+    found = grant_rules(chain)
+    assert found == [(Rule.LINKED, "0x0b", "calldata")]
+    assert grant_rules(chain, addresses=(KEY,)) == []

@@ -143,7 +143,8 @@ class Log:
 @dataclass(frozen=True)
 class Transaction:
     """One mined transaction as the scan sees it: envelope, calldata, logs, the storage and code it touched
-    (`state`), and the accounts whose balance it raised, the block's fee recipient aside (`credited`)."""
+    (`state`), the accounts whose balance it raised, the block's fee recipient aside (`credited`), and every
+    account its traces name (`touched`)."""
 
     hash: str
     sender: bytes
@@ -153,6 +154,7 @@ class Transaction:
     logs: tuple[Log, ...] = ()
     state: tuple[Blob, ...] = ()
     credited: tuple[bytes, ...] = ()
+    touched: tuple[bytes, ...] = ()
 
     def blobs(self) -> Iterator[Blob]:
         """Everything of the transaction that could hold a value, each named by its field."""
@@ -176,32 +178,63 @@ class Transaction:
             or any(grant_id in log.data for log in self.logs)
         )
 
-    def tokens(self) -> Iterator[tuple[bytes, str, int | None]]:
-        """(value, field, offset) of each 32-byte word and 20-byte address the transaction carries, as the
-        linkage rule compares them: the envelope's addresses and value, calldata words after the selector,
-        log emitters, topics after the event's signature, log data words. A word whose first 12 bytes are
-        zero is an address (ABI encoding)."""
-        yield self.sender, "from", None
+    def tokens(self) -> Iterator[Token]:
+        """Each 32-byte word and 20-byte address the transaction carries, as the linkage rule compares them:
+        the envelope's addresses and value, calldata after the selector, log emitters, topics after the
+        event's signature, log data, in 32-byte steps (see `_words`)."""
+        yield Token(self.sender, "from")
         if self.to is not None:
-            yield self.to, "to", None
+            yield Token(self.to, "to")
         if self.value:
-            yield self.value.to_bytes(WORD, "big"), "value", None
+            yield Token(self.value.to_bytes(WORD, "big"), "value")
         start = 0 if self.to is None else 4
         yield from _words(self.calldata, "calldata", start)
         for log in self.logs:
-            yield log.address, f"log {log.index} address", None
+            yield Token(log.address, f"log {log.index} address")
             for position, topic in enumerate(log.topics[1:], 1):
                 yield from _words(topic, f"log {log.index} topic {position}", 0, offsets=False)
             yield from _words(log.data, f"log {log.index} data", 0)
 
+    def accounts(self) -> set[bytes]:
+        """Every account the transaction shows as one: sender, recipient, log emitters, accounts credited
+        and every account its traces touched."""
+        return {self.sender, *([] if self.to is None else [self.to])} | {
+            log.address for log in self.logs
+        } | set(self.credited) | set(self.touched)
 
-def _words(
-    data: bytes, where: str, start: int, *, offsets: bool = True
-) -> Iterator[tuple[bytes, str, int | None]]:
-    for offset in range(start, len(data) - WORD + 1, WORD):
+
+@dataclass(frozen=True)
+class Token:
+    """A value the linkage rule compares, where it is, and the word an address was cut from (if it was)."""
+
+    value: bytes
+    where: str
+    offset: int | None = None
+    within: bytes | None = None
+
+
+def _words(data: bytes, where: str, start: int, *, offsets: bool = True) -> Iterator[Token]:
+    """Each aligned 32-byte word from `start`: a word whose first 12 bytes are zero is an address (ABI
+    encoding); any other word also yields its first 20 bytes as an address (`key ‖ inner` of an ERC-1271
+    subjectSig, an address packed at the left). A trailing partial word (an ERC-2771 sender appended to
+    calldata) is compared padded to 32 bytes on the right, and its first and last 20 bytes as addresses."""
+    end = start + (len(data) - start) // WORD * WORD if len(data) > start else start
+    for offset in range(start, end, WORD):
         word = data[offset : offset + WORD]
-        token = word[12:] if word[:12] == ZERO_PAD else word
-        yield token, where, offset if offsets else None
+        at = offset if offsets else None
+        if word[:12] == ZERO_PAD:
+            yield Token(word[12:], where, at)
+        else:
+            yield Token(word, where, at)
+            yield Token(word[:20], where, at, within=word)
+    tail = data[end:]
+    if tail:
+        at = end if offsets else None
+        padded = tail.ljust(WORD, b"\0")
+        yield Token(padded, where, at)
+        if len(tail) >= 20:
+            yield Token(tail[:20], where, at, within=padded)
+            yield Token(tail[-20:], where, end + len(tail) - 20 if offsets else None, within=padded)
 
 
 # ---- the address rule: the forms of an address ------------------------------------------------------
@@ -372,6 +405,7 @@ def grant_findings(
     """SAME_TX and LINKED (see the module's doc). A transaction carrying two grants of a patient is one
     SAME_TX finding; its values are left out of LINKED, where each would link the two grants again."""
     trees = grant_trees(transactions, grants_contract, (g for p in patients for g in p.grants))
+    accounts = set().union(*(tx.accounts() for tx in transactions))
     found: list[Finding] = []
     for number, patient in enumerate(patients):
         carried: dict[bytes, list[Transaction]] = {
@@ -396,22 +430,31 @@ def grant_findings(
                 )
         shared = {tx_hash for tx_hash, roots in by_tx.items() if len(roots) > 1}  # reported above, once
         alone = {root: [tx for tx in txs if tx.hash not in shared] for root, txs in carried.items()}
-        found += _linked(number, alone, allowed)
+        found += _linked(number, alone, allowed, accounts)
     return found
 
 
-def _linked(number: int, carried: Mapping[bytes, Sequence[Transaction]], allowed: AllowList) -> list[Finding]:
-    """LINKED for one patient: a token in the chain data of two of their grants, from two transactions."""
+def _linked(
+    number: int, carried: Mapping[bytes, Sequence[Transaction]], allowed: AllowList, accounts: set[bytes]
+) -> list[Finding]:
+    """LINKED for one patient: a token in the chain data of two of their grants, from two transactions.
+    Besides the aligned tokens (`Transaction.tokens`), each of `accounts` not allowed is looked for at any
+    byte offset of everything the transaction holds (`Transaction.blobs`)."""
     seen: dict[bytes, dict[bytes, dict[str, Place]]] = defaultdict(dict)  # token -> root -> tx -> first place
     found: list[Finding] = []
     reported: set[tuple[bytes, frozenset[bytes]]] = set()
+    suspects = {account for account in accounts if not allowed.allows(account)}
     for root, txs in carried.items():
         for tx in txs:
-            for token, where, offset in tx.tokens():
-                if allowed.allows(token):
+            for token in _compared(tx, suspects):
+                if allowed.allows(token.value) or (token.within is not None and allowed.allows(token.within)):
                     continue
-                for other, places in seen[token].items():
-                    pair = (token, frozenset((root, other)))
+                place = (tx.hash, token.where, token.offset)
+                if token.within is not None and set(seen[token.within]) - {root}:
+                    seen[token.value].setdefault(root, {}).setdefault(tx.hash, place)
+                    continue  # the whole word links already
+                for other, places in seen[token.value].items():
+                    pair = (token.value, frozenset((root, other)))
                     elsewhere = [place for other_tx, place in places.items() if other_tx != tx.hash]
                     if other == root or not elsewhere or pair in reported:
                         continue
@@ -422,14 +465,23 @@ def _linked(number: int, carried: Mapping[bytes, Sequence[Transaction]], allowed
                         Finding(
                             Rule.LINKED,
                             tx.hash,
-                            where,
-                            offset,
-                            f"0x{token.hex()} of patient {number}'s grant 0x{root.hex()} is also in grant "
-                            f"0x{other.hex()}'s tx {other_tx}, {other_where}{at}",
+                            token.where,
+                            token.offset,
+                            f"0x{token.value.hex()} of patient {number}'s grant 0x{root.hex()} is also in "
+                            f"grant 0x{other.hex()}'s tx {other_tx}, {other_where}{at}",
                         )
                     )
-                seen[token].setdefault(root, {}).setdefault(tx.hash, (tx.hash, where, offset))
+                seen[token.value].setdefault(root, {}).setdefault(tx.hash, place)
     return found
+
+
+def _compared(tx: Transaction, suspects: set[bytes]) -> Iterator[Token]:
+    yield from tx.tokens()
+    for blob in tx.blobs():
+        for account in suspects:
+            offset = blob.data.find(account)
+            if offset != -1:
+                yield Token(account, blob.field, offset)
 
 
 # ---- reading the chain, and the whole scan -----------------------------------------------------------
@@ -479,6 +531,7 @@ def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> lis
                     ),
                     tuple(_state(touched, diff, seen_code)),
                     tuple(_credited(diff, miner)),
+                    tuple(_address_bytes(a) for a in {*touched, *diff.get("pre", {}), *diff.get("post", {})}),
                 )
             )
     return transactions
