@@ -37,6 +37,25 @@ from carechain.dev.privacy_scan import (
 __all__ = ["hospital", "lab", "project", "relay"]  # the fixtures this module takes from tests/consent_grants
 
 ETHER = 10**18
+PURPOSE_OF = [
+    {
+        "name": "purposeOf",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"name": "code", "type": "uint32"}],
+        "outputs": [
+            {
+                "name": "",
+                "type": "tuple",
+                "components": [
+                    {"name": "term", "type": "bytes32"},
+                    {"name": "release", "type": "bytes32"},
+                    {"name": "narrows", "type": "uint32"},
+                ],
+            }
+        ],
+    }
+]
 MASK = keccak(text="carechain privacy scan: control mask")  # hides the address from the control's calldata
 
 
@@ -101,13 +120,16 @@ def scenario(project, relay, hospital, lab) -> Scenario:
     relay.sign_and_revoke(roots[1][1], roots[1][1].commitment)
     purposes = deployments.Manifest.load(project, web3.eth.chain_id).address("PurposeRegistry")
     public = [relay.address, purposes, relay.sender.address, hospital.sender.address, lab.sender.address]
+    # The purpose code and its registry entry (term, release: public by registration), which ConsentGrants
+    # reads for every grant: the code as a word, so the entry's storage keys are allowed too.
+    term, release, _ = web3.eth.contract(purposes, abi=PURPOSE_OF).functions.purposeOf(HMB).call()
     return Scenario(
         (first, web3.eth.block_number),
         read_chain(web3, first),
         wallets,
         roots,
         sub_grant,
-        AllowList.of(public, [PROFILE, TERMS]),
+        AllowList.of(public, [PROFILE, TERMS, HMB, term, release]),
         relay.address,
     )
 

@@ -4,6 +4,8 @@ trees and honour the allow-list."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -284,3 +286,84 @@ def test_an_account_seen_on_chain_links_at_any_offset():
     found = grant_rules(chain)
     assert found == [(Rule.LINKED, "0x0b", "calldata")]
     assert grant_rules(chain, addresses=(KEY,)) == []
+
+
+def test_topic_0_links_unless_it_is_a_known_event_signature():
+    """An anonymous event's first topic is data like any other; a known event's signature is not."""
+    abi = [{"type": "event", "name": "Noted", "anonymous": False, "inputs": [{"type": "bytes32"}]}]
+    for topic, expected in (
+        (SALT, [(Rule.LINKED, "0x0b", "log 0 topic 0")]),
+        (keccak(text="Noted(bytes32)"), []),
+    ):
+        chain = [
+            tx(name, root, logs=(Log(0, HOSPITAL, (topic,), b""),))
+            for name, root in (("0x0a", ROOT_A), ("0x0b", ROOT_B))
+        ]
+        patients = [Patient.of(WALLET, [ROOT_A, ROOT_B])]
+        allowed = AllowList.of(
+            [CONTRACT, to_checksum_address(HOSPITAL), to_checksum_address(RELAYER)], abis=[abi]
+        )
+        assert [(f.rule, f.tx, f.field) for f in check(chain, patients, allowed, CONTRACT)] == expected
+
+
+def stores(name: str, root: bytes, *slots: tuple[int, bytes]) -> Transaction:
+    """A call naming `root` that wrote `slots` (slot, value) of the contract, each a first write."""
+    raw = bytes.fromhex(CONTRACT[2:])
+    state = []
+    for slot, value in slots:
+        state += [
+            Blob(f"storage key slot {slot:#x}", slot.to_bytes(32, "big"), raw, slot, key=True),
+            Blob(f"storage slot {slot:#x} after", value, raw, slot),
+        ]
+    return replace(tx(name, root), state=tuple(state))
+
+
+def record(grant_id: bytes, word: int = 0) -> int:
+    """The slot of word `word` of ConsentGrants' record of `grant_id` (_records in base slot 4)."""
+    return int.from_bytes(keccak(grant_id + (4).to_bytes(32, "big")), "big") + word
+
+
+def test_storage_keys_and_values_link():
+    assert grant_rules([stores("0x0a", ROOT_A, (7, SALT)), stores("0x0b", ROOT_B, (8, SALT))]) == [
+        (Rule.LINKED, "0x0b", "storage slot 0x8 after")
+    ]
+    shared_key = int.from_bytes(keccak(SALT + bytes(32)), "big")
+    assert grant_rules(
+        [stores("0x0a", ROOT_A, (shared_key, bytes(32))), stores("0x0b", ROOT_B, (shared_key, bytes(32)))]
+    ) == [(Rule.LINKED, "0x0b", f"storage key slot {shared_key:#x}")]
+    assert (
+        grant_rules(  # a mapping entry keyed by an allowed word
+            [
+                stores("0x0a", ROOT_A, (shared_key, bytes(32))),
+                stores("0x0b", ROOT_B, (shared_key, bytes(32))),
+            ],
+            words=(SALT,),
+        )
+        == []
+    )
+
+
+def test_a_grant_record_is_compared_field_by_field():
+    """Word 0 (status, window, usage, nonce: small fields) and word 1 (grantee | ops | purpose | refs index)
+    of two grants to one hospital on one policy are equal, and link nothing; the same word 1 naming a
+    grantee nobody allowed links, and so does the same value in word 2 (the scope)."""
+    word0 = (1 | 1_700_006_400 << 8 | 1_731_542_400 << 56 | 1 << 216).to_bytes(32, "big")
+    word1 = (int.from_bytes(HOSPITAL, "big") | 1 << 160 | 0x484D42 << 192 | 1 << 224).to_bytes(32, "big")
+
+    def grants(*extra: tuple[int, bytes]) -> list[Transaction]:
+        return [
+            stores(
+                name,
+                root,
+                (record(root), word0),
+                (record(root, 1), word1),
+                *((record(root, w), v) for w, v in extra),
+            )
+            for name, root in (("0x0a", ROOT_A), ("0x0b", ROOT_B))
+        ]
+
+    assert grant_rules(grants(), (HOSPITAL,)) == []
+    assert grant_rules(grants()) == [(Rule.LINKED, "0x0b", f"storage slot {record(ROOT_B, 1):#x} after")]
+    assert grant_rules(grants((2, SALT)), (HOSPITAL,)) == [
+        (Rule.LINKED, "0x0b", f"storage slot {record(ROOT_B, 2):#x} after")
+    ]

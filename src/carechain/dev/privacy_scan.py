@@ -29,17 +29,20 @@ on synthetic data too.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache, cached_property
 from typing import Any, Final
 
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from carechain.core.config import project_root
 from carechain.core.values import bytes32, checksum
-from carechain.errors import ConfigError
+from carechain.errors import CareChainError, ConfigError
 
 SUB_GRANTED: Final = keccak(text="ConsentSubGranted(bytes32,bytes32,uint16)")
 WORD: Final = 32
@@ -50,6 +53,13 @@ SMALL: Final = 2**48  # values below are counters, times, codes, lengths and off
 SIGNATURE_V_WORDS: Final = frozenset(bytes([v]) + bytes(WORD - 1) for v in (27, 28))
 MAPPING_SLOTS: Final = 256  # mapping(address => ...) declared in slots 0-255 is recognised by its slot key
 ZERO_PAD: Final = bytes(12)
+# ConsentGrants' Record (contracts/ConsentGrants.sol): seven words, of which word 0 packs status, window,
+# usage, depth, flags and the subject's nonce (each field below 2^48: nothing to compare), and words 1 and 3
+# pack the grantee or agent (an address, compared) with ops, purpose, template-pair index or agent kind and
+# status above it (small fields). Words 2 (scope), 4 (parent), 5 (subject commitment), 6 (asset) are whole.
+RECORD_WORDS: Final = 7
+RECORD_SMALL_WORDS: Final = frozenset({0})
+RECORD_ADDRESS_WORDS: Final = frozenset({1, 3})
 Place = tuple[str, str, int | None]  # a token's first place in a transaction: tx, field, offset
 
 
@@ -96,25 +106,74 @@ class AllowList:
     """Values public by design that may show in several grants of one patient: the contracts', relayer's,
     providers', committees' and custodians' addresses, purpose codes, template and profile hashes, epoch
     roots. Zero, values below 2^48 (see `small`) and the signature-v words (`SIGNATURE_V_WORDS`) are always
-    allowed."""
+    allowed; so are the storage keys a mapping keyed by an allowed value (or by keccak256 of two allowed
+    words, as ConsentGrants' template-pair index is) has, in base slots 0-255 (`derived`). Event signatures
+    are those of the repository's abi/ files and of the contract ABIs passed (`abis`)."""
 
     addresses: frozenset[bytes] = frozenset()
     words: frozenset[bytes] = frozenset()
+    events: frozenset[bytes] = frozenset()  # `of` puts the repository's in
 
     @classmethod
-    def of(cls, addresses: Iterable[str] = (), words: Iterable[bytes | str | int] = ()) -> AllowList:
+    def of(
+        cls,
+        addresses: Iterable[str] = (),
+        words: Iterable[bytes | str | int] = (),
+        abis: Iterable[Sequence[Mapping[str, Any]]] = (),
+    ) -> AllowList:
         return cls(
             frozenset(_address_bytes(a) for a in addresses),
             frozenset(
                 w.to_bytes(WORD, "big") if isinstance(w, int) else bytes32(w, "allowed word") for w in words
             ),
+            repo_events() | frozenset(topic for abi in abis for topic in event_topics(abi)),
+        )
+
+    @cached_property
+    def derived(self) -> frozenset[bytes]:
+        """keccak256(value ‖ p), p < 256, for each allowed word, padded address and pair of allowed words."""
+        pairs = {keccak(a + b) for a in self.words for b in self.words}
+        keys = {*self.words, *(ZERO_PAD + a for a in self.addresses), *pairs}
+        return frozenset(pairs) | frozenset(
+            keccak(key + p.to_bytes(WORD, "big")) for key in keys for p in range(MAPPING_SLOTS)
         )
 
     def allows(self, token: bytes) -> bool:
-        """Whether a 20-byte address or 32-byte word may be shared: listed, or small (`small`)."""
+        """Whether a 20-byte address or 32-byte word may be shared: listed, derived, or small (`small`)."""
         if len(token) == 20:
             return token in self.addresses or small(token)
-        return token in self.words or token in SIGNATURE_V_WORDS or small(token)
+        return token in self.words or token in SIGNATURE_V_WORDS or small(token) or token in self.derived
+
+
+def event_topics(abi: Sequence[Mapping[str, Any]]) -> set[bytes]:
+    """topic 0 of each non-anonymous event of a contract ABI."""
+    return {
+        keccak(text=f"{entry['name']}({','.join(_abi_type(i) for i in entry.get('inputs', []))})")
+        for entry in abi
+        if isinstance(entry, Mapping) and entry.get("type") == "event" and not entry.get("anonymous")
+    }
+
+
+def _abi_type(argument: Mapping[str, Any]) -> str:
+    kind = str(argument["type"])
+    if kind.startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in argument['components'])}){kind[5:]}"
+    return kind
+
+
+@cache
+def repo_events() -> frozenset[bytes]:
+    """The event signatures of the repository's abi/ files (none outside a CareChain project)."""
+    try:
+        folder = project_root() / "abi"
+    except CareChainError:
+        return frozenset()
+    topics: set[bytes] = set()
+    for path in sorted(folder.glob("*.json")):
+        abi = json.loads(path.read_text())
+        if isinstance(abi, list):
+            topics |= event_topics(abi)
+    return frozenset(topics)
 
 
 def small(token: bytes) -> bool:
@@ -128,6 +187,9 @@ class Blob:
 
     field: str
     data: bytes
+    account: bytes | None = None  # storage: the contract, and the slot (a key, or the slot a value is in)
+    slot: int | None = None
+    key: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,10 +240,14 @@ class Transaction:
             or any(grant_id in log.data for log in self.logs)
         )
 
-    def tokens(self) -> Iterator[Token]:
+    def tokens(
+        self, events: Container[bytes] = frozenset(), records: Mapping[tuple[bytes, int], int] | None = None
+    ) -> Iterator[Token]:
         """Each 32-byte word and 20-byte address the transaction carries, as the linkage rule compares them:
-        the envelope's addresses and value, calldata after the selector, log emitters, topics after the
-        event's signature, log data, in 32-byte steps (see `_words`)."""
+        the envelope's addresses and value, calldata after the selector, log emitters, topics but a known
+        event signature (`events`) as topic 0, log data, in 32-byte steps (see `_words`); then storage keys
+        and values, a ConsentGrants record's packed words split into their fields (`records`: (contract,
+        slot) -> the record word the slot holds, see `record_slots`)."""
         yield Token(self.sender, "from")
         if self.to is not None:
             yield Token(self.to, "to")
@@ -191,16 +257,30 @@ class Transaction:
         yield from _words(self.calldata, "calldata", start)
         for log in self.logs:
             yield Token(log.address, f"log {log.index} address")
-            for position, topic in enumerate(log.topics[1:], 1):
-                yield from _words(topic, f"log {log.index} topic {position}", 0, offsets=False)
+            for position, topic in enumerate(log.topics):
+                if position or topic not in events:
+                    yield from _words(topic, f"log {log.index} topic {position}", 0, offsets=False)
             yield from _words(log.data, f"log {log.index} data", 0)
+        for blob in self.state:
+            if blob.slot is None or blob.account is None:
+                continue  # code: the contract's, not a grant's
+            word = None if blob.key else (records or {}).get((blob.account, blob.slot))
+            if word is None:
+                yield from _words(blob.data, blob.field, 0, offsets=False)
+            elif word in RECORD_ADDRESS_WORDS:
+                yield Token(blob.data[12:], blob.field)  # grantee or agent; the fields above are small
+            elif word not in RECORD_SMALL_WORDS:
+                yield from _words(blob.data, blob.field, 0, offsets=False)
 
     def accounts(self) -> set[bytes]:
         """Every account the transaction shows as one: sender, recipient, log emitters, accounts credited
         and every account its traces touched."""
-        return {self.sender, *([] if self.to is None else [self.to])} | {
-            log.address for log in self.logs
-        } | set(self.credited) | set(self.touched)
+        return (
+            {self.sender, *([] if self.to is None else [self.to])}
+            | {log.address for log in self.logs}
+            | set(self.credited)
+            | set(self.touched)
+        )
 
 
 @dataclass(frozen=True)
@@ -399,6 +479,24 @@ def grant_trees(
     return trees
 
 
+def record_slots(
+    transactions: Sequence[Transaction], grants_contract: str, grant_ids: Iterable[bytes]
+) -> dict[tuple[bytes, int], int]:
+    """(contract, slot) -> record word (0-6) for the ConsentGrants records of `grant_ids` the range touched:
+    a record is the mapping entry keccak256(id ‖ p) for the base slot p (0-255) of `_records`, found as a
+    storage key of the contract."""
+    emitter = _address_bytes(grants_contract)
+    keys = {blob.slot for tx in transactions for blob in tx.state if blob.key and blob.account == emitter}
+    slots: dict[tuple[bytes, int], int] = {}
+    for grant_id in grant_ids:
+        for p in range(MAPPING_SLOTS):
+            base = int.from_bytes(keccak(grant_id + p.to_bytes(WORD, "big")), "big")
+            if base in keys:
+                slots.update({(emitter, base + word): word for word in range(RECORD_WORDS)})
+                break
+    return slots
+
+
 def grant_findings(
     transactions: Sequence[Transaction], patients: Sequence[Patient], allowed: AllowList, grants_contract: str
 ) -> list[Finding]:
@@ -406,6 +504,7 @@ def grant_findings(
     SAME_TX finding; its values are left out of LINKED, where each would link the two grants again."""
     trees = grant_trees(transactions, grants_contract, (g for p in patients for g in p.grants))
     accounts = set().union(*(tx.accounts() for tx in transactions))
+    records = record_slots(transactions, grants_contract, set().union(*trees.values()))
     found: list[Finding] = []
     for number, patient in enumerate(patients):
         carried: dict[bytes, list[Transaction]] = {
@@ -430,12 +529,16 @@ def grant_findings(
                 )
         shared = {tx_hash for tx_hash, roots in by_tx.items() if len(roots) > 1}  # reported above, once
         alone = {root: [tx for tx in txs if tx.hash not in shared] for root, txs in carried.items()}
-        found += _linked(number, alone, allowed, accounts)
+        found += _linked(number, alone, allowed, accounts, records)
     return found
 
 
 def _linked(
-    number: int, carried: Mapping[bytes, Sequence[Transaction]], allowed: AllowList, accounts: set[bytes]
+    number: int,
+    carried: Mapping[bytes, Sequence[Transaction]],
+    allowed: AllowList,
+    accounts: set[bytes],
+    records: Mapping[tuple[bytes, int], int],
 ) -> list[Finding]:
     """LINKED for one patient: a token in the chain data of two of their grants, from two transactions.
     Besides the aligned tokens (`Transaction.tokens`), each of `accounts` not allowed is looked for at any
@@ -446,7 +549,7 @@ def _linked(
     suspects = {account for account in accounts if not allowed.allows(account)}
     for root, txs in carried.items():
         for tx in txs:
-            for token in _compared(tx, suspects):
+            for token in _compared(tx, suspects, allowed.events, records):
                 if allowed.allows(token.value) or (token.within is not None and allowed.allows(token.within)):
                     continue
                 place = (tx.hash, token.where, token.offset)
@@ -475,8 +578,10 @@ def _linked(
     return found
 
 
-def _compared(tx: Transaction, suspects: set[bytes]) -> Iterator[Token]:
-    yield from tx.tokens()
+def _compared(
+    tx: Transaction, suspects: set[bytes], events: Container[bytes], records: Mapping[tuple[bytes, int], int]
+) -> Iterator[Token]:
+    yield from tx.tokens(events, records)
     for blob in tx.blobs():
         for account in suspects:
             offset = blob.data.find(account)
@@ -568,9 +673,12 @@ def _state(
     for when, accounts in (("before", touched), ("after", diff.get("post", {}))):
         for account, fields in accounts.items():
             for slot, value in (fields.get("storage") or {}).items():
+                raw, number = _address_bytes(account), int(slot, 16)
                 if when == "before":
-                    yield Blob(f"storage key {account} slot {slot}", _hex(slot))
-                yield Blob(f"storage {account} slot {slot} {when}", _hex(value).rjust(WORD, b"\0"))
+                    yield Blob(f"storage key {account} slot {slot}", _hex(slot), raw, number, key=True)
+                yield Blob(
+                    f"storage {account} slot {slot} {when}", _hex(value).rjust(WORD, b"\0"), raw, number
+                )
             code = _hex(fields.get("code") or "0x")
             if code and (account, keccak(code)) not in seen_code:
                 seen_code.add((account, keccak(code)))
@@ -578,7 +686,13 @@ def _state(
     for account, fields in diff.get("post", {}).items():  # slots first written here
         for slot in fields.get("storage") or {}:
             if slot not in (touched.get(account, {}).get("storage") or {}):
-                yield Blob(f"storage key {account} slot {slot}", _hex(slot))
+                yield Blob(
+                    f"storage key {account} slot {slot}",
+                    _hex(slot),
+                    _address_bytes(account),
+                    int(slot, 16),
+                    True,
+                )
 
 
 def _credited(diff: Mapping[str, Any], miner: bytes) -> Iterator[bytes]:
