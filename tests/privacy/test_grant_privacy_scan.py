@@ -37,6 +37,7 @@ from carechain.dev.privacy_scan import (
 __all__ = ["hospital", "lab", "project", "relay"]  # the fixtures this module takes from tests/consent_grants
 
 ETHER = 10**18
+DAY = 86400
 PURPOSE_OF = [
     {
         "name": "purposeOf",
@@ -92,18 +93,22 @@ def key_root_of(wallet: LocalAccount, relay: ConsentGrantsClient) -> KeyRoot:
 @pytest.fixture(scope="module")
 def scenario(project, relay, hospital, lab) -> Scenario:
     """Patients 0 and 1 (wallets known to no node) grant twice each to the hospital, each grant with its own
-    keys and expiry; the hospital sub-grants patient 0's first grant to the lab; patient 1 withdraws their
-    second grant. Every subject act is signed by its grant's key and sent by the relayer."""
+    keys, all from today's midnight for a year (patient 1's two on one policy); the hospital sub-grants
+    patient 0's first grant to the lab; patient 1 withdraws their second grant. Every subject act is signed
+    by its grant's key and sent by the relayer."""
     wallets = [Account.from_key(keccak(text=f"carechain privacy scan: patient {n}")) for n in range(2)]
     roots = [[key_root_of(wallet, relay).grant_keys("subject", i) for i in range(2)] for wallet in wallets]
     first = web3.eth.block_number + 1
+    today = web3.eth.get_block("latest")["timestamp"] // DAY * DAY
     for number, subjects in enumerate(roots):
         for index, subject in enumerate(subjects):
             delegable = FLAG_DELEGABLE if (number, index) == (0, 0) else 0
-            lasts = YEAR + 3600 * (2 * number + index)  # two grants, two expiries: a shared time would link
             ops = Op.READ | Op.DERIVE if delegable else Op.READ
+            # Whole-day times, the same for every grant made that day (docs/private-consent.md): patient
+            # 1's two grants carry one and the same policy word.
+            policy = Policy(today, today + YEAR, ops, HMB, flags=delegable)
             relay.sign_and_grant(
-                subject, grant_input(subject, hospital.sender.address, ops=ops, flags=delegable, lasts=lasts)
+                subject, replace(grant_input(subject, hospital.sender.address), policy=policy)
             )
     parent = relay.get_grant(roots[0][0].commitment)
     narrower = GrantInput(

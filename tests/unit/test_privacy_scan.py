@@ -10,6 +10,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from carechain.core.grants import Op, Policy
 from carechain.dev.privacy_scan import (
     SUB_GRANTED,
     AllowList,
@@ -366,4 +367,16 @@ def test_a_grant_record_is_compared_field_by_field():
     assert grant_rules(grants()) == [(Rule.LINKED, "0x0b", f"storage slot {record(ROOT_B, 1):#x} after")]
     assert grant_rules(grants((2, SALT)), (HOSPITAL,)) == [
         (Rule.LINKED, "0x0b", f"storage slot {record(ROOT_B, 2):#x} after")
+    ]
+
+
+def test_one_policy_for_two_grants_does_not_link_but_a_word_shaped_almost_like_one_does():
+    """Two grants from one midnight for a year, read, health research: one `policy` word, made of fields
+    each below 2^48. The same word with a reserved ops bit is no policy, and links."""
+    day = 1_765_065_600
+    policy = Policy(day, day + 365 * 86400, Op.READ, 0x484D42).pack().to_bytes(32, "big")
+    assert grant_rules([tx("0x0a", ROOT_A, policy), tx("0x0b", ROOT_B, policy)]) == []
+    reserved = (int.from_bytes(policy, "big") | 0x80 << 96).to_bytes(32, "big")
+    assert grant_rules([tx("0x0a", ROOT_A, reserved), tx("0x0b", ROOT_B, reserved)]) == [
+        (Rule.LINKED, "0x0b", "calldata")
     ]

@@ -41,6 +41,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from carechain.core.config import project_root
+from carechain.core.grants import Policy
 from carechain.core.values import bytes32, checksum
 from carechain.errors import CareChainError, ConfigError
 
@@ -141,8 +142,28 @@ class AllowList:
     def allows(self, token: bytes) -> bool:
         """Whether a 20-byte address or 32-byte word may be shared: listed, derived, or small (`small`)."""
         if len(token) == 20:
-            return token in self.addresses or small(token)
-        return token in self.words or token in SIGNATURE_V_WORDS or small(token) or token in self.derived
+            return token in self.addresses or small(token) or policy_word(ZERO_PAD + token)
+        return (
+            token in self.words
+            or token in SIGNATURE_V_WORDS
+            or small(token)
+            or token in self.derived
+            or policy_word(token)
+        )
+
+
+def policy_word(word: bytes) -> bool:
+    """Whether a word is an ERC-8356 `policy` (carechain.core.grants.Policy): reserved bits zero, ops and
+    flags among the defined ones, a known agent kind, ops and purpose code set, notBefore before expiresAt.
+    Its fields (two times, ops, purpose code, uses, agent kind, flags) are each below 2^48, so two grants on
+    one policy (whole-day times, docs/private-consent.md) share nothing the fields would not: the word is
+    allowed as its fields are. A random 32-byte value passes with odds below 2^-90, a random address (whose
+    word has the top 12 bytes zero, as a policy without uses, agent or flags has) below 2^-28."""
+    try:
+        policy = Policy.unpack(int.from_bytes(word, "big"))
+    except CareChainError:
+        return False
+    return bool(policy.ops and policy.purpose_code) and policy.not_before < policy.expires_at
 
 
 def event_topics(abi: Sequence[Mapping[str, Any]]) -> set[bytes]:
