@@ -242,13 +242,13 @@ def test_the_address_in_storage_only_even_once_overwritten(scenario):
     ]
 
 
-def send_from(wallet: LocalAccount, to: str, value: int) -> None:
+def send_from(wallet: LocalAccount, to: str, value: int, gas: int = 21000) -> None:
     """A transaction signed by `wallet` itself (what a patient's wallet must never do)."""
     signed = wallet.sign_transaction(
         {
             "to": to,
             "value": value,
-            "gas": 21000,
+            "gas": gas,
             "gasPrice": web3.eth.gas_price,
             "nonce": web3.eth.get_transaction_count(wallet.address),
             "chainId": web3.eth.chain_id,
@@ -288,6 +288,33 @@ def test_a_patient_wallet_that_funds_a_sender(scenario, relay, hospital, funded)
     funded_senders = {f.detail.split()[1] for f in found}
     expected = {relay.sender.address.lower()} | ({fresh.address.lower()} if funded != "relayer" else set())
     assert funded_senders == expected, found
+
+
+# A vault: a call with ether keeps it; a call without pays the vault's whole balance to the caller.
+VAULT = bytes([0x34, 0x15, 0x60, 6, 0x57, 0x00, 0x5B, 0x5F, 0x5F, 0x5F, 0x5F, 0x47, 0x33, 0x5A, 0xF1, 0x00])
+
+
+def test_a_patient_wallet_that_funds_the_relayer_through_a_contract(scenario, relay, hospital):
+    """The patient deposits into a vault; the relayer withdraws it (the vault pays out) and then sends a
+    grant: both the vault and the relayer are named, followed by balance flow, not by who sent what."""
+    wallet = scenario.wallets[1]
+    give_ether(wallet.address)
+    vault = sink(VAULT)
+    first = web3.eth.block_number + 1
+    send_from(wallet, vault, ETHER // 10, gas=30000)
+    withdrawal = web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction({"from": relay.sender.address, "to": vault})
+    )
+    assert web3.eth.get_balance(vault) == 0
+    subject = key_root_of(scenario.wallets[0], relay).grant_keys("subject", 7)
+    relay.sign_and_grant(subject, grant_input(subject, hospital.sender.address))
+    found = [f for f in scenario.scan_with(first) if f.rule in (Rule.FUNDER, Rule.SENDER)]
+    assert [(f.rule, f.detail.split()[1]) for f in found] == [
+        (Rule.SENDER, "1's"),
+        (Rule.FUNDER, vault.lower()),
+        (Rule.FUNDER, relay.sender.address.lower()),
+    ], found
+    assert found[1].tx == "0x" + bytes(withdrawal["transactionHash"]).hex()
 
 
 def test_a_scope_salt_used_for_two_grants_links_them(scenario, relay, hospital):

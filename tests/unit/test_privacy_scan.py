@@ -230,9 +230,13 @@ def test_read_chain_takes_storage_code_and_credits_from_the_traces():
     slot, friend = "0x" + "00" * 31 + "05", "0x" + "f1" * 20
     touched = {CONTRACT: {"code": "0x6000", "storage": {slot: "0x" + "00" * 32}}}
     diff = {
-        "pre": {friend: {"balance": "0x1"}, "0x" + "00" * 20: {"balance": "0x0"}},
+        "pre": {
+            friend: {"balance": "0x1"},
+            "0x" + "00" * 20: {"balance": "0x0"},
+            CONTRACT: {"balance": "0x3"},
+        },
         "post": {
-            CONTRACT: {"storage": {slot: "0x" + PADDED.hex()}},
+            CONTRACT: {"storage": {slot: "0x" + PADDED.hex()}, "balance": "0x2"},
             friend: {"balance": "0x2"},
             "0x" + "00" * 20: {"balance": "0x9"},
         },
@@ -245,6 +249,7 @@ def test_read_chain_takes_storage_code_and_credits_from_the_traces():
         f"storage {CONTRACT} slot {slot} after",
     ]
     assert read.credited == (bytes.fromhex("f1" * 20),)  # the block's fee recipient is not funded
+    assert read.debited == (bytes.fromhex("c0" * 20),)
     found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
     assert [(f.field, f.offset) for f in found] == [
         ("log 0 topic 0", 0),
@@ -379,4 +384,26 @@ def test_one_policy_for_two_grants_does_not_link_but_a_word_shaped_almost_like_o
     reserved = (int.from_bytes(policy, "big") | 0x80 << 96).to_bytes(32, "big")
     assert grant_rules([tx("0x0a", ROOT_A, reserved), tx("0x0b", ROOT_B, reserved)]) == [
         (Rule.LINKED, "0x0b", "calldata")
+    ]
+
+
+def test_funding_is_followed_by_balance_flow_through_a_contract():
+    """The patient deposits into a contract (a send); later the relayer's call makes the contract pay a
+    friend (the contract's balance falls: it pays out patient money), and the friend then sends."""
+    vault, friend = bytes.fromhex("fa" * 20), bytes.fromhex("f1" * 20)
+    chain = [
+        tx("0x01", sender=RAW, value=5, credited=(vault,)),
+        replace(tx("0x02", sender=RELAYER), credited=(friend,), debited=(vault,)),
+        tx("0x03", sender=friend),
+        tx("0x04", sender=RELAYER),
+    ]
+    found = [
+        (f.rule, f.tx, f.field)
+        for f in check(chain, [Patient.of(WALLET)], NOTHING, CONTRACT)
+        if f.rule != Rule.ADDRESS
+    ]
+    assert found == [
+        (Rule.SENDER, "0x01", "from"),
+        (Rule.FUNDER, "0x02", "balance"),
+        (Rule.FUNDER, "0x03", "from"),
     ]

@@ -7,13 +7,20 @@ range (envelope, calldata, logs, and the storage each one touched) and checks fo
   case (EIP-55 included), keccak256 of the 20 bytes or of the padded word (raw or as hex text), also half a
   byte out of step; a storage slot key equal to keccak256(padded address ‖ p), p < 256, is a mapping keyed by
   the address and counts too.
-- SENDER / FUNDER: no patient wallet sends a transaction, nor pays ether to an account that then sends one
-  (followed through accounts it funded in turn, internal transfers included).
+- SENDER / FUNDER: no patient wallet sends a transaction (a deposit into a contract included), nor funds an
+  account that then sends a transaction or pays ether out, followed by balance flow (`sender_findings`):
+  through contracts and accounts funded in turn, whoever sent the transactions that moved the ether.
+  Ether moved before `first_block` is not seen: start the range early enough (at the deployment, or before
+  the patients' wallets ever held ether on the chain).
 - SAME_TX: no transaction carries two grants of one patient.
 - LINKED: no 32-byte word or 20-byte address shows in the chain data of two different grants of one patient
   (from two different transactions), except what the `AllowList` names, zero and values below 2^48; the
   allow-list always holds the two words a 65-byte signature's v (27 or 28) ends an ABI `bytes` with,
-  0x1b00...00 and 0x1c00...00.
+  0x1b00...00 and 0x1c00...00, and mapping entries keyed by allowed values. Words are compared whole, by
+  their first 20 bytes and, for a trailing partial word, by its first and last 20 bytes; accounts the range
+  shows are also looked for at any offset; storage keys and values are compared, ConsentGrants' records
+  field by field; a valid ERC-8356 policy word is allowed as its fields are (`AllowList`, `policy_word`,
+  `Transaction.tokens`, docs/private-consent.md).
 
 A grant is a root grant with its sub-grant tree (from ConsentSubGranted events of the ConsentGrants contract);
 its chain data are the transactions whose calldata or logs hold its id or a descendant's.
@@ -226,8 +233,8 @@ class Log:
 @dataclass(frozen=True)
 class Transaction:
     """One mined transaction as the scan sees it: envelope, calldata, logs, the storage and code it touched
-    (`state`), the accounts whose balance it raised, the block's fee recipient aside (`credited`), and every
-    account its traces name (`touched`)."""
+    (`state`), the accounts whose balance it raised, the block's fee recipient aside (`credited`), every
+    account its traces name (`touched`) and the accounts whose balance it lowered (`debited`)."""
 
     hash: str
     sender: bytes
@@ -238,6 +245,7 @@ class Transaction:
     state: tuple[Blob, ...] = ()
     credited: tuple[bytes, ...] = ()
     touched: tuple[bytes, ...] = ()
+    debited: tuple[bytes, ...] = ()
 
     def blobs(self) -> Iterator[Blob]:
         """Everything of the transaction that could hold a value, each named by its field."""
@@ -442,37 +450,45 @@ def _who(patients: Sequence[Patient], number: int, form: str) -> str:
 
 
 def sender_findings(transactions: Sequence[Transaction], patients: Sequence[Patient]) -> list[Finding]:
-    """SENDER for each transaction a patient's wallet sent; FUNDER for the first transaction of each account
-    that a patient's wallet paid ether to, directly or through accounts it funded (in block order)."""
+    """SENDER for each transaction a patient's wallet sent. FUNDER by balance flow: an account whose balance
+    rose in a transaction where a patient's wallet, or an account already so funded, sent or lost ether, is
+    funded by the patient (transitively; contracts included); the first transaction in which a funded
+    account sends, or pays ether out (its balance falls), is a finding. When several accounts lose and gain
+    in one transaction, every gainer counts as funded: an over-approximation, never a miss."""
     wallets = {_address_bytes(p.wallet): number for number, p in enumerate(patients)}
     funded: dict[bytes, tuple[int, str]] = {}  # account -> (patient, transaction that paid it)
     reported: set[bytes] = set()
     found: list[Finding] = []
     for tx in transactions:
+        origins: list[tuple[int, str]] = []
         if tx.sender in wallets:
             number = wallets[tx.sender]
             found.append(Finding(Rule.SENDER, tx.hash, "from", None, _who(patients, number, "the sender")))
-            origin = (number, tx.hash)
-        elif tx.sender in funded:
-            origin = funded[tx.sender]
-            if tx.sender not in reported:
-                reported.add(tx.sender)
-                number, paid_in = origin
-                found.append(
-                    Finding(
-                        Rule.FUNDER,
-                        tx.hash,
-                        "from",
-                        None,
-                        f"sender 0x{tx.sender.hex()} was paid by patient {number}'s wallet "
-                        f"{patients[number].wallet} (tx {paid_in}, or an account it funded)",
+            origins.append((number, tx.hash))
+        for account in dict.fromkeys((tx.sender, *tx.debited)):
+            if account in wallets:
+                origins.append((wallets[account], tx.hash))
+            elif account in funded:
+                origins.append(funded[account])
+                if account not in reported:
+                    reported.add(account)
+                    number, paid_in = funded[account]
+                    how = "sender" if account == tx.sender else "payer"
+                    found.append(
+                        Finding(
+                            Rule.FUNDER,
+                            tx.hash,
+                            "from" if account == tx.sender else "balance",
+                            None,
+                            f"{how} 0x{account.hex()} was paid by patient {number}'s wallet "
+                            f"{patients[number].wallet} (tx {paid_in}, or an account it funded)",
+                        )
                     )
-                )
-        else:
+        if not origins:
             continue
-        for account in tx.credited:
-            if account != tx.sender and account not in wallets:
-                funded.setdefault(account, origin)
+        for account in tx.credited:  # the sender too: its balance rose net of the fee
+            if account not in wallets:
+                funded.setdefault(account, origins[0])
     return found
 
 
@@ -658,6 +674,7 @@ def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> lis
                     tuple(_state(touched, diff, seen_code)),
                     tuple(_credited(diff, miner)),
                     tuple(_address_bytes(a) for a in {*touched, *diff.get("pre", {}), *diff.get("post", {})}),
+                    tuple(_debited(diff)),
                 )
             )
     return transactions
@@ -724,6 +741,15 @@ def _credited(diff: Mapping[str, Any], miner: bytes) -> Iterator[bytes]:
             before = int(pre.get(account, {}).get("balance", "0x0"), 16)
             if int(fields["balance"], 16) > before:
                 yield raw
+
+
+def _debited(diff: Mapping[str, Any]) -> Iterator[bytes]:
+    pre, post = diff.get("pre", {}), diff.get("post", {})
+    for account, fields in post.items():
+        if "balance" in fields and int(fields["balance"], 16) < int(
+            pre.get(account, {}).get("balance", "0x0"), 16
+        ):
+            yield _address_bytes(account)
 
 
 def _hex(value: str) -> bytes:
