@@ -27,11 +27,13 @@ its chain data are the transactions whose calldata or logs hold its id or a desc
 
 Storage comes from Anvil's (and geth's) `debug_traceTransaction` with the prestateTracer: once plain, which
 gives every slot the transaction read or wrote with its value before, once in diffMode, which gives the value
-each written slot had after. So every value a slot held within the range is seen, also one overwritten
-later (a state dump sees only the last), and each is attributed to its transaction. The tracer also gives the
-code of each contract touched (scanned once per contract: immutables) and the balances that rose (the
-funding rule). `read_chain` does the reading; `check` applies the rules to what it read, so the rules run
-on synthetic data too.
+each written slot had after. So every value a slot held between transactions of the range is seen, also one
+overwritten later (a state dump sees only the last), and each is attributed to its transaction; a value
+written and cleared again within one transaction is not (the tracer shows a slot's value before and after the
+transaction, not in between; it may still show in calldata, logs or a later read). The tracer also gives the
+code of each contract touched (scanned once per contract: immutables) and the balances that rose (the funding
+rule). `read_chain` does the reading; `check` applies the rules to what it read, so the rules run on synthetic
+data too.
 """
 
 from __future__ import annotations
