@@ -407,3 +407,21 @@ def test_funding_is_followed_by_balance_flow_through_a_contract():
         (Rule.FUNDER, "0x02", "balance"),
         (Rule.FUNDER, "0x03", "from"),
     ]
+
+
+def test_a_transaction_naming_a_grants_subject_key_is_its_chain_data():
+    """GuardianshipFactory deploys grant A's ERC-1271 key (the account shows in the log, not grant A's id)
+    with a salt that grant B's calldata also holds: linked once the caller names A's subject key."""
+    deploy = tx(
+        "0x01", SALT, logs=(Log(0, HOSPITAL, (keccak(text="AccountCreated(address)"), bytes(12) + KEY), b""),)
+    )
+    chain = [deploy, tx("0x0a", ROOT_A), tx("0x0b", ROOT_B, SALT)]
+    public = [CONTRACT, to_checksum_address(RELAYER), to_checksum_address(HOSPITAL)]
+    for keys, expected in (
+        ({}, []),
+        ({ROOT_A: to_checksum_address(KEY)}, [(Rule.LINKED, "0x0b", "calldata")]),
+    ):
+        patients = [Patient.of(WALLET, [ROOT_A, ROOT_B], keys)]
+        assert [
+            (f.rule, f.tx, f.field) for f in check(chain, patients, AllowList.of(public), CONTRACT)
+        ] == expected

@@ -101,14 +101,27 @@ class Finding:
 
 @dataclass(frozen=True)
 class Patient:
-    """A patient as the scan knows them: the wallet that must never show, and their root grants' ids."""
+    """A patient as the scan knows them: the wallet that must never show, their root grants' ids, and
+    where known the subject key account of a root grant (an ERC-1271 key, e.g. a guardianship account):
+    the transactions naming that account (its deployment by GuardianshipFactory, say) are that grant's
+    chain data too."""
 
     wallet: str
     grants: tuple[bytes, ...] = ()
+    subject_keys: tuple[tuple[bytes, bytes], ...] = ()  # (root grant id, key account)
 
     @classmethod
-    def of(cls, wallet: str, grants: Iterable[bytes | str] = ()) -> Patient:
-        return cls(checksum(wallet, "patient wallet"), tuple(bytes32(g, "grant id") for g in grants))
+    def of(
+        cls,
+        wallet: str,
+        grants: Iterable[bytes | str] = (),
+        subject_keys: Mapping[bytes | str, str] | None = None,
+    ) -> Patient:
+        return cls(
+            checksum(wallet, "patient wallet"),
+            tuple(bytes32(g, "grant id") for g in grants),
+            tuple((bytes32(g, "grant id"), _address_bytes(k)) for g, k in (subject_keys or {}).items()),
+        )
 
 
 @dataclass(frozen=True)
@@ -269,6 +282,15 @@ class Transaction:
             grant_id in self.calldata
             or any(grant_id in topic for log in self.logs for topic in log.topics)
             or any(grant_id in log.data for log in self.logs)
+        )
+
+    def names_account(self, account: bytes) -> bool:
+        """Whether the transaction names `account`: envelope, calldata, logs (any offset) or its traces."""
+        return (
+            account in (self.sender, self.to)
+            or account in self.touched
+            or any(account == log.address for log in self.logs)
+            or self.names(account)
         )
 
     def tokens(
@@ -546,8 +568,16 @@ def grant_findings(
     records = record_slots(transactions, grants_contract, set().union(*trees.values()))
     found: list[Finding] = []
     for number, patient in enumerate(patients):
+        keys: dict[bytes, list[bytes]] = {root: [] for root in patient.grants}
+        for root, key in patient.subject_keys:
+            keys.setdefault(root, []).append(key)
         carried: dict[bytes, list[Transaction]] = {
-            root: [tx for tx in transactions if any(tx.names(grant) for grant in trees[root])]
+            root: [
+                tx
+                for tx in transactions
+                if any(tx.names(grant) for grant in trees[root])
+                or any(tx.names_account(k) for k in keys[root])
+            ]
             for root in patient.grants
         }
         by_tx: dict[str, list[bytes]] = defaultdict(list)
