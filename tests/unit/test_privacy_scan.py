@@ -207,23 +207,31 @@ def test_a_finding_reads_as_a_sentence():
 
 
 class StubNode:
-    """Just enough of web3 for read_chain: one block holding one call, its receipt and the two traces a
-    prestateTracer gives (plain: the slots touched, with their values before; diffMode: what changed)."""
+    """Just enough of web3 for read_chain: one block holding one call (with an access list), the block's
+    receipts and the two traces a prestateTracer gives for the block (plain: the slots touched, with their
+    values before; diffMode: what changed), answered as a node does, in hex. Counts the calls."""
 
     def __init__(self, traces: dict[bool, object]) -> None:
         self.eth, self.provider, self.traces = self, self, traces
         self.block_number = 1
+        self.calls: list[str] = []
 
     def get_block(self, number: int, full_transactions: bool) -> dict[str, object]:
+        self.calls.append("eth_getBlockByNumber")
+        access = [{"address": CONTRACT, "storageKeys": ["0x" + PADDED.hex()]}]
         call = {"hash": bytes(32), "from": "0x" + "e1" * 20, "to": CONTRACT, "value": 0, "input": b"\x01"}
-        return {"miner": "0x" + "00" * 20, "transactions": [call]}
+        return {"miner": "0x" + "00" * 20, "transactions": [call | {"accessList": access}]}
 
-    def get_transaction_receipt(self, tx_hash: bytes) -> dict[str, object]:
-        return {"logs": [{"logIndex": 0, "address": CONTRACT, "topics": [PADDED], "data": b""}]}
-
-    def make_request(self, method: str, params: list[dict[str, dict[str, bool]]]) -> dict[str, object]:
-        assert method == "debug_traceTransaction"
-        return self.traces[params[1]["tracerConfig"]["diffMode"]]  # type: ignore[return-value]
+    def make_request(self, method: str, params: list[object]) -> dict[str, object]:
+        self.calls.append(method)
+        if method == "eth_getBlockReceipts":
+            log = {"logIndex": "0x0", "address": CONTRACT, "topics": ["0x" + PADDED.hex()], "data": "0x"}
+            return {"result": [{"transactionHash": "0x" + "00" * 32, "logs": [log]}]}
+        assert method == "debug_traceBlockByNumber"
+        answer = self.traces[params[1]["tracerConfig"]["diffMode"]]  # type: ignore[index]
+        if "error" in answer:  # type: ignore[operator]
+            return answer  # type: ignore[return-value]
+        return {"result": [{"txHash": "0x" + "00" * 32} | answer]}  # type: ignore[operator]
 
 
 def test_read_chain_takes_storage_code_and_credits_from_the_traces():
@@ -241,7 +249,14 @@ def test_read_chain_takes_storage_code_and_credits_from_the_traces():
             "0x" + "00" * 20: {"balance": "0x9"},
         },
     }
-    (read,) = read_chain(StubNode({False: {"result": touched}, True: {"result": diff}}), 1)  # type: ignore[arg-type]
+    node = StubNode({False: {"result": touched}, True: {"result": diff}})
+    (read,) = read_chain(node, 1)  # type: ignore[arg-type]
+    assert node.calls == [
+        "eth_getBlockByNumber",
+        "eth_getBlockReceipts",
+        "debug_traceBlockByNumber",
+        "debug_traceBlockByNumber",
+    ]
     assert [blob.field for blob in read.state] == [
         f"storage key {CONTRACT} slot {slot}",
         f"storage {CONTRACT} slot {slot} before",
@@ -252,6 +267,7 @@ def test_read_chain_takes_storage_code_and_credits_from_the_traces():
     assert read.debited == (bytes.fromhex("c0" * 20),)
     found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
     assert [(f.field, f.offset) for f in found] == [
+        ("access list 0 key 0", 0),
         ("log 0 topic 0", 0),
         (f"storage {CONTRACT} slot {slot} after", 0),
     ]

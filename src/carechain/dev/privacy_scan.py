@@ -25,7 +25,7 @@ range (envelope, calldata, logs, and the storage each one touched) and checks fo
 A grant is a root grant with its sub-grant tree (from ConsentSubGranted events of the ConsentGrants contract);
 its chain data are the transactions whose calldata or logs hold its id or a descendant's.
 
-Storage comes from Anvil's (and geth's) `debug_traceTransaction` with the prestateTracer: once plain, which
+Storage comes from Anvil's (and geth's) `debug_traceBlockByNumber` with the prestateTracer: once plain, which
 gives every slot the transaction read or wrote with its value before, once in diffMode, which gives the value
 each written slot had after. So every value a slot held between transactions of the range is seen, also one
 overwritten later (a state dump sees only the last), and each is attributed to its transaction; a value
@@ -249,7 +249,8 @@ class Log:
 class Transaction:
     """One mined transaction as the scan sees it: envelope, calldata, logs, the storage and code it touched
     (`state`), the accounts whose balance it raised, the block's fee recipient aside (`credited`), every
-    account its traces name (`touched`) and the accounts whose balance it lowered (`debited`)."""
+    account its traces name (`touched`), the accounts whose balance it lowered (`debited`), and its access
+    and authorization lists' entries (`envelope`)."""
 
     hash: str
     sender: bytes
@@ -261,6 +262,7 @@ class Transaction:
     credited: tuple[bytes, ...] = ()
     touched: tuple[bytes, ...] = ()
     debited: tuple[bytes, ...] = ()
+    envelope: tuple[Blob, ...] = ()  # access list and authorization list entries
 
     def blobs(self) -> Iterator[Blob]:
         """Everything of the transaction that could hold a value, each named by its field."""
@@ -268,6 +270,7 @@ class Transaction:
         if self.to is not None:
             yield Blob("to", self.to)
         yield Blob("value", self.value.to_bytes(WORD, "big"))
+        yield from self.envelope
         yield Blob("calldata", self.calldata)
         for log in self.logs:
             yield Blob(f"log {log.index} address", log.address)
@@ -306,6 +309,11 @@ class Transaction:
             yield Token(self.to, "to")
         if self.value:
             yield Token(self.value.to_bytes(WORD, "big"), "value")
+        for blob in self.envelope:
+            if len(blob.data) == 20:
+                yield Token(blob.data, blob.field)
+            else:
+                yield from _words(blob.data, blob.field, 0, offsets=False)
         start = 0 if self.to is None else 4
         yield from _words(self.calldata, "calldata", start)
         for log in self.logs:
@@ -674,19 +682,23 @@ def check(
 
 def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> list[Transaction]:
     """Every transaction of blocks `first_block` to `last_block` (default: the latest), in order, with its
-    logs and the storage and code it touched (two prestateTracer traces each, see the module's doc)."""
+    logs and the storage and code it touched: four calls a block (the block, eth_getBlockReceipts, and
+    debug_traceBlockByNumber with the prestateTracer plain and in diffMode, see the module's doc)."""
     last = w3.eth.block_number if last_block is None else last_block
     seen_code: set[tuple[str, bytes]] = set()
     transactions: list[Transaction] = []
     for number in range(first_block, last + 1):
         block = w3.eth.get_block(number, full_transactions=True)
+        if not block["transactions"]:
+            continue
         miner = _address_bytes(str(block["miner"]))
+        receipts = {_hash(r["transactionHash"]): r for r in _call(w3, "eth_getBlockReceipts", [hex(number)])}
+        touched_all = _block_traces(w3, number, diff=False)
+        diff_all = _block_traces(w3, number, diff=True)
         for tx in block["transactions"]:
             assert not isinstance(tx, bytes)  # full_transactions
-            tx_hash = "0x" + bytes(tx["hash"]).hex()
-            receipt = w3.eth.get_transaction_receipt(tx["hash"])
-            touched = _trace(w3, tx_hash, diff=False)
-            diff = _trace(w3, tx_hash, diff=True)
+            tx_hash = _hash(tx["hash"])
+            touched, diff = touched_all[tx_hash], diff_all[tx_hash]
             transactions.append(
                 Transaction(
                     tx_hash,
@@ -696,20 +708,31 @@ def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> lis
                     bytes(tx["input"]),
                     tuple(
                         Log(
-                            int(log["logIndex"]),
+                            _int(log["logIndex"]),
                             _address_bytes(str(log["address"])),
-                            tuple(bytes(topic) for topic in log["topics"]),
-                            bytes(log["data"]),
+                            tuple(_bytes(topic) for topic in log["topics"]),
+                            _bytes(log["data"]),
                         )
-                        for log in receipt["logs"]
+                        for log in receipts[tx_hash]["logs"]
                     ),
                     tuple(_state(touched, diff, seen_code)),
                     tuple(_credited(diff, miner)),
                     tuple(_address_bytes(a) for a in {*touched, *diff.get("pre", {}), *diff.get("post", {})}),
                     tuple(_debited(diff)),
+                    tuple(_envelope_lists(tx)),
                 )
             )
     return transactions
+
+
+def _envelope_lists(tx: Mapping[str, Any]) -> Iterator[Blob]:
+    """An EIP-2930 access list's addresses and storage keys, an EIP-7702 authorization list's addresses."""
+    for number, entry in enumerate(tx.get("accessList") or []):
+        yield Blob(f"access list {number} address", _address_bytes(str(entry["address"])))
+        for position, key in enumerate(entry.get("storageKeys") or []):
+            yield Blob(f"access list {number} key {position}", _bytes(key).rjust(WORD, b"\0"))
+    for number, entry in enumerate(tx.get("authorizationList") or []):
+        yield Blob(f"authorization {number} address", _address_bytes(str(entry["address"])))
 
 
 def scan(
@@ -724,16 +747,35 @@ def scan(
     return check(read_chain(w3, first_block, last_block), patients, allowed, grants_contract)
 
 
-def _trace(w3: Web3, tx_hash: str, *, diff: bool) -> dict[str, Any]:
-    config: dict[str, Any] = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": diff}}
-    response = w3.provider.make_request("debug_traceTransaction", [tx_hash, config])  # type: ignore[arg-type]
-    if "error" in response or not isinstance(response.get("result"), dict):
+def _call(w3: Web3, method: str, params: list[Any]) -> Any:
+    response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    if "error" in response or not isinstance(response.get("result"), list):
+        tracer = f" with the prestateTracer {params[1]}" if method.startswith("debug_") else ""
         raise ConfigError(
-            f"the node cannot trace {tx_hash} with debug_traceTransaction's prestateTracer "
-            f"({response.get('error')}): the scan needs Anvil or a node with geth's tracers"
+            f"the node cannot answer {method}{tracer} ({response.get('error')}): the scan needs Anvil or a "
+            "node with geth's tracers (prestateTracer) and eth_getBlockReceipts"
         )
-    result: dict[str, Any] = response["result"]
-    return result
+    return response["result"]
+
+
+def _block_traces(w3: Web3, number: int, *, diff: bool) -> dict[str, dict[str, Any]]:
+    """Transaction hash -> its prestateTracer result, for every transaction of the block."""
+    config: dict[str, Any] = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": diff}}
+    return {
+        _hash(t["txHash"]): t["result"] for t in _call(w3, "debug_traceBlockByNumber", [hex(number), config])
+    }
+
+
+def _hash(value: Any) -> str:
+    return "0x" + _bytes(value).hex()
+
+
+def _bytes(value: Any) -> bytes:
+    return _hex(value) if isinstance(value, str) else bytes(value)
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _state(
