@@ -52,9 +52,13 @@ def tx(
     )
 
 
-def forms(data: bytes, field: str = "calldata") -> list[tuple[str, str, int | None]]:
+def forms(
+    data: bytes, field: str = "calldata", calldata: bytes = b"", *, also: tuple[Blob, ...] = ()
+) -> list[tuple[str, str, int | None]]:
+    key = field.startswith("storage key")
+    blob = Blob(field, data, RELAYER, int.from_bytes(data, "big"), key=True) if key else Blob(field, data)
     found = check(
-        [Transaction("0x01", RELAYER, None, 0, b"", state=(Blob(field, data),))],
+        [Transaction("0x01", RELAYER, None, 0, calldata, state=(*also, blob))],
         [Patient.of(WALLET)],
         NOTHING,
         CONTRACT,
@@ -85,6 +89,29 @@ def test_a_mapping_slot_keyed_by_the_address_is_found_by_its_key():
     key = keccak(PADDED + (3).to_bytes(32, "big"))
     assert forms(key, "storage key 0xc0 slot 0x..") == [
         ("storage key 0xc0 slot 0x..", "mapping key (slot 3)", None)
+    ]
+
+
+def test_a_mapping_in_an_erc7201_namespace_is_found_by_its_key():
+    """The namespace's base is keccak256(...) & ~0xff; a field of it touched (base + 1) puts the mapping at
+    base + 3 in reach."""
+    base = int.from_bytes(keccak(text="carechain.storage.Example"), "big") - 1 & ~0xFF
+    field = Blob("storage key nsfield", (base + 1).to_bytes(32, "big"), RELAYER, base + 1, key=True)
+    key = keccak(PADDED + (base + 3).to_bytes(32, "big"))
+    assert forms(key, "storage key ns", also=(field,)) == [
+        ("storage key ns", f"mapping key (slot {base + 3:#x})", None)
+    ]
+
+
+def test_a_nested_mapping_keyed_by_the_address_and_a_calldata_word_is_found():
+    x = keccak(text="a record id")
+    outer = keccak(x + keccak(PADDED + (2).to_bytes(32, "big")))
+    inner = keccak(PADDED + keccak(x + (9).to_bytes(32, "big")))
+    assert forms(outer, "storage key a", x) == [
+        ("storage key a", "nested mapping key (address outer, slot 2)", None)
+    ]
+    assert forms(inner, "storage key b", x) == [
+        ("storage key b", "nested mapping key (address inner, slot 9)", None)
     ]
 
 

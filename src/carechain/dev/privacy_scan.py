@@ -5,8 +5,8 @@ range (envelope, calldata, logs, and the storage each one touched) and checks fo
 
 - ADDRESS: no patient wallet address in any form: its 20 bytes, the 32-byte left-padded word, hex text in any
   case (EIP-55 included), keccak256 of the 20 bytes or of the padded word (raw or as hex text), also half a
-  byte out of step; a storage slot key equal to keccak256(padded address ‖ p), p < 256, is a mapping keyed by
-  the address and counts too.
+  byte out of step; a storage slot key of a mapping keyed by the address counts too, as far as it can be
+  computed without keccak preimages (`mapping_bases`, `nested_keys`, docs/private-consent.md).
 - SENDER / FUNDER: no patient wallet sends a transaction (a deposit into a contract included), nor funds an
   account that then sends a transaction or pays ether out, followed by balance flow (`sender_findings`):
   through contracts and accounts funded in turn, whoever sent the transactions that moved the ether.
@@ -62,6 +62,9 @@ SMALL: Final = 2**48  # values below are counters, times, codes, lengths and off
 # few bytes padded on the right is otherwise a bytesN like any other, not small.
 SIGNATURE_V_WORDS: Final = frozenset(bytes([v]) + bytes(WORD - 1) for v in (27, 28))
 MAPPING_SLOTS: Final = 256  # mapping(address => ...) declared in slots 0-255 is recognised by its slot key
+NESTED_SLOTS: Final = 64  # a mapping of mappings with the address as one of its keys: slots 0-63
+NAMESPACE_FIELDS: Final = 32  # a touched slot this far past a 256-slot boundary may be an ERC-7201 field
+NAMESPACE_SLOTS: Final = 64  # and a mapping this far past the boundary is looked for
 ZERO_PAD: Final = bytes(12)
 # ConsentGrants' Record (contracts/ConsentGrants.sol): seven words, of which word 0 packs status, window,
 # usage, depth, flags and the subject's nonce (each field below 2^48: nothing to compare), and words 1 and 3
@@ -408,14 +411,59 @@ def needles(patients: Sequence[Patient]) -> list[Needle]:
     return found
 
 
-def mapping_keys(patients: Sequence[Patient]) -> dict[bytes, tuple[int, int]]:
-    """keccak256(padded address ‖ p) -> (patient, p): the storage slot of a mapping keyed by the address."""
+def mapping_keys(
+    patients: Sequence[Patient], bases: Iterable[int] = range(MAPPING_SLOTS)
+) -> dict[bytes, tuple[int, int]]:
+    """keccak256(padded address ‖ base) -> (patient, base): the storage slot of a mapping keyed by the address
+    declared at `base` (see `mapping_bases`)."""
     keys: dict[bytes, tuple[int, int]] = {}
+    bases = sorted(set(bases))
     for number, patient in enumerate(patients):
         padded = ZERO_PAD + _address_bytes(patient.wallet)
-        for slot in range(MAPPING_SLOTS):
-            keys[keccak(padded + slot.to_bytes(WORD, "big"))] = (number, slot)
+        for base in bases:
+            keys[keccak(padded + base.to_bytes(WORD, "big"))] = (number, base)
     return keys
+
+
+def mapping_bases(transactions: Sequence[Transaction]) -> set[int]:
+    """Where a mapping may be declared: slots 0-255, and for each touched slot in the first 32 of a 256-slot
+    boundary (an ERC-7201 namespace's base is keccak256(...) & ~0xff; its fields follow it), the first 64
+    slots from that boundary."""
+    rounded = {
+        blob.slot & ~0xFF
+        for tx in transactions
+        for blob in tx.state
+        if blob.key and blob.slot is not None and blob.slot & 0xFF < NAMESPACE_FIELDS
+    }
+    return set(range(MAPPING_SLOTS)) | {base + n for base in rounded if base for n in range(NAMESPACE_SLOTS)}
+
+
+@cache
+def nested_keys(tx: Transaction, wallets: tuple[bytes, ...]) -> dict[bytes, tuple[int, str]]:
+    """Storage keys of `tx` that are one level of nesting away from a wallet, with an outer or inner key
+    taken from the transaction's calldata words: keccak256(x ‖ keccak256(padded address ‖ p)) (a
+    mapping(address => mapping(X => ...)) in slot p < 64) and keccak256(padded address ‖ keccak256(x ‖ p))
+    (mapping(X => mapping(address => ...))). Deeper nesting, keys from elsewhere and other bases are not
+    found this way (docs/private-consent.md)."""
+    stored = {blob.data for blob in tx.state if blob.key}
+    if not stored:
+        return {}
+    start = 0 if tx.to is None else 4
+    xs = {tx.calldata[o : o + WORD] for o in range(start, len(tx.calldata) - WORD + 1, WORD)}
+    found: dict[bytes, tuple[int, str]] = {}
+    for number, wallet in enumerate(wallets):
+        padded = ZERO_PAD + wallet
+        for p in range(NESTED_SLOTS):
+            slot = p.to_bytes(WORD, "big")
+            inner = keccak(padded + slot)
+            for x in xs:
+                for key, form in (
+                    (keccak(x + inner), f"nested mapping key (address outer, slot {p})"),
+                    (keccak(padded + keccak(x + slot)), f"nested mapping key (address inner, slot {p})"),
+                ):
+                    if key in stored:
+                        found[key] = (number, form)
+    return found
 
 
 def find(
@@ -448,9 +496,11 @@ def _occurrences(haystack: bytes, needle: bytes) -> Iterator[int]:
 def address_findings(transactions: Sequence[Transaction], patients: Sequence[Patient]) -> list[Finding]:
     """ADDRESS: each place a patient's wallet address shows, in any of its forms."""
     looked_for = needles(patients)
-    keys = mapping_keys(patients)
+    keys = mapping_keys(patients, mapping_bases(transactions))
+    wallets = tuple(_address_bytes(p.wallet) for p in patients)
     found: list[Finding] = []
     for tx in transactions:
+        nested = nested_keys(tx, wallets)
         for blob in tx.blobs():
             lowered, nibbles = blob.data.lower(), blob.data.hex().encode()
             for needle in looked_for:
@@ -460,17 +510,18 @@ def address_findings(transactions: Sequence[Transaction], patients: Sequence[Pat
                             Rule.ADDRESS, tx.hash, blob.field, offset, _who(patients, needle.patient, form)
                         )
                     )
-            if blob.field.startswith("storage key") and blob.data in keys:
-                number, slot = keys[blob.data]
-                found.append(
-                    Finding(
-                        Rule.ADDRESS,
-                        tx.hash,
-                        blob.field,
-                        None,
-                        _who(patients, number, f"mapping key (slot {slot})"),
-                    )
+            if not blob.key:
+                continue
+            if blob.data in keys:
+                number, base = keys[blob.data]
+                form = (
+                    f"mapping key (slot {base})" if base < MAPPING_SLOTS else f"mapping key (slot {base:#x})"
                 )
+            elif blob.data in nested:
+                number, form = nested[blob.data]
+            else:
+                continue
+            found.append(Finding(Rule.ADDRESS, tx.hash, blob.field, None, _who(patients, number, form)))
     return found
 
 
