@@ -249,6 +249,10 @@ class StubNode:
         call = {"hash": bytes(32), "from": "0x" + "e1" * 20, "to": CONTRACT, "value": 0, "input": b"\x01"}
         return {"miner": "0x" + "00" * 20, "transactions": [call | {"accessList": access}]}
 
+    def get_transaction_receipt(self, tx_hash: bytes) -> dict[str, object]:
+        self.calls.append("eth_getTransactionReceipt")
+        return {"logs": [{"logIndex": 0, "address": CONTRACT, "topics": [PADDED], "data": b""}]}  # as web3's
+
     def make_request(self, method: str, params: list[object]) -> dict[str, object]:
         self.calls.append(method)
         if method == "eth_getBlockReceipts":
@@ -468,3 +472,12 @@ def test_a_transaction_naming_a_grants_subject_key_is_its_chain_data():
         assert [
             (f.rule, f.tx, f.field) for f in check(chain, patients, AllowList.of(public), CONTRACT)
         ] == expected
+
+
+def test_read_chain_without_traces_reads_envelopes_and_logs_as_on_ganache():
+    node = StubNode({})
+    (read,) = read_chain(node, 1, traces=False)  # type: ignore[arg-type]
+    assert node.calls == ["eth_getBlockByNumber", "eth_getTransactionReceipt"]
+    assert read.state == () and read.credited == ()
+    found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
+    assert [(f.field, f.offset) for f in found] == [("access list 0 key 0", 0), ("log 0 topic 0", 0)]

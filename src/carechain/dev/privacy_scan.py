@@ -47,6 +47,7 @@ from functools import cache, cached_property
 from typing import Any, Final
 
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 
 from carechain.core.config import project_root
@@ -731,10 +732,14 @@ def check(
     )
 
 
-def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> list[Transaction]:
+def read_chain(
+    w3: Web3, first_block: int, last_block: int | None = None, *, traces: bool = True
+) -> list[Transaction]:
     """Every transaction of blocks `first_block` to `last_block` (default: the latest), in order, with its
     logs and the storage and code it touched: four calls a block (the block, eth_getBlockReceipts, and
-    debug_traceBlockByNumber with the prestateTracer plain and in diffMode, see the module's doc)."""
+    debug_traceBlockByNumber with the prestateTracer plain and in diffMode, see the module's doc). With
+    `traces=False`, for a node without them (Ganache): envelopes and logs only, a receipt a transaction, no
+    storage, code or balances (so the funding rule sees nothing)."""
     last = w3.eth.block_number if last_block is None else last_block
     seen_code: set[tuple[str, bytes]] = set()
     transactions: list[Transaction] = []
@@ -743,9 +748,16 @@ def read_chain(w3: Web3, first_block: int, last_block: int | None = None) -> lis
         if not block["transactions"]:
             continue
         miner = _address_bytes(str(block["miner"]))
-        receipts = {_hash(r["transactionHash"]): r for r in _call(w3, "eth_getBlockReceipts", [hex(number)])}
-        touched_all = _block_traces(w3, number, diff=False)
-        diff_all = _block_traces(w3, number, diff=True)
+        if traces:
+            receipts = {
+                _hash(r["transactionHash"]): r for r in _call(w3, "eth_getBlockReceipts", [hex(number)])
+            }
+            touched_all = _block_traces(w3, number, diff=False)
+            diff_all = _block_traces(w3, number, diff=True)
+        else:
+            hashes = [bytes(tx["hash"]) for tx in block["transactions"] if not isinstance(tx, bytes)]
+            receipts = {_hash(h): w3.eth.get_transaction_receipt(HexBytes(h)) for h in hashes}
+            touched_all = diff_all = defaultdict(dict)
         for tx in block["transactions"]:
             assert not isinstance(tx, bytes)  # full_transactions
             tx_hash = _hash(tx["hash"])
