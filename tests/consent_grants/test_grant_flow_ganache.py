@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 from eth_utils.crypto import keccak
+from grants_support import HMB, grant_input
 
 from carechain.core import grants
 from carechain.core.grants import Op, Status, category_scope, resource_hash
 from carechain.core.signatures import compact_signature
-from consent_grants.conftest import HMB, grant_input
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 
 import pytest
 from brownie import accounts, web3
-from consent_grants.conftest import HMB, PROFILE, TERMS, YEAR, grant_input, hospital, lab, project, relay
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from grants_support import HMB, PROFILE, TERMS, YEAR, grant_input
 
 from carechain.clients import ConsentGrantsClient
 from carechain.core import deployments, keys
@@ -33,8 +33,6 @@ from carechain.dev.privacy_scan import (
     read_chain,
     scan,
 )
-
-__all__ = ["hospital", "lab", "project", "relay"]  # the fixtures this module takes from tests/consent_grants
 
 ETHER = 10**18
 DAY = 86400
