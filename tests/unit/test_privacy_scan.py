@@ -481,3 +481,12 @@ def test_read_chain_without_traces_reads_envelopes_and_logs_as_on_ganache():
     assert read.state == () and read.credited == ()
     found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
     assert [(f.field, f.offset) for f in found] == [("access list 0 key 0", 0), ("log 0 topic 0", 0)]
+
+
+def test_a_record_is_recognised_by_any_of_its_words():
+    """Transactions that touch only word 1 of two records (no word 0 in the range): still field by field."""
+    word1 = (int.from_bytes(HOSPITAL, "big") | 1 << 160 | 0x484D42 << 192 | 1 << 224).to_bytes(32, "big")
+    chain = [
+        stores(name, root, (record(root, 1), word1)) for name, root in (("0x0a", ROOT_A), ("0x0b", ROOT_B))
+    ]
+    assert grant_rules(chain, (HOSPITAL,)) == []

@@ -604,15 +604,15 @@ def record_slots(
     transactions: Sequence[Transaction], grants_contract: str, grant_ids: Iterable[bytes]
 ) -> dict[tuple[bytes, int], int]:
     """(contract, slot) -> record word (0-6) for the ConsentGrants records of `grant_ids` the range touched:
-    a record is the mapping entry keccak256(id ‖ p) for the base slot p (0-255) of `_records`, found as a
-    storage key of the contract."""
+    a record is the mapping entry keccak256(id ‖ p) for the base slot p (0-255) of `_records`, found when
+    one of its seven words is a storage key of the contract."""
     emitter = _address_bytes(grants_contract)
     keys = {blob.slot for tx in transactions for blob in tx.state if blob.key and blob.account == emitter}
     slots: dict[tuple[bytes, int], int] = {}
     for grant_id in grant_ids:
         for p in range(MAPPING_SLOTS):
             base = int.from_bytes(keccak(grant_id + p.to_bytes(WORD, "big")), "big")
-            if base in keys:
+            if any(base + word in keys for word in range(RECORD_WORDS)):
                 slots.update({(emitter, base + word): word for word in range(RECORD_WORDS)})
                 break
     return slots
