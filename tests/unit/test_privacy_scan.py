@@ -242,6 +242,7 @@ class StubNode:
         self.eth, self.provider, self.traces = self, self, traces
         self.block_number = 1
         self.calls: list[str] = []
+        self.steps: list[dict[str, object]] = []
 
     def get_block(self, number: int, full_transactions: bool) -> dict[str, object]:
         self.calls.append("eth_getBlockByNumber")
@@ -258,6 +259,8 @@ class StubNode:
         if method == "eth_getBlockReceipts":
             log = {"logIndex": "0x0", "address": CONTRACT, "topics": ["0x" + PADDED.hex()], "data": "0x"}
             return {"result": [{"transactionHash": "0x" + "00" * 32, "logs": [log]}]}
+        if method == "debug_traceTransaction":  # a struct log, as Anvil --steps-tracing gives it
+            return {"result": {"structLogs": self.steps}}
         assert method == "debug_traceBlockByNumber"
         answer = self.traces[params[1]["tracerConfig"]["diffMode"]]  # type: ignore[index]
         if "error" in answer:  # type: ignore[operator]
@@ -490,3 +493,26 @@ def test_a_record_is_recognised_by_any_of_its_words():
         stores(name, root, (record(root, 1), word1)) for name, root in (("0x0a", ROOT_A), ("0x0b", ROOT_B))
     ]
     assert grant_rules(chain, (HOSPITAL,)) == []
+
+
+def test_keccak_preimages_show_a_mapping_key_at_any_depth():
+    """mapping(uint => mapping(address => ...)) in an ERC-7201 namespace: the slot key is out of reach, but
+    the struct log shows the padded address going into a KECCAK256 (memory before the op: one word, the
+    64-byte input running past it into zeros)."""
+    touched = {CONTRACT: {"code": "0x6000", "storage": {}}}
+    node = StubNode({False: {"result": touched}, True: {"result": {"pre": {}, "post": {}}}})
+    node.steps = [
+        {"op": "PUSH1", "stack": [], "memory": []},
+        {"op": "KECCAK256", "stack": ["0x40", "0x0"], "memory": ["0x" + PADDED.hex()]},
+    ]
+    (read,) = read_chain(node, 1, preimages=True)  # type: ignore[arg-type]
+    assert read.state[-1] == Blob("keccak input (step 1)", PADDED + bytes(32))
+    found = check([read], [Patient.of(WALLET)], NOTHING, CONTRACT)
+    assert ("keccak input (step 1)", 0) in [(f.field, f.offset) for f in found]
+
+
+def test_preimages_from_a_node_without_steps_are_a_config_error():
+    touched = {CONTRACT: {"code": "0x6000", "storage": {}}}
+    node = StubNode({False: {"result": touched}, True: {"result": {"pre": {}, "post": {}}}})
+    with pytest.raises(ConfigError, match="--steps-tracing"):
+        read_chain(node, 1, preimages=True)  # type: ignore[arg-type]

@@ -733,13 +733,16 @@ def check(
 
 
 def read_chain(
-    w3: Web3, first_block: int, last_block: int | None = None, *, traces: bool = True
+    w3: Web3, first_block: int, last_block: int | None = None, *, traces: bool = True, preimages: bool = False
 ) -> list[Transaction]:
     """Every transaction of blocks `first_block` to `last_block` (default: the latest), in order, with its
     logs and the storage and code it touched: four calls a block (the block, eth_getBlockReceipts, and
     debug_traceBlockByNumber with the prestateTracer plain and in diffMode, see the module's doc). With
     `traces=False`, for a node without them (Ganache): envelopes and logs only, a receipt a transaction, no
-    storage, code or balances (so the funding rule sees nothing)."""
+    storage, code or balances (so the funding rule sees nothing). With `preimages=True`, also the input of
+    every KECCAK256 each transaction ran (`keccak_inputs`): a mapping keyed by a patient's address at any
+    depth and base then shows the padded address there. Slow (a struct log with memory a transaction), and
+    Anvil gives it only when started with `--steps-tracing`."""
     last = w3.eth.block_number if last_block is None else last_block
     seen_code: set[tuple[str, bytes]] = set()
     transactions: list[Transaction] = []
@@ -778,7 +781,8 @@ def read_chain(
                         )
                         for log in receipts[tx_hash]["logs"]
                     ),
-                    tuple(_state(touched, diff, seen_code)),
+                    tuple(_state(touched, diff, seen_code))
+                    + (tuple(keccak_inputs(w3, tx_hash, touched)) if preimages else ()),
                     tuple(_credited(diff, miner)),
                     tuple(_address_bytes(a) for a in {*touched, *diff.get("pre", {}), *diff.get("post", {})}),
                     tuple(_debited(diff)),
@@ -786,6 +790,28 @@ def read_chain(
                 )
             )
     return transactions
+
+
+def keccak_inputs(w3: Web3, tx_hash: str, touched: Mapping[str, Any]) -> Iterator[Blob]:
+    """The input of each KECCAK256 the transaction ran, from a struct log with memory (offset on top of the
+    stack, size below it; memory as 32-byte words before the op, zero past its end). A node that returns
+    no steps for a transaction that ran code (Anvil without `--steps-tracing`) is a ConfigError."""
+    config = {"enableMemory": True, "disableStorage": True, "enableReturnData": False}
+    response = w3.provider.make_request("debug_traceTransaction", [tx_hash, config])  # type: ignore[arg-type]
+    result = response.get("result")
+    steps = result.get("structLogs") if isinstance(result, dict) else None
+    ran_code = any(fields.get("code") not in (None, "0x") for fields in touched.values())
+    if steps is None or (not steps and ran_code):
+        raise ConfigError(
+            f"the node gives no struct log steps for {tx_hash} ({response.get('error')}): keccak preimages "
+            "need geth's struct logger with memory, on Anvil started with --steps-tracing"
+        )
+    for number, step in enumerate(steps):
+        if step.get("op") not in ("KECCAK256", "SHA3"):
+            continue
+        offset, size = int(step["stack"][-1], 16), int(step["stack"][-2], 16)
+        memory = b"".join(_hex(word).rjust(WORD, b"\0") for word in step.get("memory") or [])
+        yield Blob(f"keccak input (step {number})", memory[offset : offset + size].ljust(size, b"\0"))
 
 
 def _envelope_lists(tx: Mapping[str, Any]) -> Iterator[Blob]:
@@ -805,9 +831,13 @@ def scan(
     allowed: AllowList,
     grants_contract: str,
     last_block: int | None = None,
+    *,
+    preimages: bool = False,
 ) -> list[Finding]:
-    """Every rule over blocks `first_block` to `last_block` (default: the latest); [] when none is broken."""
-    return check(read_chain(w3, first_block, last_block), patients, allowed, grants_contract)
+    """Every rule over blocks `first_block` to `last_block` (default: the latest); [] when none is broken.
+    `preimages`: see `read_chain`."""
+    transactions = read_chain(w3, first_block, last_block, preimages=preimages)
+    return check(transactions, patients, allowed, grants_contract)
 
 
 def _call(w3: Web3, method: str, params: list[Any]) -> Any:
