@@ -111,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Under brownie's plugin (`brownie test`) the chain fixtures load; without it no test imports brownie."""
     if config.pluginmanager.has_plugin("pytest-brownie"):
         config.pluginmanager.import_plugin("chain_support")
+        config.pluginmanager.import_plugin("grants_support")
     elif "brownie" not in sys.modules:
         sys.meta_path.insert(0, _NoBrownie())
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from brownie import accounts, web3
 from eth_utils.crypto import keccak
+from grants_support import HMB, PROFILE, REPO, TERMS, client_of, grant_input
 from web3.logs import DISCARD
 
 from carechain import errors
@@ -14,25 +15,12 @@ from carechain.clients import AgentStatus, ConsentGrantsClient, FailedGrant, Pur
 from carechain.core import eip712, grants
 from carechain.core.grants import FLAG_DELEGABLE, AgentKind, Op, Status
 from carechain.core.profiles import purpose_code
-from consent_grants.conftest import HMB, PROFILE, REPO, TERMS, client_of, grant_input
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
 WITHDRAWN = keccak(text="carechain:reason:withdrawn")
 ZERO32 = bytes(32)
 GRU = purpose_code("GRU")  # the broader purpose HMB narrows
-
-
-@pytest.fixture(scope="module")
-def hospital(project) -> ConsentGrantsClient:
-    """The grantee, acting from its own account."""
-    return client_of(project, accounts[2])
-
-
-@pytest.fixture(scope="module")
-def lab(project) -> ConsentGrantsClient:
-    """A sub-grantee the hospital delegates to."""
-    return client_of(project, accounts[3])
 
 
 def sender_of(result) -> str:

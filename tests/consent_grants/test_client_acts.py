@@ -8,23 +8,18 @@ from dataclasses import replace
 import pytest
 from brownie import ConsentGrants, accounts
 from eth_utils.crypto import keccak
+from grants_support import HMB, client_of, grant_input
 
 from carechain import errors
 from carechain.clients import AgentStatus
 from carechain.core.deployments import ISSUER_ROLE
 from carechain.core.grants import FLAG_SCOPE_IS_ROOT, AgentKind, Op, Status, category_scope, resource_hash
 from carechain.offchain.scopes import ScopeTree
-from consent_grants.conftest import HMB, client_of, grant_input
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
 INCIDENT = keccak(text="carechain:reason:incident")
 LABS, GENOMICS = category_scope("labs"), category_scope("genomics")
-
-
-@pytest.fixture(scope="module")
-def hospital(project):
-    return client_of(project, accounts[2])
 
 
 @pytest.fixture(scope="module")

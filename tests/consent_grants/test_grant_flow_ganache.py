@@ -6,22 +6,16 @@ Nothing here needs a node's extras (no cheat codes, no Anvil-only RPC)."""
 from __future__ import annotations
 
 import pytest
-from brownie import accounts
 from eth_utils.crypto import keccak
+from grants_support import HMB, grant_input
 
 from carechain.core import grants
 from carechain.core.grants import Op, Status, category_scope, resource_hash
 from carechain.core.signatures import compact_signature
-from consent_grants.conftest import HMB, client_of, grant_input
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
 WITHDRAWN = keccak(text="carechain:reason:withdrawn")
-
-
-@pytest.fixture(scope="module")
-def hospital(project):
-    return client_of(project, accounts[2])
 
 
 def test_derive_sign_relay_check_revoke(relay, hospital, key_root):

@@ -17,6 +17,8 @@ import pytest
 from brownie import accounts, web3
 from eth_utils.crypto import keccak
 
+from carechain.dev.privacy_scan import Blob, Needle, find
+
 REPO = Path(__file__).parents[2]
 
 # Not the demo's own patients: the scan must look for what the run was actually given.
@@ -89,9 +91,11 @@ def scan(patients: dict[str, dict[str, str]], since_block: int) -> list[tuple[st
     looked_for = needles(patients)
     found = []
     for where, data in on_chain(since_block):
-        text = data.hex()
+        blob, lowered, nibbles = Blob(where, data), data.lower(), data.hex().encode()
         for identifier, form, needle in looked_for:
-            if needle in data or needle.hex() in text:
+            # privacy_scan.find's byte and half-byte search; "bytes": each spelling is its own needle, the
+            # case-blind hex-text search is for addresses
+            if any(find(Needle(0, "bytes", needle), blob, lowered, nibbles)):
                 found.append((where, identifier, form))
     return found
 
