@@ -1,0 +1,380 @@
+"""A patient's consents on ConsentGrants from the wallet alone: grant, find, list, check, revoke, export.
+
+Every grant of a patient has its own subject key, salt and scope salt, derived from one key-derivation
+signature of the wallet (or a keystore secret) by grant number (`carechain.core.keys.KeyRoot`); a root
+grant's id is its subject commitment. So the patient keeps nothing: `scan` derives the commitments of
+numbers 0, 1, 2, ... and asks the chain which it knows (a grant, or a nonce a signed act consumed), until
+`gap_limit` numbers in a row are unknown; a number whose grant never landed (signed and never submitted,
+or cancelled by a nonce burn) is a hole the scan steps over.
+
+The patient's keys only sign. Each act leaves as a `carechain.core.acts.SubjectAct` and a `Submitter`
+sends it: the relayer's HTTP client (`carechain.services.relay.client.RelayClient`), or `DirectSubmitter`
+over a ConsentGrantsClient whose sender is someone else's account (a clinic's own relaying key, a test).
+The wallet never sends or funds a transaction, and the master secret (signature, keystore secret, PRK) is
+never written anywhere by this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from carechain.clients.grants import NO_REASON, ZERO_ADDRESS, ConsentGrant, ConsentGrantsClient
+from carechain.core import grants, profiles
+from carechain.core.acts import SubjectAct, Submitted
+from carechain.core.grants import FLAG_SCOPE_IS_ROOT, GrantInput, Op, Policy, Status
+from carechain.core.keys import GrantKeys, KeyRoot, Role
+from carechain.core.values import bytes32, checksum, uint
+from carechain.errors import InputError
+from carechain.offchain.scopes import ScopeTree
+
+GAP_LIMIT: Final = 20
+DAY: Final = 86_400
+# A root-scoped grant's categories are found again by trying every set up to this size (2,324 sets under
+# a second); a grant over more categories is listed with its categories unknown unless they are given.
+SEARCHED_SET_SIZE: Final = 3
+
+Lookup = Callable[[Sequence[bytes]], Sequence[bool]]
+
+
+# ---- finding a patient's grant numbers (chain-free: the chain is `lookup`) ------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scan found: the grant numbers the chain knows (in order) and the number a new grant takes."""
+
+    used: tuple[GrantKeys, ...]
+    next_index: int
+    looked_up: int  # how many commitments were asked about
+
+
+def scan(root: KeyRoot, lookup: Lookup, gap_limit: int = GAP_LIMIT, role: Role = "subject") -> Scan:
+    """Derive commitments 0, 1, 2, ... and ask `lookup` (a batch at a time) which the chain knows, until
+    `gap_limit` numbers in a row are unknown. The next grant takes the number after the last one known, so
+    a hole (a grant that never landed, a burnt nonce) is never handed out again."""
+    uint(gap_limit, "gap limit", minimum=1)
+    used: list[GrantKeys] = []
+    index = gap = 0
+    while gap < gap_limit and index < 2**32:
+        batch = [root.grant_keys(role, i) for i in range(index, min(index + gap_limit - gap, 2**32))]
+        answers = list(lookup([keys.commitment for keys in batch]))
+        if len(answers) != len(batch):
+            raise InputError(f"a lookup answers each commitment asked: {len(answers)} for {len(batch)}")
+        for keys, known in zip(batch, answers, strict=True):
+            if known:
+                used.append(keys)
+                gap = 0
+            else:
+                gap += 1
+        index += len(batch)
+    return Scan(tuple(used), used[-1].index + 1 if used else 0, index)
+
+
+# ---- scopes over data categories ------------------------------------------------------------------------
+
+
+def category_names(categories: Iterable[str]) -> tuple[str, ...]:
+    """Data categories (scope names of `carechain.core.purposes.SCOPES`), each once, in that table's order."""
+    wanted = list(categories) if not isinstance(categories, str) else [categories]
+    for category in wanted:
+        grants.category_scope(category)  # refuses an unknown one
+    if not wanted or len(set(wanted)) != len(wanted):
+        raise InputError("a grant names one or more data categories, each once")
+    return tuple(name for name in grants.CATEGORY_SCOPES if name in wanted)
+
+
+def scope_of(scope_salt: bytes, categories: Sequence[str]) -> tuple[bytes, int]:
+    """(scopeRef, flags) of a grant over `categories`: one salted resource hash, or for several the root of
+    their salted scope tree with FLAG_SCOPE_IS_ROOT."""
+    names = category_names(categories)
+    if len(names) == 1:
+        return grants.resource_hash(scope_salt, grants.category_scope(names[0])), 0
+    return ScopeTree(scope_salt, [grants.category_scope(n) for n in names]).root, FLAG_SCOPE_IS_ROOT
+
+
+def find_categories(
+    scope_salt: bytes, scope_ref: bytes, flags: int, largest: int = SEARCHED_SET_SIZE
+) -> tuple[str, ...] | None:
+    """The data categories a grant's `scopeRef` covers, found again from its scope salt (None: not a set of
+    at most `largest` categories, e.g. a record's own resource name)."""
+    names = tuple(grants.CATEGORY_SCOPES)
+    if not flags & FLAG_SCOPE_IS_ROOT:
+        return next(
+            ((n,) for n in names if grants.resource_hash(scope_salt, grants.CATEGORY_SCOPES[n]) == scope_ref),
+            None,
+        )
+    for size in range(2, largest + 1):
+        for subset in itertools.combinations(names, size):
+            if scope_of(scope_salt, subset)[0] == scope_ref:
+                return subset
+    return None
+
+
+def day_floor(timestamp: int) -> int:
+    """00:00 UTC of the timestamp's day: a grant's times are coarse, so they do not single a patient out."""
+    return uint(timestamp, "time", 48) // DAY * DAY
+
+
+def day_ceil(timestamp: int) -> int:
+    """The first 00:00 UTC at or after the timestamp."""
+    return -(-uint(timestamp, "time", 48) // DAY) * DAY
+
+
+def template_pair(purpose: str) -> tuple[bytes, bytes]:
+    """(purposeProfileRef, termsRef) of the shipped pair for a purpose (HMB, DUO:0000006, TREAT, ...)."""
+    code = profiles.purpose_code(purpose)
+    for term, template in profiles.SHIPPED_PAIRS:
+        if profiles.purpose_code(term) == code:
+            return profiles.profile_ref([{"term": term}]), profiles.terms_ref(template)
+    shipped = ", ".join(term for term, _ in profiles.SHIPPED_PAIRS)
+    raise InputError(f"no consent template ships for purpose {purpose!r}; the shipped ones are for {shipped}")
+
+
+# ---- submitting ------------------------------------------------------------------------------------------
+
+
+class Submitter(Protocol):
+    """Who sends a patient's signed acts: never the patient's wallet."""
+
+    def submit(self, act: SubjectAct) -> Submitted: ...
+
+
+class DirectSubmitter:
+    """Sends each act in a transaction of its own from `client`'s sender (a clinic's relaying key, a test's
+    account), waiting for it to be mined."""
+
+    def __init__(self, client: ConsentGrantsClient) -> None:
+        if client.sender is None:
+            raise InputError("a DirectSubmitter sends: its ConsentGrantsClient needs a Sender")
+        self.client = client
+
+    def submit(self, act: SubjectAct) -> Submitted:
+        result = self.client.submit(act)
+        return Submitted(act.digest(self.client.domain()), act.kind, "mined", result.tx_hash, None)
+
+
+# ---- the patient ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientGrant:
+    """One of the patient's grant numbers as the chain has it. `grant` is None for a number whose nonce a
+    signed act consumed though no grant landed (a burnt nonce); `categories` None when not found again."""
+
+    keys: GrantKeys
+    grant: ConsentGrant | None
+    status: Status  # effective: the grant's own, or an ancestor's terminal one
+    active: bool  # ERC-8356's answer: live, in its window, under its cap
+    categories: tuple[str, ...] | None
+
+    @property
+    def grant_id(self) -> bytes:
+        return self.keys.commitment
+
+    @property
+    def index(self) -> int:
+        return self.keys.index
+
+
+class Patient:
+    """One patient on one ConsentGrants deployment: their key root, the contract (read), a submitter."""
+
+    def __init__(
+        self,
+        root: KeyRoot,
+        contract: ConsentGrantsClient,
+        submitter: Submitter,
+        gap_limit: int = GAP_LIMIT,
+    ) -> None:
+        if not isinstance(root, KeyRoot):
+            raise InputError(f"a patient's keys come from a KeyRoot, got {type(root).__name__}")
+        self.root = root
+        self.contract = contract
+        self.submitter = submitter
+        self.gap_limit = uint(gap_limit, "gap limit", minimum=1)
+        self._signed_up_to = -1  # the highest number this object signed a grant for (not yet on chain, maybe)
+
+    # ---- finding -------------------------------------------------------------------------------
+
+    def scan(self) -> Scan:
+        """The patient's grant numbers the chain knows: its nonce of each commitment moved (a grant, or a
+        signed act that consumed it)."""
+        return scan(self.root, lambda commits: [self.contract.nonce(c) > 0 for c in commits], self.gap_limit)
+
+    def grants(self) -> list[PatientGrant]:
+        """Every grant number the chain knows, with its grant, effective status and categories."""
+        return [self._grant_of(keys) for keys in self.scan().used]
+
+    def grant_of(self, index: int) -> PatientGrant:
+        """Grant number `index`, as the chain has it now."""
+        return self._grant_of(self.root.grant_keys("subject", uint(index, "grant number", 32)))
+
+    def _grant_of(self, keys: GrantKeys) -> PatientGrant:
+        found = self.contract.get_grant(keys.commitment)
+        if not found.exists:
+            return PatientGrant(keys, None, Status.NONE, False, None)
+        return PatientGrant(
+            keys,
+            found,
+            self.contract.effective_status(keys.commitment),
+            self.contract.is_active(keys.commitment),
+            find_categories(keys.scope_salt, found.scope_ref, found.flags),
+        )
+
+    # ---- granting ------------------------------------------------------------------------------
+
+    def sign_grant(
+        self,
+        grantee: str,
+        purpose: str,
+        categories: Sequence[str],
+        start: int,
+        end: int,
+        ops: int = Op.READ,
+        index: int | None = None,
+    ) -> tuple[GrantKeys, SubjectAct]:
+        """The signed grant of the next unused number (or `index`): `categories` to `grantee` for
+        `purpose` (HMB, TREAT, ...), from 00:00 UTC of `start`'s day to 00:00 UTC after `end`, with the
+        purpose's shipped template pair. Nothing is sent."""
+        if index is None:
+            index = max(self.scan().next_index, self._signed_up_to + 1)
+        keys = self.root.grant_keys("subject", uint(index, "grant number", 32))
+        not_before, expires_at = day_floor(start), day_ceil(end)
+        if expires_at <= not_before:
+            raise InputError("a grant ends after it starts")
+        scope_ref, flags = scope_of(keys.scope_salt, categories)
+        profile_ref, terms_ref = template_pair(purpose)
+        grant = GrantInput(
+            scope_ref=scope_ref,
+            purpose_profile_ref=profile_ref,
+            terms_ref=terms_ref,
+            asset_token_id=0,
+            subject_commit=keys.commitment,
+            grantee=checksum(grantee, "grantee"),
+            agent=ZERO_ADDRESS,
+            policy=Policy(not_before, expires_at, ops, profiles.purpose_code(purpose), flags=flags),
+        )
+        nonce = self.contract.nonce(keys.commitment)
+        act = SubjectAct("Grant", keys.commitment, nonce, self.contract.sign_grant(keys, grant, nonce), grant)
+        self._signed_up_to = max(self._signed_up_to, index)
+        return keys, act
+
+    def grant(
+        self,
+        grantee: str,
+        purpose: str,
+        categories: Sequence[str],
+        start: int,
+        end: int,
+        ops: int = Op.READ,
+    ) -> tuple[GrantKeys, Submitted]:
+        """`sign_grant`, then the submitter sends it. Returns the grant's keys (its id: `keys.commitment`)."""
+        keys, act = self.sign_grant(grantee, purpose, categories, start, end, ops)
+        return keys, self.submitter.submit(act)
+
+    # ---- checking ------------------------------------------------------------------------------
+
+    def check(self, grantee: str, purpose: str, category: str, op: int = Op.READ) -> list[PatientGrant]:
+        """The patient's grants under which `grantee` may now perform `op` for `purpose` on `category`, as
+        the contract's `checkAccess` answers it (window, cap, withdrawn leaves and all)."""
+        code, name = profiles.purpose_code(purpose), grants.category_scope(category)
+        permitting = []
+        for found in self.grants():
+            if found.grant is None or found.categories is None or category not in found.categories:
+                continue
+            if found.grant.purpose_code != code or found.grant.grantee != checksum(grantee, "grantee"):
+                continue
+            proof = self._proof(found, category)
+            resource = grants.resource_hash(found.keys.scope_salt, name)
+            if self.contract.check_access(found.grant_id, code, op, resource, proof, caller=grantee):
+                permitting.append(found)
+        return permitting
+
+    def _proof(self, found: PatientGrant, category: str) -> list[bytes]:
+        assert found.categories is not None and found.grant is not None
+        if not found.grant.flags & FLAG_SCOPE_IS_ROOT:
+            return []
+        tree = ScopeTree(found.keys.scope_salt, [grants.category_scope(n) for n in found.categories])
+        return tree.proof(grants.category_scope(category))
+
+    # ---- withdrawing ---------------------------------------------------------------------------
+
+    def sign_revoke(self, index: int, reason_code: bytes | str = NO_REASON) -> SubjectAct:
+        """The signed withdrawal of grant number `index` (nothing is sent)."""
+        keys = self._known(index)
+        nonce = self.contract.nonce(keys.commitment)
+        reason = bytes32(reason_code, "reason code")
+        sig = self.contract.sign_revoke(keys, keys.commitment, reason, nonce)
+        return SubjectAct("RevokeBySubject", keys.commitment, nonce, sig, reason_code=reason)
+
+    def revoke(self, index: int, reason_code: bytes | str = NO_REASON) -> Submitted:
+        """Withdraw grant number `index`: signed by its own key, sent by the submitter."""
+        return self.submitter.submit(self.sign_revoke(index, reason_code))
+
+    def sign_withdraw_category(self, index: int, category: str) -> SubjectAct:
+        """The signed withdrawal of one category (its scope leaf) of a grant over several."""
+        keys = self._known(index)
+        leaf = grants.scope_leaf(keys.scope_salt, grants.category_scope(category))
+        nonce = self.contract.nonce(keys.commitment)
+        sig = self.contract.sign_revoke_leaf(keys, keys.commitment, leaf, nonce)
+        return SubjectAct("RevokeScopeLeaf", keys.commitment, nonce, sig, leaf=leaf)
+
+    def withdraw_category(self, index: int, category: str) -> Submitted:
+        """Withdraw one category of grant number `index`; the grant goes on for the others."""
+        return self.submitter.submit(self.sign_withdraw_category(index, category))
+
+    def sign_burn(self, index: int) -> SubjectAct:
+        """The signed nonce burn of grant number `index`: a grant signed with it and never sent is void."""
+        keys = self.root.grant_keys("subject", uint(index, "grant number", 32))
+        nonce = self.contract.nonce(keys.commitment)
+        sig = self.contract.sign_burn_nonce(keys, nonce)
+        return SubjectAct("BurnNonce", keys.commitment, nonce, sig)
+
+    def burn(self, index: int) -> Submitted:
+        """Void whatever grant number `index`'s key signed and nobody submitted yet."""
+        return self.submitter.submit(self.sign_burn(index))
+
+    def _known(self, index: int) -> GrantKeys:
+        keys = self.root.grant_keys("subject", uint(index, "grant number", 32))
+        if self.contract.subject_of(keys.commitment) != keys.commitment:
+            raise InputError(f"grant number {index} is not on ConsentGrants {self.contract.address}")
+        return keys
+
+    # ---- handing out one grant's keys ----------------------------------------------------------
+
+    def export_keys(self, index: int, private_key: bool = False) -> dict[str, Any]:
+        """One grant's key material as JSON, for a clinic or a FHIR export: its id, subject key's address,
+        salts, and per category the resource hash, leaf and proof a custodian checks access with. The
+        subject key's private key only with `private_key` (it can withdraw the grant); never the patient's
+        key root, which opens every other grant."""
+        found = self.grant_of(index)
+        if found.grant is None:
+            raise InputError(f"grant number {index} is not on ConsentGrants {self.contract.address}")
+        keys = found.keys
+        exported: dict[str, Any] = {
+            "grantId": "0x" + keys.commitment.hex(),
+            "index": keys.index,
+            "consentGrants": self.contract.address,
+            "chainId": int(self.contract.w3.eth.chain_id),
+            "subjectKey": keys.address,
+            "subjectSalt": "0x" + keys.salt.hex(),
+            "scopeSalt": "0x" + keys.scope_salt.hex(),
+            "scopeRef": "0x" + found.grant.scope_ref.hex(),
+            "categories": None,
+        }
+        if found.categories is not None:
+            exported["categories"] = {
+                category: {
+                    "resource": grants.category_scope(category),
+                    "resourceHash": "0x" + grants.resource_hash(keys.scope_salt, resource).hex(),
+                    "leaf": "0x" + grants.scope_leaf(keys.scope_salt, resource).hex(),
+                    "proof": ["0x" + node.hex() for node in self._proof(found, category)],
+                }
+                for category, resource in ((c, grants.category_scope(c)) for c in found.categories)
+            }
+        if private_key:
+            exported["subjectPrivateKey"] = "0x" + keys.private_key.hex()
+        return exported
