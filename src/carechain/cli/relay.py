@@ -42,13 +42,17 @@ def relay_serve(
     """Run the relayer's HTTP API (OpenAPI spec at /docs and /openapi.json)."""
     import uvicorn
 
+    from carechain.services.relay.acts import open_subject_acts
     from carechain.services.relay.app import create_app  # FastAPI: loaded only to serve
 
     service = open_relay(ctx.settings, db_url, rate)
+    acts = open_subject_acts(service, ctx.settings.root)
     click.echo(
         f"relayer {service.relayer} for ConsentRegistry {service.client.address} on chain "
         f"{service.chain_id} at http://{host}:{port} ({service.limiter.rate.count} requests per patient "
         f"per {service.limiter.rate.period}s)",
         err=True,
     )
-    uvicorn.run(create_app(service, poll), host=host, port=port, log_level="info")
+    if acts is not None:
+        click.echo(f"  and subject acts for ConsentGrants {acts.client.address}", err=True)
+    uvicorn.run(create_app(service, poll, acts), host=host, port=port, log_level="info")
