@@ -1,0 +1,169 @@
+"""The patient library end to end: a patient's grants made, found from the wallet alone, listed, checked,
+narrowed and withdrawn, through the relayer's HTTP API (each act one transaction from the relayer's key) and
+through a direct sender; the relayer's refusals before anything is sent."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from brownie import accounts, web3
+from fastapi.testclient import TestClient
+
+from carechain import errors
+from carechain.clients import ConsentGrantsClient, PurposeRegistryClient
+from carechain.core import grants, keys
+from carechain.core.acts import SubjectAct
+from carechain.core.grants import Op, Status
+from carechain.core.keys import KeyRoot
+from carechain.offchain.patient import DirectSubmitter, Patient
+from carechain.services.relay.acts import SubjectActRelay
+from carechain.services.relay.app import create_app
+from carechain.services.relay.client import RelayClient
+from carechain.services.relay.service import Rate
+from carechain.services.relay.store import Store, subject_acts_table
+from consent_grants.conftest import client_of
+
+pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
+
+YEAR = 365 * 86_400
+
+
+@pytest.fixture(scope="module")
+def hospital(project):
+    return client_of(project, accounts[2])
+
+
+@pytest.fixture(scope="module")
+def acts(project, relay, tmp_path_factory):
+    """The relayer's subject-act service: accounts[4] pays, its store in a fresh SQLite file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('relay') / 'relay.db'}"
+    purposes = PurposeRegistryClient.from_manifest(web3, project)
+    return SubjectActRelay(Store(url, subject_acts_table), relay, Rate.parse("100/h"), purposes)
+
+
+@pytest.fixture
+def api(acts):
+    """The relayer's HTTP API in-process (no background follower: statuses move when read)."""
+    with TestClient(create_app(None, poll=0, acts=acts)) as client:
+        yield client
+
+
+def reader(project) -> ConsentGrantsClient:
+    """ConsentGrants read-only, as a patient's device sees it: it sends nothing."""
+    return ConsentGrantsClient.from_manifest(web3, project)
+
+
+def sent_by(first_block: int) -> list[tuple[str, int]]:
+    """(sender, ConsentGranted events) of each transaction mined from `first_block` on."""
+    granted = web3.keccak(text="ConsentGranted(bytes32,uint256,address,uint32,uint48)")
+    found = []
+    for number in range(first_block, web3.eth.block_number + 1):
+        for tx in web3.eth.get_block(number, full_transactions=True)["transactions"]:
+            logs = web3.eth.get_transaction_receipt(tx["hash"])["logs"]
+            found.append((tx["from"], sum(bytes(log["topics"][0]) == granted for log in logs)))
+    return found
+
+
+def test_through_the_relayer_a_patient_grants_finds_checks_narrows_and_withdraws(
+    api, acts, project, hospital, key_root
+):
+    patient = Patient(key_root, reader(project), RelayClient(str(api.base_url), http=api))
+    doctor = hospital.sender.address
+    first_block = web3.eth.block_number + 1
+    now = web3.eth.get_block("latest")["timestamp"]
+
+    research, sent = patient.grant(doctor, "HMB", ["labs", "genomics"], now, now + YEAR)
+    assert research.index == 0 and sent.status == "submitted"
+    assert patient.submitter.status(sent.id).status == "mined"
+    care, _ = patient.grant(doctor, "TREAT", ["labs"], now, now + YEAR)
+    assert care.index == 1
+
+    # Number 2 is signed and never sent, then cancelled by a nonce burn; number 3 is signed and never sent at
+    # all; number 4 lands. The scan steps over both holes and hands out 5 next.
+    _, lost = patient.sign_grant(doctor, "HMB", ["imaging"], now, now + YEAR, index=2)
+    burnt = patient.burn(2)
+    patient.sign_grant(doctor, "HMB", ["imaging"], now, now + YEAR, index=3)
+    third, _ = patient.grant(doctor, "HMB", ["imaging"], now, now + YEAR)
+    assert third.index == 4
+    assert api.post("/subject-acts", json=lost.as_json()).json()["error"] == "replayed"  # the burn voided it
+    assert burnt.status == "submitted"
+
+    # A fresh device knows only the wallet: the same signature finds everything again.
+    again = Patient(key_root, reader(project), patient.submitter)
+    listed = {found.index: found for found in again.grants()}
+    assert sorted(listed) == [0, 1, 2, 4] and again.scan().next_index == 5
+    assert listed[0].categories == ("labs", "genomics") and listed[1].categories == ("labs",)
+    assert listed[2].grant is None and listed[2].status is Status.NONE  # a burnt nonce, no grant
+    assert all(listed[i].active and listed[i].status is Status.ACTIVE for i in (0, 1, 4))
+    assert listed[0].grant is not None and listed[0].grant.not_before % 86_400 == 0  # whole days
+    assert listed[0].grant.expires_at % 86_400 == 0
+
+    assert [g.index for g in again.check(doctor, "HMB", "genomics")] == [0]
+    assert [g.index for g in again.check(doctor, "TREAT", "labs")] == [1]
+    assert again.check(doctor, "HMB", "medications") == []
+    assert again.check(accounts[3].address, "HMB", "labs") == []  # another grantee
+
+    # The exported keys let the hospital ask the contract itself; they hold no key root.
+    exported = again.export_keys(0)
+    genomics = exported["categories"]["genomics"]
+    assert exported["grantId"] == "0x" + research.commitment.hex()
+    code = listed[0].grant.purpose_code
+    assert hospital.check_access(
+        exported["grantId"], code, Op.READ, genomics["resourceHash"], genomics["proof"]
+    )
+    assert "subjectPrivateKey" not in exported
+    assert again.export_keys(0, private_key=True)["subjectPrivateKey"] == "0x" + research.private_key.hex()
+
+    again.withdraw_category(0, "genomics")
+    assert again.check(doctor, "HMB", "genomics") == []
+    assert [g.index for g in again.check(doctor, "HMB", "labs")] == [0]
+    revoked = again.revoke(0)
+    assert patient.submitter.status(revoked.id).status == "mined"
+    assert again.grant_of(0).status is Status.REVOKED_BY_SUBJECT and again.check(doctor, "HMB", "labs") == []
+
+    # One act, one transaction, always from the relayer: never two grants of the patient in one.
+    mined = sent_by(first_block)
+    assert {sender for sender, _ in mined} == {acts.relayer}
+    assert sorted(n for _, n in mined if n) == [1, 1, 1]
+
+
+def test_the_relayer_refuses_before_paying(api, acts, project, relay, hospital, key_root):
+    patient = Patient(key_root, reader(project), RelayClient(str(api.base_url), http=api))
+    now = web3.eth.get_block("latest")["timestamp"]
+    keys_10, act = patient.sign_grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR, index=10)
+    count = web3.eth.get_transaction_count(acts.relayer)
+
+    other = key_root.grant_keys("subject", 11)
+    forged = replace(act, subject_sig=grants.signed_by_subject(other, act.payload(acts.domain)))
+    assert api.post("/subject-acts", json=forged.as_json()).json()["error"] == "bad-signature"
+    assert act.grant is not None
+    ahead = replace(act, nonce=1, subject_sig=relay.sign_grant(keys_10, act.grant, 1))
+    assert api.post("/subject-acts", json=ahead.as_json()).json()["error"] == "bad-request"
+    unregistered = replace(act.grant, policy=replace(act.grant.policy, purpose_code=999_999))
+    signature = relay.sign_grant(keys_10, unregistered, 0)
+    signed = SubjectAct("Grant", keys_10.commitment, 0, signature, unregistered)
+    answer = api.post("/subject-acts", json=signed.as_json())
+    assert answer.status_code == 422 and answer.json()["error"] == "refused"
+    assert api.post("/subject-acts", json={"kind": "Grant"}).status_code in (400, 422)
+    missing = patient.sign_burn(12)
+    unknown = SubjectAct("RevokeBySubject", missing.target, 0, missing.subject_sig)
+    assert api.post("/subject-acts", json=unknown.as_json()).json()["error"] == "refused"
+    assert web3.eth.get_transaction_count(acts.relayer) == count  # nothing was sent
+
+    with pytest.raises(errors.BadSignature):
+        patient.submitter.submit(forged)
+    first = patient.submitter.submit(act)
+    assert patient.submitter.submit(act) == patient.submitter.status(first.id)  # seen: same, nothing sent
+    assert web3.eth.get_transaction_count(acts.relayer) == count + 1
+
+
+def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(project, relay, hospital):
+    secret_root = KeyRoot.from_secret(keys.create_secret())
+    patient = Patient(secret_root, reader(project), DirectSubmitter(client_of(project, accounts[5])))
+    now = web3.eth.get_block("latest")["timestamp"]
+    subject, sent = patient.grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR)
+    assert sent.status == "mined" and patient.scan().next_index == 1
+    assert [g.index for g in patient.check(hospital.sender.address, "HMB", "labs")] == [0]
+    patient.revoke(0)
+    assert relay.effective_status(subject.commitment) is Status.REVOKED_BY_SUBJECT
