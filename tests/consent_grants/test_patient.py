@@ -4,13 +4,17 @@ through a direct sender; the relayer's refusals before anything is sent."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 from brownie import accounts, web3
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from carechain import errors
+from carechain.cli import cli
+from carechain.cli import grants as grants_cli
 from carechain.clients import ConsentGrantsClient, PurposeRegistryClient
 from carechain.core import grants, keys
 from carechain.core.acts import SubjectAct
@@ -22,7 +26,7 @@ from carechain.services.relay.app import create_app
 from carechain.services.relay.client import RelayClient
 from carechain.services.relay.service import Rate
 from carechain.services.relay.store import Store, subject_acts_table
-from consent_grants.conftest import client_of
+from consent_grants.conftest import WALLET_KEY, client_of
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
@@ -34,10 +38,11 @@ def hospital(project):
     return client_of(project, accounts[2])
 
 
-@pytest.fixture(scope="module")
-def acts(project, relay, tmp_path_factory):
-    """The relayer's subject-act service: accounts[4] pays, its store in a fresh SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('relay') / 'relay.db'}"
+@pytest.fixture
+def acts(project, relay, tmp_path):
+    """The relayer's subject-act service: accounts[4] pays, its store in a fresh SQLite file for each test
+    (the chain is rolled back after each)."""
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
     purposes = PurposeRegistryClient.from_manifest(web3, project)
     return SubjectActRelay(Store(url, subject_acts_table), relay, Rate.parse("100/h"), purposes)
 
@@ -167,3 +172,45 @@ def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(
     assert [g.index for g in patient.check(hospital.sender.address, "HMB", "labs")] == [0]
     patient.revoke(0)
     assert relay.effective_status(subject.commitment) is Status.REVOKED_BY_SUBJECT
+
+
+def test_the_cli_grants_lists_checks_exports_and_revokes_through_the_relayer(
+    api, project, hospital, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(grants_cli, "_relay_client", lambda url: RelayClient(url, http=api))
+    doctor = hospital.sender.address
+
+    def run(*args: str):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--rpc-url",
+                web3.provider.endpoint_uri,
+                "--root",
+                str(project),
+                "--json",
+                "consent",
+                "grants",
+                "--relayer",
+                str(api.base_url),
+                *args,
+            ],
+            env={"PRIVATE_KEY": WALLET_KEY, "KEYSTORE": "", "RPC_URL": ""},
+        )
+        return result.exit_code, json.loads(result.output) if result.output.startswith("{") else result.output
+
+    code, sent = run("grant", doctor, "-p", "TREAT", "-c", "imaging,labs", "--until", "30d")
+    assert code == 0 and sent["index"] == 0 and sent["status"] == "submitted", sent
+    code, listed = run("list")
+    assert code == 0 and [(g["index"], g["status"], g["categories"]) for g in listed["grants"]] == [
+        (0, "ACTIVE", ["labs", "imaging"])
+    ]
+    assert run("check", doctor, "-p", "TREAT", "-c", "imaging") == (0, {"permitted": True, "grants": [0]})
+    assert run("check", doctor, "-p", "TREAT", "-c", "genomics")[0] == 3
+    keyfile = tmp_path / "grant0.json"
+    assert run("export-keys", "0", "-o", str(keyfile))[0] == 0
+    assert keyfile.stat().st_mode & 0o777 == 0o600
+    assert json.loads(keyfile.read_text())["grantId"] == listed["grants"][0]["grantId"]
+    assert run("revoke", "0")[1]["status"] == "submitted"
+    assert run("list")[1]["grants"][0]["status"] == "REVOKED_BY_SUBJECT"
+    assert run("check", doctor, "-p", "TREAT", "-c", "imaging")[0] == 3

@@ -1,0 +1,203 @@
+"""`carechain consent grants ...`: a patient's private consents (ConsentGrants), found from the wallet alone.
+
+The wallet (PRIVATE_KEY or KEYSTORE) only signs the key-derivation message, here in this process, and never
+sends anything; a wallet that cannot sign deterministically uses `--secret`, a keystore secret. Every act
+is signed by its grant's own key and sent by the relayer (`--relayer`, or $CARECHAIN_RELAYER).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from carechain.cli.consent import consent
+from carechain.cli.core import Context, pass_ctx
+from carechain.cli.options import FILE, address_of, parse_time, uint_of
+from carechain.clients.grants import ConsentGrantsClient
+from carechain.core import keys, profiles
+from carechain.core.acts import Submitted
+from carechain.core.config import require_account
+from carechain.core.times import show_time
+from carechain.core.transport import connect
+from carechain.errors import ConfigError, InputError
+from carechain.offchain.patient import GAP_LIMIT, Patient, Submitter
+
+RELAYER_ENV = "CARECHAIN_RELAYER"
+INDEX = uint_of("grant number", 32)
+GRANTEE = address_of("grantee")
+
+
+@consent.group("grants")
+@click.option("--relayer", envvar=RELAYER_ENV, help=f"The relayer's URL (default: ${RELAYER_ENV}).")
+@click.option(
+    "--secret",
+    type=FILE,
+    help="A keystore secret (carechain/keys/v1) instead of the wallet's key-derivation signature.",
+)
+@click.option("--gap-limit", type=click.IntRange(1, 1000), default=GAP_LIMIT, show_default=True)
+@click.pass_context
+def grants(click_ctx: click.Context, relayer: str | None, secret: Path | None, gap_limit: int) -> None:
+    """A patient's private consents on ConsentGrants: one key per grant, every act relayed."""
+    click_ctx.meta["patient"] = (relayer, secret, gap_limit)
+
+
+def _patient(ctx: Context, needs_relayer: bool = True) -> Patient:
+    """The patient of the configured wallet (or --secret) on this chain's ConsentGrants."""
+    relayer, secret, gap_limit = click.get_current_context().meta["patient"]
+    w3 = connect(ctx.settings.rpc_url)
+    contract = ConsentGrantsClient.from_manifest(w3, ctx.settings.root)
+    if secret is not None:
+        password = os.environ.get("KEYSTORE_PASSWORD") or getpass.getpass(f"Password for {secret.name}: ")
+        root = keys.KeyRoot.from_secret(keys.load_secret(secret, password))
+    else:
+        wallet = require_account(ctx.settings)
+        chain_id = int(w3.eth.chain_id)
+        first = keys.sign_derivation(wallet, chain_id, contract.address)
+        again = keys.sign_derivation(wallet, chain_id, contract.address)
+        root = keys.KeyRoot.from_signature(keys.check_deterministic(first, again))
+    if relayer is None and needs_relayer:
+        raise ConfigError(f"acts are sent by a relayer: give --relayer URL or set {RELAYER_ENV}")
+    return Patient(root, contract, _relay_client(relayer or ""), gap_limit)
+
+
+def _relay_client(url: str) -> Submitter:
+    try:
+        from carechain.services.relay.client import RelayClient  # httpx: the services extra
+    except ModuleNotFoundError as missing:
+        raise ConfigError(
+            f"sending through a relayer needs `pip install carechain[services]` ({missing})"
+        ) from None
+    return RelayClient(url)
+
+
+def _sent(ctx: Context, action: str, index: int, sent: Submitted) -> None:
+    ctx.emit(
+        {
+            "action": action,
+            "index": index,
+            "submission": "0x" + sent.id.hex(),
+            "status": sent.status,
+            "tx": sent.tx,
+        },
+        f"{action}: grant #{index}, submission 0x{sent.id.hex()} {sent.status}"
+        + (f" (tx {sent.tx})" if sent.tx else ""),
+    )
+
+
+@grants.command("grant")
+@click.argument("grantee", type=GRANTEE)
+@click.option("--purpose", "-p", required=True, help="Purpose code or CURIE (HMB, TREAT, DUO:0000006).")
+@click.option("--categories", "-c", required=True, help="Comma-separated data categories (labs,genomics).")
+@click.option("--until", "until", required=True, help="When it ends: a duration (365d) or a date.")
+@click.option("--from", "start", default="0s", show_default=True, help="When it starts (a date, or 30d).")
+@pass_ctx
+def grant(ctx: Context, grantee: str, purpose: str, categories: str, until: str, start: str) -> None:
+    """Grant GRANTEE a consent over data categories, under the next unused grant number."""
+    now = int(time.time())
+    names = [name.strip() for name in categories.split(",") if name.strip()]
+    keys_, sent = _patient(ctx).grant(
+        grantee, purpose, names, parse_time(start, now), parse_time(until, now, allow_never=False)
+    )
+    _sent(ctx, "granted", keys_.index, sent)
+
+
+@grants.command("list")
+@pass_ctx
+def list_grants(ctx: Context) -> None:
+    """Every grant of the patient the chain knows, found from the wallet alone."""
+    rows: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for found in _patient(ctx, needs_relayer=False).grants():
+        grant = found.grant
+        categories = None if found.categories is None else list(found.categories)
+        row: dict[str, Any] = {
+            "index": found.index,
+            "grantId": "0x" + found.grant_id.hex(),
+            "status": found.status.name,
+            "active": found.active,
+            "categories": categories,
+        }
+        rows.append(row)
+        if grant is None:
+            lines.append(f"#{found.index} no grant (a signed act used its nonce)")
+            continue
+        known = profiles.purpose_of_code(grant.purpose_code)
+        purpose = known.purpose.code if known else str(grant.purpose_code)
+        row.update(
+            purpose=purpose, grantee=grant.grantee, notBefore=grant.not_before, expiresAt=grant.expires_at
+        )
+        lines.append(
+            f"#{found.index} {found.status.name}{' (active)' if found.active else ''} {purpose} to "
+            f"{grant.grantee}: {','.join(categories or ['?'])}, {show_time(grant.not_before)} to "
+            f"{show_time(grant.expires_at)}"
+        )
+    ctx.emit({"grants": rows}, "\n".join(lines) or "no grants found")
+
+
+@grants.command("check")
+@click.argument("grantee", type=GRANTEE)
+@click.option("--purpose", "-p", required=True, help="Purpose code or CURIE.")
+@click.option("--category", "-c", required=True, help="One data category (labs).")
+@pass_ctx
+def check(ctx: Context, grantee: str, purpose: str, category: str) -> None:
+    """Whether GRANTEE may now read CATEGORY for PURPOSE under one of the patient's grants (exit 0 or 3)."""
+    permitting = [
+        found.index for found in _patient(ctx, needs_relayer=False).check(grantee, purpose, category)
+    ]
+    ctx.verdict(
+        bool(permitting),
+        {"permitted": bool(permitting), "grants": permitting},
+        f"permitted under grant #{', #'.join(map(str, permitting))}" if permitting else "not permitted",
+    )
+
+
+@grants.command("revoke")
+@click.argument("index", type=INDEX)
+@pass_ctx
+def revoke(ctx: Context, index: int) -> None:
+    """Withdraw grant number INDEX (signed by its own key, sent by the relayer)."""
+    _sent(ctx, "revoked", index, _patient(ctx).revoke(index))
+
+
+@grants.command("withdraw")
+@click.argument("index", type=INDEX)
+@click.option("--category", "-c", required=True, help="The data category to withdraw from the grant.")
+@pass_ctx
+def withdraw(ctx: Context, index: int, category: str) -> None:
+    """Withdraw one category of grant number INDEX; the grant goes on for the others."""
+    _sent(ctx, "withdrawn", index, _patient(ctx).withdraw_category(index, category))
+
+
+@grants.command("burn")
+@click.argument("index", type=INDEX)
+@pass_ctx
+def burn(ctx: Context, index: int) -> None:
+    """Void whatever grant number INDEX's key signed and nobody sent (a nonce burn)."""
+    _sent(ctx, "burnt", index, _patient(ctx).burn(index))
+
+
+@grants.command("export-keys")
+@click.argument("index", type=INDEX)
+@click.option("--output", "-o", type=FILE, required=True, help="The JSON file to write (never overwritten).")
+@click.option(
+    "--private-key", is_flag=True, help="Include the grant's subject key (it can withdraw the grant)."
+)
+@pass_ctx
+def export_keys(ctx: Context, index: int, output: Path, private_key: bool) -> None:
+    """Write one grant's key material (id, salts, per category the resource hash, leaf and proof)."""
+    exported = _patient(ctx, needs_relayer=False).export_keys(index, private_key)
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(f"{output} exists: choose a new file") from None
+    except OSError as err:
+        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+    with os.fdopen(descriptor, "w") as out:
+        out.write(json.dumps(exported, indent=2) + "\n")
+    ctx.emit({"action": "exported", "index": index, "file": str(output)}, f"grant #{index}'s keys: {output}")
