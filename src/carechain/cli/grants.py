@@ -23,9 +23,10 @@ from carechain.clients.grants import ConsentGrantsClient
 from carechain.core import keys, profiles
 from carechain.core.acts import Submitted
 from carechain.core.config import require_account
+from carechain.core.files import write_private
 from carechain.core.times import show_time
 from carechain.core.transport import connect
-from carechain.errors import ConfigError, InputError
+from carechain.errors import ConfigError
 from carechain.offchain.patient import GAP_LIMIT, Patient, Submitter
 
 RELAYER_ENV = "CARECHAIN_RELAYER"
@@ -192,12 +193,5 @@ def burn(ctx: Context, index: int) -> None:
 def export_keys(ctx: Context, index: int, output: Path, private_key: bool) -> None:
     """Write one grant's key material (id, salts, per category the resource hash, leaf and proof)."""
     exported = _patient(ctx, needs_relayer=False).export_keys(index, private_key)
-    try:
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(f"{output} exists: choose a new file") from None
-    except OSError as err:
-        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
-    with os.fdopen(descriptor, "w") as out:
-        out.write(json.dumps(exported, indent=2) + "\n")
+    write_private(output, json.dumps(exported, indent=2) + "\n")
     ctx.emit({"action": "exported", "index": index, "file": str(output)}, f"grant #{index}'s keys: {output}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import operator
+import os
 import re
 from collections.abc import Callable, Iterator
 from itertools import accumulate, count
@@ -37,6 +38,21 @@ Model = TypeVar("Model", bound=BaseModel)
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _AS_STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+
+
+def write_private(path: Path, text: str, taken: str = "choose a new file") -> Path:
+    """Write `text` to a new file that only its owner can read, whatever the umask (key material). An
+    existing file is never overwritten: an InputError says `{path} exists: {taken}`."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(f"{path} exists: {taken}") from None
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    return path
 
 
 def read_text(path: Path, what: str) -> str:
