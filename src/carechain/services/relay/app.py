@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
@@ -30,6 +30,7 @@ from carechain.services.relay.service import Relay, RelayService, grant_request,
 from carechain.services.relay.store import Submission
 
 LOCAL_ORIGINS = r"^http://(localhost|127\.0\.0\.1)(:\d+)?$"
+MAX_BODY = 64 * 2**10  # bytes: a signed request or subject act is a few KiB at most
 log = logging.getLogger("carechain.relay")  # the service's name in logging configs, not its module path
 
 
@@ -152,6 +153,7 @@ def create_app(
         "CareChain relayer",
         "Submits patients' EIP-712 signed consents and revocations; the patient pays no gas.",
         lifespan,
+        max_body=MAX_BODY,
     )
     app.add_middleware(
         CORSMiddleware,
@@ -224,9 +226,9 @@ def _add_subject_acts(app: FastAPI, acts: SubjectActRelay) -> None:
         return acts.info()
 
     @app.get("/subjects/{subject_commit}/nonce", responses=_REFUSALS)
-    def subject_nonce(subject_commit: str) -> dict[str, Any]:
+    def subject_nonce(subject_commit: str, request: Request) -> dict[str, Any]:
         """The nonce a subject commitment's next signed act carries."""
-        return acts.nonce(subject_commit)
+        return acts.nonce(subject_commit, _client(request))
 
     @app.post(
         "/subject-acts",
@@ -234,10 +236,10 @@ def _add_subject_acts(app: FastAPI, acts: SubjectActRelay) -> None:
         response_model=SubmissionAnswer,
         responses=_SEEN | _REFUSALS,
     )
-    def subject_act(body: SubjectActBody, response: Response) -> SubmissionAnswer:
+    def subject_act(body: SubjectActBody, request: Request, response: Response) -> SubmissionAnswer:
         """Submit a signed grant, revocation, scope-leaf withdrawal or nonce burn; 202 when sent now, 200
         when this act was seen before."""
-        submission, new = acts.submit(act_request(body.model_dump(exclude_none=True)))
+        submission, new = acts.submit(act_request(body.model_dump(exclude_none=True)), _client(request))
         response.status_code = 202 if new else 200
         return answer(submission)
 
@@ -249,6 +251,11 @@ def _add_subject_acts(app: FastAPI, acts: SubjectActRelay) -> None:
     def subject_act_status(act_id: str) -> SubmissionAnswer:
         """A subject act's status: pending, submitted, mined (block, gas) or failed (the error's name)."""
         return answer(acts.status(_submission_id(act_id, "act id")))
+
+
+def _client(request: Request) -> str:
+    """The client's address for its rate limit: held in memory only, never logged or stored."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def _submission_id(text: str, what: str) -> bytes:

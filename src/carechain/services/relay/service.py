@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,26 +82,55 @@ class Rate:
 
 
 class TokenBucket:
-    """One bucket of `rate.count` tokens per patient, refilled evenly over `rate.period`."""
+    """One bucket of `rate.count` tokens per key, refilled evenly over `rate.period`. At most `max_keys`
+    buckets are held: a full one is the same as none and goes first, then the one idle longest, so keys an
+    attacker makes up cannot grow it without bound."""
 
-    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: Rate, clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000
+    ) -> None:
         self.rate = rate
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # patient -> (tokens, at)
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """Take a token: 0 when there was one, else the seconds until there is."""
+        return self._look(key, take=True)
+
+    def wait(self, key: str) -> float:
+        """The seconds until `key` has a token (0: it has one now); nothing is taken."""
+        return self._look(key, take=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _look(self, key: str, take: bool) -> float:
         per_second = self.rate.count / self.rate.period
         with self._lock:
             now = self.clock()
-            tokens, at = self._buckets.get(key, (float(self.rate.count), now))
+            tokens, at = self._buckets.pop(key, (float(self.rate.count), now))
             tokens = min(float(self.rate.count), tokens + (now - at) * per_second)
             if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / per_second
+                if take:
+                    tokens -= 1
+                wait = 0.0
+            else:
+                wait = (1 - tokens) / per_second
+            if tokens < self.rate.count:
+                self._buckets[key] = (tokens, now)  # the most recently used last
+                self._evict(now, per_second)
+            return wait
+
+    def _evict(self, now: float, per_second: float) -> None:
+        if len(self._buckets) <= self.max_keys:
+            return
+        for key, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * per_second >= self.rate.count:
+                del self._buckets[key]
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
 
 
 # ---- reading a signed request --------------------------------------------------------------------
@@ -212,6 +242,15 @@ class Relay:
         """The contract call a stored submission was sent as."""
         raise NotImplementedError
 
+    def _holder_free(self, signer: str, nonce: int, what: str) -> None:
+        """Replayed when another signed `what` (request, act) of `signer` holds `nonce` in the store."""
+        holder = self.store.holder(signer, nonce)
+        if holder is not None:
+            raise Replayed(
+                f"another signed {what} of {signer} holds nonce {nonce} here (submission "
+                f"0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
+            )
+
     def _get(self, submission_id: bytes) -> Submission:
         found = self.store.get(submission_id)
         if found is None:
@@ -227,6 +266,7 @@ class Relay:
         request: str,
         function: ContractFunction,
         check_holder: Callable[[], None],
+        gas: int | None = None,
     ) -> tuple[Submission, bool]:
         """Hold (signer, nonce) in the store, then simulate, rate-limit and send `function`; a request that
         raced in with the same digest is answered with its submission."""
@@ -238,18 +278,19 @@ class Relay:
             check_holder()  # another one took the nonce meanwhile
             raise Replayed(f"another signed request of {signer} holds nonce {nonce} here.")
         try:
-            tx_hash = self._send(function, signer)
+            tx_hash = self._send(function, signer, gas)
         except BaseException:
             self.store.release(digest)
             raise
         self.store.update(digest, SUBMITTED, tx_hash=tx_hash)
         return self._get(digest), True
 
-    def _send(self, function: ContractFunction, signer: str) -> str:
-        """Simulate, take the signer's token, send; the transaction hash (not waited for)."""
+    def _send(self, function: ContractFunction, signer: str, gas: int | None = None) -> str:
+        """Simulate, take the signer's token, send; the transaction hash (not waited for). With `gas`,
+        the simulation and the transaction both get that gas limit and nothing is estimated."""
         assert self.client.sender is not None
         with chain_reached(), _refused():
-            call(function, self.client.errors)  # eth_call: a revert here costs nothing
+            call(function, self.client.errors, gas=gas)  # eth_call: a revert here costs nothing
         wait = self.limiter.take(signer)
         if wait:
             retry_after = max(1, int(wait + 0.999))
@@ -259,9 +300,17 @@ class Relay:
                 f"{rate.period}s: retry in {retry_after}s.",
                 retry_after,
             )
+        self._take_budget()
         with chain_reached(), _refused(), self._send_lock:
-            tx_hash = self.client.sender.send(function, self.client.errors)
+            if gas is None:
+                tx_hash = self.client.sender.send(function, self.client.errors)
+            else:
+                data = HexBytes(function._encode_transaction_data())
+                tx_hash = self.client.sender.send_raw(function.address, data, gas)
         return "0x" + bytes(tx_hash).hex()
+
+    def _take_budget(self) -> None:
+        """A relay with a budget across all signers takes from it here (after the simulation)."""
 
     def _follow(self, submission: Submission) -> Submission:
         if submission.status != SUBMITTED or submission.tx_hash is None:
@@ -375,12 +424,7 @@ class RelayService(Relay):
         )
 
     def _check_holder(self, signed: SignedRequest) -> None:
-        holder = self.store.holder(signed.patient, signed.nonce)
-        if holder is not None:
-            raise Replayed(
-                f"another signed request of {signed.patient} holds nonce {signed.nonce} here "
-                f"(submission 0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
-            )
+        self._holder_free(signed.patient, signed.nonce, "request")
 
 
 @contextmanager
