@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 from brownie import accounts, web3
 from click.testing import CliRunner
+from eth_abi.abi import encode
 from fastapi.testclient import TestClient
 
 from carechain import errors
@@ -21,7 +22,7 @@ from carechain.core.acts import SubjectAct
 from carechain.core.grants import Op, Status
 from carechain.core.keys import KeyRoot
 from carechain.offchain.patient import DirectSubmitter, Patient
-from carechain.services.relay.acts import SubjectActRelay
+from carechain.services.relay.acts import GAS, SubjectActRelay
 from carechain.services.relay.app import create_app
 from carechain.services.relay.client import RelayClient
 from carechain.services.relay.service import Rate
@@ -81,6 +82,8 @@ def test_through_the_relayer_a_patient_grants_finds_checks_narrows_and_withdraws
     research, sent = patient.grant(doctor, "HMB", ["labs", "genomics"], now, now + YEAR)
     assert research.index == 0 and sent.status == "submitted"
     assert patient.submitter.status(sent.id).status == "mined"
+    assert acts.status(sent.id).gas_used < GAS["Grant"] * 3 // 4  # sent with its cap, not an estimate
+    assert web3.eth.get_transaction(acts.status(sent.id).tx_hash)["gas"] == GAS["Grant"]
     care, _ = patient.grant(doctor, "TREAT", ["labs"], now, now + YEAR)
     assert care.index == 1
 
@@ -120,12 +123,39 @@ def test_through_the_relayer_a_patient_grants_finds_checks_narrows_and_withdraws
     assert "subjectPrivateKey" not in exported
     assert again.export_keys(0, private_key=True)["subjectPrivateKey"] == "0x" + research.private_key.hex()
 
-    again.withdraw_category(0, "genomics")
+    withdrawn = again.sign_withdraw_category(0, "genomics")
+    again.submitter.submit(withdrawn)
     assert again.check(doctor, "HMB", "genomics") == []
+    with pytest.raises(errors.InputError, match="withdrawn from grant #0 already"):
+        again.withdraw_category(0, "genomics")
+    with pytest.raises(errors.InputError, match="not medications"):
+        again.withdraw_category(0, "medications")
+    keys_0 = key_root.grant_keys("subject", 0)
+    twice = replace(
+        withdrawn,
+        nonce=withdrawn.nonce + 1,
+        subject_sig=acts.client.sign_revoke_leaf(
+            keys_0, keys_0.commitment, withdrawn.leaf, withdrawn.nonce + 1
+        ),
+    )
+    answer = api.post("/subject-acts", json=twice.as_json())
+    assert answer.status_code == 422 and "withdrawn already" in answer.json()["detail"]
     assert [g.index for g in again.check(doctor, "HMB", "labs")] == [0]
     revoked = again.revoke(0)
     assert patient.submitter.status(revoked.id).status == "mined"
     assert again.grant_of(0).status is Status.REVOKED_BY_SUBJECT and again.check(doctor, "HMB", "labs") == []
+    with pytest.raises(errors.InputError, match="REVOKED_BY_SUBJECT"):
+        again.withdraw_category(0, "labs")
+    labs = grants.scope_leaf(keys_0.scope_salt, grants.category_scope("labs"))
+    nonce = again.contract.nonce(keys_0.commitment)
+    dead = SubjectAct(
+        "RevokeScopeLeaf",
+        keys_0.commitment,
+        nonce,
+        acts.client.sign_revoke_leaf(keys_0, keys_0.commitment, labs, nonce),
+        leaf=labs,
+    )
+    assert "REVOKED_BY_SUBJECT" in api.post("/subject-acts", json=dead.as_json()).json()["detail"]
 
     # One act, one transaction, always from the relayer: never two grants of the patient in one.
     mined = sent_by(first_block)
@@ -161,6 +191,68 @@ def test_the_relayer_refuses_before_paying(api, acts, project, relay, hospital, 
     first = patient.submitter.submit(act)
     assert patient.submitter.submit(act) == patient.submitter.status(first.id)  # seen: same, nothing sent
     assert web3.eth.get_transaction_count(acts.relayer) == count + 1
+
+
+def test_the_relayer_limits_each_client_and_its_whole_budget_before_reading_the_node(
+    project, relay, hospital, key_root, tmp_path, monkeypatch
+):
+    """Fresh subject keys get fresh per-commitment buckets; a client IP's bucket and the relayer's budget
+    hold all the same, and refuse before the node is asked anything."""
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    purposes = PurposeRegistryClient.from_manifest(web3, project)
+    limited = SubjectActRelay(
+        Store(url, subject_acts_table),
+        relay,
+        Rate.parse("100/h"),
+        purposes,
+        budget=Rate.parse("1/h"),
+        client_rate=Rate.parse("3/h"),
+    )
+    patient = Patient(key_root, reader(project), DirectSubmitter(relay))
+    now = web3.eth.get_block("latest")["timestamp"]
+    signed = [
+        patient.sign_grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR, index=i)[1]
+        for i in (20, 21)
+    ]
+    count = web3.eth.get_transaction_count(limited.relayer)
+    assert limited.submit(signed[0], client="10.0.0.1")[1] is True
+    with pytest.raises(
+        errors.RateLimited, match="budget"
+    ):  # another patient, another IP: the budget is spent
+        limited.submit(signed[1], client="10.0.0.2")
+    assert web3.eth.get_transaction_count(limited.relayer) == count + 1
+
+    def no_node(*args):
+        raise AssertionError("the node was asked")
+
+    monkeypatch.setattr(limited.client, "nonce", no_node)
+    monkeypatch.setattr(limited.client, "subject_of", no_node)
+    with pytest.raises(errors.RateLimited, match="budget"):
+        limited.submit(signed[1], client="10.0.0.3")
+    limited.budget = type(limited.budget)(Rate.parse("100/h"), limited.budget.clock)
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="the node was asked"):
+            limited.nonce("0x" + "ab" * 32, client="10.0.0.1")
+    with pytest.raises(errors.RateLimited, match="this client"):  # its 3 requests are spent, unread
+        limited.nonce("0x" + "ab" * 32, client="10.0.0.1")
+    with pytest.raises(errors.RateLimited, match="this client"):
+        limited.submit(signed[1], client="10.0.0.1")
+
+
+def test_a_contract_subject_key_is_refused_without_a_guardianship_factory(api, acts, project):
+    """Any contract could burn the relayer's gas in isValidSignature: none is taken unless it is a clone of
+    the deployment's GuardianshipFactory, and this deployment records none."""
+    salt = bytes(range(32))
+    contract_key = acts.client.address  # a contract, not a GuardianshipAccount
+    commitment = keys.subject_commitment(salt, contract_key)
+    signature = bytes.fromhex(contract_key[2:]) + bytes(65)  # the named key, then its inner signature
+    subject_sig = encode(["bytes32", "bytes"], [salt, signature])
+    burn = SubjectAct("BurnNonce", commitment, 0, subject_sig)
+    count = web3.eth.get_transaction_count(acts.relayer)
+    answer = api.post("/subject-acts", json=burn.as_json())
+    assert answer.status_code == 422 and answer.json()["error"] == "refused", answer.json()
+    assert "takes no contract (ERC-1271) subject keys" in answer.json()["detail"]
+    assert web3.eth.get_transaction_count(acts.relayer) == count
 
 
 def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(project, relay, hospital):

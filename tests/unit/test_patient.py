@@ -12,7 +12,17 @@ from carechain.core.grants import FLAG_SCOPE_IS_ROOT, GrantInput, Op, Policy
 from carechain.core.keys import KeyRoot
 from carechain.errors import InputError
 from carechain.offchain import patient
-from carechain.offchain.patient import category_names, day_ceil, day_floor, find_categories, scan, scope_of
+from carechain.offchain.patient import (
+    Patient,
+    category_names,
+    day_ceil,
+    day_floor,
+    find_categories,
+    grant_window,
+    scan,
+    scope_of,
+)
+from carechain.offchain.scopes import ScopeTree
 
 ROOT = KeyRoot.from_secret(bytes(range(32)))
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -75,6 +85,19 @@ def test_categories_are_found_again_from_the_scope_salt_alone():
     assert find_categories(other_salt, three_ref, flags) is None  # another grant's salt opens nothing
 
 
+def test_a_one_category_tree_is_found_again():
+    salt = ROOT.grant_keys("subject", 0).scope_salt
+    tree = ScopeTree(salt, [grants.category_scope("labs")])
+    assert find_categories(salt, tree.root, FLAG_SCOPE_IS_ROOT) == ("labs",)
+
+
+def test_a_grant_over_more_categories_than_are_searched_is_refused_at_signing():
+    """Its categories could never be found again from the wallet: it could not be listed or checked."""
+    four = ["labs", "imaging", "genomics", "medications"]
+    with pytest.raises(InputError, match="at most 3 data categories"):
+        Patient(ROOT, None, None).sign_grant(GRANTEE, "HMB", four, 0, 2 * 86_400)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("categories", [[], ["labs", "labs"], ["x-rays"], "labs"])
 def test_a_grant_names_known_categories_each_once(categories):
     if categories == "labs":
@@ -88,6 +111,26 @@ def test_times_are_whole_days_so_they_single_no_one_out():
     assert day_floor(86_400 * 3 + 5) == 86_400 * 3
     assert day_ceil(86_400 * 3 + 5) == 86_400 * 4
     assert day_ceil(86_400 * 3) == 86_400 * 3
+    with pytest.raises(InputError, match="past the largest time"):
+        day_ceil(2**48 - 1)
+
+
+DAY = 86_400
+
+
+def test_a_grant_window_is_rounded_inward_never_wider_than_asked():
+    now = 10 * DAY + 3600
+    assert grant_window(12 * DAY + 5, 20 * DAY + 5, now) == (13 * DAY, 20 * DAY)  # later start, earlier end
+    assert grant_window(now, 20 * DAY, now) == (10 * DAY, 20 * DAY)  # from today: the past hours are gone
+    assert grant_window(3 * DAY, 20 * DAY - 1, now) == (10 * DAY, 19 * DAY)  # a past start: from today
+
+
+@pytest.mark.parametrize(
+    "start, end", [(12 * DAY + 5, 13 * DAY + 5), (12 * DAY, 12 * DAY), (5 * DAY, 9 * DAY)]
+)
+def test_a_window_empty_in_whole_days_is_refused(start, end):
+    with pytest.raises(InputError, match="window is empty"):
+        grant_window(start, end, 10 * DAY + 3600)
 
 
 def test_a_purpose_takes_its_shipped_template_pair_or_is_refused():

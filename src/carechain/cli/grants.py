@@ -96,14 +96,18 @@ def _sent(ctx: Context, action: str, index: int, sent: Submitted) -> None:
 @click.option("--purpose", "-p", required=True, help="Purpose code or CURIE (HMB, TREAT, DUO:0000006).")
 @click.option("--categories", "-c", required=True, help="Comma-separated data categories (labs,genomics).")
 @click.option("--until", "until", required=True, help="When it ends: a duration (365d) or a date.")
-@click.option("--from", "start", default="0s", show_default=True, help="When it starts (a date, or 30d).")
+@click.option("--from", "start", help="When it starts (a date, or 30d; default: now).")
 @pass_ctx
-def grant(ctx: Context, grantee: str, purpose: str, categories: str, until: str, start: str) -> None:
+def grant(ctx: Context, grantee: str, purpose: str, categories: str, until: str, start: str | None) -> None:
     """Grant GRANTEE a consent over data categories, under the next unused grant number."""
     now = int(time.time())
     names = [name.strip() for name in categories.split(",") if name.strip()]
     keys_, sent = _patient(ctx).grant(
-        grantee, purpose, names, parse_time(start, now), parse_time(until, now, allow_never=False)
+        grantee,
+        purpose,
+        names,
+        None if start is None else parse_time(start, now),
+        parse_time(until, now, allow_never=False),
     )
     _sent(ctx, "granted", keys_.index, sent)
 

@@ -32,8 +32,8 @@ from carechain.offchain.scopes import ScopeTree
 
 GAP_LIMIT: Final = 20
 DAY: Final = 86_400
-# A root-scoped grant's categories are found again by trying every set up to this size (2,324 sets under
-# a second); a grant over more categories is listed with its categories unknown unless they are given.
+# A grant's categories are found again from the chain by trying every set of one to this many (2,324 sets,
+# under a second), so a grant names at most this many: one over more could not be listed or checked again.
 SEARCHED_SET_SIZE: Final = 3
 
 Lookup = Callable[[Sequence[bytes]], Sequence[bool]]
@@ -106,9 +106,9 @@ def find_categories(
             ((n,) for n in names if grants.resource_hash(scope_salt, grants.CATEGORY_SCOPES[n]) == scope_ref),
             None,
         )
-    for size in range(2, largest + 1):
-        for subset in itertools.combinations(names, size):
-            if scope_of(scope_salt, subset)[0] == scope_ref:
+    for size in range(1, largest + 1):
+        for subset in itertools.combinations(names, size):  # a one-name tree too, made by other tools
+            if ScopeTree(scope_salt, [grants.category_scope(n) for n in subset]).root == scope_ref:
                 return subset
     return None
 
@@ -119,8 +119,25 @@ def day_floor(timestamp: int) -> int:
 
 
 def day_ceil(timestamp: int) -> int:
-    """The first 00:00 UTC at or after the timestamp."""
-    return -(-uint(timestamp, "time", 48) // DAY) * DAY
+    """The first 00:00 UTC at or after the timestamp (a uint48, as the contract keeps times)."""
+    ceiling = -(-uint(timestamp, "time", 48) // DAY) * DAY
+    if ceiling >= 2**48:
+        raise InputError(f"time {timestamp} rounds up past the largest time a grant holds (2^48 - 1)")
+    return ceiling
+
+
+def grant_window(start: int, end: int, now: int) -> tuple[int, int]:
+    """(notBefore, expiresAt) in whole days, never wider than start..end: a future start is rounded up to
+    the next 00:00 UTC, the end down to its day's. A start at or before `now` becomes today's 00:00 UTC:
+    the hours before now are past, so nobody can use them. An empty window is an InputError."""
+    not_before = day_floor(now) if start <= now else day_ceil(start)
+    expires_at = day_floor(end)
+    if expires_at <= not_before:
+        raise InputError(
+            "the grant's window is empty once its times are whole days (UTC): let it end at least a day "
+            "after it starts"
+        )
+    return not_before, expires_at
 
 
 def template_pair(purpose: str) -> tuple[bytes, bytes]:
@@ -231,21 +248,26 @@ class Patient:
         grantee: str,
         purpose: str,
         categories: Sequence[str],
-        start: int,
+        start: int | None,
         end: int,
         ops: int = Op.READ,
         index: int | None = None,
     ) -> tuple[GrantKeys, SubjectAct]:
-        """The signed grant of the next unused number (or `index`): `categories` to `grantee` for
-        `purpose` (HMB, TREAT, ...), from 00:00 UTC of `start`'s day to 00:00 UTC after `end`, with the
-        purpose's shipped template pair. Nothing is sent."""
+        """The signed grant of the next unused number (or `index`): one to `SEARCHED_SET_SIZE` `categories`
+        to `grantee` for `purpose` (HMB, TREAT, ...), within start..end in whole days (`grant_window`), with
+        the purpose's shipped template pair; `start` None is now (the chain's). Nothing is sent."""
+        names = category_names(categories)
+        if len(names) > SEARCHED_SET_SIZE:
+            raise InputError(
+                f"a grant names at most {SEARCHED_SET_SIZE} data categories (so the wallet alone finds them "
+                f"again): make one grant per group of {SEARCHED_SET_SIZE}"
+            )
+        now = int(self.contract.w3.eth.get_block("latest")["timestamp"])
+        not_before, expires_at = grant_window(now if start is None else start, end, now)
         if index is None:
             index = max(self.scan().next_index, self._signed_up_to + 1)
         keys = self.root.grant_keys("subject", uint(index, "grant number", 32))
-        not_before, expires_at = day_floor(start), day_ceil(end)
-        if expires_at <= not_before:
-            raise InputError("a grant ends after it starts")
-        scope_ref, flags = scope_of(keys.scope_salt, categories)
+        scope_ref, flags = scope_of(keys.scope_salt, names)
         profile_ref, terms_ref = template_pair(purpose)
         grant = GrantInput(
             scope_ref=scope_ref,
@@ -267,7 +289,7 @@ class Patient:
         grantee: str,
         purpose: str,
         categories: Sequence[str],
-        start: int,
+        start: int | None,
         end: int,
         ops: int = Op.READ,
     ) -> tuple[GrantKeys, Submitted]:
@@ -315,9 +337,23 @@ class Patient:
         return self.submitter.submit(self.sign_revoke(index, reason_code))
 
     def sign_withdraw_category(self, index: int, category: str) -> SubjectAct:
-        """The signed withdrawal of one category (its scope leaf) of a grant over several."""
-        keys = self._known(index)
+        """The signed withdrawal of one category (its scope leaf) of a live grant over several; refused when
+        it would do nothing (not one of the grant's categories, the grant not ACTIVE or SUSPENDED, the
+        category withdrawn already)."""
+        found = self.grant_of(index)
+        keys = found.keys
+        if found.grant is None:
+            raise InputError(f"grant number {index} is not on ConsentGrants {self.contract.address}")
+        if found.categories is None or category not in found.categories:
+            over = ", ".join(found.categories or ["unknown categories"])
+            raise InputError(f"grant #{index} is over {over}, not {category}")
+        if found.status not in (Status.ACTIVE, Status.SUSPENDED):
+            raise InputError(
+                f"grant #{index} is {found.status.name}: withdrawing a category would do nothing"
+            )
         leaf = grants.scope_leaf(keys.scope_salt, grants.category_scope(category))
+        if self.contract.is_leaf_withdrawn(keys.commitment, leaf):
+            raise InputError(f"{category} is withdrawn from grant #{index} already")
         nonce = self.contract.nonce(keys.commitment)
         sig = self.contract.sign_revoke_leaf(keys, keys.commitment, leaf, nonce)
         return SubjectAct("RevokeScopeLeaf", keys.commitment, nonce, sig, leaf=leaf)
