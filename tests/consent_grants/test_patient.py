@@ -97,8 +97,13 @@ def test_through_the_relayer_a_patient_grants_finds_checks_narrows_and_withdraws
     assert api.post("/subject-acts", json=lost.as_json()).json()["error"] == "replayed"  # the burn voided it
     assert burnt.status == "submitted"
 
-    # A fresh device knows only the wallet: the same signature finds everything again.
+    # A fresh device knows only the wallet: the same signature finds everything again, in ConsentGrants'
+    # logs matched on the device (the node is not asked about the patient's commitments).
     again = Patient(key_root, reader(project), patient.submitter)
+    with pytest.MonkeyPatch.context() as no_reads:
+        no_reads.setattr(again.contract, "nonce", None)
+        no_reads.setattr(again.contract, "get_grant", None)
+        assert [keys.index for keys in again.scan().used] == [0, 1, 2, 4]
     listed = {found.index: found for found in again.grants()}
     assert sorted(listed) == [0, 1, 2, 4] and again.scan().next_index == 5
     assert listed[0].categories == ("labs", "genomics") and listed[1].categories == ("labs",)
@@ -266,13 +271,27 @@ def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(
     assert relay.effective_status(subject.commitment) is Status.REVOKED_BY_SUBJECT
 
 
+def test_a_trailing_number_signed_and_never_sent_is_not_handed_out_again(project, relay, hospital, tmp_path):
+    """The chain cannot know a grant signed and never sent: the numbers signed are recorded on the device,
+    so a new grant never takes a number whose old signed grant could land in its place."""
+    secret_root = KeyRoot.from_secret(keys.create_secret())
+    signed = tmp_path / "signed.json"
+    now = web3.eth.get_block("latest")["timestamp"]
+    first = Patient(secret_root, reader(project), signed_file=signed)
+    assert first.sign_grant(hospital.sender.address, "HMB", ["labs"], None, now + YEAR)[0].index == 0
+    later = Patient(secret_root, reader(project), signed_file=signed)  # another run, the same device
+    assert later.sign_grant(hospital.sender.address, "HMB", ["labs"], None, now + YEAR)[0].index == 1
+    elsewhere = Patient(secret_root, reader(project))  # no record: the chain alone hands out 0 again
+    assert elsewhere.scan().next_index == 0
+
+
 def test_the_cli_grants_lists_checks_exports_and_revokes_through_the_relayer(
     api, project, hospital, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(grants_cli, "_relay_client", lambda url: RelayClient(url, http=api))
     doctor = hospital.sender.address
 
-    def run(*args: str):
+    def run(*args: str, relayer: bool = True, env: dict[str, str] | None = None):
         result = CliRunner().invoke(
             cli,
             [
@@ -283,25 +302,53 @@ def test_the_cli_grants_lists_checks_exports_and_revokes_through_the_relayer(
                 "--json",
                 "consent",
                 "grants",
-                "--relayer",
-                str(api.base_url),
+                *(["--relayer", str(api.base_url)] if relayer else []),
                 *args,
             ],
-            env={"PRIVATE_KEY": WALLET_KEY, "KEYSTORE": "", "RPC_URL": ""},
+            env={
+                "PRIVATE_KEY": WALLET_KEY,
+                "KEYSTORE": "",
+                "RPC_URL": "",
+                grants_cli.RELAYER_ENV: "",
+                **(env or {}),
+            },
         )
         return result.exit_code, json.loads(result.output) if result.output.startswith("{") else result.output
 
     code, sent = run("grant", doctor, "-p", "TREAT", "-c", "imaging,labs", "--until", "30d")
     assert code == 0 and sent["index"] == 0 and sent["status"] == "submitted", sent
-    code, listed = run("list")
+    assert run("status", sent["submission"], "--wait", "5")[1]["status"] == "mined"
+    code, listed = run("list", relayer=False)  # reading needs no relayer
     assert code == 0 and [(g["index"], g["status"], g["categories"]) for g in listed["grants"]] == [
         (0, "ACTIVE", ["labs", "imaging"])
     ]
-    assert run("check", doctor, "-p", "TREAT", "-c", "imaging") == (0, {"permitted": True, "grants": [0]})
+    assert run("check", doctor, "-p", "TREAT", "-c", "imaging", relayer=False) == (
+        0,
+        {"permitted": True, "grants": [0]},
+    )
     assert run("check", doctor, "-p", "TREAT", "-c", "genomics")[0] == 3
     keyfile = tmp_path / "grant0.json"
-    assert run("export-keys", "0", "-o", str(keyfile))[0] == 0
+    assert run("export-keys", "0", "-o", str(keyfile), relayer=False)[0] == 0
     assert keyfile.stat().st_mode & 0o777 == 0o600
+    assert "index" not in json.loads(keyfile.read_text())  # the clinic is not told the patient's numbering
+
+    def one_line_error(answer, fragment: str) -> None:
+        code, text = answer
+        assert code not in (0, 3) and isinstance(text, str), answer
+        assert text.startswith("error: ") and "\n" not in text.strip() and "Traceback" not in text, text
+        assert fragment in text, text
+
+    one_line_error(run("revoke", "0", relayer=False), "acts are sent by a relayer")
+    one_line_error(run("grant", doctor, "-p", "HMB", "-c", "x-rays", "--until", "30d"), "x-rays")
+    one_line_error(run("revoke", "7"), "grant number 7 is not on ConsentGrants")
+    one_line_error(run("export-keys", "0", "-o", str(keyfile)), "exists")
+    secret = tmp_path / "secret.json"
+    made = run("new-secret", "-o", str(secret), env={grants_cli.SECRET_PASSWORD_ENV: "pw"})
+    assert made[0] == 0 and secret.stat().st_mode & 0o777 == 0o600, made
+    assert run("--secret", str(secret), "list", env={grants_cli.SECRET_PASSWORD_ENV: "pw"}) == (
+        0,
+        {"grants": []},
+    )
     assert json.loads(keyfile.read_text())["grantId"] == listed["grants"][0]["grantId"]
     assert run("revoke", "0")[1]["status"] == "submitted"
     assert run("list")[1]["grants"][0]["status"] == "REVOKED_BY_SUBJECT"

@@ -1,15 +1,16 @@
 """`carechain consent grants ...`: a patient's private consents (ConsentGrants), found from the wallet alone.
 
 The wallet (PRIVATE_KEY or KEYSTORE) only signs the key-derivation message, here in this process, and never
-sends anything; a wallet that cannot sign deterministically uses `--secret`, a keystore secret. Every act
-is signed by its grant's own key and sent by the relayer (`--relayer`, or $CARECHAIN_RELAYER).
+sends anything; a wallet that cannot sign deterministically uses `--secret`, a keystore secret made by
+`new-secret` (its password: $CARECHAIN_SECRET_PASSWORD, else asked for). Every act is signed by its grant's
+own key and sent by the relayer (`--relayer`, or $CARECHAIN_RELAYER); `list`, `check` and `export-keys`
+only read, and need no relayer. The patient's grants are found in ConsentGrants' logs from its deployment
+block, matched on this device; the numbers signed here are recorded in .chain/grants/ (no keys).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,17 @@ from carechain.cli.options import FILE, address_of, parse_time, uint_of
 from carechain.clients.grants import ConsentGrantsClient
 from carechain.core import keys, profiles
 from carechain.core.acts import Submitted
-from carechain.core.config import require_account
+from carechain.core.config import keystore_password, require_account
+from carechain.core.deployments import Manifest
 from carechain.core.files import write_private
 from carechain.core.times import show_time
 from carechain.core.transport import connect
-from carechain.errors import ConfigError
-from carechain.offchain.patient import GAP_LIMIT, Patient, Submitter
+from carechain.core.values import bytes32
+from carechain.errors import ConfigError, TransactionFailed
+from carechain.offchain.patient import GAP_LIMIT, Patient, Submitter, signed_file_name
 
 RELAYER_ENV = "CARECHAIN_RELAYER"
+SECRET_PASSWORD_ENV = "CARECHAIN_SECRET_PASSWORD"
 INDEX = uint_of("grant number", 32)
 GRANTEE = address_of("grantee")
 
@@ -49,22 +53,28 @@ def grants(click_ctx: click.Context, relayer: str | None, secret: Path | None, g
 
 
 def _patient(ctx: Context, needs_relayer: bool = True) -> Patient:
-    """The patient of the configured wallet (or --secret) on this chain's ConsentGrants."""
+    """The patient of the configured wallet (or --secret) on this chain's ConsentGrants; with a relayer
+    only when it sends."""
     relayer, secret, gap_limit = click.get_current_context().meta["patient"]
+    if relayer is None and needs_relayer:
+        raise ConfigError(f"acts are sent by a relayer: give --relayer URL or set {RELAYER_ENV}")
     w3 = connect(ctx.settings.rpc_url)
+    chain_id = int(w3.eth.chain_id)
     contract = ConsentGrantsClient.from_manifest(w3, ctx.settings.root)
     if secret is not None:
-        password = os.environ.get("KEYSTORE_PASSWORD") or getpass.getpass(f"Password for {secret.name}: ")
+        password = keystore_password(secret, SECRET_PASSWORD_ENV)
         root = keys.KeyRoot.from_secret(keys.load_secret(secret, password))
     else:
         wallet = require_account(ctx.settings)
-        chain_id = int(w3.eth.chain_id)
         first = keys.sign_derivation(wallet, chain_id, contract.address)
         again = keys.sign_derivation(wallet, chain_id, contract.address)
         root = keys.KeyRoot.from_signature(keys.check_deterministic(first, again))
-    if relayer is None and needs_relayer:
-        raise ConfigError(f"acts are sent by a relayer: give --relayer URL or set {RELAYER_ENV}")
-    return Patient(root, contract, _relay_client(relayer or ""), gap_limit)
+    deployed = Manifest.load(ctx.settings.root, chain_id).contracts["ConsentGrants"].get("block", 0)
+    signed = (
+        ctx.settings.root / ".chain" / "grants" / f"{chain_id}-{contract.address}-{signed_file_name(root)}"
+    )
+    submitter = _relay_client(relayer) if needs_relayer and relayer is not None else None
+    return Patient(root, contract, submitter, gap_limit, from_block=int(deployed or 0), signed_file=signed)
 
 
 def _relay_client(url: str) -> Submitter:
@@ -77,7 +87,14 @@ def _relay_client(url: str) -> Submitter:
     return RelayClient(url)
 
 
-def _sent(ctx: Context, action: str, index: int, sent: Submitted) -> None:
+def _sent(ctx: Context, action: str, index: int | None, sent: Submitted) -> None:
+    """Print a submission; a failed one is an error (non-zero exit) naming the contract's error."""
+    if sent.status == "failed":
+        raise TransactionFailed(
+            f"{action}: submission 0x{sent.id.hex()} failed on chain ({sent.error or 'reverted'})"
+            + (f", tx {sent.tx}" if sent.tx else "")
+        )
+    number = "" if index is None else f"grant #{index}, "
     ctx.emit(
         {
             "action": action,
@@ -86,7 +103,7 @@ def _sent(ctx: Context, action: str, index: int, sent: Submitted) -> None:
             "status": sent.status,
             "tx": sent.tx,
         },
-        f"{action}: grant #{index}, submission 0x{sent.id.hex()} {sent.status}"
+        f"{action}: {number}submission 0x{sent.id.hex()} {sent.status}"
         + (f" (tx {sent.tx})" if sent.tx else ""),
     )
 
@@ -199,3 +216,40 @@ def export_keys(ctx: Context, index: int, output: Path, private_key: bool) -> No
     exported = _patient(ctx, needs_relayer=False).export_keys(index, private_key)
     write_private(output, json.dumps(exported, indent=2) + "\n")
     ctx.emit({"action": "exported", "index": index, "file": str(output)}, f"grant #{index}'s keys: {output}")
+
+
+@grants.command("status")
+@click.argument("act_id")
+@click.option(
+    "--wait", "wait", type=click.IntRange(0, 3600), default=0, help="Seconds to wait for it to settle."
+)
+@pass_ctx
+def status(ctx: Context, act_id: str, wait: int) -> None:
+    """The relayer's status of submission ACT_ID (pending, submitted, mined; failed exits non-zero)."""
+    relayer = click.get_current_context().meta["patient"][0]
+    if relayer is None:
+        raise ConfigError(f"a submission's status is the relayer's: give --relayer URL or set {RELAYER_ENV}")
+    client = _relay_client(relayer)
+    key = bytes32(act_id, "act id")
+    deadline = time.monotonic() + wait
+    sent = client.status(key)  # type: ignore[attr-defined]
+    while sent.status in ("pending", "submitted") and time.monotonic() < deadline:
+        time.sleep(1)
+        sent = client.status(key)  # type: ignore[attr-defined]
+    _sent(ctx, "status", None, sent)
+
+
+@grants.command("new-secret")
+@click.option(
+    "--output", "-o", type=FILE, required=True, help="The keystore file to write (never overwritten)."
+)
+@pass_ctx
+def new_secret(ctx: Context, output: Path) -> None:
+    """Make a keystore secret for --secret (for a wallet that cannot sign the same message twice alike).
+    Its password is $CARECHAIN_SECRET_PASSWORD, else asked for twice. Lose it and its grants are lost."""
+    password = keystore_password(output, SECRET_PASSWORD_ENV, confirm=True)
+    keys.save_secret(output, keys.create_secret(), password)
+    ctx.emit(
+        {"action": "created", "file": str(output)},
+        f"keystore secret: {output} (keep a copy: it opens every grant)",
+    )

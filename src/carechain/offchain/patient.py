@@ -2,10 +2,16 @@
 
 Every grant of a patient has its own subject key, salt and scope salt, derived from one key-derivation
 signature of the wallet (or a keystore secret) by grant number (`carechain.core.keys.KeyRoot`); a root
-grant's id is its subject commitment. So the patient keeps nothing: `scan` derives the commitments of
-numbers 0, 1, 2, ... and asks the chain which it knows (a grant, or a nonce a signed act consumed), until
-`gap_limit` numbers in a row are unknown; a number whose grant never landed (signed and never submitted,
-or cancelled by a nonce burn) is a hole the scan steps over.
+grant's id is its subject commitment. So the patient keeps nothing secret: `scan` derives the commitments
+of numbers 0, 1, 2, ... and matches them on the device against ConsentGrants' logs (a grant landed, or a
+nonce burnt), until `gap_limit` numbers in a row are unknown; a number whose grant never landed but that
+has a known number after it (a hole) is stepped over and not handed out again.
+
+A grant signed and never sent leaves no trace on chain: were it the last number, the chain alone would hand
+that number out again, and the old signed grant (its nonce still 0) could land in place of the new one.
+So `Patient` records the numbers it signed grants for in a local file (`signed_file`: grant numbers only,
+no key, no id) and never hands one of them out again; a device without that file can void a number's
+stray signed grant with `burn`.
 
 The patient's keys only sign. Each act leaves as a `carechain.core.acts.SubjectAct` and a `Submitter`
 sends it: the relayer's HTTP client (`carechain.services.relay.client.RelayClient`), or `DirectSubmitter`
@@ -16,9 +22,13 @@ never written anywhere by this module.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from carechain.clients.grants import NO_REASON, ZERO_ADDRESS, ConsentGrant, ConsentGrantsClient
@@ -32,6 +42,7 @@ from carechain.offchain.scopes import ScopeTree
 
 GAP_LIMIT: Final = 20
 DAY: Final = 86_400
+LOG_CHUNK: Final = 5_000  # blocks per eth_getLogs: what public nodes answer
 # A grant's categories are found again from the chain by trying every set of one to this many (2,324 sets,
 # under a second), so a grant names at most this many: one over more could not be listed or checked again.
 SEARCHED_SET_SIZE: Final = 3
@@ -54,7 +65,8 @@ class Scan:
 def scan(root: KeyRoot, lookup: Lookup, gap_limit: int = GAP_LIMIT, role: Role = "subject") -> Scan:
     """Derive commitments 0, 1, 2, ... and ask `lookup` (a batch at a time) which the chain knows, until
     `gap_limit` numbers in a row are unknown. The next grant takes the number after the last one known, so
-    a hole (a grant that never landed, a burnt nonce) is never handed out again."""
+    a hole before it (a grant that never landed, a burnt nonce) is never handed out again; a trailing number
+    signed and never sent is unknown to the chain and is handed out again (see `Patient`'s `signed_file`)."""
     uint(gap_limit, "gap limit", minimum=1)
     used: list[GrantKeys] = []
     index = gap = 0
@@ -71,6 +83,50 @@ def scan(root: KeyRoot, lookup: Lookup, gap_limit: int = GAP_LIMIT, role: Role =
                 gap += 1
         index += len(batch)
     return Scan(tuple(used), used[-1].index + 1 if used else 0, index)
+
+
+def signed_file_name(root: KeyRoot) -> str:
+    """A name for `root`'s record of signed numbers that tells nothing of its grants (a hash of its PRK)."""
+    return hashlib.sha256(b"carechain/signed-grant-numbers" + root.prk).hexdigest()[:16] + ".json"
+
+
+@dataclass(frozen=True)
+class Granted:
+    """What a ConsentGranted log says of a grant (no node read of the grant itself)."""
+
+    grantee: str
+    purpose_code: int
+
+
+class GrantLog:
+    """ConsentGrants' ConsentGranted and NonceBurned logs from `from_block` (the deployment's block) on,
+    fetched whole — no filter on ids, so the node never learns which commitments are the patient's — in
+    chunks of `chunk` blocks; the patient's commitments are matched here, on the device. A commitment is
+    known when a grant landed with it as its id or its nonce was burnt (every other subject act needs a
+    grant first)."""
+
+    def __init__(self, contract: ConsentGrantsClient, from_block: int = 0, chunk: int = LOG_CHUNK) -> None:
+        self.contract = contract
+        self.chunk = uint(chunk, "log chunk", minimum=1)
+        self.granted: dict[bytes, Granted] = {}
+        self.burnt: set[bytes] = set()
+        self._next = uint(from_block, "first block")
+
+    def refresh(self) -> None:
+        """Fetch the logs of the blocks mined since the last refresh."""
+        latest = int(self.contract.w3.eth.block_number)
+        events = self.contract.contract.events
+        while self._next <= latest:
+            last = min(self._next + self.chunk - 1, latest)
+            for log in events.ConsentGranted().get_logs(from_block=self._next, to_block=last):
+                args = log["args"]
+                self.granted[bytes(args["grantId"])] = Granted(str(args["grantee"]), int(args["purposeCode"]))
+            for log in events.NonceBurned().get_logs(from_block=self._next, to_block=last):
+                self.burnt.add(bytes(log["args"]["subjectCommit"]))
+            self._next = last + 1
+
+    def known(self, commitments: Sequence[bytes]) -> list[bool]:
+        return [c in self.granted or c in self.burnt for c in commitments]
 
 
 # ---- scopes over data categories ------------------------------------------------------------------------
@@ -203,26 +259,39 @@ class Patient:
         self,
         root: KeyRoot,
         contract: ConsentGrantsClient,
-        submitter: Submitter,
+        submitter: Submitter | None = None,
         gap_limit: int = GAP_LIMIT,
+        from_block: int = 0,
+        signed_file: Path | None = None,
     ) -> None:
         if not isinstance(root, KeyRoot):
             raise InputError(f"a patient's keys come from a KeyRoot, got {type(root).__name__}")
         self.root = root
         self.contract = contract
-        self.submitter = submitter
+        self._submitter = submitter
         self.gap_limit = uint(gap_limit, "gap limit", minimum=1)
-        self._signed_up_to = -1  # the highest number this object signed a grant for (not yet on chain, maybe)
+        self.log = GrantLog(contract, from_block)
+        self.signed_file = signed_file
+        self._signed_up_to = self._read_signed()  # the highest number signed here (not on chain, maybe)
 
     # ---- finding -------------------------------------------------------------------------------
 
+    @property
+    def submitter(self) -> Submitter:
+        """Who sends the patient's acts; reading (scan, list, check, export) needs none."""
+        if self._submitter is None:
+            raise InputError("sending an act needs a submitter (a relayer): this patient has none")
+        return self._submitter
+
     def scan(self) -> Scan:
-        """The patient's grant numbers the chain knows: its nonce of each commitment moved (a grant, or a
-        signed act that consumed it)."""
-        return scan(self.root, lambda commits: [self.contract.nonce(c) > 0 for c in commits], self.gap_limit)
+        """The patient's grant numbers the chain knows, matched against ConsentGrants' logs on the device
+        (`GrantLog`): the node is never asked about the patient's commitments one by one."""
+        self.log.refresh()
+        return scan(self.root, self.log.known, self.gap_limit)
 
     def grants(self) -> list[PatientGrant]:
-        """Every grant number the chain knows, with its grant, effective status and categories."""
+        """Every grant number the chain knows, with its grant, effective status and categories. The grants'
+        state (scope, window, status) is read per grant id: the node sees those ids asked together."""
         return [self._grant_of(keys) for keys in self.scan().used]
 
     def grant_of(self, index: int) -> PatientGrant:
@@ -242,6 +311,24 @@ class Patient:
         )
 
     # ---- granting ------------------------------------------------------------------------------
+
+    def _read_signed(self) -> int:
+        if self.signed_file is None or not self.signed_file.exists():
+            return -1
+        try:
+            recorded = json.loads(self.signed_file.read_text())["signedUpTo"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError(f"{self.signed_file} is not a record of signed grant numbers") from None
+        return int(uint(recorded, "signed grant number", 32))
+
+    def _record_signed(self, index: int) -> None:
+        """Remember that grant number `index` has a signed grant, before it leaves the device."""
+        self._signed_up_to = max(self._signed_up_to, index)
+        if self.signed_file is not None:
+            self.signed_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.signed_file.with_name(self.signed_file.name + ".tmp")
+            temporary.write_text(json.dumps({"signedUpTo": self._signed_up_to}) + "\n")
+            os.replace(temporary, self.signed_file)
 
     def sign_grant(
         self,
@@ -281,7 +368,7 @@ class Patient:
         )
         nonce = self.contract.nonce(keys.commitment)
         act = SubjectAct("Grant", keys.commitment, nonce, self.contract.sign_grant(keys, grant, nonce), grant)
-        self._signed_up_to = max(self._signed_up_to, index)
+        self._record_signed(index)
         return keys, act
 
     def grant(
@@ -303,8 +390,15 @@ class Patient:
         """The patient's grants under which `grantee` may now perform `op` for `purpose` on `category`, as
         the contract's `checkAccess` answers it (window, cap, withdrawn leaves and all)."""
         code, name = profiles.purpose_code(purpose), grants.category_scope(category)
+        grantee = checksum(grantee, "grantee")
+        candidates = [
+            keys
+            for keys in self.scan().used
+            if keys.commitment in self.log.granted
+            and self.log.granted[keys.commitment] == Granted(grantee, code)
+        ]  # only grants to this grantee for this purpose (per their logs) are read from the node
         permitting = []
-        for found in self.grants():
+        for found in map(self._grant_of, candidates):
             if found.grant is None or found.categories is None or category not in found.categories:
                 continue
             if found.grant.purpose_code != code or found.grant.grantee != checksum(grantee, "grantee"):
@@ -392,7 +486,6 @@ class Patient:
         keys = found.keys
         exported: dict[str, Any] = {
             "grantId": "0x" + keys.commitment.hex(),
-            "index": keys.index,
             "consentGrants": self.contract.address,
             "chainId": int(self.contract.w3.eth.chain_id),
             "subjectKey": keys.address,
