@@ -34,7 +34,7 @@ from carechain.core.values import bytes32, checksum
 from carechain.errors import BadRequest, BadSignature, InputError, RateLimited, Refused, Replayed
 from carechain.services.kernel import chain_reached
 from carechain.services.relay.service import Rate, Relay, RelayService, TokenBucket, bad_request
-from carechain.services.relay.store import Store, Submission, subject_acts_table
+from carechain.services.relay.store import FAILED, Store, Submission, subject_acts_table
 
 BUDGET_ENV: Final = "CARECHAIN_RELAY_ACT_BUDGET"
 DEFAULT_BUDGET: Final = "200/h"  # subject acts the relayer pays for, all patients together
@@ -148,7 +148,9 @@ class SubjectActRelay(Relay):
         digest = act.digest(self.domain)
         known = self.store.get(digest)
         if known is not None:
-            return self._follow(known), False
+            known = self._follow(known)
+            if known.status != FAILED:  # a failed act may be sent again, checked as a new one
+                return known, False
         with chain_reached():
             subject = act.target if act.kind in ("Grant", "BurnNonce") else self.client.subject_of(act.target)
             if subject == bytes(32):

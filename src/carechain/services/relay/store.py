@@ -107,10 +107,14 @@ class Store:
         return None if row is None else _submission(row)
 
     def claim(self, submission_id: bytes, kind: str, patient: str, nonce: int, request: str) -> bool:
-        """Insert a pending row; False when this id, or another live request for the nonce, is there."""
+        """Insert a pending row; False when this id, or another live request for the nonce, is there. A
+        failed row of this id is replaced: the same request may be sent again."""
         now = int(time.time())
         try:
             with self.engine.begin() as db:
+                db.execute(
+                    self.table.delete().where(self.table.c.id == submission_id, self.table.c.status == FAILED)
+                )
                 db.execute(
                     self.table.insert().values(
                         id=submission_id,
