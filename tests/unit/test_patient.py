@@ -225,3 +225,25 @@ def test_a_malformed_act_is_refused_with_what_is_wrong(change, message):
     change(body)
     with pytest.raises(InputError, match=message):
         SubjectAct.from_json(body)
+
+
+def test_an_act_from_text_that_is_not_json_is_an_input_error_and_hostile_input_is_not_echoed():
+    with pytest.raises(InputError, match="not JSON"):
+        SubjectAct.from_json("{not json")
+    hostile = {"kind": "BurnNonce", "target": "0x" + "11" * 32, "nonce": "9" * 79 + "x" * 10_000}
+    with pytest.raises(InputError) as refused:
+        SubjectAct.from_json({**hostile, "subjectSig": "0x" + UNSIGNED.hex()})
+    assert "nonce is not a whole number" in str(refused.value) and len(str(refused.value)) < 200
+
+
+def test_a_private_file_is_never_left_half_written(tmp_path):
+    from carechain.core.files import write_private
+
+    target = tmp_path / "keys.json"
+    with pytest.raises(UnicodeEncodeError):
+        write_private(target, "{" + "\ud800")  # fails while writing
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    write_private(target, "{}")
+    assert target.read_text() == "{}" and target.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(InputError, match="exists"):
+        write_private(target, "other")

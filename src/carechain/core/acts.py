@@ -20,7 +20,7 @@ from eth_abi.exceptions import DecodingError
 from carechain.core import eip712, grants, signatures
 from carechain.core.grants import GrantInput, Policy
 from carechain.core.keys import subject_commitment
-from carechain.core.values import bytes32, checksum, hex_bytes, uint
+from carechain.core.values import ascii_whole, bytes32, checksum, hex_bytes, uint
 from carechain.errors import InputError
 
 Kind = Literal["Grant", "RevokeBySubject", "RevokeScopeLeaf", "BurnNonce"]
@@ -91,7 +91,13 @@ class SubjectAct:
     @classmethod
     def from_json(cls, body: Mapping[str, Any] | str) -> SubjectAct:
         """The act of `as_json`'s object (or its text); InputError names the first thing wrong."""
-        fields = json.loads(body) if isinstance(body, str) else body
+        if isinstance(body, str):
+            try:
+                fields = json.loads(body)
+            except (ValueError, RecursionError):
+                raise InputError("a subject act is a JSON object: this text is not JSON") from None
+        else:
+            fields = body
         if not isinstance(fields, Mapping):
             raise InputError("a subject act is a JSON object")
         try:
@@ -191,8 +197,8 @@ def _hex32(value: Any, what: str) -> bytes:
 
 def _whole(value: Any, what: str) -> int:
     """A whole number as a JSON number or a decimal string (what a browser's BigInt becomes)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
-        value = int(value)
+    if isinstance(value, str):
+        value = ascii_whole(value, 78)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{what} {value!r} is not a whole number")
+        raise InputError(f"{what} is not a whole number (a JSON number or a decimal string)")
     return uint(value, what)

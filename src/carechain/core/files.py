@@ -19,6 +19,7 @@ import json
 import operator
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from itertools import accumulate, count
 from pathlib import Path
@@ -43,15 +44,25 @@ _AS_STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
 def write_private(path: Path, text: str, taken: str = "choose a new file") -> Path:
     """Write `text` to a new file that only its owner can read, whatever the umask (key material). An
     existing file is never overwritten: an InputError says `{path} exists: {taken}`."""
+    if os.path.lexists(path):
+        raise InputError(f"{path} exists: {taken}")
+    try:  # written whole to a temporary file beside it, then linked in: never a partial file at `path`
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, path)  # fails if `path` appeared meanwhile: never overwritten
     except FileExistsError:
         raise InputError(f"{path} exists: {taken}") from None
     except OSError as err:
         raise InputError(f"cannot write {path}: {err.strerror or err}") from None
-    os.fchmod(descriptor, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(text)
+    finally:
+        os.unlink(temporary)
     return path
 
 
