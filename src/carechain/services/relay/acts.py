@@ -40,9 +40,9 @@ BUDGET_ENV: Final = "CARECHAIN_RELAY_ACT_BUDGET"
 DEFAULT_BUDGET: Final = "200/h"  # subject acts the relayer pays for, all patients together
 CLIENT_RATE_ENV: Final = "CARECHAIN_RELAY_CLIENT_RATE"
 DEFAULT_CLIENT_RATE: Final = "60/h"  # requests that cost a node read, per client IP address
-# Gas limits per act (measured on Anvil: a grant 114,884 by an EOA key; a revocation, leaf withdrawal or
-# burn under 60,000), with room for a GuardianshipAccount clone's ERC-1271 check. An act that needs more
-# is refused by its eth_call, so a key's contract can never make the relayer pay for more.
+# Gas limits per act: a grant measured 118,044 by an EOA key and 127,718 through a GuardianshipAccount, a
+# revocation 46,578 and 59,326 (docs/private-consent.md, forge), with a quarter's room. An act that needs
+# more is refused by its eth_call, so a key's contract can never make the relayer pay for more.
 GAS: Final = {"Grant": 160_000, "RevokeBySubject": 80_000, "RevokeScopeLeaf": 80_000, "BurnNonce": 80_000}
 _CLONE_HEAD: Final = bytes.fromhex("363d3d373d3d3d363d73")  # EIP-1167 minimal proxy runtime code
 _CLONE_TAIL: Final = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
