@@ -247,3 +247,25 @@ def test_a_private_file_is_never_left_half_written(tmp_path):
     assert target.read_text() == "{}" and target.stat().st_mode & 0o777 == 0o600
     with pytest.raises(InputError, match="exists"):
         write_private(target, "other")
+
+
+def test_a_failed_submission_is_an_error_exit_and_status_needs_a_relayer(monkeypatch):
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from carechain.cli import cli
+    from carechain.cli import grants as grants_cli
+    from carechain.core.acts import Submitted
+
+    failed = Submitted(b"\x01" * 32, "Grant", "failed", "0x" + "ab" * 32, "InvalidSubjectSignature")
+    monkeypatch.setattr(grants_cli, "_relay_client", lambda url: SimpleNamespace(status=lambda key: failed))
+    act_id = "0x" + "01" * 32
+    env = {grants_cli.RELAYER_ENV: ""}
+    result = CliRunner().invoke(
+        cli, ["consent", "grants", "--relayer", "http://relayer", "status", act_id], env=env
+    )
+    assert result.exit_code not in (0, 3) and "failed on chain (InvalidSubjectSignature)" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["consent", "grants", "status", act_id], env=env)
+    assert result.exit_code not in (0, 3) and "give --relayer URL" in result.output
