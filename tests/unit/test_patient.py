@@ -269,3 +269,14 @@ def test_a_failed_submission_is_an_error_exit_and_status_needs_a_relayer(monkeyp
     assert "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["consent", "grants", "status", act_id], env=env)
     assert result.exit_code not in (0, 3) and "give --relayer URL" in result.output
+
+
+def test_the_clone_code_a_contract_key_must_have_is_eip_1167s():
+    from carechain.services.relay.acts import clone_code
+
+    implementation = "0x" + "be" * 20
+    assert clone_code(
+        implementation
+    ).hex() == (  # EIP-1167's runtime code, as OpenZeppelin's Clones deploys it
+        "363d3d373d3d3d363d73" + "be" * 20 + "5af43d82803e903d91602b57fd5bf3"
+    )
