@@ -21,6 +21,7 @@ from carechain.clients import (
     SignedRevoke,
     TrialClient,
 )
+from carechain.core.acts import SubjectAct, Submitted
 from carechain.core.deployments import Manifest, deploy, export_abis
 from carechain.core.grants import GrantInput, Policy
 from carechain.core.keys import GrantKeys, KeyRoot
@@ -53,6 +54,7 @@ from carechain.errors import (
     TransactionFailed,
 )
 from carechain.offchain.merkle import MultiProof, SimpleMerkleTree, StandardMerkleTree
+from carechain.offchain.patient import DirectSubmitter, Patient, PatientGrant
 from carechain.offchain.scopes import ScopeTree
 
 if TYPE_CHECKING:
@@ -86,6 +88,7 @@ __all__ = [
     "ContractError",
     "CredentialClient",
     "DeploymentError",
+    "DirectSubmitter",
     "GrantInput",
     "GrantKeys",
     "GrantRequest",
@@ -98,6 +101,8 @@ __all__ = [
     "MerkleTreeError",
     "MultiProof",
     "NondeterministicSignature",
+    "Patient",
+    "PatientGrant",
     "Policy",
     "Purpose",
     "PurposeRegistryClient",
@@ -111,6 +116,8 @@ __all__ = [
     "SignedRevoke",
     "SimpleMerkleTree",
     "StandardMerkleTree",
+    "SubjectAct",
+    "Submitted",
     "SyncResult",
     "ToolchainError",
     "TransactionFailed",

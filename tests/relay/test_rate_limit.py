@@ -80,3 +80,17 @@ def test_a_bucket_refills_evenly_and_never_above_its_size(clock):
     clock.now += 3600  # a long pause gives back the whole bucket, not more
     assert [bucket.take("p") for _ in range(3)] == [0, 0, 0]
     assert bucket.take("p") > 0
+
+
+def test_buckets_are_bounded_and_a_full_one_is_dropped_first():
+    """Made-up keys (fresh subject keys, many addresses) cannot grow the buckets without bound."""
+    now = [0.0]
+    bucket = TokenBucket(Rate.parse("2/h"), lambda: now[0], max_keys=3)
+    for key in ("a", "b", "c", "d"):
+        assert bucket.take(key) == 0
+    assert len(bucket) == 3  # the idlest ("a") went
+    assert bucket.take("a") == 0 and bucket.take("a") == 0 and bucket.take("a") > 0  # back to a fresh bucket
+    assert bucket.wait("b") == 0 and len(bucket) == 3  # looking takes nothing
+    now[0] += 3600  # every bucket refilled: a full bucket is the same as none
+    bucket.take("e")
+    assert len(bucket) == 1

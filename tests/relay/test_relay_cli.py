@@ -135,3 +135,29 @@ def test_serve_relays_a_signed_consent_from_the_cli(root, tmp_path):
     assert checked.exit_code == 0, checked.output  # PERMITTED
     assert f"relayer {relayer.address} for ConsentRegistry {info['consentRegistry']}" in output
     assert relayer.key.hex() not in output
+
+
+def test_serve_writes_no_access_log(root, monkeypatch):
+    """uvicorn's access log would write each client's IP beside /subjects/0x<commitment>/nonce."""
+    from types import SimpleNamespace
+
+    import uvicorn
+
+    from carechain.cli import relay as relay_cli
+    from carechain.services.relay import acts, app
+
+    rate = SimpleNamespace(count=10, period=3600)
+    service = SimpleNamespace(
+        relayer="0x" + "11" * 20,
+        client=SimpleNamespace(address="0x" + "22" * 20),
+        chain_id=1,
+        limiter=SimpleNamespace(rate=rate),
+    )
+    served: dict = {}
+    monkeypatch.setattr(relay_cli, "open_relay", lambda *args: service)
+    monkeypatch.setattr(acts, "open_subject_acts", lambda *args: None)
+    monkeypatch.setattr(app, "create_app", lambda *args: "app")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options))
+    result = run(root, "relay", "serve")
+    assert result.exit_code == 0, result.output
+    assert served["access_log"] is False

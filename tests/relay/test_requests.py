@@ -63,10 +63,19 @@ def test_a_body_that_is_not_json_is_400(api):
     assert "the body is not valid JSON" in refused(answer, 400, "bad-request")
 
 
-def test_a_body_nested_100000_deep_is_400_not_500(api):
+def test_a_body_nested_60000_deep_is_400_not_500(api):
     """C.12: json.loads raised RecursionError inside FastAPI; the kernel refuses the depth first."""
-    answer = api.post("/consents", content=b"[" * 100_000, headers={"Content-Type": "application/json"})
-    assert "nests 100,000 levels deep" in refused(answer, 400, "bad-request")
+    answer = api.post("/consents", content=b"[" * 60_000, headers={"Content-Type": "application/json"})
+    assert "nests 60,000 levels deep" in refused(answer, 400, "bad-request")
+
+
+def test_a_body_over_64_kib_is_413_unread(api):
+    """A signed request is a few KiB: the relayer reads no more than 64 KiB of anyone's body."""
+    answer = api.post(
+        "/consents", content=b" " * (64 * 1024 + 1), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413 and answer.json()["error"] == "too-large"
+    assert "limit of 65,536 bytes" in answer.json()["detail"]
 
 
 def test_a_body_that_is_not_an_object_is_400(api):

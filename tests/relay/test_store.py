@@ -57,6 +57,15 @@ def test_a_nonce_is_held_by_one_live_request_and_freed_when_it_fails(store):
     assert store.get(first).status == FAILED and store.get(first).error == "InvalidAccountNonce"
 
 
+def test_a_failed_request_can_be_claimed_again(store):
+    """A failed row must not answer 'failed' for ever to the same act signed again."""
+    act = b"\x04" * 32
+    assert store.claim(act, "Grant", PATIENT, 9, "{}")
+    store.update(act, FAILED, error="Reverted")
+    assert store.claim(act, "Grant", PATIENT, 9, "{}")
+    assert store.get(act).status == "pending" and store.get(act).error is None
+
+
 def test_rows_move_on_and_in_flight_lists_the_sent_ones(store):
     sent, done, pending = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
     for nonce, key in enumerate((sent, done, pending)):

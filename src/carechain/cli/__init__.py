@@ -8,7 +8,7 @@ import importlib
 
 import click
 
-from carechain.cli import access, admin, consent, trial  # noqa: F401 - importing registers the command groups
+from carechain.cli import access, admin, consent, grants, trial  # noqa: F401 - importing registers the command groups
 from carechain.cli.core import cli, main, run_step
 from carechain.cli.options import parse_time
 from carechain.core.times import show_time

@@ -12,8 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from web3.contract.contract import ContractFunction
+
 from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core import eip712, grants
+from carechain.core.acts import SubjectAct
 from carechain.core.grants import AgentKind, AgentStatus, GrantInput, Policy, Status
 from carechain.core.keys import GrantKeys
 from carechain.core.reverts import error_table
@@ -187,6 +190,27 @@ class ConsentGrantsClient(ContractClient):
     def burn_nonce(self, subject_commit: bytes | str, subject_sig: bytes) -> TxResult:
         """Consume the subject's nonce (`sign_burn_nonce`): every signature given out with it becomes void."""
         return self._send("burnNonce", bytes32(subject_commit, "subjectCommit"), _sig(subject_sig))
+
+    def act_call(self, act: SubjectAct) -> ContractFunction:
+        """The call that submits a signed subject act, not sent: a relayer simulates, sends and follows it
+        itself (one act, one transaction)."""
+        if not isinstance(act, SubjectAct):
+            raise InputError(f"a subject act is a carechain.core.acts.SubjectAct, got {type(act).__name__}")
+        functions = self.contract.functions
+        if act.kind == "Grant":
+            assert act.grant is not None
+            return functions.grant(_input(act.grant), _sig(act.subject_sig))
+        if act.kind == "RevokeBySubject":
+            return functions.revokeBySubjectWithSig(act.target, act.reason_code, _sig(act.subject_sig))
+        if act.kind == "RevokeScopeLeaf":
+            return functions.revokeScopeLeafWithSig(act.target, act.leaf, _sig(act.subject_sig))
+        return functions.burnNonce(act.target, _sig(act.subject_sig))
+
+    def submit(self, act: SubjectAct) -> TxResult:
+        """Send a signed subject act in a transaction of its own and wait for it."""
+        if self.sender is None:
+            raise InputError("this client is read-only: give it a Sender (a key) to send transactions")
+        return self.sender.transact(self.act_call(act), self.errors)
 
     # ---- the subject key signs (nothing is sent) --------------------------------------------------
 

@@ -72,15 +72,26 @@ def load_account(settings: Settings, prompt: Callable[[str], str] = getpass.getp
     if settings.keystore is None:
         return None
     encrypted = read_keystore(settings.keystore)
-    password = os.environ.get("KEYSTORE_PASSWORD")
-    if password is None:
-        password = prompt(f"Password for {settings.keystore.name}: ")
+    password = keystore_password(settings.keystore, "KEYSTORE_PASSWORD", prompt)
     key = decrypt_keystore(settings.keystore, encrypted, password)
     try:
         decrypted: LocalAccount = Account.from_key(key)
     except ValueError as err:
         raise ConfigError(f"keystore {settings.keystore} is corrupt ({err})") from None
     return decrypted
+
+
+def keystore_password(
+    path: Path, env: str, prompt: Callable[[str], str] = getpass.getpass, confirm: bool = False
+) -> str:
+    """The password of keystore `path`: $`env` when set, else asked for, hidden (twice with `confirm`)."""
+    password = os.environ.get(env)
+    if password is not None:
+        return password
+    password = prompt(f"Password for {path.name}: ")
+    if confirm and prompt(f"Password for {path.name} again: ") != password:
+        raise ConfigError("the two passwords differ")
+    return password
 
 
 def read_keystore(path: Path) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import io
 import json
 import operator
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from itertools import accumulate, count
 from pathlib import Path
@@ -37,6 +39,31 @@ Model = TypeVar("Model", bound=BaseModel)
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _AS_STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+
+
+def write_private(path: Path, text: str, taken: str = "choose a new file") -> Path:
+    """Write `text` to a new file that only its owner can read, whatever the umask (key material). An
+    existing file is never overwritten: an InputError says `{path} exists: {taken}`."""
+    if os.path.lexists(path):
+        raise InputError(f"{path} exists: {taken}")
+    try:  # written whole to a temporary file beside it, then linked in: never a partial file at `path`
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, path)  # fails if `path` appeared meanwhile: never overwritten
+    except FileExistsError:
+        raise InputError(f"{path} exists: {taken}") from None
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        os.unlink(temporary)
+    return path
 
 
 def read_text(path: Path, what: str) -> str:

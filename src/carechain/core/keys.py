@@ -28,6 +28,7 @@ from eth_utils.crypto import keccak
 
 from carechain.core import eip712, signatures
 from carechain.core.config import decrypt_keystore, read_keystore
+from carechain.core.files import write_private
 from carechain.core.values import bytes32, checksum, hex_bytes, uint
 from carechain.errors import ConfigError, InputError, NondeterministicSignature
 
@@ -197,16 +198,8 @@ def save_secret(path: Path, secret: bytes, password: str, iterations: int | None
     keystore = Account.encrypt(secret, password, kdf="scrypt", iterations=iterations)
     del keystore["address"]  # the secret's own address is no wallet: nothing should invite funding it
     keystore["scheme"] = SCHEME  # what the file is, so that a wallet's keystore is not taken for one
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(f"{path} exists: it may hold another secret; choose a new file") from None
-    except OSError as err:
-        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
-    os.fchmod(descriptor, 0o600)  # whatever the umask
-    with os.fdopen(descriptor, "w") as out:
-        out.write(json.dumps(keystore, indent=2) + "\n")
-    return path
+    text = json.dumps(keystore, indent=2) + "\n"
+    return write_private(path, text, "it may hold another secret; choose a new file")
 
 
 def load_secret(path: Path, password: str) -> bytes:

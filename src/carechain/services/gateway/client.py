@@ -9,19 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from types import TracebackType
 from typing import Any
 
-import httpx
 from eth_account.signers.local import LocalAccount
 
-from carechain.core.values import ascii_whole
-from carechain.errors import CareChainError, RateLimited, Refused, ServiceError
+from carechain.errors import CareChainError
+from carechain.services.client import ServiceClient
 from carechain.services.gateway.requests import ReadRequest, Wallet, sign
-
-# A refusal's code -> the class the gateway raised it as.
-_REFUSALS: list[type[ServiceError]] = [ServiceError, *ServiceError.__subclasses__()]
-_BY_CODE = {kind.code: kind for kind in _REFUSALS}
 
 
 @dataclass(frozen=True)
@@ -45,23 +39,10 @@ class ServedRead:
     receipt_id: str | None  # log mode "receipts": the signed receipt (GET /receipts/{id})
 
 
-class GatewayClient:
+class GatewayClient(ServiceClient):
     """The gateway at `url`, over one HTTP connection pool (thread-safe: reads may run in parallel)."""
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout)
-
-    def __enter__(self) -> GatewayClient:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, err: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+    service = "gateway"
 
     @cached_property
     def info(self) -> GatewayInfo:
@@ -102,34 +83,3 @@ class GatewayClient:
         if answer.status_code != 200:
             raise self._refusal(answer, f"receipt 0x{receipt_id.hex()}")
         return self._json(answer)
-
-    def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
-        try:
-            return self._http.request(method, self.url + path, **options)
-        except httpx.HTTPError as err:
-            raise CareChainError(f"no gateway answers at {self.url}{path} ({type(err).__name__})") from None
-
-    def _json(self, answer: httpx.Response) -> dict[str, Any]:
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise CareChainError(
-                f"{self.url} answered {answer.status_code} without a CareChain gateway's JSON"
-            )
-        return data
-
-    def _refusal(self, answer: httpx.Response, what: str) -> CareChainError:
-        body = self._json(answer)
-        code = str(body.get("error", "?"))
-        message = (
-            f"the gateway refused {what} ({answer.status_code} {code}): {body.get('detail', answer.text)}"
-        )
-        kind = _BY_CODE.get(code)
-        if kind is Refused:
-            return Refused(message, str(body.get("errorName") or ""))
-        if kind is RateLimited:
-            seconds = ascii_whole(answer.headers.get("Retry-After", "").strip())
-            return RateLimited(message, 1 if seconds is None else seconds)
-        return CareChainError(message) if kind is None else kind(message)

@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
+from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
 
-from carechain.clients.base import checksum
+from carechain.clients.base import ContractClient, checksum
 from carechain.clients.consent import ConsentClient, SignedGrant, SignedRevoke
 from carechain.core import eip712, purposes, signatures
 from carechain.core.config import Settings, load_sender
@@ -80,26 +82,55 @@ class Rate:
 
 
 class TokenBucket:
-    """One bucket of `rate.count` tokens per patient, refilled evenly over `rate.period`."""
+    """One bucket of `rate.count` tokens per key, refilled evenly over `rate.period`. At most `max_keys`
+    buckets are held: a full one is the same as none and goes first, then the one idle longest, so keys an
+    attacker makes up cannot grow it without bound."""
 
-    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: Rate, clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000
+    ) -> None:
         self.rate = rate
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # patient -> (tokens, at)
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """Take a token: 0 when there was one, else the seconds until there is."""
+        return self._look(key, take=True)
+
+    def wait(self, key: str) -> float:
+        """The seconds until `key` has a token (0: it has one now); nothing is taken."""
+        return self._look(key, take=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _look(self, key: str, take: bool) -> float:
         per_second = self.rate.count / self.rate.period
         with self._lock:
             now = self.clock()
-            tokens, at = self._buckets.get(key, (float(self.rate.count), now))
+            tokens, at = self._buckets.pop(key, (float(self.rate.count), now))
             tokens = min(float(self.rate.count), tokens + (now - at) * per_second)
             if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / per_second
+                if take:
+                    tokens -= 1
+                wait = 0.0
+            else:
+                wait = (1 - tokens) / per_second
+            if tokens < self.rate.count:
+                self._buckets[key] = (tokens, now)  # the most recently used last
+                self._evict(now, per_second)
+            return wait
+
+    def _evict(self, now: float, per_second: float) -> None:
+        if len(self._buckets) <= self.max_keys:
+            return
+        for key, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * per_second >= self.rate.count:
+                del self._buckets[key]
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
 
 
 # ---- reading a signed request --------------------------------------------------------------------
@@ -107,7 +138,7 @@ class TokenBucket:
 
 def grant_request(fields: Mapping[str, Any]) -> SignedGrant:
     """A signed Grant from its EIP-712 fields and `signature` (0x-hex); BadRequest names what is wrong."""
-    with _bad_request():
+    with bad_request():
         return SignedGrant(
             patient=checksum(fields["patient"], "patient"),
             grantee=checksum(fields["grantee"], "grantee"),
@@ -122,7 +153,7 @@ def grant_request(fields: Mapping[str, Any]) -> SignedGrant:
 
 def revoke_request(fields: Mapping[str, Any]) -> SignedRevoke:
     """A signed Revoke from its EIP-712 fields and `signature` (0x-hex)."""
-    with _bad_request():
+    with bad_request():
         return SignedRevoke(
             patient=checksum(fields["patient"], "patient"),
             grantee=checksum(fields["grantee"], "grantee"),
@@ -134,7 +165,8 @@ def revoke_request(fields: Mapping[str, Any]) -> SignedRevoke:
 
 
 @contextmanager
-def _bad_request() -> Iterator[None]:
+def bad_request() -> Iterator[None]:
+    """An InputError or a missing field, raised as the BadRequest it is to the relayer's caller."""
     try:
         yield
     except InputError as err:
@@ -172,8 +204,141 @@ def load_request(submission: Submission) -> SignedRequest:
 # ---- the service ---------------------------------------------------------------------------------
 
 
-class RelayService:
-    """One relayer: its key (the client's Sender pays the gas), a ConsentRegistry, a store, a rate."""
+_SEND_LOCKS: dict[str, threading.Lock] = {}  # one per relayer key: its transactions' nonces must not race
+
+
+class Relay:
+    """What the relayer's services share: a store of submissions, a rate per signer, one paying key (the
+    client's Sender, whose sends are serialised across services), and following receipts."""
+
+    def __init__(self, store: Store, client: ContractClient, rate: Rate, clock: Callable[[], float]) -> None:
+        if client.sender is None:
+            raise InputError(f"the relayer sends transactions: its {client.name} client needs a Sender")
+        self.store = store
+        self.client = client
+        self.limiter = TokenBucket(rate, clock)
+        self._send_lock = _SEND_LOCKS.setdefault(client.sender.address, threading.Lock())
+        with chain_reached():
+            self.chain_id = int(client.w3.eth.chain_id)
+            self.domain = client.domain()  # what the signed requests it takes are signed in
+
+    @property
+    def relayer(self) -> str:
+        assert self.client.sender is not None
+        return self.client.sender.address
+
+    def status(self, submission_id: bytes) -> Submission:
+        """A submission, its receipt looked up when it is still in flight."""
+        return self._follow(self._get(submission_id))
+
+    def follow(self) -> int:
+        """Look up the receipts of every submission in flight; how many were settled (mined or failed)."""
+        settled = 0
+        for submission in self.store.in_flight():
+            settled += self._follow(submission).status in (MINED, FAILED)
+        return settled
+
+    def _function(self, submission: Submission) -> ContractFunction:
+        """The contract call a stored submission was sent as."""
+        raise NotImplementedError
+
+    def _holder_free(self, signer: str, nonce: int, what: str) -> None:
+        """Replayed when another signed `what` (request, act) of `signer` holds `nonce` in the store."""
+        holder = self.store.holder(signer, nonce)
+        if holder is not None:
+            raise Replayed(
+                f"another signed {what} of {signer} holds nonce {nonce} here (submission "
+                f"0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
+            )
+
+    def _get(self, submission_id: bytes) -> Submission:
+        found = self.store.get(submission_id)
+        if found is None:
+            raise SubmissionNotFound(f"no submission 0x{submission_id.hex()} at this relayer.")
+        return found
+
+    def _claim_and_send(
+        self,
+        digest: bytes,
+        kind: str,
+        signer: str,
+        nonce: int,
+        request: str,
+        function: ContractFunction,
+        check_holder: Callable[[], None],
+        gas: int | None = None,
+    ) -> tuple[Submission, bool]:
+        """Hold (signer, nonce) in the store, then simulate, rate-limit and send `function`; a request that
+        raced in with the same digest is answered with its submission."""
+        check_holder()
+        if not self.store.claim(digest, kind, signer, nonce, request):
+            raced = self.store.get(digest)  # the same request, arrived at the same moment
+            if raced is not None:
+                return raced, False
+            check_holder()  # another one took the nonce meanwhile
+            raise Replayed(f"another signed request of {signer} holds nonce {nonce} here.")
+        try:
+            tx_hash = self._send(function, signer, gas)
+        except BaseException:
+            self.store.release(digest)
+            raise
+        self.store.update(digest, SUBMITTED, tx_hash=tx_hash)
+        return self._get(digest), True
+
+    def _send(self, function: ContractFunction, signer: str, gas: int | None = None) -> str:
+        """Simulate, take the signer's token, send; the transaction hash (not waited for). With `gas`,
+        the simulation and the transaction both get that gas limit and nothing is estimated."""
+        assert self.client.sender is not None
+        with chain_reached(), _refused():
+            call(function, self.client.errors, gas=gas)  # eth_call: a revert here costs nothing
+        wait = self.limiter.take(signer)
+        if wait:
+            retry_after = max(1, int(wait + 0.999))
+            rate = self.limiter.rate
+            raise RateLimited(
+                f"{signer} has had the {rate.count} requests this relayer pays for per "
+                f"{rate.period}s: retry in {retry_after}s.",
+                retry_after,
+            )
+        self._take_budget()
+        with chain_reached(), _refused(), self._send_lock:
+            if gas is None:
+                tx_hash = self.client.sender.send(function, self.client.errors)
+            else:
+                data = HexBytes(function._encode_transaction_data())
+                tx_hash = self.client.sender.send_raw(function.address, data, gas)
+        return "0x" + bytes(tx_hash).hex()
+
+    def _take_budget(self) -> None:
+        """A relay with a budget across all signers takes from it here (after the simulation)."""
+
+    def _follow(self, submission: Submission) -> Submission:
+        if submission.status != SUBMITTED or submission.tx_hash is None:
+            return submission
+        assert self.client.sender is not None
+        tx_hash = HexBytes(submission.tx_hash)
+        with chain_reached():
+            try:
+                receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                return submission
+            spent = {"block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"])}
+            try:  # a revert is replayed at its block to name the contract's error
+                self.client.sender.wait(tx_hash, self._function(submission), self.client.errors)
+            except ContractError as err:
+                self.store.update(submission.id, FAILED, error=err.name, **spent)
+            except TransactionFailed:
+                self.store.update(submission.id, FAILED, error="Reverted", **spent)
+            else:
+                self.store.update(submission.id, MINED, **spent)
+        return self._get(submission.id)
+
+
+class RelayService(Relay):
+    """One relayer of ConsentRegistry's signed requests: its key (the client's Sender pays the gas), a
+    store, a rate per patient."""
+
+    client: ConsentClient
 
     def __init__(
         self,
@@ -182,20 +347,7 @@ class RelayService:
         rate: Rate,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if client.sender is None:
-            raise InputError("the relayer sends transactions: its ConsentClient needs a Sender")
-        self.store = store
-        self.client = client
-        self.limiter = TokenBucket(rate, clock)
-        with chain_reached():
-            self.chain_id = int(client.w3.eth.chain_id)
-            self.domain = client.domain()
-        self._send_lock = threading.Lock()  # one relayer key: its transactions' nonces must not race
-
-    @property
-    def relayer(self) -> str:
-        assert self.client.sender is not None
-        return self.client.sender.address
+        super().__init__(store, client, rate, clock)
 
     def info(self) -> dict[str, Any]:
         """What a patient's page needs to sign a request for this relayer (types without EIP712Domain,
@@ -213,7 +365,7 @@ class RelayService:
 
     def nonce(self, patient: str) -> dict[str, Any]:
         """The nonce the patient's next signed request must carry (requests in flight not counted)."""
-        with _bad_request():
+        with bad_request():
             address = checksum(patient, "patient")
         with chain_reached():
             return {"patient": address, "nonce": self.client.nonce(address)}
@@ -238,39 +390,18 @@ class RelayService:
                 f"nonce {signed.nonce} of {signed.patient} was used on chain already "
                 f"(the next is {chain_nonce}): sign again."
             )
-        self._check_holder(signed)
-        if not self.store.claim(digest, signed.kind, signed.patient, signed.nonce, signed.to_json()):
-            raced = self.store.get(digest)  # the same request, arrived at the same moment
-            if raced is not None:
-                return raced, False
-            self._check_holder(signed)  # another one took the nonce meanwhile
-            raise Replayed(f"another signed request of {signed.patient} holds nonce {signed.nonce} here.")
-        try:
-            tx_hash = self._send(signed)
-        except BaseException:
-            self.store.release(digest)
-            raise
-        self.store.update(digest, SUBMITTED, tx_hash=tx_hash)
-        return self._get(digest), True
+        return self._claim_and_send(
+            digest,
+            signed.kind,
+            signed.patient,
+            signed.nonce,
+            signed.to_json(),
+            self.client.signed_call(signed),
+            lambda: self._check_holder(signed),
+        )
 
-    def status(self, submission_id: bytes) -> Submission:
-        """A submission, its receipt looked up when it is still in flight."""
-        return self._follow(self._get(submission_id))
-
-    def follow(self) -> int:
-        """Look up the receipts of every submission in flight; how many were settled (mined or failed)."""
-        settled = 0
-        for submission in self.store.in_flight():
-            settled += self._follow(submission).status in (MINED, FAILED)
-        return settled
-
-    # ---- internals ------------------------------------------------------------------------------
-
-    def _get(self, submission_id: bytes) -> Submission:
-        found = self.store.get(submission_id)
-        if found is None:
-            raise SubmissionNotFound(f"no submission 0x{submission_id.hex()} at this relayer.")
-        return found
+    def _function(self, submission: Submission) -> ContractFunction:
+        return self.client.signed_call(load_request(submission))
 
     def _check_signer(self, signed: SignedRequest, digest: bytes) -> None:
         raw = signed.signature
@@ -293,53 +424,7 @@ class RelayService:
         )
 
     def _check_holder(self, signed: SignedRequest) -> None:
-        holder = self.store.holder(signed.patient, signed.nonce)
-        if holder is not None:
-            raise Replayed(
-                f"another signed request of {signed.patient} holds nonce {signed.nonce} here "
-                f"(submission 0x{holder.id.hex()}): once it is mined, sign again with the next nonce."
-            )
-
-    def _send(self, signed: SignedRequest) -> str:
-        """Simulate, take the patient's token, send; the transaction hash (not waited for)."""
-        assert self.client.sender is not None
-        function = self.client.signed_call(signed)
-        with chain_reached(), _refused():
-            call(function, self.client.errors)  # eth_call: a revert here costs nothing
-        wait = self.limiter.take(signed.patient)
-        if wait:
-            retry_after = max(1, int(wait + 0.999))
-            rate = self.limiter.rate
-            raise RateLimited(
-                f"{signed.patient} has had the {rate.count} requests this relayer pays for per "
-                f"{rate.period}s: retry in {retry_after}s.",
-                retry_after,
-            )
-        with chain_reached(), _refused(), self._send_lock:
-            tx_hash = self.client.sender.send(function, self.client.errors)
-        return "0x" + bytes(tx_hash).hex()
-
-    def _follow(self, submission: Submission) -> Submission:
-        if submission.status != SUBMITTED or submission.tx_hash is None:
-            return submission
-        assert self.client.sender is not None
-        tx_hash = HexBytes(submission.tx_hash)
-        with chain_reached():
-            try:
-                receipt = self.client.w3.eth.get_transaction_receipt(tx_hash)
-            except TransactionNotFound:
-                return submission
-            spent = {"block_number": int(receipt["blockNumber"]), "gas_used": int(receipt["gasUsed"])}
-            try:  # a revert is replayed at its block to name the contract's error
-                function = self.client.signed_call(load_request(submission))
-                self.client.sender.wait(tx_hash, function, self.client.errors)
-            except ContractError as err:
-                self.store.update(submission.id, FAILED, error=err.name, **spent)
-            except TransactionFailed:
-                self.store.update(submission.id, FAILED, error="Reverted", **spent)
-            else:
-                self.store.update(submission.id, MINED, **spent)
-        return self._get(submission.id)
+        self._holder_free(signed.patient, signed.nonce, "request")
 
 
 @contextmanager

@@ -21,32 +21,43 @@ PENDING, SUBMITTED, MINED, FAILED = "pending", "submitted", "mined", "failed"
 
 metadata = sa.MetaData()
 
-submissions_table = sa.Table(
-    "relay_submissions",
-    metadata,
-    sa.Column("id", sa.LargeBinary(32), primary_key=True),  # the request's EIP-712 digest
-    sa.Column("kind", sa.String(16), nullable=False),  # Grant or Revoke
-    sa.Column("patient", sa.String(42), nullable=False),
-    sa.Column("nonce", sa.String(78), nullable=False),  # a uint256 in decimal
-    sa.Column("request", sa.Text, nullable=False),  # the signed request's JSON, to rebuild the call
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("tx_hash", sa.String(66), nullable=True),
-    sa.Column("block_number", sa.BigInteger, nullable=True),
-    sa.Column("gas_used", sa.BigInteger, nullable=True),
-    sa.Column("error", sa.String(255), nullable=True),
-    sa.Column("created_at", sa.BigInteger, nullable=False),
-    sa.Column("updated_at", sa.BigInteger, nullable=False),
-)
 
-_not_failed = submissions_table.c.status != FAILED
-sa.Index(
-    "relay_live_nonce",
-    submissions_table.c.patient,
-    submissions_table.c.nonce,
-    unique=True,
-    sqlite_where=_not_failed,
-    postgresql_where=_not_failed,
-)
+def _submissions(name: str, signer_length: int, live_nonce_index: str) -> sa.Table:
+    """A table of signed requests keyed by their EIP-712 digest, with at most one live request per
+    (signer, nonce)."""
+    table = sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.LargeBinary(32), primary_key=True),  # the request's EIP-712 digest
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("patient", sa.String(signer_length), nullable=False),  # whose nonce the request consumes
+        sa.Column("nonce", sa.String(78), nullable=False),  # a uint256 in decimal
+        sa.Column("request", sa.Text, nullable=False),  # the signed request's JSON, to rebuild the call
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("tx_hash", sa.String(66), nullable=True),
+        sa.Column("block_number", sa.BigInteger, nullable=True),
+        sa.Column("gas_used", sa.BigInteger, nullable=True),
+        sa.Column("error", sa.String(255), nullable=True),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("updated_at", sa.BigInteger, nullable=False),
+    )
+    live = table.c.status != FAILED
+    sa.Index(
+        live_nonce_index,
+        table.c.patient,
+        table.c.nonce,
+        unique=True,
+        sqlite_where=live,
+        postgresql_where=live,
+    )
+    return table
+
+
+# ConsentRegistry's signed Grant and Revoke, keyed by the patient's address (removed with that registry).
+submissions_table = _submissions("relay_submissions", 42, "relay_live_nonce")
+# ConsentGrants' subject acts (Grant, RevokeBySubject, RevokeScopeLeaf, BurnNonce): `patient` holds the
+# 0x-hex subject commitment whose nonce the act consumes, the only name a patient has there.
+subject_acts_table = _submissions("relay_subject_acts", 66, "relay_subject_acts_live_nonce")
 
 
 @dataclass(frozen=True)
@@ -71,34 +82,41 @@ def default_url(root: Path, chain_id: int) -> str:
 
 
 class Store:
-    """One database; the table is created when missing."""
+    """One table of one database (`submissions_table` unless told); the tables are created when missing."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, table: sa.Table = submissions_table) -> None:
         self.url = url
+        self.table = table
         self.engine = open_database(url, metadata, "relayer")
 
     def get(self, submission_id: bytes) -> Submission | None:
-        query = sa.select(submissions_table).where(submissions_table.c.id == submission_id)
+        query = sa.select(self.table).where(self.table.c.id == submission_id)
         with self.engine.connect() as db:
             row = db.execute(query).first()
         return None if row is None else _submission(row)
 
     def holder(self, patient: str, nonce: int) -> Submission | None:
         """The request that holds (patient, nonce) and has not failed, if any."""
-        query = sa.select(submissions_table).where(
-            submissions_table.c.patient == patient, submissions_table.c.nonce == str(nonce), _not_failed
+        query = sa.select(self.table).where(
+            self.table.c.patient == patient,
+            self.table.c.nonce == str(nonce),
+            self.table.c.status != FAILED,
         )
         with self.engine.connect() as db:
             row = db.execute(query).first()
         return None if row is None else _submission(row)
 
     def claim(self, submission_id: bytes, kind: str, patient: str, nonce: int, request: str) -> bool:
-        """Insert a pending row; False when this id, or another live request for the nonce, is there."""
+        """Insert a pending row; False when this id, or another live request for the nonce, is there. A
+        failed row of this id is replaced: the same request may be sent again."""
         now = int(time.time())
         try:
             with self.engine.begin() as db:
                 db.execute(
-                    submissions_table.insert().values(
+                    self.table.delete().where(self.table.c.id == submission_id, self.table.c.status == FAILED)
+                )
+                db.execute(
+                    self.table.insert().values(
                         id=submission_id,
                         kind=kind,
                         patient=patient,
@@ -117,26 +135,22 @@ class Store:
         """Forget a pending claim that was refused before anything was sent."""
         with self.engine.begin() as db:
             db.execute(
-                submissions_table.delete().where(
-                    submissions_table.c.id == submission_id, submissions_table.c.status == PENDING
-                )
+                self.table.delete().where(self.table.c.id == submission_id, self.table.c.status == PENDING)
             )
 
     def update(self, submission_id: bytes, status: str, **values: object) -> None:
         """Move a row on: submitted (tx_hash), mined (block_number, gas_used), failed (error)."""
         with self.engine.begin() as db:
             db.execute(
-                submissions_table.update()
-                .where(submissions_table.c.id == submission_id)
+                self.table.update()
+                .where(self.table.c.id == submission_id)
                 .values(status=status, updated_at=int(time.time()), **values)
             )
 
     def in_flight(self) -> list[Submission]:
         """Rows sent and not yet known to be mined or failed, oldest first."""
         query = (
-            sa.select(submissions_table)
-            .where(submissions_table.c.status == SUBMITTED)
-            .order_by(submissions_table.c.created_at)
+            sa.select(self.table).where(self.table.c.status == SUBMITTED).order_by(self.table.c.created_at)
         )
         with self.engine.connect() as db:
             return [_submission(row) for row in db.execute(query)]

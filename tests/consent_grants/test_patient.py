@@ -1,0 +1,355 @@
+"""The patient library end to end: a patient's grants made, found from the wallet alone, listed, checked,
+narrowed and withdrawn, through the relayer's HTTP API (each act one transaction from the relayer's key) and
+through a direct sender; the relayer's refusals before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from brownie import accounts, web3
+from click.testing import CliRunner
+from eth_abi.abi import encode
+from fastapi.testclient import TestClient
+
+from carechain import errors
+from carechain.cli import cli
+from carechain.cli import grants as grants_cli
+from carechain.clients import ConsentGrantsClient, PurposeRegistryClient
+from carechain.core import grants, keys
+from carechain.core.acts import SubjectAct
+from carechain.core.grants import Op, Status
+from carechain.core.keys import KeyRoot
+from carechain.offchain.patient import DirectSubmitter, Patient
+from carechain.services.relay.acts import GAS, SubjectActRelay
+from carechain.services.relay.app import create_app
+from carechain.services.relay.client import RelayClient
+from carechain.services.relay.service import Rate
+from carechain.services.relay.store import Store, subject_acts_table
+from consent_grants.conftest import WALLET_KEY, client_of
+
+pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
+
+YEAR = 365 * 86_400
+
+
+@pytest.fixture(scope="module")
+def hospital(project):
+    return client_of(project, accounts[2])
+
+
+@pytest.fixture
+def acts(project, relay, tmp_path):
+    """The relayer's subject-act service: accounts[4] pays, its store in a fresh SQLite file for each test
+    (the chain is rolled back after each)."""
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    purposes = PurposeRegistryClient.from_manifest(web3, project)
+    return SubjectActRelay(Store(url, subject_acts_table), relay, Rate.parse("100/h"), purposes)
+
+
+@pytest.fixture
+def api(acts):
+    """The relayer's HTTP API in-process (no background follower: statuses move when read)."""
+    with TestClient(create_app(None, poll=0, acts=acts)) as client:
+        yield client
+
+
+def reader(project) -> ConsentGrantsClient:
+    """ConsentGrants read-only, as a patient's device sees it: it sends nothing."""
+    return ConsentGrantsClient.from_manifest(web3, project)
+
+
+def sent_by(first_block: int) -> list[tuple[str, int]]:
+    """(sender, ConsentGranted events) of each transaction mined from `first_block` on."""
+    granted = web3.keccak(text="ConsentGranted(bytes32,uint256,address,uint32,uint48)")
+    found = []
+    for number in range(first_block, web3.eth.block_number + 1):
+        for tx in web3.eth.get_block(number, full_transactions=True)["transactions"]:
+            logs = web3.eth.get_transaction_receipt(tx["hash"])["logs"]
+            found.append((tx["from"], sum(bytes(log["topics"][0]) == granted for log in logs)))
+    return found
+
+
+def test_through_the_relayer_a_patient_grants_finds_checks_narrows_and_withdraws(
+    api, acts, project, hospital, key_root
+):
+    patient = Patient(key_root, reader(project), RelayClient(str(api.base_url), http=api))
+    doctor = hospital.sender.address
+    first_block = web3.eth.block_number + 1
+    now = web3.eth.get_block("latest")["timestamp"]
+
+    research, sent = patient.grant(doctor, "HMB", ["labs", "genomics"], now, now + YEAR)
+    assert research.index == 0 and sent.status == "submitted"
+    assert patient.submitter.status(sent.id).status == "mined"
+    assert acts.status(sent.id).gas_used < GAS["Grant"] * 3 // 4  # sent with its cap, not an estimate
+    assert web3.eth.get_transaction(acts.status(sent.id).tx_hash)["gas"] == GAS["Grant"]
+    care, _ = patient.grant(doctor, "TREAT", ["labs"], now, now + YEAR)
+    assert care.index == 1
+
+    # Number 2 is signed and never sent, then cancelled by a nonce burn; number 3 is signed and never sent at
+    # all; number 4 lands. The scan steps over both holes and hands out 5 next.
+    _, lost = patient.sign_grant(doctor, "HMB", ["imaging"], now, now + YEAR, index=2)
+    burnt = patient.burn(2)
+    patient.sign_grant(doctor, "HMB", ["imaging"], now, now + YEAR, index=3)
+    third, _ = patient.grant(doctor, "HMB", ["imaging"], now, now + YEAR)
+    assert third.index == 4
+    assert api.post("/subject-acts", json=lost.as_json()).json()["error"] == "replayed"  # the burn voided it
+    assert burnt.status == "submitted"
+
+    # A fresh device knows only the wallet: the same signature finds everything again, in ConsentGrants'
+    # logs matched on the device (the node is not asked about the patient's commitments).
+    again = Patient(key_root, reader(project), patient.submitter)
+    with pytest.MonkeyPatch.context() as no_reads:
+        no_reads.setattr(again.contract, "nonce", None)
+        no_reads.setattr(again.contract, "get_grant", None)
+        assert [keys.index for keys in again.scan().used] == [0, 1, 2, 4]
+    listed = {found.index: found for found in again.grants()}
+    assert sorted(listed) == [0, 1, 2, 4] and again.scan().next_index == 5
+    assert listed[0].categories == ("labs", "genomics") and listed[1].categories == ("labs",)
+    assert listed[2].grant is None and listed[2].status is Status.NONE  # a burnt nonce, no grant
+    assert all(listed[i].active and listed[i].status is Status.ACTIVE for i in (0, 1, 4))
+    assert listed[0].grant is not None and listed[0].grant.not_before % 86_400 == 0  # whole days
+    assert listed[0].grant.expires_at % 86_400 == 0
+
+    assert [g.index for g in again.check(doctor, "HMB", "genomics")] == [0]
+    assert [g.index for g in again.check(doctor, "TREAT", "labs")] == [1]
+    assert again.check(doctor, "HMB", "medications") == []
+    assert again.check(accounts[3].address, "HMB", "labs") == []  # another grantee
+
+    # The exported keys let the hospital ask the contract itself; they hold no key root.
+    exported = again.export_keys(0)
+    genomics = exported["categories"]["genomics"]
+    assert exported["grantId"] == "0x" + research.commitment.hex()
+    code = listed[0].grant.purpose_code
+    assert hospital.check_access(
+        exported["grantId"], code, Op.READ, genomics["resourceHash"], genomics["proof"]
+    )
+    assert "subjectPrivateKey" not in exported
+    assert again.export_keys(0, private_key=True)["subjectPrivateKey"] == "0x" + research.private_key.hex()
+
+    withdrawn = again.sign_withdraw_category(0, "genomics")
+    again.submitter.submit(withdrawn)
+    assert again.check(doctor, "HMB", "genomics") == []
+    with pytest.raises(errors.InputError, match="withdrawn from grant #0 already"):
+        again.withdraw_category(0, "genomics")
+    with pytest.raises(errors.InputError, match="not medications"):
+        again.withdraw_category(0, "medications")
+    keys_0 = key_root.grant_keys("subject", 0)
+    twice = replace(
+        withdrawn,
+        nonce=withdrawn.nonce + 1,
+        subject_sig=acts.client.sign_revoke_leaf(
+            keys_0, keys_0.commitment, withdrawn.leaf, withdrawn.nonce + 1
+        ),
+    )
+    answer = api.post("/subject-acts", json=twice.as_json())
+    assert answer.status_code == 422 and "withdrawn already" in answer.json()["detail"]
+    assert [g.index for g in again.check(doctor, "HMB", "labs")] == [0]
+    revoked = again.revoke(0)
+    assert patient.submitter.status(revoked.id).status == "mined"
+    assert again.grant_of(0).status is Status.REVOKED_BY_SUBJECT and again.check(doctor, "HMB", "labs") == []
+    with pytest.raises(errors.InputError, match="REVOKED_BY_SUBJECT"):
+        again.withdraw_category(0, "labs")
+    labs = grants.scope_leaf(keys_0.scope_salt, grants.category_scope("labs"))
+    nonce = again.contract.nonce(keys_0.commitment)
+    dead = SubjectAct(
+        "RevokeScopeLeaf",
+        keys_0.commitment,
+        nonce,
+        acts.client.sign_revoke_leaf(keys_0, keys_0.commitment, labs, nonce),
+        leaf=labs,
+    )
+    assert "REVOKED_BY_SUBJECT" in api.post("/subject-acts", json=dead.as_json()).json()["detail"]
+
+    # One act, one transaction, always from the relayer: never two grants of the patient in one.
+    mined = sent_by(first_block)
+    assert {sender for sender, _ in mined} == {acts.relayer}
+    assert sorted(n for _, n in mined if n) == [1, 1, 1]
+
+
+def test_the_relayer_refuses_before_paying(api, acts, project, relay, hospital, key_root):
+    patient = Patient(key_root, reader(project), RelayClient(str(api.base_url), http=api))
+    now = web3.eth.get_block("latest")["timestamp"]
+    keys_10, act = patient.sign_grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR, index=10)
+    count = web3.eth.get_transaction_count(acts.relayer)
+
+    other = key_root.grant_keys("subject", 11)
+    forged = replace(act, subject_sig=grants.signed_by_subject(other, act.payload(acts.domain)))
+    assert api.post("/subject-acts", json=forged.as_json()).json()["error"] == "bad-signature"
+    assert act.grant is not None
+    ahead = replace(act, nonce=1, subject_sig=relay.sign_grant(keys_10, act.grant, 1))
+    assert api.post("/subject-acts", json=ahead.as_json()).json()["error"] == "bad-request"
+    unregistered = replace(act.grant, policy=replace(act.grant.policy, purpose_code=999_999))
+    signature = relay.sign_grant(keys_10, unregistered, 0)
+    signed = SubjectAct("Grant", keys_10.commitment, 0, signature, unregistered)
+    answer = api.post("/subject-acts", json=signed.as_json())
+    assert answer.status_code == 422 and answer.json()["error"] == "refused"
+    assert api.post("/subject-acts", json={"kind": "Grant"}).status_code in (400, 422)
+    missing = patient.sign_burn(12)
+    unknown = SubjectAct("RevokeBySubject", missing.target, 0, missing.subject_sig)
+    assert api.post("/subject-acts", json=unknown.as_json()).json()["error"] == "refused"
+    assert web3.eth.get_transaction_count(acts.relayer) == count  # nothing was sent
+
+    with pytest.raises(errors.BadSignature):
+        patient.submitter.submit(forged)
+    first = patient.submitter.submit(act)
+    assert patient.submitter.submit(act) == patient.submitter.status(first.id)  # seen: same, nothing sent
+    assert web3.eth.get_transaction_count(acts.relayer) == count + 1
+
+
+def test_the_relayer_limits_each_client_and_its_whole_budget_before_reading_the_node(
+    project, relay, hospital, key_root, tmp_path, monkeypatch
+):
+    """Fresh subject keys get fresh per-commitment buckets; a client IP's bucket and the relayer's budget
+    hold all the same, and refuse before the node is asked anything."""
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    purposes = PurposeRegistryClient.from_manifest(web3, project)
+    limited = SubjectActRelay(
+        Store(url, subject_acts_table),
+        relay,
+        Rate.parse("100/h"),
+        purposes,
+        budget=Rate.parse("1/h"),
+        client_rate=Rate.parse("3/h"),
+    )
+    patient = Patient(key_root, reader(project), DirectSubmitter(relay))
+    now = web3.eth.get_block("latest")["timestamp"]
+    signed = [
+        patient.sign_grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR, index=i)[1]
+        for i in (20, 21)
+    ]
+    count = web3.eth.get_transaction_count(limited.relayer)
+    assert limited.submit(signed[0], client="10.0.0.1")[1] is True
+    with pytest.raises(
+        errors.RateLimited, match="budget"
+    ):  # another patient, another IP: the budget is spent
+        limited.submit(signed[1], client="10.0.0.2")
+    assert web3.eth.get_transaction_count(limited.relayer) == count + 1
+
+    def no_node(*args):
+        raise AssertionError("the node was asked")
+
+    monkeypatch.setattr(limited.client, "nonce", no_node)
+    monkeypatch.setattr(limited.client, "subject_of", no_node)
+    with pytest.raises(errors.RateLimited, match="budget"):
+        limited.submit(signed[1], client="10.0.0.3")
+    limited.budget = type(limited.budget)(Rate.parse("100/h"), limited.budget.clock)
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="the node was asked"):
+            limited.nonce("0x" + "ab" * 32, client="10.0.0.1")
+    with pytest.raises(errors.RateLimited, match="this client"):  # its 3 requests are spent, unread
+        limited.nonce("0x" + "ab" * 32, client="10.0.0.1")
+    with pytest.raises(errors.RateLimited, match="this client"):
+        limited.submit(signed[1], client="10.0.0.1")
+
+
+def test_a_contract_subject_key_is_refused_without_a_guardianship_factory(api, acts, project):
+    """Any contract could burn the relayer's gas in isValidSignature: none is taken unless it is a clone of
+    the deployment's GuardianshipFactory, and this deployment records none."""
+    salt = bytes(range(32))
+    contract_key = acts.client.address  # a contract, not a GuardianshipAccount
+    commitment = keys.subject_commitment(salt, contract_key)
+    signature = bytes.fromhex(contract_key[2:]) + bytes(65)  # the named key, then its inner signature
+    subject_sig = encode(["bytes32", "bytes"], [salt, signature])
+    burn = SubjectAct("BurnNonce", commitment, 0, subject_sig)
+    count = web3.eth.get_transaction_count(acts.relayer)
+    answer = api.post("/subject-acts", json=burn.as_json())
+    assert answer.status_code == 422 and answer.json()["error"] == "refused", answer.json()
+    assert "takes no contract (ERC-1271) subject keys" in answer.json()["detail"]
+    assert web3.eth.get_transaction_count(acts.relayer) == count
+
+
+def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(project, relay, hospital):
+    secret_root = KeyRoot.from_secret(keys.create_secret())
+    patient = Patient(secret_root, reader(project), DirectSubmitter(client_of(project, accounts[5])))
+    now = web3.eth.get_block("latest")["timestamp"]
+    subject, sent = patient.grant(hospital.sender.address, "HMB", ["labs"], now, now + YEAR)
+    assert sent.status == "mined" and patient.scan().next_index == 1
+    assert [g.index for g in patient.check(hospital.sender.address, "HMB", "labs")] == [0]
+    patient.revoke(0)
+    assert relay.effective_status(subject.commitment) is Status.REVOKED_BY_SUBJECT
+
+
+def test_a_trailing_number_signed_and_never_sent_is_not_handed_out_again(project, relay, hospital, tmp_path):
+    """The chain cannot know a grant signed and never sent: the numbers signed are recorded on the device,
+    so a new grant never takes a number whose old signed grant could land in its place."""
+    secret_root = KeyRoot.from_secret(keys.create_secret())
+    signed = tmp_path / "signed.json"
+    now = web3.eth.get_block("latest")["timestamp"]
+    first = Patient(secret_root, reader(project), signed_file=signed)
+    assert first.sign_grant(hospital.sender.address, "HMB", ["labs"], None, now + YEAR)[0].index == 0
+    later = Patient(secret_root, reader(project), signed_file=signed)  # another run, the same device
+    assert later.sign_grant(hospital.sender.address, "HMB", ["labs"], None, now + YEAR)[0].index == 1
+    elsewhere = Patient(secret_root, reader(project))  # no record: the chain alone hands out 0 again
+    assert elsewhere.scan().next_index == 0
+
+
+def test_the_cli_grants_lists_checks_exports_and_revokes_through_the_relayer(
+    api, project, hospital, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(grants_cli, "_relay_client", lambda url: RelayClient(url, http=api))
+    doctor = hospital.sender.address
+
+    def run(*args: str, relayer: bool = True, env: dict[str, str] | None = None):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--rpc-url",
+                web3.provider.endpoint_uri,
+                "--root",
+                str(project),
+                "--json",
+                "consent",
+                "grants",
+                *(["--relayer", str(api.base_url)] if relayer else []),
+                *args,
+            ],
+            env={
+                "PRIVATE_KEY": WALLET_KEY,
+                "KEYSTORE": "",
+                "RPC_URL": "",
+                grants_cli.RELAYER_ENV: "",
+                **(env or {}),
+            },
+        )
+        return result.exit_code, json.loads(result.output) if result.output.startswith("{") else result.output
+
+    code, sent = run("grant", doctor, "-p", "TREAT", "-c", "imaging,labs", "--until", "30d")
+    assert code == 0 and sent["index"] == 0 and sent["status"] == "submitted", sent
+    assert run("status", sent["submission"], "--wait", "5")[1]["status"] == "mined"
+    code, listed = run("list", relayer=False)  # reading needs no relayer
+    assert code == 0 and [(g["index"], g["status"], g["categories"]) for g in listed["grants"]] == [
+        (0, "ACTIVE", ["labs", "imaging"])
+    ]
+    assert run("check", doctor, "-p", "TREAT", "-c", "imaging", relayer=False) == (
+        0,
+        {"permitted": True, "grants": [0]},
+    )
+    assert run("check", doctor, "-p", "TREAT", "-c", "genomics")[0] == 3
+    keyfile = tmp_path / "grant0.json"
+    assert run("export-keys", "0", "-o", str(keyfile), relayer=False)[0] == 0
+    assert keyfile.stat().st_mode & 0o777 == 0o600
+    assert "index" not in json.loads(keyfile.read_text())  # the clinic is not told the patient's numbering
+
+    def one_line_error(answer, fragment: str) -> None:
+        code, text = answer
+        assert code not in (0, 3) and isinstance(text, str), answer
+        assert text.startswith("error: ") and "\n" not in text.strip() and "Traceback" not in text, text
+        assert fragment in text, text
+
+    one_line_error(run("revoke", "0", relayer=False), "acts are sent by a relayer")
+    one_line_error(run("grant", doctor, "-p", "HMB", "-c", "x-rays", "--until", "30d"), "x-rays")
+    one_line_error(run("revoke", "7"), "grant number 7 is not on ConsentGrants")
+    one_line_error(run("export-keys", "0", "-o", str(keyfile)), "exists")
+    secret = tmp_path / "secret.json"
+    made = run("new-secret", "-o", str(secret), env={grants_cli.SECRET_PASSWORD_ENV: "pw"})
+    assert made[0] == 0 and secret.stat().st_mode & 0o777 == 0o600, made
+    assert run("--secret", str(secret), "list", env={grants_cli.SECRET_PASSWORD_ENV: "pw"}) == (
+        0,
+        {"grants": []},
+    )
+    assert json.loads(keyfile.read_text())["grantId"] == listed["grants"][0]["grantId"]
+    assert run("revoke", "0")[1]["status"] == "submitted"
+    assert run("list")[1]["grants"][0]["status"] == "REVOKED_BY_SUBJECT"
+    assert run("check", doctor, "-p", "TREAT", "-c", "imaging")[0] == 3
