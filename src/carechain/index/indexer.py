@@ -1,13 +1,15 @@
 """The event index: every CareChain event, read with eth_getLogs, in SQLite or PostgreSQL.
 
-`Indexer(w3, root, url).sync()` reads the logs of the five registries in block ranges that grow
+`Indexer(w3, root, url).sync()` reads the logs of the deployment's contracts in block ranges that grow
 while answers are small, halve when the node refuses a range, and shrink after an answer of more
 than `max_logs` logs (which is kept: a range is never read twice for its size). Each
 range is written in one database transaction together with the cursor, so a run stopped anywhere
-resumes without duplicates. The hashes of indexed blocks are kept: when a stored hash no longer
-matches the node's block at that height (a reorg), the blocks after the last matching one are
-rolled back and read again. Node calls go through the transport's one retry policy and loop
-(`carechain.core.transport.retrying`); a node that stays down raises one `ChainUnavailable`.
+resumes without duplicates; ConsentGrants' events also go, in that same transaction, into typed rows
+(`carechain.index.grants`: grants, their trees, statuses and revocation epochs, never a patient).
+The hashes of indexed blocks are kept: when a stored hash no longer matches the node's block at
+that height (a reorg), the blocks after the last matching one are rolled back and read again. Node
+calls go through the transport's one retry policy and loop (`carechain.core.transport.retrying`); a
+node that stays down raises one `ChainUnavailable`.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
+from carechain.clients.grants import ConsentGrantsClient
 from carechain.core.deployments import CONTRACTS, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
 from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
+from carechain.index.grants import FIRST_EPOCH, GRANTS_CONTRACT, SubGrant, define_tables, grant_rows
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
 
@@ -95,6 +99,7 @@ cursor_table = sa.Table(
     sa.Column("addresses", sa.JSON, nullable=False),
 )
 
+grants_table, grant_events_table = define_tables(metadata)
 
 _COLUMNS = tuple(c.name for c in events_table.c if c.name != "id")  # what a decoded row holds
 
@@ -314,6 +319,8 @@ class Indexer:
         manifest.check_code(w3, root)
         self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
         self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
+        self.grants = ConsentGrantsClient.at(w3, root, self.addresses[GRANTS_CONTRACT])
+        self._grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
         self._events: dict[tuple[str, str], _Event] = {}
         for name in CONTRACTS:
             for entry in load_abi(root, name):
@@ -423,11 +430,10 @@ class Indexer:
     def _roll_back(self, after: int) -> int:
         """Forget every block above `after`; returns how many stored blocks went."""
         with self.engine.begin() as db:
-            db.execute(
-                events_table.delete().where(
-                    events_table.c.chain_id == self.chain_id, events_table.c.block_number > after
+            for table in (events_table, grants_table, grant_events_table):
+                db.execute(
+                    table.delete().where(table.c.chain_id == self.chain_id, table.c.block_number > after)
                 )
-            )
             gone = db.execute(
                 blocks_table.delete().where(
                     blocks_table.c.chain_id == self.chain_id, blocks_table.c.number > after
@@ -475,17 +481,20 @@ class Indexer:
         else:
             db.execute(self._insert(events_table), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
-    def _write(self, end: int, end_hash: str, logs: list[Any]) -> int:
-        """One range in one transaction: its events, its blocks' hashes, the cursor."""
+    def _write(self, start: int, end: int, end_hash: str, logs: list[Any]) -> int:
+        """One range in one transaction: its events, its grants' rows, its blocks' hashes, the cursor."""
         with _gc_paused():
             rows = [
                 row for log in logs if (row := self._values(log, as_json=self._fast is not None)) is not None
             ]
         blocks = {row[1]: row[2] for row in rows}  # block_number: block_hash
         blocks[end] = end_hash
+        grant_logs = self._grant_logs(logs)
         with self.engine.begin() as db:
             if rows:
                 self._insert_events(db, rows)
+            if grant_logs:
+                self._write_grants(db, start, grant_logs)
             db.execute(
                 self._insert(blocks_table),
                 [{"chain_id": self.chain_id, "number": n, "hash": h} for n, h in blocks.items()],
@@ -502,6 +511,100 @@ class Indexer:
                     )
                 )
         return len(rows)
+
+    def _grant_logs(self, logs: list[Any]) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
+        """ConsentGrants' logs of a range decoded, each with its block's time and, for a sub-grant, what
+        its event does not say: the node is asked before the database transaction opens."""
+        address = self.addresses[GRANTS_CONTRACT].lower()
+        times: dict[int, int] = {}
+        decoded: list[tuple[dict[str, Any], int, SubGrant | None]] = []
+        for log in logs:
+            if log["address"].lower() != address or (row := self.decode(log)) is None:
+                continue
+            number = row["block_number"]
+            if number not in times:
+                stamp = log.get("blockTimestamp")  # in logs on nodes that follow the newer spec
+                times[number] = int(stamp, 16) if stamp else self._block_time(number)
+            sub = self._sub_grant(row["args"]["grantId"]) if row["event"] == "ConsentSubGranted" else None
+            decoded.append((row, times[number], sub))
+        return decoded
+
+    def _block_time(self, number: int) -> int:
+        block = self._node(f"eth_getBlockByNumber({number})", lambda: self.w3.eth.get_block(number))
+        return int(block["timestamp"])
+
+    def _sub_grant(self, grant_id: str) -> SubGrant:
+        """A sub-grant's root, grantee, purpose, expiry and asset from getGrant: fields no act changes, so
+        the latest block answers for any block (None each when the grant is gone, e.g. in a reorg)."""
+        grant = self._node(f"getGrant({grant_id})", lambda: self.grants.get_grant(grant_id))
+        if not grant.exists:
+            return SubGrant(None, None, None, None, None)
+        return SubGrant(
+            _hex(grant.subject_commit),
+            grant.grantee,
+            grant.purpose_code,
+            grant.expires_at,
+            grant.asset_token_id,
+        )
+
+    def _write_grants(
+        self, db: sa.Connection, start: int, decoded: list[tuple[dict[str, Any], int, SubGrant | None]]
+    ) -> None:
+        """The `grants` and `grant_events` rows of a range's ConsentGrants logs, in its transaction."""
+        times = {row["block_number"]: time for row, time, _ in decoded}
+        subs = {row["args"]["grantId"]: sub for row, _, sub in decoded if sub is not None}
+        g = grants_table.c
+
+        def root_of(grant_id: str) -> str | None:
+            found = db.execute(
+                sa.select(g.root_id).where(g.chain_id == self.chain_id, g.grant_id == grant_id)
+            ).scalar()
+            return None if found is None else str(found)
+
+        grants, events = grant_rows(
+            self.chain_id,
+            [row for row, _, _ in decoded],
+            times.__getitem__,
+            self._epoch_before(db, start),
+            root_of,
+            subs.__getitem__,
+        )
+        if grants:
+            db.execute(self._insert(grants_table), grants)
+        if events:
+            db.execute(self._insert(grant_events_table), events)
+
+    def _epoch_before(self, db: sa.Connection, start: int) -> int | None:
+        """The revocation epoch in force before block `start`: the last indexed row's, the contract's first
+        when the index covers its deployment, else the node's answer at block start - 1 (None: pruned)."""
+        last = self._last_epoch(db)
+        if last is not None:
+            return last
+        if start <= self._grants_block:
+            return FIRST_EPOCH
+        try:
+            epoch = self._node(
+                f"revocationEpoch() at block {start - 1}",
+                lambda: self.grants.contract.functions.revocationEpoch().call(block_identifier=start - 1),
+            )
+        except (Web3RPCError, ValueError):
+            return None
+        return int(epoch)
+
+    def _last_epoch(self, db: sa.Connection) -> int | None:
+        e = grant_events_table.c
+        last = db.execute(
+            sa.select(e.revocation_epoch)
+            .where(e.chain_id == self.chain_id, e.revocation_epoch.is_not(None))
+            .order_by(e.block_number.desc(), e.log_index.desc())
+            .limit(1)
+        ).scalar()
+        return None if last is None else int(last)
+
+    def revocation_epoch(self) -> int | None:
+        """ConsentGrants' revocation epoch after the last indexed event (None: none indexed, or unknown)."""
+        with self.engine.connect() as db:
+            return self._last_epoch(db)
 
     def decode(self, log: dict[str, Any]) -> dict[str, Any] | None:
         """A raw JSON-RPC log as an `events` row; None for a log of no CareChain event."""
@@ -578,7 +681,7 @@ class Indexer:
             ):
                 result.to_block = start - 1  # the chain moved while this range was read: try again next sync
                 break
-            result.events += self._write(end, end_hash, logs)
+            result.events += self._write(start, end, end_hash, logs)
             result.blocks += end - start + 1
             result.ranges.append((start, end))
             if len(logs) > self.max_logs:
