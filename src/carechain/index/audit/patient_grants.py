@@ -1,0 +1,220 @@
+"""A patient's own grants, answered on the patient's side: their history, and who may use their data for what.
+
+The patient's tools pass the root grant ids their key material gives (`root_ids`: the subject commitments
+of per-grant keys 0..count-1; a scanner that finds how many there are composes with this by passing its
+own list). The index is read in full and filtered here, so the list never reaches a database server;
+only the chain check asks the node about each of the patient's grants (use a node you trust with that,
+or pass no client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from carechain.clients.grants import ConsentGrantsClient
+from carechain.core.grants import Op, Status
+from carechain.core.keys import KeyRoot, Role
+from carechain.core.values import bytes32
+from carechain.index.audit.common import Serialisable, snapshot
+from carechain.index.audit.grants import (
+    EXPIRED,
+    IndexedGrant,
+    effective_statuses,
+    indexed_grants,
+    purpose_name,
+)
+from carechain.index.indexer import Indexer, grant_events_table
+
+
+def root_ids(key_root: KeyRoot, count: int, role: Role = "subject", first: int = 0) -> list[str]:
+    """The root grant ids (subject commitments) of grant numbers first..first+count-1 of `role`."""
+    return ["0x" + key_root.grant_keys(role, index).commitment.hex() for index in range(first, first + count)]
+
+
+def _roots(roots: Iterable[bytes | str]) -> frozenset[str]:
+    return frozenset("0x" + bytes32(root, "root grant id").hex() for root in roots)
+
+
+def _ops(mask: int) -> list[str]:
+    return [str(op.name).lower() for op in Op if mask & op]
+
+
+@dataclass(frozen=True)
+class OwnGrant(Serialisable):
+    """One grant of the patient's trees, by the index and (when checked) by the chain."""
+
+    grant_id: str
+    root_id: str
+    parent_id: str | None
+    depth: int
+    grantee: str | None
+    purpose_code: int | None
+    purpose: str
+    expires_at: int | None
+    granted_block: int
+    granted_time: int
+    index_status: str  # effective: an ended ancestor's status, EXPIRED past expiresAt
+    chain_status: str | None  # effectiveStatus, EXPIRED when past expiresAt; None unchecked
+    chain_active: bool | None  # isGrantActive: may the grantee use the data now
+    ops: list[str] | None  # from getGrant (no event carries them); None unchecked
+    agent: str | None
+    agrees: bool
+
+
+@dataclass(frozen=True)
+class OwnGrants(Serialisable):
+    """`patient_grants`' answer; `may_use` is "who may use my data for what"."""
+
+    chain_id: int
+    indexed_block: int
+    head: int
+    time: int
+    roots_asked: int
+    roots_found: int
+    grants: list[OwnGrant]
+    checked: bool
+
+    @property
+    def agrees(self) -> bool:
+        return all(grant.agrees for grant in self.grants)
+
+    @property
+    def may_use(self) -> list[OwnGrant]:
+        """The grants a grantee may use now (by the chain when checked, else by the index)."""
+        return [
+            grant
+            for grant in self.grants
+            if (grant.chain_active if self.checked else grant.index_status == Status.ACTIVE.name)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        may_use = [grant.grant_id for grant in self.may_use]
+        return super().to_dict() | {"agrees": self.agrees, "may_use": may_use}
+
+
+def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None, now: int) -> OwnGrant:
+    chain_status = chain_active = ops = agent = None
+    agrees = True
+    if client is not None:
+        on_chain = client.get_grant(grant.grant_id)
+        effective = client.effective_status(grant.grant_id)
+        chain_active = client.is_active(grant.grant_id)
+        live = effective in (Status.ACTIVE, Status.SUSPENDED)
+        chain_status = EXPIRED if live and on_chain.expires_at <= now else effective.name
+        ops = _ops(on_chain.ops)
+        agent = None if int(on_chain.agent, 16) == 0 else on_chain.agent
+        agrees = (
+            chain_status == shown
+            and on_chain.grantee == grant.grantee
+            and on_chain.purpose_code == grant.purpose_code
+            and (shown == Status.ACTIVE.name or not chain_active)
+        )
+    return OwnGrant(
+        grant.grant_id,
+        grant.root_id,
+        grant.parent_id,
+        grant.depth,
+        grant.grantee,
+        grant.purpose_code,
+        purpose_name(grant.purpose_code),
+        grant.expires_at,
+        grant.block,
+        grant.time,
+        shown,
+        chain_status,
+        chain_active,
+        ops,
+        agent,
+        agrees,
+    )
+
+
+def patient_grants(
+    indexer: Indexer, roots: Sequence[bytes | str], client: ConsentGrantsClient | None = None
+) -> OwnGrants:
+    """Every grant of the trees rooted at `roots` (the patient's grants and the sub-grants made from them),
+    with its status by the index and, given a `client` (read-only is enough), by the chain."""
+    wanted = _roots(roots)
+    at = snapshot(indexer)
+    grants = list(indexed_grants(indexer, wanted))
+    shown = effective_statuses(grants, at.time)
+    rows = [_checked(grant, shown[grant.grant_id], client, at.time) for grant in grants]
+    return OwnGrants(
+        at.chain_id,
+        at.indexed_block,
+        at.head,
+        at.time,
+        len(wanted),
+        len({grant.root_id for grant in grants}),
+        rows,
+        client is not None,
+    )
+
+
+@dataclass(frozen=True)
+class OwnEvent(Serialisable):
+    """One act on one of the patient's grants."""
+
+    block: int
+    time: int
+    tx: str
+    log_index: int
+    event: str
+    grant_id: str
+    root_id: str
+    status: str | None  # the status the event set
+    actor: str | None  # an address, or the subject's own commitment
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OwnHistory(Serialisable):
+    chain_id: int
+    indexed_block: int
+    head: int
+    roots_asked: int
+    entries: list[OwnEvent]
+
+
+_DETAIL = ("agent", "reason", "leaf", "usage_epoch", "head_hash", "use_count", "nonce", "batch_index")
+
+
+def patient_history(indexer: Indexer, roots: Sequence[bytes | str]) -> OwnHistory:
+    """Every act on the trees rooted at `roots`, in chain order: grants, sub-grants, revocations,
+    suspensions and resumptions, withdrawn leaves, agent revocations, usage commitments, nonce burns and
+    failed batch items (their ids are the roots' commitments)."""
+    wanted = _roots(roots)
+    at = snapshot(indexer)
+    tree = {grant.grant_id: grant.root_id for grant in indexed_grants(indexer, wanted)}
+    tree |= {root: root for root in wanted}  # a burnt nonce or failed item of a grant never made
+    e = grant_events_table.c
+    query = (
+        sa.select(grant_events_table)
+        .where(e.chain_id == indexer.chain_id, e.grant_id.is_not(None))
+        .order_by(e.block_number, e.log_index)
+    )
+    entries: list[OwnEvent] = []
+    with indexer.engine.connect() as db:
+        for row in db.execution_options(yield_per=5_000).execute(query):
+            if row.grant_id not in tree:
+                continue
+            detail = {key: getattr(row, key) for key in _DETAIL if getattr(row, key) is not None}
+            entries.append(
+                OwnEvent(
+                    int(row.block_number),
+                    int(row.block_time),
+                    row.tx_hash,
+                    int(row.log_index),
+                    row.event,
+                    row.grant_id,
+                    tree[row.grant_id],
+                    None if row.status is None else Status(row.status).name,
+                    row.actor,
+                    detail,
+                )
+            )
+    return OwnHistory(at.chain_id, at.indexed_block, at.head, len(wanted), entries)

@@ -1,0 +1,270 @@
+"""ConsentGrants in the index, on a real chain: relayed grants on per-grant keys, a sub-grant, a revocation,
+a suspension and a renunciation, indexed into SQLite and PostgreSQL; the public aggregates and the patient's
+own view from their key material, checked against the chain; resumed and reorged indexes end up the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from eth_account import Account
+from web3 import Web3
+
+from carechain.cli import cli
+from carechain.clients.grants import ConsentGrantsClient
+from carechain.core import keys, profiles
+from carechain.core.grants import FLAG_DELEGABLE, GrantInput, Op, Policy, category_scope, resource_hash
+from carechain.core.keys import KeyRoot
+from carechain.core.sender import Sender
+from carechain.errors import InputError
+from carechain.index import audit
+from carechain.index.indexer import Indexer, grant_events_table, grants_table
+from indexer.conftest import create_database, deploy_on, make_project
+
+WALLET = Account.from_key("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")
+HMB, TREAT = profiles.purpose_code("HMB"), profiles.purpose_code("TREAT")
+PROFILE = profiles.profile_ref([{"term": "DUO:0000006"}])
+TERMS = profiles.terms_ref("research-broad-v1")
+ZERO = "0x" + "00" * 20
+YEAR = 365 * 86_400
+
+
+@dataclass
+class Story:
+    w3: Web3
+    root: Path
+    key_root: KeyRoot
+    roots: list[str]  # grant numbers 0..3 of the patient; 0 delegable, 1 revoked, 2 suspended, 3 renounced
+    sub: str  # the lab's sub-grant of grant 0
+    hospital: str
+    lab: str
+    sqlite: Indexer
+    postgres: Indexer
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _grant(w3: Web3, subject: keys.GrantKeys, grantee: str, purpose: int, flags: int = 0) -> GrantInput:
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    return GrantInput(
+        resource_hash(subject.scope_salt, category_scope("labs")), PROFILE, TERMS, 0, subject.commitment,
+        grantee, ZERO, Policy(now - 60, now + YEAR, Op.READ | Op.QUERY, purpose, flags=flags),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory, postgres) -> Story:
+    from brownie import web3
+
+    w3 = Web3(Web3.HTTPProvider(web3.provider.endpoint_uri))
+    root = make_project(tmp_path_factory.mktemp("grants-index"))
+    deploy_on(w3, root)
+    hospital, lab, relayer = w3.eth.accounts[2], w3.eth.accounts[3], w3.eth.accounts[4]
+    relay = ConsentGrantsClient.from_manifest(w3, root, Sender(w3, relayer))
+    as_hospital = relay.with_sender(Sender(w3, hospital))
+    key_root = KeyRoot.from_signature(keys.sign_derivation(WALLET, w3.eth.chain_id, relay.address))
+    subjects = [key_root.grant_keys("subject", index) for index in range(4)]
+
+    relay.sign_and_grant(subjects[0], _grant(w3, subjects[0], hospital, HMB, FLAG_DELEGABLE))
+    relay.sign_and_grant(subjects[1], _grant(w3, subjects[1], hospital, HMB))
+    relay.sign_and_grant(subjects[2], _grant(w3, subjects[2], hospital, TREAT))
+    relay.sign_and_grant(subjects[3], _grant(w3, subjects[3], lab, HMB))
+    parent = _grant(w3, subjects[0], hospital, HMB, FLAG_DELEGABLE)
+    window = relay.get_grant(subjects[0].commitment).policy
+    narrower = replace(
+        parent,
+        grantee=lab,
+        policy=replace(window, expires_at=window.expires_at - 86_400, ops=Op.READ, flags=0),
+    )
+    _, sub = as_hospital.sub_grant(subjects[0].commitment, narrower)
+    relay.sign_and_revoke(subjects[1], subjects[1].commitment)
+    as_hospital.suspend(subjects[2].commitment)
+    relay.with_sender(Sender(w3, lab)).renounce(subjects[3].commitment)
+
+    folder = tmp_path_factory.mktemp("grants-db")
+    sqlite = Indexer(w3, root, str(folder / "index.db"))
+    sqlite.sync()
+    pg = Indexer(w3, root, create_database(postgres, "grants_index"))
+    pg.sync()
+    return Story(
+        w3, root, key_root, [_hex(s.commitment) for s in subjects], _hex(sub), hospital, lab, sqlite, pg
+    )
+
+
+def _rows(indexer: Indexer, table: sa.Table) -> list[dict[str, Any]]:
+    columns = [c for c in table.c if c.name != "id"]
+    with indexer.engine.connect() as db:
+        query = sa.select(*columns).where(table.c.chain_id == indexer.chain_id).order_by(table.c.block_number)
+        if "log_index" in table.c:
+            query = query.order_by(table.c.log_index)
+        return [dict(row._mapping) for row in db.execute(query)]
+
+
+def test_grants_and_their_acts_are_rows_of_commitments_never_of_the_patient(story):
+    grants = {row["grant_id"]: row for row in _rows(story.sqlite, grants_table)}
+    assert set(grants) == {*story.roots, story.sub}
+    for grant_id in story.roots:
+        assert grants[grant_id]["root_id"] == grant_id and grants[grant_id]["depth"] == 0
+    sub = grants[story.sub]
+    assert (sub["root_id"], sub["parent_id"], sub["depth"]) == (story.roots[0], story.roots[0], 1)
+    assert (sub["grantee"], sub["purpose_code"]) == (story.lab, HMB)
+    assert grants[story.roots[2]]["purpose_code"] == TREAT
+
+    acts = [
+        (r["event"], r["grant_id"], r["status"], r["revocation_epoch"])
+        for r in _rows(story.sqlite, grant_events_table)
+    ]
+    acts = [act for act in acts if act[0] != "RefsInterned"]
+    assert acts == [
+        *[("ConsentGranted", grant_id, 1, 1) for grant_id in story.roots],
+        ("ConsentSubGranted", story.sub, 1, 1),
+        ("ConsentRevoked", story.roots[1], 2, 2),  # by the subject: the epoch moves with each revocation
+        ("ConsentRevoked", story.roots[2], 5, 3),  # suspended by the grantee
+        ("ConsentRevoked", story.roots[3], 3, 4),  # renounced by the grantee
+    ]
+    assert story.sqlite.revocation_epoch() == story.sqlite.grants.revocation_epoch() == 4
+    revoked = next(r for r in _rows(story.sqlite, grant_events_table) if r["status"] == 2)
+    assert revoked["actor"] == story.roots[1]  # the subject's commitment, not an address
+
+    # Nothing in either table is the wallet's address, in any case, or a column that could hold one.
+    text = repr(_rows(story.sqlite, grants_table) + _rows(story.sqlite, grant_events_table)).lower()
+    assert WALLET.address.lower()[2:] not in text
+    assert not any("patient" in c.name for table in (grants_table, grant_events_table) for c in table.c)
+
+
+def test_postgresql_holds_the_same_rows(story):
+    for table in (grants_table, grant_events_table):
+        assert _rows(story.postgres, table) == _rows(story.sqlite, table)
+
+
+def test_the_public_audit_counts_grants_by_purpose_and_status(story):
+    for indexer in (story.sqlite, story.postgres):
+        report = audit.grants_by_purpose(indexer)
+        counts = {(row.purpose, row.kind, row.status): row.count for row in report.counts}
+        assert counts == {
+            ("HMB", "grant", "ACTIVE"): 1,
+            ("HMB", "grant", "REVOKED_BY_SUBJECT"): 1,
+            ("HMB", "grant", "RENOUNCED_BY_GRANTEE"): 1,
+            ("HMB", "sub-grant", "ACTIVE"): 1,
+            ("TREAT", "grant", "SUSPENDED"): 1,
+        }
+        assert report.depths == {"0": 4, "1": 1} and report.total == 5
+        assert report.agrees and report.to_dict()["epoch"] == {
+            "index_epoch": 4,
+            "chain_epoch": 4,
+            "agrees": True,
+        }
+    treat = audit.grants_by_purpose(story.sqlite, "TREAT")
+    assert [(row.status, row.count) for row in treat.counts] == [("SUSPENDED", 1)]
+
+
+def test_revocations_per_day(story):
+    report = audit.revocations_per_day(story.postgres)
+    today = audit.grants.day_of(int(story.w3.eth.get_block("latest")["timestamp"]))
+    assert [day.day for day in report.days] == [today]
+    totals = report.totals
+    assert (totals.granted, totals.sub_granted, totals.revoked_by_subject, totals.renounced_by_grantee) == (
+        4,
+        1,
+        1,
+        1,
+    )
+    assert (totals.suspended, totals.ended, totals.terminated_by_issuer) == (1, 2, 0)
+    assert report.agrees and report.to_dict()["days"][0]["ended"] == 2
+    assert audit.revocations_per_day(story.sqlite, since="2000-01-01", until="2000-01-02").days == []
+    assert (
+        audit.revocations_per_day(story.sqlite, since=today, until=today, purpose="TREAT").totals.suspended
+        == 1
+    )
+    for bad, message in (
+        ({"since": "2026-13-01"}, "since is a day as YYYY-MM-DD"),
+        ({"since": "2026-12-02", "until": "2026-12-01"}, "since 2026-12-02 is after until 2026-12-01"),
+        ({"purpose": "NOPE"}, "unknown purpose 'NOPE'"),
+    ):
+        with pytest.raises(InputError, match=message):
+            audit.revocations_per_day(story.sqlite, **bad)
+
+
+def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
+    client = ConsentGrantsClient.from_manifest(story.w3, story.root)
+    roots = audit.root_ids(story.key_root, 6)  # two numbers past the last grant: no grant, no answer
+    assert roots[:4] == story.roots
+    mine = audit.patient_grants(story.sqlite, roots, client)
+    assert (mine.roots_asked, mine.roots_found, mine.agrees) == (6, 4, True)
+    shown = {
+        grant.grant_id: (grant.index_status, grant.chain_status, grant.chain_active) for grant in mine.grants
+    }
+    assert shown == {
+        story.roots[0]: ("ACTIVE", "ACTIVE", True),
+        story.roots[1]: ("REVOKED_BY_SUBJECT", "REVOKED_BY_SUBJECT", False),
+        story.roots[2]: ("SUSPENDED", "SUSPENDED", False),
+        story.roots[3]: ("RENOUNCED_BY_GRANTEE", "RENOUNCED_BY_GRANTEE", False),
+        story.sub: ("ACTIVE", "ACTIVE", True),
+    }
+    # Who may use my data for what: the hospital and, through its sub-grant, the lab (reading only).
+    assert [(g.grantee, g.purpose, g.ops) for g in mine.may_use] == [
+        (story.hospital, "HMB", ["read", "query"]),
+        (story.lab, "HMB", ["read"]),
+    ]
+
+    history = audit.patient_history(story.postgres, story.roots[:2])
+    assert [(e.event, e.grant_id, e.status) for e in history.entries] == [
+        ("ConsentGranted", story.roots[0], "ACTIVE"),
+        ("ConsentGranted", story.roots[1], "ACTIVE"),
+        ("ConsentSubGranted", story.sub, "ACTIVE"),
+        ("ConsentRevoked", story.roots[1], "REVOKED_BY_SUBJECT"),
+    ]
+    assert history.entries[2].root_id == story.roots[0]
+    stranger = KeyRoot.from_secret(bytes(range(32)))
+    assert audit.patient_grants(story.sqlite, audit.root_ids(stranger, 4)).grants == []
+    with pytest.raises(InputError):
+        audit.patient_grants(story.sqlite, ["0x1234"])
+
+
+def test_the_cli_prints_the_aggregates_and_refuses_bad_days_in_one_line(story, tmp_path):
+    def run(*args: str):
+        env = {"PRIVATE_KEY": "", "KEYSTORE": "", "RPC_URL": "", "COLUMNS": "300"}
+        command = ["--rpc-url", story.w3.provider.endpoint_uri, "--root", str(story.root), *args]
+        return CliRunner().invoke(cli, [*command, "--db", str(tmp_path / "audit.db")], env=env)
+
+    result = run("--json", "audit", "grants")
+    assert result.exit_code == 0, result.output
+    assert '"total": 5' in result.stdout and '"agrees": true' in result.stdout
+    table = run("audit", "revocations", "--purpose", "HMB")
+    assert table.exit_code == 0, table.output
+    assert "revocation epoch 4 in the index, 4 on chain" in table.stdout
+    bad = run("audit", "revocations", "--since", "yesterday")
+    assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0
+    assert "since is a day as YYYY-MM-DD, got 'yesterday'" in bad.output
+
+
+def _rpc(w3: Web3, method: str, *params: Any) -> Any:
+    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    assert "error" not in response, response
+    return response["result"]
+
+
+def test_a_resumed_and_a_reorged_index_hold_what_a_fresh_one_does(story, tmp_path):
+    resumed = Indexer(story.w3, story.root, str(tmp_path / "resumed.db"))
+    resumed.sync(to_block=story.sqlite.last_block() - 3)  # stops among the revocations
+    snapshot = _rpc(story.w3, "evm_snapshot")
+    hospital = ConsentGrantsClient.from_manifest(story.w3, story.root, Sender(story.w3, story.hospital))
+    hospital.suspend(story.roots[0])
+    resumed.sync()
+    assert resumed.revocation_epoch() == 5
+
+    _rpc(story.w3, "evm_revert", snapshot)
+    hospital.renounce(story.roots[0])  # another history at the same height
+    _rpc(story.w3, "anvil_mine", hex(2))
+    assert resumed.sync().rolled_back > 0
+    fresh = Indexer(story.w3, story.root, str(tmp_path / "fresh.db"))
+    fresh.sync()
+    for table in (grants_table, grant_events_table):
+        assert _rows(resumed, table) == _rows(fresh, table)
+    assert [row["status"] for row in _rows(resumed, grant_events_table)][-1] == 3
