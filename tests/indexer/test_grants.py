@@ -4,6 +4,7 @@ own view from their key material, checked against the chain; resumed and reorged
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,20 @@ def test_the_cli_prints_the_aggregates_and_refuses_bad_days_in_one_line(story, t
     bad = run("audit", "revocations", "--since", "yesterday")
     assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0
     assert "since is a day as YYYY-MM-DD, got 'yesterday'" in bad.output
+
+
+def test_an_index_made_before_the_grant_tables_fills_them_on_its_next_sync(story, tmp_path):
+    old = tmp_path / "old.db"
+    shutil.copy(story.sqlite.url.removeprefix("sqlite:///"), old)
+    engine = sa.create_engine(f"sqlite:///{old}")
+    with engine.begin() as db:
+        for table in ("grants", "grant_events"):
+            db.execute(sa.text(f"DROP TABLE {table}"))
+    engine.dispose()
+    upgraded = Indexer(story.w3, story.root, str(old))
+    upgraded.sync()
+    for table in (grants_table, grant_events_table):
+        assert _rows(upgraded, table) == _rows(story.sqlite, table)
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:

@@ -41,7 +41,14 @@ from carechain.core.deployments import CONTRACTS, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
 from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
-from carechain.index.grants import FIRST_EPOCH, GRANTS_CONTRACT, SubGrant, define_tables, grant_rows
+from carechain.index.grants import (
+    FIRST_EPOCH,
+    GRANT_EVENTS,
+    GRANTS_CONTRACT,
+    SubGrant,
+    define_tables,
+    grant_rows,
+)
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
 
@@ -513,21 +520,47 @@ class Indexer:
         return len(rows)
 
     def _grant_logs(self, logs: list[Any]) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
-        """ConsentGrants' logs of a range decoded, each with its block's time and, for a sub-grant, what
-        its event does not say: the node is asked before the database transaction opens."""
+        """ConsentGrants' logs of a range decoded, with what the node adds (see `_with_node_facts`)."""
         address = self.addresses[GRANTS_CONTRACT].lower()
-        times: dict[int, int] = {}
-        decoded: list[tuple[dict[str, Any], int, SubGrant | None]] = []
+        decoded: list[tuple[dict[str, Any], int | None]] = []
         for log in logs:
-            if log["address"].lower() != address or (row := self.decode(log)) is None:
-                continue
+            if log["address"].lower() == address and (row := self.decode(log)) is not None:
+                stamp = log.get("blockTimestamp")  # in logs on nodes that follow the newer spec
+                decoded.append((row, int(stamp, 16) if stamp else None))
+        return self._with_node_facts(decoded)
+
+    def _with_node_facts(
+        self, decoded: list[tuple[dict[str, Any], int | None]]
+    ) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
+        """Decoded ConsentGrants events, each with its block's time and, for a sub-grant, what its event does
+        not say: asked of the node before a database transaction opens."""
+        times: dict[int, int] = {}
+        facts: list[tuple[dict[str, Any], int, SubGrant | None]] = []
+        for row, stamp in decoded:
             number = row["block_number"]
             if number not in times:
-                stamp = log.get("blockTimestamp")  # in logs on nodes that follow the newer spec
-                times[number] = int(stamp, 16) if stamp else self._block_time(number)
+                times[number] = self._block_time(number) if stamp is None else stamp
             sub = self._sub_grant(row["args"]["grantId"]) if row["event"] == "ConsentSubGranted" else None
-            decoded.append((row, times[number], sub))
-        return decoded
+            facts.append((row, times[number], sub))
+        return facts
+
+    def _backfill_grants(self) -> None:
+        """An index made before the grant tables existed gets their rows from the ConsentGrants events it
+        holds (once: afterwards `grant_events` is not empty)."""
+        e, t = grant_events_table.c, events_table.c
+        with self.engine.connect() as db:
+            if db.execute(sa.select(e.id).where(e.chain_id == self.chain_id).limit(1)).first() is not None:
+                return
+            query = (
+                sa.select(t.block_number, t.block_hash, t.tx_hash, t.log_index, t.event, t.args)
+                .where(t.chain_id == self.chain_id, t.event.in_(GRANT_EVENTS), t.contract == GRANTS_CONTRACT)
+                .order_by(t.block_number, t.log_index)
+            )
+            rows = [dict(row._mapping) for row in db.execute(query)]
+        if rows:
+            decoded = self._with_node_facts([(row, None) for row in rows])
+            with self.engine.begin() as db:
+                self._write_grants(db, int(rows[0]["block_number"]), decoded)
 
     def _block_time(self, number: int) -> int:
         block = self._node(f"eth_getBlockByNumber({number})", lambda: self.w3.eth.get_block(number))
@@ -659,6 +692,7 @@ class Indexer:
                 fork = self._fork_point(last)
                 rolled_back = self._roll_back(fork)
                 last = fork
+            self._backfill_grants()
         target = self.head() - confirmations if to_block is None else to_block
         result = SyncResult(last + 1, max(target, last), rolled_back=rolled_back)
         start = last + 1
