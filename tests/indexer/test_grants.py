@@ -224,8 +224,35 @@ def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
     assert history.entries[2].root_id == story.roots[0]
     stranger = KeyRoot.from_secret(bytes(range(32)))
     assert audit.patient_grants(story.sqlite, audit.root_ids(stranger, 4)).grants == []
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="root grant id"):
         audit.patient_grants(story.sqlite, ["0x1234"])
+    with pytest.raises(InputError, match="count -1 is out of range"):
+        audit.root_ids(story.key_root, -1)
+
+
+def test_an_ended_grant_shows_on_its_sub_grant_and_a_live_one_past_its_end_is_expired(story, tmp_path):
+    relay = ConsentGrantsClient.from_manifest(
+        story.w3, story.root, Sender(story.w3, story.w3.eth.accounts[4])
+    )
+    relay.sign_and_revoke(story.key_root.grant_keys("subject", 0), story.roots[0])
+    index = Indexer(story.w3, story.root, str(tmp_path / "later.db"))
+    index.sync()
+    client = ConsentGrantsClient.from_manifest(story.w3, story.root)
+    mine = audit.patient_grants(index, story.roots, client)
+    assert {grant.grant_id: grant.index_status for grant in mine.grants}[story.sub] == "REVOKED_BY_SUBJECT"
+    assert mine.agrees and mine.may_use == []
+
+    later = int(story.w3.eth.get_block("latest")["timestamp"]) + YEAR + 1
+    _rpc(story.w3, "evm_setNextBlockTimestamp", later)
+    _rpc(story.w3, "evm_mine")
+    report = audit.grants_by_purpose(index)
+    assert {(row.purpose, row.kind, row.status): row.count for row in report.counts} == {
+        ("HMB", "grant", "REVOKED_BY_SUBJECT"): 2,
+        ("HMB", "grant", "RENOUNCED_BY_GRANTEE"): 1,
+        ("HMB", "sub-grant", "REVOKED_BY_SUBJECT"): 1,
+        ("TREAT", "grant", "EXPIRED"): 1,  # suspended, and past its end
+    }
+    assert report.agrees and audit.patient_grants(index, story.roots, client).agrees
 
 
 def test_the_cli_prints_the_aggregates_and_refuses_bad_days_in_one_line(story, tmp_path):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from carechain.clients.grants import ConsentGrantsClient
 from carechain.core.grants import Op, Status
 from carechain.core.keys import KeyRoot, Role
-from carechain.core.values import bytes32
+from carechain.core.values import bytes32, uint
 from carechain.index.audit.common import Serialisable, snapshot
 from carechain.index.audit.grants import (
     EXPIRED,
@@ -32,6 +32,8 @@ from carechain.index.indexer import Indexer, grant_events_table
 
 def root_ids(key_root: KeyRoot, count: int, role: Role = "subject", first: int = 0) -> list[str]:
     """The root grant ids (subject commitments) of grant numbers first..first+count-1 of `role`."""
+    uint(count, "count", 32)
+    uint(first, "first grant number", 32)
     return ["0x" + key_root.grant_keys(role, index).commitment.hex() for index in range(first, first + count)]
 
 
