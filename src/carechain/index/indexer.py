@@ -32,7 +32,7 @@ from hexbytes import HexBytes
 from sha3 import keccak_256
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from web3 import Web3
+from web3 import JSONBaseProvider, Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
@@ -534,15 +534,14 @@ class Indexer:
     ) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
         """Decoded ConsentGrants events, each with its block's time and, for a sub-grant, what its event does
         not say: asked of the node before a database transaction opens."""
-        times: dict[int, int] = {}
-        facts: list[tuple[dict[str, Any], int, SubGrant | None]] = []
-        for row, stamp in decoded:
-            number = row["block_number"]
-            if number not in times:
-                times[number] = self._block_time(number) if stamp is None else stamp
-            sub = self._sub_grant(row["args"]["grantId"]) if row["event"] == "ConsentSubGranted" else None
-            facts.append((row, times[number], sub))
-        return facts
+        times = {row["block_number"]: stamp for row, stamp in decoded if stamp is not None}
+        times |= self._block_times(sorted({row["block_number"] for row, _ in decoded} - set(times)))
+        return [
+            (row, times[row["block_number"]], self._sub_grant(row["args"]["grantId"]))
+            if row["event"] == "ConsentSubGranted"
+            else (row, times[row["block_number"]], None)
+            for row, _ in decoded
+        ]
 
     def _backfill_grants(self) -> None:
         """An index made before the grant tables existed gets their rows from the ConsentGrants events it
@@ -562,9 +561,28 @@ class Indexer:
             with self.engine.begin() as db:
                 self._write_grants(db, int(rows[0]["block_number"]), decoded)
 
-    def _block_time(self, number: int) -> int:
-        block = self._node(f"eth_getBlockByNumber({number})", lambda: self.w3.eth.get_block(number))
-        return int(block["timestamp"])
+    def _block_times(self, numbers: list[int], batch: int = 500) -> dict[int, int]:
+        """Blocks' timestamps, asked in JSON-RPC batches where the provider takes them (a block the batch
+        does not answer is asked for alone)."""
+        times: dict[int, int] = {}
+        provider = self.w3.provider
+        if isinstance(provider, JSONBaseProvider) and len(numbers) > 1:
+            for first in range(0, len(numbers), batch):
+                chunk = numbers[first : first + batch]
+                requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]) for number in chunk]
+                answers = self._node(
+                    f"eth_getBlockByNumber({chunk[0]}..{chunk[-1]})",
+                    partial(provider.make_batch_request, requests),
+                )
+                for answer in answers if isinstance(answers, list) else ():
+                    block = answer.get("result") if isinstance(answer, dict) else None
+                    if isinstance(block, dict) and int(block["number"], 16) in chunk:
+                        times[int(block["number"], 16)] = int(block["timestamp"], 16)
+        for number in numbers:
+            if number not in times:
+                block = self._node(f"eth_getBlockByNumber({number})", partial(self.w3.eth.get_block, number))
+                times[number] = int(block["timestamp"])
+        return times
 
     def _sub_grant(self, grant_id: str) -> SubGrant:
         """A sub-grant's root, grantee, purpose, expiry and asset from getGrant: fields no act changes, so
