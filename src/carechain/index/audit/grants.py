@@ -78,7 +78,7 @@ def day_of(timestamp: int) -> str:
 
 
 @dataclass(frozen=True)
-class IndexedGrant:
+class IndexedGrant(Serialisable):
     """One indexed grant and its own latest status (the last status-setting event)."""
 
     grant_id: str
@@ -88,9 +88,9 @@ class IndexedGrant:
     grantee: str | None
     purpose_code: int | None
     expires_at: int | None
-    block: int
-    time: int
-    status: Status
+    granted_block: int
+    granted_time: int
+    own_status: Status
 
 
 def indexed_grants(indexer: Indexer, roots: frozenset[str] | None = None) -> Iterator[IndexedGrant]:
@@ -138,11 +138,11 @@ def effective_statuses(grants: list[IndexedGrant], now: int) -> dict[str, str]:
     by_id = {grant.grant_id: grant for grant in grants}
     shown: dict[str, str] = {}
     for grant in grants:
-        status, at = grant.status, grant
+        status, at = grant.own_status, grant
         while status in LIVE and at.parent_id is not None and at.parent_id in by_id:
             at = by_id[at.parent_id]
-            if at.status not in LIVE:
-                status = at.status
+            if at.own_status not in LIVE:
+                status = at.own_status
         expired = grant.expires_at is not None and grant.expires_at <= now
         shown[grant.grant_id] = EXPIRED if status in LIVE and expired else status.name
     return shown

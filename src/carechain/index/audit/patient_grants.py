@@ -46,19 +46,10 @@ def _ops(mask: int) -> list[str]:
 
 
 @dataclass(frozen=True)
-class OwnGrant(Serialisable):
+class OwnGrant(IndexedGrant):
     """One grant of the patient's trees, by the index and (when checked) by the chain."""
 
-    grant_id: str
-    root_id: str
-    parent_id: str | None
-    depth: int
-    grantee: str | None
-    purpose_code: int | None
     purpose: str
-    expires_at: int | None
-    granted_block: int
-    granted_time: int
     index_status: str  # effective: an ended ancestor's status, EXPIRED past expiresAt
     chain_status: str | None  # effectiveStatus, EXPIRED when past expiresAt; None unchecked
     chain_active: bool | None  # isGrantActive: may the grantee use the data now
@@ -116,22 +107,14 @@ def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None
             and (shown == Status.ACTIVE.name or not chain_active)
         )
     return OwnGrant(
-        grant.grant_id,
-        grant.root_id,
-        grant.parent_id,
-        grant.depth,
-        grant.grantee,
-        grant.purpose_code,
-        purpose_name(grant.purpose_code),
-        grant.expires_at,
-        grant.block,
-        grant.time,
-        shown,
-        chain_status,
-        chain_active,
-        ops,
-        agent,
-        agrees,
+        **vars(grant),
+        purpose=purpose_name(grant.purpose_code),
+        index_status=shown,
+        chain_status=chain_status,
+        chain_active=chain_active,
+        ops=ops,
+        agent=agent,
+        agrees=agrees,
     )
 
 
