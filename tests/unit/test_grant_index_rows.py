@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carechain.index.grants import SubGrant, grant_rows
+from carechain.index.grants import GrantFields, grant_rows
 
 ROOT, SUB, OTHER = "0x" + "aa" * 32, "0x" + "bb" * 32, "0x" + "cc" * 32
 HOSPITAL, LAB = "0x" + "11" * 20, "0x" + "22" * 20
@@ -28,7 +28,7 @@ def _event(block: int, name: str, **args: Any) -> dict[str, Any]:
 def _rows(
     events: list[dict[str, Any]], epoch: int | None = 7
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    read = SubGrant(ROOT, LAB, 6, 2_000, 0)
+    read = GrantFields(ROOT, LAB, 6, 2_000, 0)
     return grant_rows(
         1, events, lambda block: 1_000 + block, epoch, {OTHER: ROOT}.get, {SUB: read}.__getitem__
     )
@@ -81,7 +81,7 @@ def test_every_act_is_a_row_and_the_epoch_moves_with_each_revocation():
 
 
 def test_a_sub_grant_of_an_indexed_grant_gets_its_root_and_an_unknown_epoch_stays_unknown():
-    read = SubGrant(None, None, None, None, None)  # gone from the chain (a reorg) by the time it was read
+    read = GrantFields(None, None, None, None, None)  # gone from the chain (a reorg) by the time it was read
     grants, rows = grant_rows(
         1,
         [_event(1, "ConsentSubGranted", grantId=SUB, parentGrantId=OTHER, depth=2),

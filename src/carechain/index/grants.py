@@ -96,9 +96,23 @@ _OPTIONAL: Final = (
 )  # fmt: skip
 
 
+# The columns an event's arguments go to as they are (ConsentGranted's go to `grants`).
+_COPIED: Final[dict[str, dict[str, str]]] = {
+    "ConsentResumed": {"actor": "by"},
+    "ScopeLeafRevoked": {"leaf": "leaf"},
+    "AgentRevoked": {"agent": "agent", "reason": "reasonCode"},
+    "AgentOperatorSet": {"agent": "agent", "actor": "operator"},
+    "UsageCommitted": {"usage_epoch": "epoch", "head_hash": "headHash", "use_count": "count"},
+    "NonceBurned": {"nonce": "nonce"},
+    "GrantFailed": {"batch_index": "index", "reason": "reason"},
+    "RefsInterned": {"batch_index": "index"},  # the refs pair's index; the pair is in `events`
+}
+
+
 @dataclass(frozen=True)
-class SubGrant:
-    """What ConsentSubGranted does not say, read once from getGrant (fields no act ever changes)."""
+class GrantFields:
+    """A grant's fields no act ever changes: in ConsentGranted, or read once from getGrant for a sub-grant
+    (its event does not carry them); each None for a grant the chain no longer holds (a reorg)."""
 
     root_id: str | None
     grantee: str | None
@@ -118,7 +132,7 @@ def grant_rows(
     times: Callable[[int], int],
     epoch: int | None,
     roots: Callable[[str], str | None],
-    sub_grant: Callable[[str], SubGrant],
+    sub_grant: Callable[[str], GrantFields],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """`grants` and `grant_events` rows of ConsentGrants' decoded `events` rows (chain order).
 
@@ -144,27 +158,16 @@ def grant_rows(
             "grant_id": args.get("grantId") or args.get("subjectCommit"),
         } | dict.fromkeys(_OPTIONAL)  # every row every column: rows are inserted as one executemany
         where = {"chain_id": chain_id, "block_number": block, "block_time": when, "tx_hash": row["tx_hash"]}
-        if name == "ConsentGranted":
+        if name in ("ConsentGranted", "ConsentSubGranted"):
             grant_id = args["grantId"]
-            known[grant_id] = grant_id
-            out["status"] = int(Status.ACTIVE)
-            grants.append(
-                where
-                | {
-                    "grant_id": grant_id,
-                    "root_id": grant_id,
-                    "parent_id": None,
-                    "depth": 0,
-                    "grantee": args["grantee"],
-                    "purpose_code": args["purposeCode"],
-                    "expires_at": args["expiresAt"],
-                    "asset_token_id": str(args["assetTokenId"]),
-                }
-            )
-        elif name == "ConsentSubGranted":
-            grant_id, parent = args["grantId"], args["parentGrantId"]
-            read = sub_grant(grant_id)
-            root = known.get(parent) or roots(parent) or read.root_id or parent
+            if name == "ConsentGranted":
+                parent, depth, root = None, 0, grant_id
+                fields = GrantFields(
+                    grant_id, args["grantee"], args["purposeCode"], args["expiresAt"], args["assetTokenId"]
+                )
+            else:
+                parent, depth, fields = args["parentGrantId"], args["depth"], sub_grant(grant_id)
+                root = known.get(parent) or roots(parent) or fields.root_id or parent
             known[grant_id] = root
             out["status"] = int(Status.ACTIVE)
             grants.append(
@@ -173,11 +176,11 @@ def grant_rows(
                     "grant_id": grant_id,
                     "root_id": root,
                     "parent_id": parent,
-                    "depth": args["depth"],
-                    "grantee": read.grantee,
-                    "purpose_code": read.purpose_code,
-                    "expires_at": read.expires_at,
-                    "asset_token_id": None if read.asset_token_id is None else str(read.asset_token_id),
+                    "depth": depth,
+                    "grantee": fields.grantee,
+                    "purpose_code": fields.purpose_code,
+                    "expires_at": fields.expires_at,
+                    "asset_token_id": None if fields.asset_token_id is None else str(fields.asset_token_id),
                 }
             )
         elif name == "ConsentRevoked":
@@ -188,22 +191,7 @@ def grant_rows(
             out["reason"] = args["reasonCode"]
         elif name == "ConsentResumed":
             out["status"] = int(Status.ACTIVE)
-            out["actor"] = args["by"]
-        elif name == "ScopeLeafRevoked":
-            out["leaf"] = args["leaf"]
-        elif name == "AgentRevoked":
-            out["agent"], out["reason"] = args["agent"], args["reasonCode"]
-        elif name == "AgentOperatorSet":
-            out["agent"], out["actor"] = args["agent"], args["operator"]
-        elif name == "UsageCommitted":
-            out["usage_epoch"], out["head_hash"] = args["epoch"], args["headHash"]
-            out["use_count"] = args["count"]
-        elif name == "NonceBurned":
-            out["nonce"] = args["nonce"]
-        elif name == "GrantFailed":
-            out["batch_index"], out["reason"] = args["index"], args["reason"]
-        elif name == "RefsInterned":
-            out["batch_index"] = args["index"]  # the refs pair's index; the pair is in `events`
+        out |= {column: args[arg] for column, arg in _COPIED.get(name, {}).items()}
         if epoch is not None and name in EPOCH_EVENTS:
             epoch += 1
         out["revocation_epoch"] = epoch

@@ -45,7 +45,7 @@ from carechain.index.grants import (
     FIRST_EPOCH,
     GRANT_EVENTS,
     GRANTS_CONTRACT,
-    SubGrant,
+    GrantFields,
     define_tables,
     grant_rows,
 )
@@ -519,7 +519,7 @@ class Indexer:
                 )
         return len(rows)
 
-    def _grant_logs(self, logs: list[Any]) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
+    def _grant_logs(self, logs: list[Any]) -> list[tuple[dict[str, Any], int, GrantFields | None]]:
         """ConsentGrants' logs of a range decoded, with what the node adds (see `_with_node_facts`)."""
         address = self.addresses[GRANTS_CONTRACT].lower()
         decoded: list[tuple[dict[str, Any], int | None]] = []
@@ -531,7 +531,7 @@ class Indexer:
 
     def _with_node_facts(
         self, decoded: list[tuple[dict[str, Any], int | None]]
-    ) -> list[tuple[dict[str, Any], int, SubGrant | None]]:
+    ) -> list[tuple[dict[str, Any], int, GrantFields | None]]:
         """Decoded ConsentGrants events, each with its block's time and, for a sub-grant, what its event does
         not say: asked of the node before a database transaction opens."""
         times = {row["block_number"]: stamp for row, stamp in decoded if stamp is not None}
@@ -584,13 +584,13 @@ class Indexer:
                 times[number] = int(block["timestamp"])
         return times
 
-    def _sub_grant(self, grant_id: str) -> SubGrant:
+    def _sub_grant(self, grant_id: str) -> GrantFields:
         """A sub-grant's root, grantee, purpose, expiry and asset from getGrant: fields no act changes, so
         the latest block answers for any block (None each when the grant is gone, e.g. in a reorg)."""
         grant = self._node(f"getGrant({grant_id})", lambda: self.grants.get_grant(grant_id))
         if not grant.exists:
-            return SubGrant(None, None, None, None, None)
-        return SubGrant(
+            return GrantFields(None, None, None, None, None)
+        return GrantFields(
             _hex(grant.subject_commit),
             grant.grantee,
             grant.purpose_code,
@@ -599,7 +599,7 @@ class Indexer:
         )
 
     def _write_grants(
-        self, db: sa.Connection, start: int, decoded: list[tuple[dict[str, Any], int, SubGrant | None]]
+        self, db: sa.Connection, start: int, decoded: list[tuple[dict[str, Any], int, GrantFields | None]]
     ) -> None:
         """The `grants` and `grant_events` rows of a range's ConsentGrants logs, in its transaction."""
         times = {row["block_number"]: time for row, time, _ in decoded}
