@@ -209,9 +209,12 @@ def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
         story.sub: ("ACTIVE", "ACTIVE", True),
     }
     # Who may use my data for what: the hospital and, through its sub-grant, the lab (reading only).
-    assert [(g.grantee, g.purpose, g.ops) for g in mine.may_use] == [
-        (story.hospital, "HMB", ["read", "query"]),
-        (story.lab, "HMB", ["read"]),
+    labs = (
+        "0x" + resource_hash(story.key_root.grant_keys("subject", 0).scope_salt, category_scope("labs")).hex()
+    )
+    assert [(g.grantee, g.purpose, g.ops, g.scope_ref) for g in mine.may_use] == [
+        (story.hospital, "HMB", ["read", "query"], labs),
+        (story.lab, "HMB", ["read"], labs),
     ]
 
     history = audit.patient_history(story.postgres, story.roots[:2])

@@ -54,6 +54,7 @@ class OwnGrant(IndexedGrant):
     chain_status: str | None  # effectiveStatus, EXPIRED when past expiresAt; None unchecked
     chain_active: bool | None  # isGrantActive: may the grantee use the data now
     ops: list[str] | None  # from getGrant (no event carries them); None unchecked
+    scope_ref: str | None  # from getGrant: the patient's side names it with the grant's scope salt
     agent: str | None
     agrees: bool
 
@@ -90,7 +91,7 @@ class OwnGrants(Serialisable):
 
 
 def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None, now: int) -> OwnGrant:
-    chain_status = chain_active = ops = agent = None
+    chain_status = chain_active = ops = scope_ref = agent = None
     agrees = True
     if client is not None:
         on_chain = client.get_grant(grant.grant_id)
@@ -99,6 +100,7 @@ def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None
         live = effective in (Status.ACTIVE, Status.SUSPENDED)
         chain_status = EXPIRED if live and on_chain.expires_at <= now else effective.name
         ops = _ops(on_chain.ops)
+        scope_ref = "0x" + on_chain.scope_ref.hex()
         agent = None if int(on_chain.agent, 16) == 0 else on_chain.agent
         agrees = (
             chain_status == shown
@@ -113,6 +115,7 @@ def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None
         chain_status=chain_status,
         chain_active=chain_active,
         ops=ops,
+        scope_ref=scope_ref,
         agent=agent,
         agrees=agrees,
     )
