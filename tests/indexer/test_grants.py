@@ -84,6 +84,8 @@ def story(tmp_path_factory, postgres) -> Story:
         policy=replace(window, expires_at=window.expires_at - 86_400, ops=Op.READ, flags=0),
     )
     _, sub = as_hospital.sub_grant(subjects[0].commitment, narrower)
+    # The grantee picks the usage epoch: the largest uint64 must not stop the index (a BigInteger overflows).
+    as_hospital.commit_usage(subjects[0].commitment, 2**64 - 1, b"\x01" * 32, 1)
     relay.sign_and_revoke(subjects[1], subjects[1].commitment)
     as_hospital.suspend(subjects[2].commitment)
     relay.with_sender(Sender(w3, lab)).renounce(subjects[3].commitment)
@@ -125,6 +127,7 @@ def test_grants_and_their_acts_are_rows_of_commitments_never_of_the_patient(stor
     assert acts == [
         *[("ConsentGranted", grant_id, 1, 1) for grant_id in story.roots],
         ("ConsentSubGranted", story.sub, 1, 1),
+        ("UsageCommitted", story.roots[0], None, 1),
         ("ConsentRevoked", story.roots[1], 2, 2),  # by the subject: the epoch moves with each revocation
         ("ConsentRevoked", story.roots[2], 5, 3),  # suspended by the grantee
         ("ConsentRevoked", story.roots[3], 3, 4),  # renounced by the grantee
@@ -222,9 +225,11 @@ def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
         ("ConsentGranted", story.roots[0], "ACTIVE"),
         ("ConsentGranted", story.roots[1], "ACTIVE"),
         ("ConsentSubGranted", story.sub, "ACTIVE"),
+        ("UsageCommitted", story.roots[0], None),
         ("ConsentRevoked", story.roots[1], "REVOKED_BY_SUBJECT"),
     ]
     assert history.entries[2].root_id == story.roots[0]
+    assert history.entries[3].detail["usage_epoch"] == 2**64 - 1
     stranger = KeyRoot.from_secret(bytes(range(32)))
     assert audit.patient_grants(story.sqlite, audit.root_ids(stranger, 4)).grants == []
     with pytest.raises(InputError, match="root grant id"):

@@ -78,10 +78,10 @@ def define_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("agent", sa.String(42)),
         sa.Column("reason", sa.String(66)),  # reasonCode; GrantFailed's error selector
         sa.Column("leaf", sa.String(66)),
-        sa.Column("usage_epoch", sa.BigInteger),
+        sa.Column("usage_epoch", sa.String(20)),  # UsageCommitted's uint64, caller-chosen: in decimal
         sa.Column("head_hash", sa.String(66)),
         sa.Column("use_count", sa.BigInteger),
-        sa.Column("nonce", sa.BigInteger),
+        sa.Column("nonce", sa.String(78)),  # NonceBurned's uint256: in decimal
         sa.Column("batch_index", sa.BigInteger),
         sa.Column("revocation_epoch", sa.BigInteger),  # in force after this event; None when unknown
         sa.UniqueConstraint("chain_id", "block_hash", "log_index", name="uq_grant_events_log"),
@@ -95,6 +95,12 @@ _OPTIONAL: Final = (
     "usage_epoch", "head_hash", "use_count", "nonce", "batch_index",
 )  # fmt: skip
 
+
+# Event integers that may not fit a signed 64-bit column (BigInteger), stored in decimal like asset_token_id:
+# UsageCommitted's epoch is a uint64 the grantee picks, NonceBurned's nonce a uint256. The other integers
+# fit: purposeCode and count (uint32), expiresAt (uint48), depth (uint16), status (uint8), RefsInterned's
+# index (uint32), GrantFailed's index (a position in one transaction's batch).
+DECIMAL: Final = frozenset({"usage_epoch", "nonce"})
 
 # The columns an event's arguments go to as they are (ConsentGranted's go to `grants`).
 _COPIED: Final[dict[str, dict[str, str]]] = {
@@ -191,7 +197,10 @@ def grant_rows(
             out["reason"] = args["reasonCode"]
         elif name == "ConsentResumed":
             out["status"] = int(Status.ACTIVE)
-        out |= {column: args[arg] for column, arg in _COPIED.get(name, {}).items()}
+        out |= {
+            column: str(args[arg]) if column in DECIMAL else args[arg]
+            for column, arg in _COPIED.get(name, {}).items()
+        }
         if epoch is not None and name in EPOCH_EVENTS:
             epoch += 1
         out["revocation_epoch"] = epoch

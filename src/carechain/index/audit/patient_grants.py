@@ -27,6 +27,7 @@ from carechain.index.audit.grants import (
     indexed_grants,
     purpose_name,
 )
+from carechain.index.grants import DECIMAL
 from carechain.index.indexer import Indexer, grant_events_table
 
 
@@ -190,7 +191,11 @@ def patient_history(indexer: Indexer, roots: Sequence[bytes | str]) -> OwnHistor
         for row in db.execution_options(yield_per=5_000).execute(query):
             if row.grant_id not in tree:
                 continue
-            detail = {key: getattr(row, key) for key in _DETAIL if getattr(row, key) is not None}
+            detail = {
+                key: int(value) if key in DECIMAL else value
+                for key in _DETAIL
+                if (value := getattr(row, key)) is not None
+            }
             entries.append(
                 OwnEvent(
                     int(row.block_number),
