@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from eth_account import Account
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 
 from carechain.cli import cli
 from carechain.clients.grants import ConsentGrantsClient
@@ -145,6 +145,34 @@ def test_grants_and_their_acts_are_rows_of_commitments_never_of_the_patient(stor
 def test_postgresql_holds_the_same_rows(story):
     for table in (grants_table, grant_events_table):
         assert _rows(story.postgres, table) == _rows(story.sqlite, table)
+
+
+class _Pruned(HTTPProvider):
+    """A node that keeps only the latest state: an eth_call at a given block fails as on a pruned node."""
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_call" and params[1] != "latest":
+            return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "missing trie node"}}
+        return super().make_request(method, params)
+
+
+def test_on_a_pruned_node_the_epoch_counts_from_the_deploy_or_is_unknown_never_a_mismatch(story, tmp_path):
+    pruned = Web3(_Pruned(story.w3.provider.endpoint_uri))
+    # Ranges of one block: the first range with grant events starts after ConsentGrants' deploy block.
+    index = Indexer(pruned, story.root, str(tmp_path / "pruned.db"), initial_range=1, max_range=1)
+    assert index.sync(to_block=story.sqlite.last_block() - 1).to_block < story.sqlite.last_block()
+    assert index.revocation_epoch() == 3 and index.covers_grants_deploy() is True  # counted, no node call
+    lagging = audit.grants_by_purpose(index)  # the chain's epoch at the index's last block: not kept
+    assert (lagging.epoch.chain_epoch, lagging.epoch.agrees, lagging.agrees) == (None, None, True)
+    assert lagging.epoch.shown == "revocation epoch 3 in the index, unknown on chain"
+    index.sync()
+    assert index.revocation_epoch() == story.sqlite.grants.revocation_epoch()
+
+    late = Indexer(pruned, story.root, str(tmp_path / "late.db"))
+    late.sync(from_block=story.sqlite.last_block())  # after the deploy: the epoch before it is not kept
+    report = audit.grants_by_purpose(late)
+    assert late.covers_grants_deploy() is False and late.revocation_epoch() is None
+    assert (report.epoch.index_epoch, report.epoch.agrees, report.agrees) == (None, None, True)
 
 
 def test_the_public_audit_counts_grants_by_purpose_and_status(story):
@@ -287,6 +315,7 @@ def test_an_index_made_before_the_grant_tables_fills_them_on_its_next_sync(story
     with engine.begin() as db:
         for table in ("grants", "grant_events"):
             db.execute(sa.text(f"DROP TABLE {table}"))
+        db.execute(sa.text("ALTER TABLE cursor DROP COLUMN first_block"))  # made before the cursor kept it
     engine.dispose()
     upgraded = Indexer(story.w3, story.root, str(old))
     upgraded.sync()

@@ -314,10 +314,7 @@ _purpose_filter = click.option(
 
 
 def _epoch_footer(report: Any) -> str:
-    epoch = report.epoch
-    return (
-        f"revocation epoch {epoch.index_epoch} in the index, {epoch.chain_epoch} on chain; {_footer(report)}"
-    )
+    return f"{report.epoch.shown}; {_footer(report)}"
 
 
 @audit.command("grants")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, overload
+
+from web3.exceptions import Web3RPCError
 
 from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core import eip712, grants
 from carechain.core.grants import AgentKind, AgentStatus, GrantInput, Policy, Status
 from carechain.core.keys import GrantKeys
-from carechain.core.reverts import error_table
+from carechain.core.reverts import call, error_table
 from carechain.core.sender import TxResult
 from carechain.errors import InputError
 
@@ -334,9 +336,21 @@ class ConsentGrantsClient(ContractClient):
         """The nonce the subject's next signature must carry."""
         return int(self._call("nonces", bytes32(subject_commit, "subjectCommit")))
 
-    def revocation_epoch(self) -> int:
-        """A counter every revocation of any kind moves: a cache of access answers is stale once it has."""
-        return int(self._call("revocationEpoch"))
+    @overload
+    def revocation_epoch(self) -> int: ...
+    @overload
+    def revocation_epoch(self, block: int) -> int | None: ...
+    def revocation_epoch(self, block: int | None = None) -> int | None:
+        """A counter every revocation of any kind moves: a cache of access answers is stale once it has.
+
+        At `block`: None when the node keeps no state that old (a pruned node), never the latest instead.
+        """
+        if block is None:
+            return int(self._call("revocationEpoch"))
+        try:
+            return int(call(self.contract.functions.revocationEpoch(), self.errors, block=block))
+        except (Web3RPCError, ValueError):
+            return None
 
     def check_access(
         self,

@@ -108,12 +108,15 @@ def call(
     abi: list[dict[str, Any]],
     retry: RetryPolicy | None = None,
     caller: str | None = None,
+    block: int | None = None,
 ) -> Any:
-    """A read (eth_call), from `caller` when the answer depends on who asks (ERC-8356's `checkAccess`); a
-    revert (UnknownTrial, UnknownRecord...) raises its typed exception.
+    """A read (eth_call), from `caller` when the answer depends on who asks (ERC-8356's `checkAccess`), at
+    `block` (default: the latest); a revert (UnknownTrial, UnknownRecord...) raises its typed exception.
 
     A node that does not answer is asked again (`retry`), then `ChainUnavailable`.
     """
     params: TxParams = {} if caller is None else {"from": to_checksum_address(caller)}
     with reverts_decoded(abi):
-        return retrying(function.w3, f"eth_call {function.fn_name}", lambda: function.call(params), retry)
+        return retrying(
+            function.w3, f"eth_call {function.fn_name}", lambda: function.call(params, block), retry
+        )

@@ -104,6 +104,9 @@ cursor_table = sa.Table(
     sa.Column("chain_id", sa.BigInteger, primary_key=True),
     sa.Column("last_block", sa.BigInteger, nullable=False),
     sa.Column("addresses", sa.JSON, nullable=False),
+    # The first block this index read (None: an index made before this column). At or below ConsentGrants'
+    # deploy block, the index holds every revocation, so its epoch counts from FIRST_EPOCH with no node call.
+    sa.Column("first_block", sa.BigInteger),
 )
 
 grants_table, grant_events_table = define_tables(metadata)
@@ -327,7 +330,7 @@ class Indexer:
         self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
         self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
         self.grants = ConsentGrantsClient.at(w3, root, self.addresses[GRANTS_CONTRACT])
-        self._grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
+        self.grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
         self._events: dict[tuple[str, str], _Event] = {}
         for name in CONTRACTS:
             for entry in load_abi(root, name):
@@ -346,9 +349,18 @@ class Indexer:
             if self.engine.dialect.name == "sqlite":
                 sa.event.listen(self.engine, "connect", _tune_sqlite)
             metadata.create_all(self.engine)
+            self._add_first_block()
         except (sa.exc.SQLAlchemyError, ImportError) as err:
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise CareChainError(f"cannot open the index database {_shown(self.url)}: {reason}") from None
+
+    def _add_first_block(self) -> None:
+        """The cursor's `first_block` column on an index made before it (left NULL there: unknown)."""
+        if "first_block" in {column["name"] for column in sa.inspect(self.engine).get_columns("cursor")}:
+            return
+        table = self.engine.dialect.identifier_preparer.quote("cursor")
+        with self.engine.begin() as db:
+            db.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN first_block BIGINT")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -497,11 +509,12 @@ class Indexer:
         blocks = {row[1]: row[2] for row in rows}  # block_number: block_hash
         blocks[end] = end_hash
         grant_logs = self._grant_logs(logs)
+        epoch = self._epoch_before(start) if grant_logs else None  # the node asked before the transaction
         with self.engine.begin() as db:
             if rows:
                 self._insert_events(db, rows)
             if grant_logs:
-                self._write_grants(db, start, grant_logs)
+                self._write_grants(db, epoch, grant_logs)
             db.execute(
                 self._insert(blocks_table),
                 [{"chain_id": self.chain_id, "number": n, "hash": h} for n, h in blocks.items()],
@@ -514,7 +527,7 @@ class Indexer:
             if not updated:
                 db.execute(
                     cursor_table.insert().values(
-                        chain_id=self.chain_id, last_block=end, addresses=self.addresses
+                        chain_id=self.chain_id, last_block=end, addresses=self.addresses, first_block=start
                     )
                 )
         return len(rows)
@@ -558,8 +571,9 @@ class Indexer:
             rows = [dict(row._mapping) for row in db.execute(query)]
         if rows:
             decoded = self._with_node_facts([(row, None) for row in rows])
+            epoch = self._epoch_before(int(rows[0]["block_number"]))
             with self.engine.begin() as db:
-                self._write_grants(db, int(rows[0]["block_number"]), decoded)
+                self._write_grants(db, epoch, decoded)
 
     def _block_times(self, numbers: list[int], batch: int = 500) -> dict[int, int]:
         """Blocks' timestamps, asked in JSON-RPC batches where the provider takes them (a block the batch
@@ -599,7 +613,10 @@ class Indexer:
         )
 
     def _write_grants(
-        self, db: sa.Connection, start: int, decoded: list[tuple[dict[str, Any], int, GrantFields | None]]
+        self,
+        db: sa.Connection,
+        epoch: int | None,
+        decoded: list[tuple[dict[str, Any], int, GrantFields | None]],
     ) -> None:
         """The `grants` and `grant_events` rows of a range's ConsentGrants logs, in its transaction."""
         times = {row["block_number"]: time for row, time, _ in decoded}
@@ -616,7 +633,7 @@ class Indexer:
             self.chain_id,
             [row for row, _, _ in decoded],
             times.__getitem__,
-            self._epoch_before(db, start),
+            epoch,
             root_of,
             subs.__getitem__,
         )
@@ -625,22 +642,30 @@ class Indexer:
         if events:
             db.execute(self._insert(grant_events_table), events)
 
-    def _epoch_before(self, db: sa.Connection, start: int) -> int | None:
-        """The revocation epoch in force before block `start`: the last indexed row's, the contract's first
-        when the index covers its deployment, else the node's answer at block start - 1 (None: pruned)."""
-        last = self._last_epoch(db)
+    def _epoch_before(self, start: int) -> int | None:
+        """The revocation epoch in force before block `start`: the last indexed row's; the contract's first
+        when the index covers its deploy block (`covers_grants_deploy`: no node call); else the node's answer
+        at block start - 1 (None when it keeps no state that old: the rows' epochs are then unknown)."""
+        with self.engine.connect() as db:
+            last = self._last_epoch(db)
         if last is not None:
             return last
-        if start <= self._grants_block:
+        if self.covers_grants_deploy(start) is True:
             return FIRST_EPOCH
-        try:
-            epoch = self._node(
-                f"revocationEpoch() at block {start - 1}",
-                lambda: self.grants.contract.functions.revocationEpoch().call(block_identifier=start - 1),
-            )
-        except (Web3RPCError, ValueError):
-            return None
-        return int(epoch)
+        epoch: int | None = self._node(
+            f"revocationEpoch() at block {start - 1}", lambda: self.grants.revocation_epoch(start - 1)
+        )
+        return epoch
+
+    def covers_grants_deploy(self, start: int | None = None) -> bool | None:
+        """Whether the index reads from ConsentGrants' deploy block on (None: unknown, an index made before
+        the cursor kept its first block); `start` is the first block of an index that holds none yet."""
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(cursor_table.c.first_block).where(cursor_table.c.chain_id == self.chain_id)
+            ).first()
+        first = start if row is None else row.first_block
+        return None if first is None else int(first) <= self.grants_block
 
     def _last_epoch(self, db: sa.Connection) -> int | None:
         e = grant_events_table.c
@@ -653,9 +678,13 @@ class Indexer:
         return None if last is None else int(last)
 
     def revocation_epoch(self) -> int | None:
-        """ConsentGrants' revocation epoch after the last indexed event (None: none indexed, or unknown)."""
+        """ConsentGrants' revocation epoch after the last indexed block: the last indexed event's; the first
+        epoch when nothing moved it and the index covers the deploy block; None when unknown."""
         with self.engine.connect() as db:
-            return self._last_epoch(db)
+            last = self._last_epoch(db)
+        if last is not None:
+            return last
+        return FIRST_EPOCH if self.last_block() is not None and self.covers_grants_deploy() else None
 
     def decode(self, log: dict[str, Any]) -> dict[str, Any] | None:
         """A raw JSON-RPC log as an `events` row; None for a log of no CareChain event."""

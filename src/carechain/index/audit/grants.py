@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from web3.exceptions import Web3RPCError
 
 from carechain.core.grants import Status
 from carechain.core.profiles import purpose_code, purpose_of_code
 from carechain.errors import InputError
 from carechain.index.audit.common import Serialisable, Snapshot, snapshot
+from carechain.index.grants import FIRST_EPOCH
 from carechain.index.indexer import Indexer, grant_events_table, grants_table
 
 DAY = 86_400
@@ -148,26 +148,37 @@ def effective_statuses(grants: list[IndexedGrant], now: int) -> dict[str, str]:
     return shown
 
 
-def chain_epoch(indexer: Indexer, block: int) -> int:
-    """The contract's revocation epoch at `block` (the latest, when the node keeps no state that old)."""
-    call = indexer.grants.contract.functions.revocationEpoch()
-    try:
-        return int(call.call(block_identifier=block))
-    except (Web3RPCError, ValueError):
-        return indexer.grants.revocation_epoch()
+def chain_epoch(indexer: Indexer, block: int) -> int | None:
+    """The contract's revocation epoch at `block`; None when the node keeps no state that old (never the
+    latest instead: an index that lags would then seem to miss revocations)."""
+    if block < indexer.grants_block:
+        return FIRST_EPOCH if block >= 0 else None
+    return indexer.grants.revocation_epoch(block)
 
 
 @dataclass(frozen=True)
 class EpochCheck(Serialisable):
+    """The index's revocation epoch at its last block beside the contract's at that block. Equal means the
+    index holds as many epoch-moving acts as the chain (ConsentRevoked, ScopeLeafRevoked, AgentRevoked) up
+    to that block; it does not compare the acts themselves, nor any other event. `agrees` is None when
+    either side is unknown (an index started after the deploy, a node without that block's state)."""
+
     index_epoch: int | None
-    chain_epoch: int
-    agrees: bool
+    chain_epoch: int | None
+    agrees: bool | None
+
+    @property
+    def shown(self) -> str:
+        def side(value: int | None) -> str:
+            return "unknown" if value is None else str(value)
+
+        return f"revocation epoch {side(self.index_epoch)} in the index, {side(self.chain_epoch)} on chain"
 
 
 def epoch_check(indexer: Indexer, at: Snapshot) -> EpochCheck:
     ours = indexer.revocation_epoch()
-    theirs = chain_epoch(indexer, at.indexed_block) if at.indexed_block >= 0 else 1
-    return EpochCheck(ours, theirs, (ours or 1) == theirs)
+    theirs = chain_epoch(indexer, at.indexed_block)
+    return EpochCheck(ours, theirs, None if ours is None or theirs is None else ours == theirs)
 
 
 # ---- grants by purpose and status ---------------------------------------------------------------------
@@ -197,7 +208,8 @@ class GrantsReport(Serialisable):
 
     @property
     def agrees(self) -> bool:
-        return self.epoch.agrees
+        """No disagreement found (an unknown epoch is no mismatch: `epoch.agrees` is then None)."""
+        return self.epoch.agrees is not False
 
     def to_dict(self) -> dict[str, Any]:
         return super().to_dict() | {"agrees": self.agrees}
@@ -284,7 +296,8 @@ class DaysReport(Serialisable):
 
     @property
     def agrees(self) -> bool:
-        return self.epoch.agrees
+        """No disagreement found (an unknown epoch is no mismatch: `epoch.agrees` is then None)."""
+        return self.epoch.agrees is not False
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
