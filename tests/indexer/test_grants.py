@@ -147,20 +147,44 @@ def test_postgresql_holds_the_same_rows(story):
         assert _rows(story.postgres, table) == _rows(story.sqlite, table)
 
 
-class _Pruned(HTTPProvider):
-    """A node that keeps only the latest state: an eth_call at a given block fails as on a pruned node."""
+class _Node(HTTPProvider):
+    """The test chain's node, recording what it is asked (alone, or in batches); `pruned`, it keeps only the
+    latest state: an eth_call at a given block fails as on a pruned node."""
+
+    def __init__(self, uri: str, *, pruned: bool = False) -> None:
+        super().__init__(uri)
+        self.pruned = pruned
+        self.single: list[tuple[str, Any]] = []
+        self.batches: list[list[tuple[str, Any]]] = []
 
     def make_request(self, method: Any, params: Any) -> Any:
-        if method == "eth_call" and params[1] != "latest":
+        self.single.append((str(method), params))
+        if self.pruned and method == "eth_call" and params[1] != "latest":
             return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "missing trie node"}}
         return super().make_request(method, params)
 
+    def make_batch_request(self, requests: Any) -> Any:
+        self.batches.append([(str(method), params) for method, params in requests])
+        return super().make_batch_request(requests)
+
+    def clear(self) -> None:
+        self.single.clear()
+        self.batches.clear()
+
+    def calls(self) -> list[str]:
+        """The eth_calls asked alone."""
+        return [repr(params) for method, params in self.single if method == "eth_call"]
+
 
 def test_on_a_pruned_node_the_epoch_counts_from_the_deploy_or_is_unknown_never_a_mismatch(story, tmp_path):
-    pruned = Web3(_Pruned(story.w3.provider.endpoint_uri))
+    node = _Node(story.w3.provider.endpoint_uri, pruned=True)
+    pruned = Web3(node)
     # Ranges of one block: the first range with grant events starts after ConsentGrants' deploy block.
     index = Indexer(pruned, story.root, str(tmp_path / "pruned.db"), initial_range=1, max_range=1)
+    node.clear()
     assert index.sync(to_block=story.sqlite.last_block() - 1).to_block < story.sqlite.last_block()
+    # No eth_call alone: the epoch needs none, the sub-grant's getGrant went in a batch.
+    assert node.calls() == [] and [m for batch in node.batches for m, _ in batch].count("eth_call") == 1
     assert index.revocation_epoch() == 3 and index.covers_grants_deploy() is True  # counted, no node call
     lagging = audit.grants_by_purpose(index)  # the chain's epoch at the index's last block: not kept
     assert (lagging.epoch.chain_epoch, lagging.epoch.agrees, lagging.agrees) == (None, None, True)
@@ -224,10 +248,27 @@ def test_revocations_per_day(story):
 
 
 def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
-    client = ConsentGrantsClient.from_manifest(story.w3, story.root)
+    node = _Node(story.w3.provider.endpoint_uri)
+    client = ConsentGrantsClient.from_manifest(Web3(node), story.root)
+    index = Indexer(Web3(node), story.root, story.sqlite.url)
     roots = audit.root_ids(story.key_root, 6)  # two numbers past the last grant: no grant, no answer
     assert roots[:4] == story.roots
-    mine = audit.patient_grants(story.sqlite, roots, client)
+    ids = [*story.roots, story.sub]
+
+    node.clear()
+    unchecked = audit.patient_grants(index, roots)  # by default the node is asked nothing that names a grant
+    asked = repr((node.single, node.batches)).lower()
+    assert not any(grant_id[2:] in asked for grant_id in ids)
+    assert (unchecked.checked, unchecked.canonical, unchecked.epoch.agrees, unchecked.agrees) == (
+        False,
+        True,
+        True,
+        True,
+    )
+
+    node.clear()
+    mine = audit.patient_grants(story.sqlite, roots, trusted_node=client)
+    assert node.calls() == [] and [len(batch) for batch in node.batches] == [3 * len(ids)]  # one batch
     assert (mine.roots_asked, mine.roots_found, mine.agrees) == (6, 4, True)
     shown = {
         grant.grant_id: (grant.index_status, grant.chain_status, grant.chain_active) for grant in mine.grants
@@ -274,7 +315,7 @@ def test_an_ended_grant_shows_on_its_sub_grant_and_a_live_one_past_its_end_is_ex
     index = Indexer(story.w3, story.root, str(tmp_path / "later.db"))
     index.sync()
     client = ConsentGrantsClient.from_manifest(story.w3, story.root)
-    mine = audit.patient_grants(index, story.roots, client)
+    mine = audit.patient_grants(index, story.roots, trusted_node=client)
     assert {grant.grant_id: grant.index_status for grant in mine.grants}[story.sub] == "REVOKED_BY_SUBJECT"
     assert mine.agrees and mine.may_use == []
 
@@ -288,7 +329,7 @@ def test_an_ended_grant_shows_on_its_sub_grant_and_a_live_one_past_its_end_is_ex
         ("HMB", "sub-grant", "REVOKED_BY_SUBJECT"): 1,
         ("TREAT", "grant", "EXPIRED"): 1,  # suspended, and past its end
     }
-    assert report.agrees and audit.patient_grants(index, story.roots, client).agrees
+    assert report.agrees and audit.patient_grants(index, story.roots, trusted_node=client).agrees
 
 
 def test_the_cli_prints_the_aggregates_and_refuses_bad_days_in_one_line(story, tmp_path):

@@ -112,6 +112,13 @@ def _input(grant: GrantInput) -> tuple[bytes, bytes, bytes, int, bytes, str, str
     return grant.as_tuple()
 
 
+def _grant(grant_id: bytes, answer: Any) -> ConsentGrant:
+    """getGrant's answer as a ConsentGrant."""
+    raw: list[Any] = [bytes(v) if isinstance(v, bytes) else v for v in answer]
+    raw[12], raw[15], raw[16] = Status(raw[12]), AgentKind(raw[15]), AgentStatus(raw[16])
+    return ConsentGrant(grant_id, *raw)
+
+
 def _sig(subject_sig: bytes) -> bytes:
     if not isinstance(subject_sig, bytes | bytearray) or len(subject_sig) < 96:
         raise InputError(
@@ -314,11 +321,43 @@ class ConsentGrantsClient(ContractClient):
     # ---- reads ------------------------------------------------------------------------------------
 
     def get_grant(self, grant_id: bytes | str) -> ConsentGrant:
-        raw: list[Any] = [
-            bytes(v) if isinstance(v, bytes) else v for v in self._call("getGrant", _id(grant_id))
+        return _grant(_id(grant_id), self._call("getGrant", _id(grant_id)))
+
+    def get_grants(self, grant_ids: Sequence[bytes | str]) -> list[ConsentGrant]:
+        """getGrant of each id, in JSON-RPC batches (see `_batched`)."""
+        ids = [_id(grant_id) for grant_id in grant_ids]
+        return [
+            _grant(i, raw) for i, raw in zip(ids, self._batched([("getGrant", i) for i in ids]), strict=True)
         ]
-        raw[12], raw[15], raw[16] = Status(raw[12]), AgentKind(raw[15]), AgentStatus(raw[16])
-        return ConsentGrant(_id(grant_id), *raw)
+
+    def grant_views(self, grant_ids: Sequence[bytes | str]) -> list[tuple[ConsentGrant, Status, bool]]:
+        """getGrant, effectiveStatus and isGrantActive of each id, in JSON-RPC batches (see `_batched`)."""
+        ids = [_id(grant_id) for grant_id in grant_ids]
+        calls = [(name, i) for i in ids for name in ("getGrant", "effectiveStatus", "isGrantActive")]
+        answers = self._batched(calls)
+        return [
+            (_grant(i, answers[3 * n]), Status(answers[3 * n + 1]), bool(answers[3 * n + 2]))
+            for n, i in enumerate(ids)
+        ]
+
+    def _batched(self, calls: Sequence[tuple[str, bytes]], size: int = 500) -> list[Any]:
+        """Reads of one id each, `size` to a JSON-RPC batch where the provider takes batches; a batch it
+        refuses (or answers in part) is asked again one call at a time."""
+        answers: list[Any] = []
+        for first in range(0, len(calls), size):
+            chunk = calls[first : first + size]
+            got: list[Any] | None = None
+            try:
+                with self.w3.batch_requests() as batch:
+                    for name, arg in chunk:
+                        batch.add(getattr(self.contract.functions, name)(arg))
+                    got = list(batch.execute())
+            except (NotImplementedError, Web3RPCError, ValueError, TypeError):
+                got = None
+            if got is None or len(got) != len(chunk):
+                got = [self._call(name, arg) for name, arg in chunk]
+            answers.extend(got)
+        return answers
 
     def is_active(self, grant_id: bytes | str) -> bool:
         """ERC-8356's authorization answer: the grant and each ancestor active, in window, under their cap."""

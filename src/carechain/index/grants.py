@@ -173,7 +173,8 @@ def grant_rows(
                 )
             else:
                 parent, depth, fields = args["parentGrantId"], args["depth"], sub_grant(grant_id)
-                root = known.get(parent) or roots(parent) or fields.root_id or parent
+                # getGrant's subjectCommit is the root's id; the index is asked only for a grant gone since.
+                root = fields.root_id or known.get(parent) or roots(parent) or parent
             known[grant_id] = root
             out["status"] = int(Status.ACTIVE)
             grants.append(

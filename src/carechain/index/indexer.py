@@ -387,6 +387,13 @@ class Indexer:
             return None
         return _hex(block["hash"])
 
+    def on_chain(self) -> bool | None:
+        """Whether the last indexed block's stored hash is still the node's at that height (None: nothing
+        indexed): a question that names no grant and no patient."""
+        last = self.last_block()
+        stored = None if last is None else next(self._stored_blocks(last), None)
+        return None if stored is None else self._block_hash(stored[0]) == stored[1]
+
     def head(self) -> int:
         return int(self._node("eth_blockNumber", lambda: self.w3.eth.block_number))
 
@@ -549,10 +556,15 @@ class Indexer:
         not say: asked of the node before a database transaction opens."""
         times = {row["block_number"]: stamp for row, stamp in decoded if stamp is not None}
         times |= self._block_times(sorted({row["block_number"] for row, _ in decoded} - set(times)))
+        subs = self._sub_grants(
+            [row["args"]["grantId"] for row, _ in decoded if row["event"] == "ConsentSubGranted"]
+        )
         return [
-            (row, times[row["block_number"]], self._sub_grant(row["args"]["grantId"]))
-            if row["event"] == "ConsentSubGranted"
-            else (row, times[row["block_number"]], None)
+            (
+                row,
+                times[row["block_number"]],
+                subs.get(row["args"]["grantId"]) if row["event"] == "ConsentSubGranted" else None,
+            )
             for row, _ in decoded
         ]
 
@@ -598,19 +610,27 @@ class Indexer:
                 times[number] = int(block["timestamp"])
         return times
 
-    def _sub_grant(self, grant_id: str) -> GrantFields:
-        """A sub-grant's root, grantee, purpose, expiry and asset from getGrant: fields no act changes, so
-        the latest block answers for any block (None each when the grant is gone, e.g. in a reorg)."""
-        grant = self._node(f"getGrant({grant_id})", lambda: self.grants.get_grant(grant_id))
-        if not grant.exists:
-            return GrantFields(None, None, None, None, None)
-        return GrantFields(
-            _hex(grant.subject_commit),
-            grant.grantee,
-            grant.purpose_code,
-            grant.expires_at,
-            grant.asset_token_id,
+    def _sub_grants(self, grant_ids: list[str]) -> dict[str, GrantFields]:
+        """Sub-grants' root (getGrant's subjectCommit: a tree's commitment is its root's), grantee, purpose,
+        expiry and asset, in JSON-RPC batches: fields no act changes, so the latest block answers for any
+        block (None each when the grant is gone, e.g. in a reorg)."""
+        if not grant_ids:
+            return {}
+        read = self._node(
+            f"getGrant() of {len(grant_ids)} sub-grants", lambda: self.grants.get_grants(grant_ids)
         )
+        return {
+            grant_id: GrantFields(
+                _hex(grant.subject_commit),
+                grant.grantee,
+                grant.purpose_code,
+                grant.expires_at,
+                grant.asset_token_id,
+            )
+            if grant.exists
+            else GrantFields(None, None, None, None, None)
+            for grant_id, grant in zip(grant_ids, read, strict=True)
+        }
 
     def _write_grants(
         self,

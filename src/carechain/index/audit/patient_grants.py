@@ -2,9 +2,12 @@
 
 The patient's tools pass the root grant ids their key material gives (`root_ids`: the subject commitments
 of per-grant keys 0..count-1; a scanner that finds how many there are composes with this by passing its
-own list). The index is read in full and filtered here, so the list never reaches a database server;
-only the chain check asks the node about each of the patient's grants (use a node you trust with that,
-or pass no client).
+own list). The index is read in full and filtered here, so the list never reaches a database server.
+
+By default nothing sent to the node names a grant: the answer is checked only by facts without ids (the
+index's last block is still the node's block at that height, and the revocation epoch there). Each grant
+is asked about on chain (getGrant, effectiveStatus, isGrantActive, in JSON-RPC batches) only when the
+caller names a `trusted_node`: that node learns the patient's list of grants.
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from carechain.clients.grants import ConsentGrantsClient
+from carechain.clients.grants import ConsentGrant, ConsentGrantsClient
 from carechain.core.grants import Op, Status
 from carechain.core.keys import KeyRoot, Role
 from carechain.core.values import bytes32, uint
 from carechain.index.audit.common import Serialisable, snapshot
 from carechain.index.audit.grants import (
     EXPIRED,
+    EpochCheck,
     IndexedGrant,
     effective_statuses,
+    epoch_check,
     indexed_grants,
     purpose_name,
 )
@@ -71,11 +76,18 @@ class OwnGrants(Serialisable):
     roots_asked: int
     roots_found: int
     grants: list[OwnGrant]
-    checked: bool
+    checked: bool  # each grant asked of a trusted node
+    canonical: bool | None  # the index's last block is the node's block at that height (None: none indexed)
+    epoch: EpochCheck
 
     @property
     def agrees(self) -> bool:
-        return all(grant.agrees for grant in self.grants)
+        """No disagreement found: per grant when checked, else only by the id-free checks."""
+        return (
+            all(grant.agrees for grant in self.grants)
+            and self.canonical is not False
+            and self.epoch.agrees is not False
+        )
 
     @property
     def may_use(self) -> list[OwnGrant]:
@@ -91,13 +103,13 @@ class OwnGrants(Serialisable):
         return super().to_dict() | {"agrees": self.agrees, "may_use": may_use}
 
 
-def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None, now: int) -> OwnGrant:
+def _checked(
+    grant: IndexedGrant, shown: str, view: tuple[ConsentGrant, Status, bool] | None, now: int
+) -> OwnGrant:
     chain_status = chain_active = ops = scope_ref = agent = None
     agrees = True
-    if client is not None:
-        on_chain = client.get_grant(grant.grant_id)
-        effective = client.effective_status(grant.grant_id)
-        chain_active = client.is_active(grant.grant_id)
+    if view is not None:
+        on_chain, effective, chain_active = view
         live = effective in (Status.ACTIVE, Status.SUSPENDED)
         chain_status = EXPIRED if live and on_chain.expires_at <= now else effective.name
         ops = _ops(on_chain.ops)
@@ -123,15 +135,25 @@ def _checked(grant: IndexedGrant, shown: str, client: ConsentGrantsClient | None
 
 
 def patient_grants(
-    indexer: Indexer, roots: Sequence[bytes | str], client: ConsentGrantsClient | None = None
+    indexer: Indexer,
+    roots: Sequence[bytes | str],
+    *,
+    trusted_node: ConsentGrantsClient | None = None,
 ) -> OwnGrants:
     """Every grant of the trees rooted at `roots` (the patient's grants and the sub-grants made from them),
-    with its status by the index and, given a `client` (read-only is enough), by the chain."""
+    with its status by the index, checked by facts that name no grant; given a `trusted_node` (a read-only
+    client on a node the patient trusts with the list), each grant also by the chain, in batches."""
     wanted = _roots(roots)
     at = snapshot(indexer)
     grants = list(indexed_grants(indexer, wanted))
     shown = effective_statuses(grants, at.time)
-    rows = [_checked(grant, shown[grant.grant_id], client, at.time) for grant in grants]
+    views: list[tuple[ConsentGrant, Status, bool] | None] = [None] * len(grants)
+    if trusted_node is not None and grants:
+        views = list(trusted_node.grant_views([grant.grant_id for grant in grants]))
+    rows = [
+        _checked(grant, shown[grant.grant_id], view, at.time)
+        for grant, view in zip(grants, views, strict=True)
+    ]
     return OwnGrants(
         at.chain_id,
         at.indexed_block,
@@ -140,7 +162,9 @@ def patient_grants(
         len(wanted),
         len({grant.root_id for grant in grants}),
         rows,
-        client is not None,
+        trusted_node is not None,
+        indexer.on_chain(),
+        epoch_check(indexer, at),
     )
 
 
