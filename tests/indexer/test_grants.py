@@ -265,6 +265,8 @@ def test_a_patients_own_grants_from_their_key_material_checked_on_chain(story):
         True,
         True,
     )
+    assert [grant.grant_id for grant in unchecked.may_use] == [story.roots[0], story.sub]
+    assert "notBefore: not checked (in no event)" in unchecked.to_dict()["not_checked"]
 
     node.clear()
     mine = audit.patient_grants(story.sqlite, roots, trusted_node=client)
@@ -311,10 +313,20 @@ def test_an_ended_grant_shows_on_its_sub_grant_and_a_live_one_past_its_end_is_ex
     relay = ConsentGrantsClient.from_manifest(
         story.w3, story.root, Sender(story.w3, story.w3.eth.accounts[4])
     )
-    relay.sign_and_revoke(story.key_root.grant_keys("subject", 0), story.roots[0])
-    index = Indexer(story.w3, story.root, str(tmp_path / "later.db"))
-    index.sync()
     client = ConsentGrantsClient.from_manifest(story.w3, story.root)
+    index = Indexer(story.w3, story.root, str(tmp_path / "later.db"))
+    # The hospital suspends grant 0: the lab's sub-grant stays ACTIVE in status but may not be used.
+    client.with_sender(Sender(story.w3, story.hospital)).suspend(story.roots[0])
+    index.sync()
+    for checked in (
+        audit.patient_grants(index, story.roots),
+        audit.patient_grants(index, story.roots, trusted_node=client),
+    ):
+        assert {grant.grant_id: grant.index_status for grant in checked.grants}[story.sub] == "ACTIVE"
+        assert checked.agrees and checked.may_use == []
+
+    relay.sign_and_revoke(story.key_root.grant_keys("subject", 0), story.roots[0])
+    index.sync()
     mine = audit.patient_grants(index, story.roots, trusted_node=client)
     assert {grant.grant_id: grant.index_status for grant in mine.grants}[story.sub] == "REVOKED_BY_SUBJECT"
     assert mine.agrees and mine.may_use == []

@@ -63,6 +63,7 @@ class OwnGrant(IndexedGrant):
     scope_ref: str | None  # from getGrant: the patient's side names it with the grant's scope salt
     agent: str | None
     agrees: bool
+    usable_by_index: bool  # ACTIVE, not past its end, and every ancestor ACTIVE (not SUSPENDED) in the index
 
 
 @dataclass(frozen=True)
@@ -91,20 +92,51 @@ class OwnGrants(Serialisable):
 
     @property
     def may_use(self) -> list[OwnGrant]:
-        """The grants a grantee may use now (by the chain when checked, else by the index)."""
+        """The grants a grantee may use now: by the chain's isGrantActive when checked, else by the index
+        (the grant and each ancestor ACTIVE, none past its end; `not_checked` says what that leaves out)."""
         return [
-            grant
-            for grant in self.grants
-            if (grant.chain_active if self.checked else grant.index_status == Status.ACTIVE.name)
+            grant for grant in self.grants if (grant.chain_active if self.checked else grant.usable_by_index)
         ]
+
+    @property
+    def not_checked(self) -> list[str]:
+        """What `may_use` could not see: isGrantActive's conditions that are in no event."""
+        return [] if self.checked else list(UNSEEN_BY_INDEX)
 
     def to_dict(self) -> dict[str, Any]:
         may_use = [grant.grant_id for grant in self.may_use]
-        return super().to_dict() | {"agrees": self.agrees, "may_use": may_use}
+        return super().to_dict() | {
+            "agrees": self.agrees,
+            "may_use": may_use,
+            "not_checked": self.not_checked,
+        }
+
+
+# isGrantActive's conditions no event carries, so an answer from the index alone has not checked them.
+UNSEEN_BY_INDEX = ("notBefore: not checked (in no event)", "usage cap: not checked (in no event)")
+
+
+def _usable_by_index(grants: list[IndexedGrant], shown: dict[str, str]) -> dict[str, bool]:
+    """Each grant ACTIVE (and not EXPIRED) with every ancestor's own status ACTIVE: a SUSPENDED ancestor
+    stops its sub-grants' use (isGrantActive) though their effective status stays ACTIVE."""
+    by_id = {grant.grant_id: grant for grant in grants}
+    usable: dict[str, bool] = {}
+    for grant in grants:
+        ok, at = shown[grant.grant_id] == Status.ACTIVE.name, grant
+        while ok and at.parent_id is not None:
+            parent = by_id.get(at.parent_id)
+            ok = (
+                parent is not None
+                and parent.own_status == Status.ACTIVE
+                and shown[parent.grant_id] != EXPIRED
+            )
+            at = parent if parent is not None else at
+        usable[grant.grant_id] = ok
+    return usable
 
 
 def _checked(
-    grant: IndexedGrant, shown: str, view: tuple[ConsentGrant, Status, bool] | None, now: int
+    grant: IndexedGrant, shown: str, view: tuple[ConsentGrant, Status, bool] | None, now: int, usable: bool
 ) -> OwnGrant:
     chain_status = chain_active = ops = scope_ref = agent = None
     agrees = True
@@ -131,6 +163,7 @@ def _checked(
         scope_ref=scope_ref,
         agent=agent,
         agrees=agrees,
+        usable_by_index=usable,
     )
 
 
@@ -150,8 +183,9 @@ def patient_grants(
     views: list[tuple[ConsentGrant, Status, bool] | None] = [None] * len(grants)
     if trusted_node is not None and grants:
         views = list(trusted_node.grant_views([grant.grant_id for grant in grants]))
+    usable = _usable_by_index(grants, shown)
     rows = [
-        _checked(grant, shown[grant.grant_id], view, at.time)
+        _checked(grant, shown[grant.grant_id], view, at.time, usable[grant.grant_id])
         for grant, view in zip(grants, views, strict=True)
     ]
     return OwnGrants(
