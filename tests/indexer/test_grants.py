@@ -359,6 +359,9 @@ def test_the_cli_prints_the_aggregates_and_refuses_bad_days_in_one_line(story, t
     bad = run("audit", "revocations", "--since", "yesterday")
     assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0
     assert "since is a day as YYYY-MM-DD, got 'yesterday'" in bad.output
+    for purpose in ("²", "99999999999"):
+        bad = run("audit", "grants", "--purpose", purpose)
+        assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0, bad.output
 
 
 def test_an_index_made_before_the_grant_tables_fills_them_on_its_next_sync(story, tmp_path):

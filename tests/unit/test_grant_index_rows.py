@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from carechain.errors import InputError
+from carechain.index.audit.grants import purpose_filter
 from carechain.index.grants import GrantFields, grant_rows
 
 ROOT, SUB, OTHER = "0x" + "aa" * 32, "0x" + "bb" * 32, "0x" + "cc" * 32
@@ -94,3 +98,21 @@ def test_a_sub_grant_of_an_indexed_grant_gets_its_root_and_an_unknown_epoch_stay
     )  # fmt: skip
     assert (grants[0]["root_id"], grants[0]["parent_id"], grants[0]["grantee"]) == (ROOT, OTHER, None)
     assert [row["revocation_epoch"] for row in rows] == [None, None]
+
+
+def test_a_purpose_filter_is_a_code_a_curie_or_a_uint32_in_ascii_digits():
+    assert [purpose_filter(v) for v in ("HMB", "DUO:0000006", " 10039 ", "4294967295", None)] == [
+        6,
+        6,
+        10039,
+        2**32 - 1,
+        None,
+    ]
+    for bad, message in (
+        ("²", "unknown purpose '²'"),  # str.isdigit() accepts it, int() does not
+        ("١٢", "unknown purpose"),
+        ("99999999999", "purpose number 99999999999 is out of range"),  # matched nothing before
+        (-1, "purpose number -1 is out of range"),
+    ):
+        with pytest.raises(InputError, match=message):
+            purpose_filter(bad)

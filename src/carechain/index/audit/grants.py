@@ -52,12 +52,24 @@ def purpose_name(code: int | None) -> str:
     return known.purpose.code if known is not None else str(code)
 
 
+UINT32_MAX = 2**32 - 1  # purposeCode is a uint32
+
+
 def purpose_filter(value: str | int | None) -> int | None:
-    """A purpose given as a code (HMB), a CURIE (DUO:0000006) or a registry number (10039)."""
-    if value is None or isinstance(value, int):
-        return value
-    text = value.strip()
-    return int(text) if text.isdigit() else purpose_code(text)
+    """A purpose given as a code (HMB), a CURIE (DUO:0000006) or a registry number (10039: ASCII digits,
+    at most a uint32, as purposeCode is; anything else is one InputError, never a filter matching nothing)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        number, shown = value, str(value)
+    else:
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            return purpose_code(text)
+        number, shown = int(text), text[:20]
+    if not 0 <= number <= UINT32_MAX:
+        raise InputError(f"purpose number {shown} is out of range: purpose codes are 0..{UINT32_MAX}")
+    return number
 
 
 def parse_day(value: str | date | None, what: str) -> date | None:
