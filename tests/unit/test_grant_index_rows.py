@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from carechain.core.keys import KeyRoot
 from carechain.errors import InputError
 from carechain.index.audit.grants import purpose_filter
+from carechain.index.audit.patient_grants import MAX_ROOTS, root_ids
 from carechain.index.grants import GrantFields, grant_rows
 
 ROOT, SUB, OTHER = "0x" + "aa" * 32, "0x" + "bb" * 32, "0x" + "cc" * 32
@@ -52,7 +54,8 @@ def test_every_act_is_a_row_and_the_epoch_moves_with_each_revocation():
         _event(9, "NonceBurned", subjectCommit=OTHER, nonce=2**256 - 1),
         _event(10, "GrantFailed", index=1, subjectCommit=OTHER, reason="0x12345678"),
         _event(11, "AgentOperatorSet", agent=LAB, operator=HOSPITAL),
-        _event(12, "RoleGranted", role=REASON, account=LAB, sender=HOSPITAL),  # not a grant's: no row
+        _event(12, "RefsInterned", index=5, purposeProfileRef=REASON, termsRef=REASON),
+        _event(13, "RoleGranted", role=REASON, account=LAB, sender=HOSPITAL),  # not a grant's: no row
     ])  # fmt: skip
     assert [(g["grant_id"], g["root_id"], g["parent_id"], g["depth"], g["grantee"]) for g in grants] == [
         (ROOT, ROOT, None, 0, HOSPITAL),
@@ -71,6 +74,7 @@ def test_every_act_is_a_row_and_the_epoch_moves_with_each_revocation():
         ("NonceBurned", OTHER, None, 11),
         ("GrantFailed", OTHER, None, 11),
         ("AgentOperatorSet", None, None, 11),
+        ("RefsInterned", None, None, 11),
     ]
     assert rows[5]["actor"] == "0x2222222222222222222222222222222222222222"  # the grantee's address
     assert rows[7]["actor"] == ROOT  # the subject: its commitment
@@ -81,6 +85,7 @@ def test_every_act_is_a_row_and_the_epoch_moves_with_each_revocation():
         REASON,
         LAB,
     )
+    assert (rows[11]["refs_index"], rows[11]["batch_index"], grants[1]["log_index"]) == (5, None, 0)
     assert (rows[8]["nonce"], rows[9]["batch_index"], rows[9]["reason"]) == (str(2**256 - 1), 1, "0x12345678")
     assert all(set(row) == set(rows[0]) for row in rows)  # one executemany takes them all
 
@@ -116,3 +121,10 @@ def test_a_purpose_filter_is_a_code_a_curie_or_a_uint32_in_ascii_digits():
     ):
         with pytest.raises(InputError, match=message):
             purpose_filter(bad)
+
+
+def test_root_ids_are_derived_at_most_ten_thousand_at_a_time():
+    key_root = KeyRoot.from_secret(bytes(range(32)))
+    assert len(root_ids(key_root, 2, first=2**32 - 2)) == 2
+    with pytest.raises(InputError, match="count 10001 is more than 10,000 grant keys at once"):
+        root_ids(key_root, MAX_ROOTS + 1)  # up to 2^32 before: hours of derivations, all held in memory

@@ -59,6 +59,9 @@ def define_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("block_number", sa.BigInteger, nullable=False),
         sa.Column("block_time", sa.BigInteger, nullable=False),
         sa.Column("tx_hash", sa.String(66), nullable=False),
+        sa.Column(
+            "log_index", sa.Integer, nullable=False
+        ),  # orders a block's grants the same on every database
         sa.Index("ix_grants_chain_block", "chain_id", "block_number"),
     )
     events = sa.Table(
@@ -82,7 +85,8 @@ def define_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("head_hash", sa.String(66)),
         sa.Column("use_count", sa.BigInteger),
         sa.Column("nonce", sa.String(78)),  # NonceBurned's uint256: in decimal
-        sa.Column("batch_index", sa.BigInteger),
+        sa.Column("batch_index", sa.BigInteger),  # GrantFailed: the failed item's position in its batch
+        sa.Column("refs_index", sa.BigInteger),  # RefsInterned: the interned refs pair's index (uint32)
         sa.Column("revocation_epoch", sa.BigInteger),  # in force after this event; None when unknown
         sa.UniqueConstraint("chain_id", "block_hash", "log_index", name="uq_grant_events_log"),
         sa.Index("ix_grant_events_chain_block", "chain_id", "block_number"),
@@ -92,7 +96,7 @@ def define_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
 
 _OPTIONAL: Final = (
     "status", "actor", "agent", "reason", "leaf",
-    "usage_epoch", "head_hash", "use_count", "nonce", "batch_index",
+    "usage_epoch", "head_hash", "use_count", "nonce", "batch_index", "refs_index",
 )  # fmt: skip
 
 
@@ -111,7 +115,7 @@ _COPIED: Final[dict[str, dict[str, str]]] = {
     "UsageCommitted": {"usage_epoch": "epoch", "head_hash": "headHash", "use_count": "count"},
     "NonceBurned": {"nonce": "nonce"},
     "GrantFailed": {"batch_index": "index", "reason": "reason"},
-    "RefsInterned": {"batch_index": "index"},  # the refs pair's index; the pair is in `events`
+    "RefsInterned": {"refs_index": "index"},  # the refs pair's index; the pair is in `events`
 }
 
 
@@ -163,7 +167,13 @@ def grant_rows(
             "event": name,
             "grant_id": args.get("grantId") or args.get("subjectCommit"),
         } | dict.fromkeys(_OPTIONAL)  # every row every column: rows are inserted as one executemany
-        where = {"chain_id": chain_id, "block_number": block, "block_time": when, "tx_hash": row["tx_hash"]}
+        where = {
+            "chain_id": chain_id,
+            "block_number": block,
+            "block_time": when,
+            "tx_hash": row["tx_hash"],
+            "log_index": row["log_index"],
+        }
         if name in ("ConsentGranted", "ConsentSubGranted"):
             grant_id = args["grantId"]
             if name == "ConsentGranted":

@@ -124,7 +124,7 @@ def indexed_grants(indexer: Indexer, roots: frozenset[str] | None = None) -> Ite
         sa.select(*g, ranked.c.status.label("own_status"))
         .join(ranked, sa.and_(ranked.c.grant_id == g.grant_id, ranked.c.n == 1), isouter=True)
         .where(g.chain_id == indexer.chain_id)
-        .order_by(g.block_number)
+        .order_by(g.block_number, g.log_index)
     )
     with indexer.engine.connect() as db:
         for row in db.execution_options(yield_per=5_000).execute(query):

@@ -22,6 +22,7 @@ from carechain.clients.grants import ConsentGrant, ConsentGrantsClient
 from carechain.core.grants import Op, Status
 from carechain.core.keys import KeyRoot, Role
 from carechain.core.values import bytes32, uint
+from carechain.errors import InputError
 from carechain.index.audit.common import Serialisable, snapshot
 from carechain.index.audit.grants import (
     EXPIRED,
@@ -35,11 +36,18 @@ from carechain.index.audit.grants import (
 from carechain.index.grants import DECIMAL
 from carechain.index.indexer import Indexer, grant_events_table
 
+MAX_ROOTS = 10_000  # grant keys derived per call: each costs a derivation, and the list is held in memory
+
 
 def root_ids(key_root: KeyRoot, count: int, role: Role = "subject", first: int = 0) -> list[str]:
-    """The root grant ids (subject commitments) of grant numbers first..first+count-1 of `role`."""
+    """The root grant ids (subject commitments) of grant numbers first..first+count-1 of `role`, at most
+    MAX_ROOTS at a time (ask again with a later `first` for more)."""
     uint(count, "count", 32)
     uint(first, "first grant number", 32)
+    if count > MAX_ROOTS:
+        raise InputError(
+            f"count {count} is more than {MAX_ROOTS:,} grant keys at once: ask in parts with `first`"
+        )
     return ["0x" + key_root.grant_keys(role, index).commitment.hex() for index in range(first, first + count)]
 
 
@@ -227,7 +235,17 @@ class OwnHistory(Serialisable):
     entries: list[OwnEvent]
 
 
-_DETAIL = ("agent", "reason", "leaf", "usage_epoch", "head_hash", "use_count", "nonce", "batch_index")
+_DETAIL = (
+    "agent",
+    "reason",
+    "leaf",
+    "usage_epoch",
+    "head_hash",
+    "use_count",
+    "nonce",
+    "batch_index",
+    "refs_index",
+)
 
 
 def patient_history(indexer: Indexer, roots: Sequence[bytes | str]) -> OwnHistory:
