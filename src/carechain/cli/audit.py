@@ -325,7 +325,8 @@ def audit_grants(ctx: Context, purpose: str | None, db: str | None, no_sync: boo
     """Consent grants (the private model) per purpose, kind and status, and per tree depth: counts only.
 
     Statuses are effective ones: a sub-grant under an ended grant shows its status, a live grant past
-    its end is EXPIRED. Checked against the chain's revocation epoch.
+    its end is EXPIRED. The one chain check is the revocation epoch at the index's last block: it counts
+    revocations, it does not compare them (exit 3 when it differs; "unknown" when it cannot be asked).
 
     \b
     Examples:
@@ -352,7 +353,8 @@ def audit_revocations(
 ) -> None:
     """Consent-grant revocations per UTC day, by who ended the grant, beside the grants made that day.
 
-    Days without activity are left out. Checked against the chain's revocation epoch.
+    Days without activity are left out. The one chain check is the revocation epoch at the index's last
+    block: it counts revocations, it does not compare them ("unknown" when it cannot be asked).
 
     \b
     Examples:

@@ -1,7 +1,9 @@
 """Audit answers from the event index, each checked against the chain: one module per report.
 
 ConsentGrants (the private model): `grants` is the public aggregate audit, `patient_grants` a patient's
-own view from their key material, run on their side.
+own view from their key material, run on their side. These are checked less than the rest: the aggregates
+by the revocation epoch alone, a patient's grants grant by grant only against a node they name as trusted,
+and `patient_history` not at all (see each module).
 
 Every answer is derived by replaying the indexed events (the latest state per consent, grant,
 credential, episode or trial, with expiry honoured against the chain's latest block time) and then

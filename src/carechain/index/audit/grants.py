@@ -1,11 +1,13 @@
 """The public audit of ConsentGrants: aggregates only (grants by purpose, kind and status; revocations and
-grants per day; tree depths), never a grant-by-grant dossier, checked against the chain's revocation epoch.
+grants per day; tree depths), never a grant-by-grant dossier, beside one check: the revocation epoch.
 
 Statuses are effective ones, as `effectiveStatus` and `isGrantActive` answer them: a sub-grant under an
 ended ancestor shows that ancestor's status, and a live grant past its `expiresAt` (at the chain's latest
 block time) is EXPIRED. A grant not yet in its window counts as ACTIVE (`notBefore` is in no event).
-The epoch check: every revocation of any kind moves `revocationEpoch` by one, so the index holds every
-revocation up to its last block exactly when its epoch there equals the contract's at that block.
+The epoch check (`EpochCheck`): every revocation of any kind (a suspension too) moves `revocationEpoch` by
+one, so an index whose epoch at its last block equals the contract's there has counted as many of those
+acts; it does not compare which grants they ended, nor any other event (grants made, resumptions, usage),
+and says nothing after that block. Unknown on either side is shown as unknown, not as a mismatch.
 """
 
 from __future__ import annotations

@@ -251,7 +251,8 @@ _DETAIL = (
 def patient_history(indexer: Indexer, roots: Sequence[bytes | str]) -> OwnHistory:
     """Every act on the trees rooted at `roots`, in chain order: grants, sub-grants, revocations,
     suspensions and resumptions, withdrawn leaves, agent revocations, usage commitments, nonce burns and
-    failed batch items (their ids are the roots' commitments)."""
+    failed batch items (their ids are the roots' commitments). From the index only: not checked against
+    the chain."""
     wanted = _roots(roots)
     at = snapshot(indexer)
     tree = {grant.grant_id: grant.root_id for grant in indexed_grants(indexer, wanted)}
