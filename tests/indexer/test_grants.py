@@ -377,6 +377,14 @@ def test_an_index_made_before_the_grant_tables_fills_them_on_its_next_sync(story
     upgraded.sync()
     for table in (grants_table, grant_events_table):
         assert _rows(upgraded, table) == _rows(story.sqlite, table)
+    assert upgraded.covers_grants_deploy() is None  # unknown: the epochs came from the node
+
+    with story.postgres.engine.begin() as db:  # PostgreSQL gets the column back too ("cursor" is a keyword)
+        db.execute(sa.text('ALTER TABLE "cursor" DROP COLUMN first_block'))
+    reopened = Indexer(story.w3, story.root, story.postgres.url)
+    assert (
+        reopened.covers_grants_deploy() is None and reopened.revocation_epoch() == upgraded.revocation_epoch()
+    )
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:
