@@ -124,7 +124,11 @@ _databases = iter(range(1, 1_000_000))
 @pytest.fixture
 def pg_url(postgres: str) -> str:
     """A fresh, empty database on the throwaway server."""
-    name = f"index_{next(_databases)}"
+    return create_database(postgres, f"index_{next(_databases)}")
+
+
+def create_database(postgres: str, name: str) -> str:
+    """The URL of a new, empty database `name` on the throwaway server."""
     engine = sa.create_engine(
         postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )

@@ -1,4 +1,5 @@
-"""`carechain audit ...`: who may see a patient's data and why, histories, reads, break-glass, trials.
+"""`carechain audit ...`: who may see a patient's data and why, histories, reads, break-glass, trials,
+and the public aggregates of consent grants (the private model).
 
 Every answer comes from the event index (synced first unless --no-sync) and is checked against the
 chain; a disagreement is shown and makes the exit status 3.
@@ -95,6 +96,8 @@ def audit() -> None:
       carechain audit reads 0xRecordId
       carechain audit break-glass
       carechain --json audit trial 1
+      carechain audit grants --purpose HMB
+      carechain audit revocations --since 2026-12-01
     """
 
 
@@ -301,3 +304,72 @@ def _detail(key: str, value: Any) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value))
     return _short(value) if isinstance(value, str) and value.startswith("0x") else str(value)
+
+
+# ---- ConsentGrants: the public aggregate audit --------------------------------------------------------
+
+_purpose_filter = click.option(
+    "--purpose", help="Only grants of this purpose: a code (HMB), a CURIE (DUO:0000006) or a registry number."
+)
+
+
+def _epoch_footer(report: Any) -> str:
+    return f"{report.epoch.shown}; {_footer(report)}"
+
+
+@audit.command("grants")
+@_purpose_filter
+@_index_options
+@pass_ctx
+def audit_grants(ctx: Context, purpose: str | None, db: str | None, no_sync: bool) -> None:
+    """Consent grants (the private model) per purpose, kind and status, and per tree depth: counts only.
+
+    Statuses are effective ones: a sub-grant under an ended grant shows its status, a live grant past
+    its end is EXPIRED. The one chain check is the revocation epoch at the index's last block: it counts
+    revocations, it does not compare them (exit 3 when it differs; "unknown" when it cannot be asked).
+
+    \b
+    Examples:
+      carechain audit grants
+      carechain --json audit grants --purpose HMB
+    """
+    report = queries.grants_by_purpose(_indexer(ctx, db, no_sync), purpose)
+    table = Table("purpose", "code", "kind", "status", "grants", title="Consent grants by purpose and status")
+    for row in report.counts:
+        table.add_row(row.purpose, str(row.purpose_code), row.kind, row.status, str(row.count))
+    depths = ", ".join(f"depth {depth}: {count}" for depth, count in report.depths.items())
+    footer = f"{report.total} grants ({depths or 'none'}); {_epoch_footer(report)}"
+    _answer(ctx, report.agrees, report.to_dict(), table, footer)
+
+
+@audit.command("revocations")
+@click.option("--since", help="First UTC day, YYYY-MM-DD (default: the first indexed).")
+@click.option("--until", help="Last UTC day, YYYY-MM-DD, included (default: the last indexed).")
+@_purpose_filter
+@_index_options
+@pass_ctx
+def audit_revocations(
+    ctx: Context, since: str | None, until: str | None, purpose: str | None, db: str | None, no_sync: bool
+) -> None:
+    """Consent-grant revocations per UTC day, by who ended the grant, beside the grants made that day.
+
+    Days without activity are left out. The one chain check is the revocation epoch at the index's last
+    block: it counts revocations, it does not compare them ("unknown" when it cannot be asked).
+
+    \b
+    Examples:
+      carechain audit revocations --since 2026-12-01
+      carechain --json audit revocations --purpose HMB --until 2026-12-31
+    """
+    report = queries.revocations_per_day(_indexer(ctx, db, no_sync), since, until, purpose)
+    table = Table(
+        "day", "granted", "sub-granted", "by subject", "by grantee", "by issuer", "exhausted", "ended",
+        "suspended", "resumed", "leaves", "agents", title="Consent-grant revocations per day (UTC)",
+    )  # fmt: skip
+    for day in [*report.days, report.totals]:
+        table.add_row(
+            day.day, str(day.granted), str(day.sub_granted), str(day.revoked_by_subject),
+            str(day.renounced_by_grantee), str(day.terminated_by_issuer), str(day.exhausted), str(day.ended),
+            str(day.suspended), str(day.resumed), str(day.leaves_withdrawn), str(day.agents_revoked),
+        )  # fmt: skip
+    _answer(ctx, report.agrees, report.to_dict(), table, _epoch_footer(report))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, overload
+
+from web3.exceptions import Web3RPCError
 
 from web3.contract.contract import ContractFunction
 
@@ -19,7 +21,7 @@ from carechain.core import eip712, grants
 from carechain.core.acts import SubjectAct
 from carechain.core.grants import AgentKind, AgentStatus, GrantInput, Policy, Status
 from carechain.core.keys import GrantKeys
-from carechain.core.reverts import error_table
+from carechain.core.reverts import call, error_table
 from carechain.core.sender import TxResult
 from carechain.errors import InputError
 
@@ -111,6 +113,13 @@ def _input(grant: GrantInput) -> tuple[bytes, bytes, bytes, int, bytes, str, str
     if not isinstance(grant, GrantInput):
         raise InputError(f"a grant is a carechain.core.grants.GrantInput, got {type(grant).__name__}")
     return grant.as_tuple()
+
+
+def _grant(grant_id: bytes, answer: Any) -> ConsentGrant:
+    """getGrant's answer as a ConsentGrant."""
+    raw: list[Any] = [bytes(v) if isinstance(v, bytes) else v for v in answer]
+    raw[12], raw[15], raw[16] = Status(raw[12]), AgentKind(raw[15]), AgentStatus(raw[16])
+    return ConsentGrant(grant_id, *raw)
 
 
 def _sig(subject_sig: bytes) -> bytes:
@@ -336,11 +345,43 @@ class ConsentGrantsClient(ContractClient):
     # ---- reads ------------------------------------------------------------------------------------
 
     def get_grant(self, grant_id: bytes | str) -> ConsentGrant:
-        raw: list[Any] = [
-            bytes(v) if isinstance(v, bytes) else v for v in self._call("getGrant", _id(grant_id))
+        return _grant(_id(grant_id), self._call("getGrant", _id(grant_id)))
+
+    def get_grants(self, grant_ids: Sequence[bytes | str]) -> list[ConsentGrant]:
+        """getGrant of each id, in JSON-RPC batches (see `_batched`)."""
+        ids = [_id(grant_id) for grant_id in grant_ids]
+        return [
+            _grant(i, raw) for i, raw in zip(ids, self._batched([("getGrant", i) for i in ids]), strict=True)
         ]
-        raw[12], raw[15], raw[16] = Status(raw[12]), AgentKind(raw[15]), AgentStatus(raw[16])
-        return ConsentGrant(_id(grant_id), *raw)
+
+    def grant_views(self, grant_ids: Sequence[bytes | str]) -> list[tuple[ConsentGrant, Status, bool]]:
+        """getGrant, effectiveStatus and isGrantActive of each id, in JSON-RPC batches (see `_batched`)."""
+        ids = [_id(grant_id) for grant_id in grant_ids]
+        calls = [(name, i) for i in ids for name in ("getGrant", "effectiveStatus", "isGrantActive")]
+        answers = self._batched(calls)
+        return [
+            (_grant(i, answers[3 * n]), Status(answers[3 * n + 1]), bool(answers[3 * n + 2]))
+            for n, i in enumerate(ids)
+        ]
+
+    def _batched(self, calls: Sequence[tuple[str, bytes]], size: int = 500) -> list[Any]:
+        """Reads of one id each, `size` to a JSON-RPC batch where the provider takes batches; a batch it
+        refuses (or answers in part) is asked again one call at a time."""
+        answers: list[Any] = []
+        for first in range(0, len(calls), size):
+            chunk = calls[first : first + size]
+            got: list[Any] | None = None
+            try:
+                with self.w3.batch_requests() as batch:
+                    for name, arg in chunk:
+                        batch.add(getattr(self.contract.functions, name)(arg))
+                    got = list(batch.execute())
+            except (NotImplementedError, Web3RPCError, ValueError, TypeError):
+                got = None
+            if got is None or len(got) != len(chunk):
+                got = [self._call(name, arg) for name, arg in chunk]
+            answers.extend(got)
+        return answers
 
     def is_active(self, grant_id: bytes | str) -> bool:
         """ERC-8356's authorization answer: the grant and each ancestor active, in window, under their cap."""
@@ -358,9 +399,21 @@ class ConsentGrantsClient(ContractClient):
         """The nonce the subject's next signature must carry."""
         return int(self._call("nonces", bytes32(subject_commit, "subjectCommit")))
 
-    def revocation_epoch(self) -> int:
-        """A counter every revocation of any kind moves: a cache of access answers is stale once it has."""
-        return int(self._call("revocationEpoch"))
+    @overload
+    def revocation_epoch(self) -> int: ...
+    @overload
+    def revocation_epoch(self, block: int) -> int | None: ...
+    def revocation_epoch(self, block: int | None = None) -> int | None:
+        """A counter every revocation of any kind moves: a cache of access answers is stale once it has.
+
+        At `block`: None when the node keeps no state that old (a pruned node), never the latest instead.
+        """
+        if block is None:
+            return int(self._call("revocationEpoch"))
+        try:
+            return int(call(self.contract.functions.revocationEpoch(), self.errors, block=block))
+        except (Web3RPCError, ValueError):
+            return None
 
     def check_access(
         self,

@@ -109,10 +109,11 @@ def call(
     retry: RetryPolicy | None = None,
     caller: str | None = None,
     gas: int | None = None,
+    block: int | None = None,
 ) -> Any:
     """A read (eth_call), from `caller` when the answer depends on who asks (ERC-8356's `checkAccess`),
-    with a gas limit of `gas` when given; a revert (UnknownTrial, UnknownRecord...) raises its typed
-    exception.
+    with a gas limit of `gas` when given, at `block` (default: the latest); a revert (UnknownTrial,
+    UnknownRecord...) raises its typed exception.
 
     A node that does not answer is asked again (`retry`), then `ChainUnavailable`.
     """
@@ -120,4 +121,6 @@ def call(
     if gas is not None:
         params["gas"] = gas
     with reverts_decoded(abi):
-        return retrying(function.w3, f"eth_call {function.fn_name}", lambda: function.call(params), retry)
+        return retrying(
+            function.w3, f"eth_call {function.fn_name}", lambda: function.call(params, block), retry
+        )

@@ -1,13 +1,15 @@
 """The event index: every CareChain event, read with eth_getLogs, in SQLite or PostgreSQL.
 
-`Indexer(w3, root, url).sync()` reads the logs of the five registries in block ranges that grow
+`Indexer(w3, root, url).sync()` reads the logs of the deployment's contracts in block ranges that grow
 while answers are small, halve when the node refuses a range, and shrink after an answer of more
 than `max_logs` logs (which is kept: a range is never read twice for its size). Each
 range is written in one database transaction together with the cursor, so a run stopped anywhere
-resumes without duplicates. The hashes of indexed blocks are kept: when a stored hash no longer
-matches the node's block at that height (a reorg), the blocks after the last matching one are
-rolled back and read again. Node calls go through the transport's one retry policy and loop
-(`carechain.core.transport.retrying`); a node that stays down raises one `ChainUnavailable`.
+resumes without duplicates; ConsentGrants' events also go, in that same transaction, into typed rows
+(`carechain.index.grants`: grants, their trees, statuses and revocation epochs, never a patient).
+The hashes of indexed blocks are kept: when a stored hash no longer matches the node's block at
+that height (a reorg), the blocks after the last matching one are rolled back and read again. Node
+calls go through the transport's one retry policy and loop (`carechain.core.transport.retrying`); a
+node that stays down raises one `ChainUnavailable`.
 """
 
 from __future__ import annotations
@@ -30,14 +32,23 @@ from hexbytes import HexBytes
 from sha3 import keccak_256
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from web3 import Web3
+from web3 import JSONBaseProvider, Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
+from carechain.clients.grants import ConsentGrantsClient
 from carechain.core.deployments import CONTRACTS, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
 from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
+from carechain.index.grants import (
+    FIRST_EPOCH,
+    GRANT_EVENTS,
+    GRANTS_CONTRACT,
+    GrantFields,
+    define_tables,
+    grant_rows,
+)
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
 
@@ -93,8 +104,12 @@ cursor_table = sa.Table(
     sa.Column("chain_id", sa.BigInteger, primary_key=True),
     sa.Column("last_block", sa.BigInteger, nullable=False),
     sa.Column("addresses", sa.JSON, nullable=False),
+    # The first block this index read (None: an index made before this column). At or below ConsentGrants'
+    # deploy block, the index holds every revocation, so its epoch counts from FIRST_EPOCH with no node call.
+    sa.Column("first_block", sa.BigInteger),
 )
 
+grants_table, grant_events_table = define_tables(metadata)
 
 _COLUMNS = tuple(c.name for c in events_table.c if c.name != "id")  # what a decoded row holds
 
@@ -314,6 +329,8 @@ class Indexer:
         manifest.check_code(w3, root)
         self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
         self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
+        self.grants = ConsentGrantsClient.at(w3, root, self.addresses[GRANTS_CONTRACT])
+        self.grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
         self._events: dict[tuple[str, str], _Event] = {}
         for name in CONTRACTS:
             for entry in load_abi(root, name):
@@ -332,9 +349,18 @@ class Indexer:
             if self.engine.dialect.name == "sqlite":
                 sa.event.listen(self.engine, "connect", _tune_sqlite)
             metadata.create_all(self.engine)
+            self._add_first_block()
         except (sa.exc.SQLAlchemyError, ImportError) as err:
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise CareChainError(f"cannot open the index database {_shown(self.url)}: {reason}") from None
+
+    def _add_first_block(self) -> None:
+        """The cursor's `first_block` column on an index made before it (left NULL there: unknown)."""
+        if "first_block" in {column["name"] for column in sa.inspect(self.engine).get_columns("cursor")}:
+            return
+        table = self.engine.dialect.identifier_preparer.quote("cursor")
+        with self.engine.begin() as db:
+            db.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN first_block BIGINT")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -360,6 +386,13 @@ class Indexer:
         except (BlockNotFound, Web3RPCError):
             return None
         return _hex(block["hash"])
+
+    def on_chain(self) -> bool | None:
+        """Whether the last indexed block's stored hash is still the node's at that height (None: nothing
+        indexed): a question that names no grant and no patient."""
+        last = self.last_block()
+        stored = None if last is None else next(self._stored_blocks(last), None)
+        return None if stored is None else self._block_hash(stored[0]) == stored[1]
 
     def head(self) -> int:
         return int(self._node("eth_blockNumber", lambda: self.w3.eth.block_number))
@@ -423,11 +456,10 @@ class Indexer:
     def _roll_back(self, after: int) -> int:
         """Forget every block above `after`; returns how many stored blocks went."""
         with self.engine.begin() as db:
-            db.execute(
-                events_table.delete().where(
-                    events_table.c.chain_id == self.chain_id, events_table.c.block_number > after
+            for table in (events_table, grants_table, grant_events_table):
+                db.execute(
+                    table.delete().where(table.c.chain_id == self.chain_id, table.c.block_number > after)
                 )
-            )
             gone = db.execute(
                 blocks_table.delete().where(
                     blocks_table.c.chain_id == self.chain_id, blocks_table.c.number > after
@@ -475,17 +507,21 @@ class Indexer:
         else:
             db.execute(self._insert(events_table), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
-    def _write(self, end: int, end_hash: str, logs: list[Any]) -> int:
-        """One range in one transaction: its events, its blocks' hashes, the cursor."""
+    def _write(self, start: int, end: int, end_hash: str, logs: list[Any]) -> int:
+        """One range in one transaction: its events, its grants' rows, its blocks' hashes, the cursor."""
         with _gc_paused():
             rows = [
                 row for log in logs if (row := self._values(log, as_json=self._fast is not None)) is not None
             ]
         blocks = {row[1]: row[2] for row in rows}  # block_number: block_hash
         blocks[end] = end_hash
+        grant_logs = self._grant_logs(logs)
+        epoch = self._epoch_before(start) if grant_logs else None  # the node asked before the transaction
         with self.engine.begin() as db:
             if rows:
                 self._insert_events(db, rows)
+            if grant_logs:
+                self._write_grants(db, epoch, grant_logs)
             db.execute(
                 self._insert(blocks_table),
                 [{"chain_id": self.chain_id, "number": n, "hash": h} for n, h in blocks.items()],
@@ -498,10 +534,177 @@ class Indexer:
             if not updated:
                 db.execute(
                     cursor_table.insert().values(
-                        chain_id=self.chain_id, last_block=end, addresses=self.addresses
+                        chain_id=self.chain_id, last_block=end, addresses=self.addresses, first_block=start
                     )
                 )
         return len(rows)
+
+    def _grant_logs(self, logs: list[Any]) -> list[tuple[dict[str, Any], int, GrantFields | None]]:
+        """ConsentGrants' logs of a range decoded, with what the node adds (see `_with_node_facts`)."""
+        address = self.addresses[GRANTS_CONTRACT].lower()
+        decoded: list[tuple[dict[str, Any], int | None]] = []
+        for log in logs:
+            if log["address"].lower() == address and (row := self.decode(log)) is not None:
+                stamp = log.get("blockTimestamp")  # in logs on nodes that follow the newer spec
+                decoded.append((row, int(stamp, 16) if stamp else None))
+        return self._with_node_facts(decoded)
+
+    def _with_node_facts(
+        self, decoded: list[tuple[dict[str, Any], int | None]]
+    ) -> list[tuple[dict[str, Any], int, GrantFields | None]]:
+        """Decoded ConsentGrants events, each with its block's time and, for a sub-grant, what its event does
+        not say: asked of the node before a database transaction opens."""
+        times = {row["block_number"]: stamp for row, stamp in decoded if stamp is not None}
+        times |= self._block_times(sorted({row["block_number"] for row, _ in decoded} - set(times)))
+        subs = self._sub_grants(
+            [row["args"]["grantId"] for row, _ in decoded if row["event"] == "ConsentSubGranted"]
+        )
+        return [
+            (
+                row,
+                times[row["block_number"]],
+                subs.get(row["args"]["grantId"]) if row["event"] == "ConsentSubGranted" else None,
+            )
+            for row, _ in decoded
+        ]
+
+    def _backfill_grants(self) -> None:
+        """An index made before the grant tables existed gets their rows from the ConsentGrants events it
+        holds (once: afterwards `grant_events` is not empty)."""
+        e, t = grant_events_table.c, events_table.c
+        with self.engine.connect() as db:
+            if db.execute(sa.select(e.id).where(e.chain_id == self.chain_id).limit(1)).first() is not None:
+                return
+            query = (
+                sa.select(t.block_number, t.block_hash, t.tx_hash, t.log_index, t.event, t.args)
+                .where(t.chain_id == self.chain_id, t.event.in_(GRANT_EVENTS), t.contract == GRANTS_CONTRACT)
+                .order_by(t.block_number, t.log_index)
+            )
+            rows = [dict(row._mapping) for row in db.execute(query)]
+        if rows:
+            decoded = self._with_node_facts([(row, None) for row in rows])
+            epoch = self._epoch_before(int(rows[0]["block_number"]))
+            with self.engine.begin() as db:
+                self._write_grants(db, epoch, decoded)
+
+    def _block_times(self, numbers: list[int], batch: int = 500) -> dict[int, int]:
+        """Blocks' timestamps, asked in JSON-RPC batches where the provider takes them (a block the batch
+        does not answer is asked for alone)."""
+        times: dict[int, int] = {}
+        provider = self.w3.provider
+        if isinstance(provider, JSONBaseProvider) and len(numbers) > 1:
+            for first in range(0, len(numbers), batch):
+                chunk = numbers[first : first + batch]
+                requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]) for number in chunk]
+                answers = self._node(
+                    f"eth_getBlockByNumber({chunk[0]}..{chunk[-1]})",
+                    partial(provider.make_batch_request, requests),
+                )
+                for answer in answers if isinstance(answers, list) else ():
+                    block = answer.get("result") if isinstance(answer, dict) else None
+                    if isinstance(block, dict) and int(block["number"], 16) in chunk:
+                        times[int(block["number"], 16)] = int(block["timestamp"], 16)
+        for number in numbers:
+            if number not in times:
+                block = self._node(f"eth_getBlockByNumber({number})", partial(self.w3.eth.get_block, number))
+                times[number] = int(block["timestamp"])
+        return times
+
+    def _sub_grants(self, grant_ids: list[str]) -> dict[str, GrantFields]:
+        """Sub-grants' root (getGrant's subjectCommit: a tree's commitment is its root's), grantee, purpose,
+        expiry and asset, in JSON-RPC batches: fields no act changes, so the latest block answers for any
+        block (None each when the grant is gone, e.g. in a reorg)."""
+        if not grant_ids:
+            return {}
+        read = self._node(
+            f"getGrant() of {len(grant_ids)} sub-grants", lambda: self.grants.get_grants(grant_ids)
+        )
+        return {
+            grant_id: GrantFields(
+                _hex(grant.subject_commit),
+                grant.grantee,
+                grant.purpose_code,
+                grant.expires_at,
+                grant.asset_token_id,
+            )
+            if grant.exists
+            else GrantFields(None, None, None, None, None)
+            for grant_id, grant in zip(grant_ids, read, strict=True)
+        }
+
+    def _write_grants(
+        self,
+        db: sa.Connection,
+        epoch: int | None,
+        decoded: list[tuple[dict[str, Any], int, GrantFields | None]],
+    ) -> None:
+        """The `grants` and `grant_events` rows of a range's ConsentGrants logs, in its transaction."""
+        times = {row["block_number"]: time for row, time, _ in decoded}
+        subs = {row["args"]["grantId"]: sub for row, _, sub in decoded if sub is not None}
+        g = grants_table.c
+
+        def root_of(grant_id: str) -> str | None:
+            found = db.execute(
+                sa.select(g.root_id).where(g.chain_id == self.chain_id, g.grant_id == grant_id)
+            ).scalar()
+            return None if found is None else str(found)
+
+        grants, events = grant_rows(
+            self.chain_id,
+            [row for row, _, _ in decoded],
+            times.__getitem__,
+            epoch,
+            root_of,
+            subs.__getitem__,
+        )
+        if grants:
+            db.execute(self._insert(grants_table), grants)
+        if events:
+            db.execute(self._insert(grant_events_table), events)
+
+    def _epoch_before(self, start: int) -> int | None:
+        """The revocation epoch in force before block `start`: the last indexed row's; the contract's first
+        when the index covers its deploy block (`covers_grants_deploy`: no node call); else the node's answer
+        at block start - 1 (None when it keeps no state that old: the rows' epochs are then unknown)."""
+        with self.engine.connect() as db:
+            last = self._last_epoch(db)
+        if last is not None:
+            return last
+        if self.covers_grants_deploy(start) is True:
+            return FIRST_EPOCH
+        epoch: int | None = self._node(
+            f"revocationEpoch() at block {start - 1}", lambda: self.grants.revocation_epoch(start - 1)
+        )
+        return epoch
+
+    def covers_grants_deploy(self, start: int | None = None) -> bool | None:
+        """Whether the index reads from ConsentGrants' deploy block on (None: unknown, an index made before
+        the cursor kept its first block); `start` is the first block of an index that holds none yet."""
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(cursor_table.c.first_block).where(cursor_table.c.chain_id == self.chain_id)
+            ).first()
+        first = start if row is None else row.first_block
+        return None if first is None else int(first) <= self.grants_block
+
+    def _last_epoch(self, db: sa.Connection) -> int | None:
+        e = grant_events_table.c
+        last = db.execute(
+            sa.select(e.revocation_epoch)
+            .where(e.chain_id == self.chain_id, e.revocation_epoch.is_not(None))
+            .order_by(e.block_number.desc(), e.log_index.desc())
+            .limit(1)
+        ).scalar()
+        return None if last is None else int(last)
+
+    def revocation_epoch(self) -> int | None:
+        """ConsentGrants' revocation epoch after the last indexed block: the last indexed event's; the first
+        epoch when nothing moved it and the index covers the deploy block; None when unknown."""
+        with self.engine.connect() as db:
+            last = self._last_epoch(db)
+        if last is not None:
+            return last
+        return FIRST_EPOCH if self.last_block() is not None and self.covers_grants_deploy() else None
 
     def decode(self, log: dict[str, Any]) -> dict[str, Any] | None:
         """A raw JSON-RPC log as an `events` row; None for a log of no CareChain event."""
@@ -556,6 +759,7 @@ class Indexer:
                 fork = self._fork_point(last)
                 rolled_back = self._roll_back(fork)
                 last = fork
+            self._backfill_grants()
         target = self.head() - confirmations if to_block is None else to_block
         result = SyncResult(last + 1, max(target, last), rolled_back=rolled_back)
         start = last + 1
@@ -578,7 +782,7 @@ class Indexer:
             ):
                 result.to_block = start - 1  # the chain moved while this range was read: try again next sync
                 break
-            result.events += self._write(end, end_hash, logs)
+            result.events += self._write(start, end, end_hash, logs)
             result.blocks += end - start + 1
             result.ranges.append((start, end))
             if len(logs) > self.max_logs:
