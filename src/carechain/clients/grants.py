@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
-from web3.exceptions import Web3RPCError
-
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3RPCError
 
 from carechain.clients.base import ContractClient, bytes32, checksum, uint
 from carechain.core import eip712, grants
