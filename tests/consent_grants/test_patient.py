@@ -12,6 +12,7 @@ from brownie import accounts, web3
 from click.testing import CliRunner
 from eth_abi.abi import encode
 from fastapi.testclient import TestClient
+from grants_support import client_of
 
 from carechain import errors
 from carechain.cli import cli
@@ -27,7 +28,7 @@ from carechain.services.relay.app import create_app
 from carechain.services.relay.client import RelayClient
 from carechain.services.relay.service import Rate
 from carechain.services.relay.store import Store, subject_acts_table
-from consent_grants.conftest import WALLET_KEY, client_of
+from consent_grants.conftest import WALLET_KEY
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
