@@ -306,25 +306,9 @@ def consents_to_grants(
 ) -> list[GrantRequest]:
     """The grants a FHIR Consent (or a Bundle of Consents) of `patient` asks for, all or none."""
     patient = checksum(patient, "patient")
-    kind = document.get("resourceType")
-    if kind == "Bundle":
-        _validated_input(Bundle, document, "the Bundle")
-        located = []
-        for number, entry in enumerate(document.get("entry") or [], start=1):
-            resource = entry.get("resource") or {}
-            if resource.get("resourceType") != "Consent":
-                found = resource.get("resourceType") or "entry without a resource"
-                raise InputError(f"Bundle entry {number} is a {found}, not a Consent")
-            located.append((f"Bundle entry {number} (Consent {resource.get('id', 'without id')})", resource))
-        if not located:
-            raise InputError("the Bundle holds no Consent")
-    elif kind == "Consent":
-        located = [(f"Consent {document.get('id', 'without id')}", document)]
-    else:
-        raise InputError(f"not a FHIR Consent or Bundle (resourceType is {kind!r})")
     grants: list[GrantRequest] = []
     seen: dict[tuple[str, bytes], str] = {}
-    for where, resource in located:
+    for where, resource in _located(document):
         for grant in _grants(resource, where, chain_id=chain_id, patient=patient, now=now):
             key = (grant.grantee, grant.purpose)
             if key in seen:
@@ -332,6 +316,26 @@ def consents_to_grants(
             seen[key] = where
             grants.append(grant)
     return grants
+
+
+def _located(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Consents of a Consent or a Bundle of them, each with where it is (for error messages)."""
+    kind = document.get("resourceType")
+    if kind == "Consent":
+        return [(f"Consent {document.get('id', 'without id')}", document)]
+    if kind != "Bundle":
+        raise InputError(f"not a FHIR Consent or Bundle (resourceType is {kind!r})")
+    _validated_input(Bundle, document, "the Bundle")
+    located = []
+    for number, entry in enumerate(document.get("entry") or [], start=1):
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") != "Consent":
+            found = resource.get("resourceType") or "entry without a resource"
+            raise InputError(f"Bundle entry {number} is a {found}, not a Consent")
+        located.append((f"Bundle entry {number} (Consent {resource.get('id', 'without id')})", resource))
+    if not located:
+        raise InputError("the Bundle holds no Consent")
+    return located
 
 
 def _validated_input(model: type[Bundle] | type[FhirConsent], document: dict[str, Any], where: str) -> Any:
