@@ -1,4 +1,8 @@
-"""`carechain fhir ...`: a patient's consents as a FHIR Bundle, and FHIR Consents as grants."""
+"""`carechain fhir ...`: a patient's consents as a FHIR Bundle, and FHIR Consents as grants.
+
+`export` and `import` map the address-keyed ConsentRegistry; `export-grants` and `import-grants` map the
+patient's private grants on ConsentGrants, found from the wallet (or `--secret`) as `consent grants` finds
+them, every act signed by its grant's key and sent by the relayer."""
 
 from __future__ import annotations
 
@@ -9,17 +13,21 @@ from typing import Any
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx, show_purpose
+from carechain.cli.grants import INDEX, open_patient, patient_options, remember_patient, show_sent
 from carechain.cli.options import BLOCK, FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
+from carechain.core.grants import Op
 from carechain.core.times import show_time
 from carechain.errors import InputError
-from carechain.offchain import fhir
+from carechain.offchain import fhir, fhir_grants
 
 
 @cli.group("fhir")
 def fhir_group() -> None:
-    """Export consents as HL7 FHIR Consent resources (a Bundle); import FHIR Consents as grants."""
+    """Export consents as HL7 FHIR Consent resources (a Bundle); import FHIR Consents as grants.
+
+    export/import: the address-keyed consents; export-grants/import-grants: the private grants."""
 
 
 @fhir_group.command("export")
@@ -93,6 +101,100 @@ def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) ->
             client.grant(grant.grantee, grant.purpose, grant.scopes, grant.expires_at),
             **_shown(grant),
         )
+
+
+@fhir_group.command("export-grants")
+@patient_options
+@output_option("Write the Bundle to this file.", required=False)
+@click.option("--active-only", is_flag=True, help="Only grants in force now.")
+@click.option(
+    "--patient-reference", help="A local reference (Patient/<id>) your own FHIR server resolves for you."
+)
+@pass_ctx
+def fhir_export_grants(
+    ctx: Context,
+    relayer: str | None,
+    secret: Path | None,
+    gap_limit: int,
+    output: Path | None,
+    active_only: bool,
+    patient_reference: str | None,
+) -> None:
+    """The patient's private grants (found from the wallet or --secret) as a FHIR Bundle: each Consent names
+    its grant by the subject commitment, never by the patient.
+
+    \b
+    Example:
+      carechain fhir export-grants -o grants.json
+    """
+    remember_patient(relayer, secret, gap_limit)
+    patient = open_patient(ctx, needs_relayer=False)
+    document = fhir_grants.export_grants(
+        patient, active_only=active_only, patient_reference=patient_reference
+    )
+    text = json.dumps(document, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    count = len(document.get("entry", []))
+    ctx.emit({"file": str(output), "grants": count}, f"{count} grant(s) written to {output}")
+
+
+@fhir_group.command("import-grants")
+@patient_options
+@click.argument("file", type=FILE)
+@click.option("--index", type=INDEX, help="The first grant number to sign under (default: the next unused).")
+@click.option("--dry-run", is_flag=True, help="Print the grants without signing or sending anything.")
+@pass_ctx
+def fhir_import_grants(
+    ctx: Context,
+    relayer: str | None,
+    secret: Path | None,
+    gap_limit: int,
+    file: Path,
+    index: int | None,
+    dry_run: bool,
+) -> None:
+    """Sign one grant per FHIR Consent in FILE (a Consent or a Bundle), each with its own key, and send them
+    through the relayer: every Consent is checked before the first is signed.
+
+    \b
+    Example:
+      carechain fhir import-grants grants.json --dry-run
+      carechain fhir import-grants grants.json --relayer https://relay.example
+    """
+    remember_patient(relayer, secret, gap_limit)
+    document = fhir.load_document(file)
+    patient = open_patient(ctx, needs_relayer=not dry_run)
+    w3 = patient.contract.w3
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    wanted = fhir_grants.imported_grants(document, chain_id=int(w3.eth.chain_id), now=now)
+    if dry_run:
+        rows = [_wanted(one, now) for one in wanted]
+        ctx.emit(
+            {"dryRun": True, "grants": rows},
+            "\n".join(
+                f"would grant {row['grantee']} {row['purpose']} over {','.join(row['categories'])} "
+                f"from {show_time(row['notBefore'])} until {show_time(row['expiresAt'])}"
+                for row in rows
+            ),
+        )
+        return
+    for keys_, act in fhir_grants.sign_imported(patient, wanted, index):
+        show_sent(ctx, "granted", keys_.index, patient.submitter.submit(act))
+
+
+def _wanted(one: fhir_grants.ImportedGrant, now: int) -> dict[str, Any]:
+    not_before, expires_at = one.window(now)
+    return {
+        "grantee": one.grantee,
+        "purpose": one.purpose,
+        "categories": list(one.categories),
+        "ops": [op.name for op in Op if one.ops & op],
+        "notBefore": not_before,
+        "expiresAt": expires_at,
+    }
 
 
 def _shown(grant: GrantRequest) -> dict[str, Any]:
