@@ -99,6 +99,6 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
 
     entry["resource"]["provision"]["type"] = "deny"
     bundle_file.write_text(json.dumps(entry["resource"]))
-    refused = run("fhir", "import-grants", str(bundle_file), "--relayer", "x")
+    refused = run("fhir", "import-grants", str(bundle_file))  # checked before the relayer is asked for
     assert refused.exit_code == 1 and refused.output.count("\n") == 1
     assert refused.output.startswith("error: Consent ") and "provision.type is 'deny'" in refused.output

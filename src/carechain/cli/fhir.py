@@ -19,6 +19,7 @@ from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
 from carechain.core.grants import Op
 from carechain.core.times import show_time
+from carechain.core.transport import connect
 from carechain.errors import InputError
 from carechain.offchain import fhir, fhir_grants
 
@@ -166,8 +167,7 @@ def fhir_import_grants(
     """
     remember_patient(relayer, secret, gap_limit)
     document = fhir.load_document(file)
-    patient = open_patient(ctx, needs_relayer=not dry_run)
-    w3 = patient.contract.w3
+    w3 = connect(ctx.settings.rpc_url)  # the file is checked before any key or relayer is needed
     now = int(w3.eth.get_block("latest")["timestamp"])
     wanted = fhir_grants.imported_grants(document, chain_id=int(w3.eth.chain_id), now=now)
     if dry_run:
@@ -181,6 +181,7 @@ def fhir_import_grants(
             ),
         )
         return
+    patient = open_patient(ctx)
     for keys_, act in fhir_grants.sign_imported(patient, wanted, index):
         show_sent(ctx, "granted", keys_.index, patient.submitter.submit(act))
 

@@ -253,11 +253,9 @@ class ImportedGrant:
 def imported_grants(document: dict[str, Any], *, chain_id: int, now: int) -> list[ImportedGrant]:
     """The grants a FHIR Consent (or a Bundle of Consents) asks for, every one checked before any is
     signed; one InputError naming the Consent and the element otherwise."""
-    wanted = []
-    for where, resource in fhir._located(document):
-        one = _imported(resource, where, chain_id=chain_id, now=now)
-        wanted.append(one)
-    return wanted
+    return [
+        _imported(resource, where, chain_id=chain_id, now=now) for where, resource in fhir._located(document)
+    ]
 
 
 def sign_imported(
