@@ -77,6 +77,7 @@ __all__ = [
     "STATUS_EXTENSION",
     "ImportedGrant",
     "export_grants",
+    "grant_reference",
     "grant_resource",
     "grants_bundle",
     "imported_grants",
