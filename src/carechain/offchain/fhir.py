@@ -66,6 +66,7 @@ __all__ = [
     "export_bundle",
     "list_consents",
     "load_document",
+    "permit_provision",
 ]
 
 RFC3986: Final = "urn:ietf:rfc:3986"
@@ -362,16 +363,7 @@ def _grants(
         raise fail("names no patient")
     if _address(consent.patient, "patient", chain_id, fail) != patient:
         raise fail(f"is a consent of another patient, not of {patient}")
-    provision = consent.provision
-    if provision is None:
-        raise fail("has no provision: nothing to grant")
-    if provision.type not in (None, "permit"):
-        raise fail(f"provision.type is {provision.type!r}: only permit provisions become grants")
-    for name in ("provision", "data", "dataPeriod", "code"):
-        if getattr(provision, name):
-            raise fail(
-                f"provision.{name} is not supported (nested rules and data references cannot be granted)"
-            )
+    provision = permit_provision(consent, fail)
     for action in _codes(c for concept in provision.action or [] for c in concept.coding or []):
         if action[0] != CONSENT_ACTION or action[1] not in _ACTIONS:
             raise fail(f"provision.action {_show({action})} is not supported (only access, use)")
@@ -390,6 +382,22 @@ def _grants(
     return [
         GrantRequest(grantee, purpose, mask, expires_at) for grantee in grantees for purpose in purpose_ids
     ]
+
+
+def permit_provision(consent: Any, fail: Any) -> Any:
+    """The Consent's provision, if it is one flat permit (no nested rules, no data references); what a
+    grant cannot hold raises `fail(message)`."""
+    provision = consent.provision
+    if provision is None:
+        raise fail("has no provision: nothing to grant")
+    if provision.type not in (None, "permit"):
+        raise fail(f"provision.type is {provision.type!r}: only permit provisions become grants")
+    for name in ("provision", "data", "dataPeriod", "code"):
+        if getattr(provision, name):
+            raise fail(
+                f"provision.{name} is not supported (nested rules and data references cannot be granted)"
+            )
+    return provision
 
 
 def _codes(codings: Iterable[Any] | None) -> set[tuple[str, str]]:

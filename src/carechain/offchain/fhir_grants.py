@@ -297,14 +297,7 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
         raise fail("modifierExtension is not supported")
     if consent.patient is not None and consent.patient.identifier is not None:
         raise fail("patient carries an identifier: a grant names no patient (give a local reference or none)")
-    provision = consent.provision
-    if provision is None:
-        raise fail("has no provision: nothing to grant")
-    if provision.type not in (None, "permit"):
-        raise fail(f"provision.type is {provision.type!r}: only permit provisions become grants")
-    for name in ("provision", "data", "dataPeriod", "code"):
-        if getattr(provision, name):
-            raise fail(f"provision.{name} is not supported (nested rules, data references: not grantable)")
+    provision = fhir.permit_provision(consent, fail)
     if not provision.actor or len(provision.actor) != 1:
         raise fail("provision.actor must name exactly one grantee (make one Consent per grantee)")
     grantee = fhir._address(provision.actor[0].reference, "provision.actor[0]", chain_id, fail)
