@@ -308,3 +308,40 @@ def test_unknown_categories_export_without_class_and_do_not_import():
     assert "class" not in consent["provision"]
     with pytest.raises(InputError, match="names no data category"):
         imported(consent)
+
+
+BEYOND_9999 = {"url": fhir.END_EXTENSION, "valueString": str(300_000_000_000 // DAY * DAY)}
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ({"start": "2027-01-15T00:00:00Z", "end": "2027-03"}, "provision.period.end 2027-03 needs a time"),
+        ({"start": "2027", "end": "2027-03-01T00:00:00Z"}, "provision.period.start 2027 needs a time"),
+        (
+            {"extension": [{"url": fhir.END_EXTENSION, "valueString": "soon"}]},
+            f"provision.period extension {fhir.END_EXTENSION} is not a unix time",
+        ),
+        (
+            {"extension": [{"url": fhir.END_EXTENSION, "valueInteger": 5}]},
+            f"provision.period extension {fhir.END_EXTENSION} is not a unix time",
+        ),
+        (
+            {"extension": [{"url": "https://example.org/x", "valueString": "1"}]},
+            "provision.period.end is missing",
+        ),
+    ],
+)
+def test_bad_period_values_are_one_input_error(period, message):
+    consent = resource()
+    consent["provision"]["period"] = period
+    with pytest.raises(InputError) as raised:
+        imported(consent)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_end_past_9999_round_trips_through_the_extension():
+    consent = resource()
+    consent["provision"]["period"] = {"extension": [BEYOND_9999]}
+    (wanted,) = imported(consent)
+    assert wanted.end == 300_000_000_000 // DAY * DAY

@@ -441,7 +441,8 @@ def _moment(value: Any, what: str, fail: Any) -> int | None:
     if value is None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise fail(f"{what} {value.isoformat()} needs a time and a time zone (2027-01-31T00:00:00Z)")
+        shown = value.isoformat() if hasattr(value, "isoformat") else str(value)  # "2027-03" stays a str
+        raise fail(f"{what} {shown} needs a time and a time zone (2027-01-31T00:00:00Z)")
     return int(value.timestamp())
 
 

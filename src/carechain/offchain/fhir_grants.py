@@ -376,7 +376,13 @@ def _window(period: Any, now: int, fail: Any) -> tuple[int | None, int]:
         beyond = [e for e in period.extension or [] if e.url == END_EXTENSION]
         if not beyond:
             raise fail("provision.period.end is missing: a grant needs an end")
-        end = int(str(beyond[0].valueString))
+        text = beyond[0].valueString
+        if not isinstance(text, str) or not text.isascii() or not text.isdigit():
+            raise fail(
+                f"provision.period extension {END_EXTENSION} is not a unix time "
+                "(valueString of decimal digits)"
+            )
+        end = int(text)
     if end % DAY:
         raise fail(f"provision.period.end {_shown(end)} is not at 00:00 UTC: a grant ends on a whole day")
     if start is not None and start > now and start % DAY:
