@@ -53,11 +53,11 @@ def test_grants_export_as_fhir_and_import_back_as_the_same_grants(project, relay
 
     active = fhir_grants.export_grants(patient, active_only=True)
     wanted = fhir_grants.imported_grants(active, chain_id=web3.eth.chain_id, now=now)
-    ((again, act),) = fhir_grants.sign_imported(patient, wanted, index=7)
-    assert again.index == 7 and act.grant is not None
+    ((again, act),) = fhir_grants.sign_imported(patient, wanted)
+    assert again.index == care.index + 1 and act.grant is not None  # the next unused number, never chosen
     patient.submitter.submit(act)
 
-    original, copied = patient.grant_of(research.index), patient.grant_of(7)
+    original, copied = patient.grant_of(research.index), patient.grant_of(again.index)
     assert original.grant is not None and copied.grant is not None
     assert copied.grant.policy == original.grant.policy
     assert copied.grant.grantee == doctor and copied.categories == original.categories == ("labs", "genomics")
@@ -66,7 +66,8 @@ def test_grants_export_as_fhir_and_import_back_as_the_same_grants(project, relay
         original.grant.terms_ref,
     )
     assert copied.status is Status.ACTIVE and copied.active
-    assert [g.index for g in patient.check(doctor, "HMB", "genomics", Op.QUERY)] == [research.index, 7]
+    found = patient.check(doctor, "HMB", "genomics", Op.QUERY)
+    assert [g.index for g in found] == [research.index, again.index]
 
 
 def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, tmp_path, monkeypatch):
@@ -102,3 +103,5 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
     refused = run("fhir", "import-grants", str(bundle_file))  # checked before the relayer is asked for
     assert refused.exit_code == 1 and refused.output.count("\n") == 1
     assert refused.output.startswith("error: Consent ") and "provision.type is 'deny'" in refused.output
+    chosen = run("fhir", "import-grants", str(bundle_file), "--index", "7")
+    assert chosen.exit_code == 2 and "No such option '--index'" in chosen.output

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx, show_purpose
-from carechain.cli.grants import INDEX, open_patient, patient_options, remember_patient, show_sent
+from carechain.cli.grants import open_patient, patient_options, remember_patient, show_sent
 from carechain.cli.options import BLOCK, FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
@@ -145,7 +145,6 @@ def fhir_export_grants(
 @fhir_group.command("import-grants")
 @patient_options
 @click.argument("file", type=FILE)
-@click.option("--index", type=INDEX, help="The first grant number to sign under (default: the next unused).")
 @click.option("--dry-run", is_flag=True, help="Print the grants without signing or sending anything.")
 @pass_ctx
 def fhir_import_grants(
@@ -154,11 +153,11 @@ def fhir_import_grants(
     secret: Path | None,
     gap_limit: int,
     file: Path,
-    index: int | None,
     dry_run: bool,
 ) -> None:
-    """Sign one grant per FHIR Consent in FILE (a Consent or a Bundle), each with its own key, and send them
-    through the relayer: every Consent is checked before the first is signed.
+    """Sign one grant per FHIR Consent in FILE (a Consent or a Bundle), each with its own key under the next
+    unused grant numbers (so the wallet finds them again), and send them through the relayer: every Consent
+    is checked before the first is signed.
 
     \b
     Example:
@@ -182,7 +181,7 @@ def fhir_import_grants(
         )
         return
     patient = open_patient(ctx)
-    for keys_, act in fhir_grants.sign_imported(patient, wanted, index):
+    for keys_, act in fhir_grants.sign_imported(patient, wanted):
         show_sent(ctx, "granted", keys_.index, patient.submitter.submit(act))
 
 

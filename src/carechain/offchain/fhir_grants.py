@@ -259,25 +259,14 @@ def imported_grants(document: dict[str, Any], *, chain_id: int, now: int) -> lis
     ]
 
 
-def sign_imported(
-    patient: Patient, wanted: Sequence[ImportedGrant], index: int | None = None
-) -> list[tuple[GrantKeys, SubjectAct]]:
-    """Sign each grant with the patient's keys under the next unused numbers (or from `index` on); nothing
-    is sent: the caller hands the acts to the relayer."""
-    signed = []
-    for offset, one in enumerate(wanted):
-        signed.append(
-            patient.sign_grant(
-                one.grantee,
-                one.purpose,
-                one.categories,
-                one.start,
-                one.end,
-                ops=one.ops,
-                index=None if index is None else index + offset,
-            )
-        )
-    return signed
+def sign_imported(patient: Patient, wanted: Sequence[ImportedGrant]) -> list[tuple[GrantKeys, SubjectAct]]:
+    """Sign each grant with the patient's keys under the next unused numbers, one after the other (never a
+    chosen number: one past the gap limit, or already used, the wallet would not find again); nothing is
+    sent: the caller hands the acts to the relayer, in order."""
+    return [
+        patient.sign_grant(one.grantee, one.purpose, one.categories, one.start, one.end, ops=one.ops)
+        for one in wanted
+    ]
 
 
 def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) -> ImportedGrant:
