@@ -345,3 +345,30 @@ def test_an_end_past_9999_round_trips_through_the_extension():
     consent["provision"]["period"] = {"extension": [BEYOND_9999]}
     (wanted,) = imported(consent)
     assert wanted.end == 300_000_000_000 // DAY * DAY
+
+
+MODIFIER = [{"url": "https://example.org/not-really", "valueBoolean": True}]
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("modifierExtension", "modifierExtension"),
+        ("provision.modifierExtension", "provision.modifierExtension"),
+        ("provision.actor.0.modifierExtension", "provision.actor[0].modifierExtension"),
+        ("provision.action.0.modifierExtension", "provision.action[0].modifierExtension"),
+        ("contained.0.modifierExtension", "contained[0].modifierExtension"),
+    ],
+)
+def test_a_modifier_extension_anywhere_is_refused(path, where):
+    consent = edit(path, MODIFIER)(resource())
+    with pytest.raises(InputError) as raised:
+        imported(consent)
+    assert f"{where} is not supported" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_modifier_extension_in_the_bundle_is_refused():
+    document = exported(patient_grant())
+    document["entry"][0]["modifierExtension"] = MODIFIER
+    with pytest.raises(InputError, match=r"^the Bundle: entry\[0\].modifierExtension is not supported"):
+        imported(document)

@@ -28,8 +28,8 @@ Import turns each Consent into one grant (one grantee, one purpose, one to three
 with one line naming the Consent and the element, whatever the patient library cannot sign exactly: a
 status other than active, a deny, nested provisions, data, dataPeriod or code, several actors or purposes, a
 patient identifier, a purpose without a shipped consent template, more than three categories, a period
-without an end, a time not at 00:00 UTC where the grant would have to round it, an unknown extension. A
-Bundle is checked whole before anything is signed.
+without an end, a time not at 00:00 UTC where the grant would have to round it, an unknown extension, a
+modifierExtension anywhere in the Consent or the Bundle. A Bundle is checked whole before anything is signed.
 """
 
 from __future__ import annotations
@@ -254,9 +254,29 @@ class ImportedGrant:
 def imported_grants(document: dict[str, Any], *, chain_id: int, now: int) -> list[ImportedGrant]:
     """The grants a FHIR Consent (or a Bundle of Consents) asks for, every one checked before any is
     signed; one InputError naming the Consent and the element otherwise."""
-    return [
-        _imported(resource, where, chain_id=chain_id, now=now) for where, resource in fhir._located(document)
-    ]
+    located = fhir._located(document)
+    if document.get("resourceType") == "Bundle":
+        outside = {name: value for name, value in document.items() if name != "entry"}
+        outside["entry"] = [
+            {name: value for name, value in entry.items() if name != "resource"}
+            for entry in document.get("entry") or []
+        ]
+        _no_modifier(outside, "", lambda message: InputError(f"the Bundle: {message}"))
+    return [_imported(resource, where, chain_id=chain_id, now=now) for where, resource in located]
+
+
+def _no_modifier(node: Any, path: str, fail: Any) -> None:
+    """Refuse a modifierExtension anywhere under `node` (a resource's JSON): it may change the meaning of
+    the element holding it, and the patient library could not sign what it means."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            here = f"{path}.{name}" if path else name
+            if name == "modifierExtension":
+                raise fail(f"{here} is not supported (it may change what the Consent means)")
+            _no_modifier(value, here, fail)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _no_modifier(value, f"{path}[{i}]", fail)
 
 
 def sign_imported(patient: Patient, wanted: Sequence[ImportedGrant]) -> list[tuple[GrantKeys, SubjectAct]]:
@@ -270,10 +290,11 @@ def sign_imported(patient: Patient, wanted: Sequence[ImportedGrant]) -> list[tup
 
 
 def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) -> ImportedGrant:
-    consent = fhir._validated_input(FhirConsent, resource, where)
-
     def fail(message: str) -> InputError:
         return InputError(f"{where}: {message}")
+
+    _no_modifier(resource, "", fail)
+    consent = fhir._validated_input(FhirConsent, resource, where)
 
     if consent.status != "active":
         raise fail(f"status is {consent.status!r}: only an active Consent becomes a grant")
@@ -282,8 +303,6 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
             raise fail(f"extension {extension.url} is not supported (the patient library cannot sign it)")
         if extension.valueCode != Status.ACTIVE.name:
             raise fail(f"extension {extension.url} is {extension.valueCode!r}: only an ACTIVE grant imports")
-    if consent.modifierExtension:
-        raise fail("modifierExtension is not supported")
     if consent.patient is not None and consent.patient.identifier is not None:
         raise fail("patient carries an identifier: a grant names no patient (give a local reference or none)")
     provision = fhir.permit_provision(consent, fail)
