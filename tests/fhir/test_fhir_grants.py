@@ -17,6 +17,7 @@ from carechain.cli import grants as grants_cli
 from carechain.clients import ConsentGrantsClient
 from carechain.core import keys
 from carechain.core.grants import Op, Status
+from carechain.errors import TransactionFailed
 from carechain.offchain import fhir_grants
 from carechain.offchain.patient import DirectSubmitter, Patient
 
@@ -96,7 +97,30 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
     assert no_relayer.exit_code == 1 and no_relayer.output.startswith("error: acts are sent by a relayer")
     imported = run("--json", "fhir", "import-grants", str(bundle_file), "--relayer", "x")
     assert imported.exit_code == 0, imported.output
-    assert json.loads(imported.output)["index"] == 1 and json.loads(imported.output)["status"] == "mined"
+    (row,) = json.loads(imported.output)["grants"]  # one JSON document
+    assert row["index"] == 1 and row["status"] == "mined"
+
+    two = tmp_path / "two.json"
+    two.write_text(json.dumps({**json.loads(bundle_file.read_text()), "entry": [entry, entry]}))
+    too_many = run("fhir", "import-grants", str(two), "--relayer", "x", "--max", "1")
+    assert too_many.exit_code == 1 and "holds 2 Consents, more than --max 1" in too_many.output
+
+    class SecondFails:
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def submit(self, act):
+            self.sent += 1
+            if self.sent > 1:
+                raise TransactionFailed("the relayer refused: rate-limited")
+            return DirectSubmitter(relay).submit(act)
+
+    monkeypatch.setattr(grants_cli, "_relay_client", lambda url: SecondFails())
+    partial = run("fhir", "import-grants", str(two), "--relayer", "x")
+    assert partial.exit_code == 1 and partial.output.count("\n") == 1, partial.output
+    assert partial.output.startswith("error: grant #3 was not sent: the relayer refused: rate-limited;")
+    assert "sent before it: #2 (act 0x" in partial.output and "signed but not sent: #3:" in partial.output
+    assert "carechain consent grants burn N" in partial.output
 
     entry["resource"]["provision"]["type"] = "deny"
     bundle_file.write_text(json.dumps(entry["resource"]))

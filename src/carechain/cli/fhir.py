@@ -13,15 +13,18 @@ from typing import Any
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx, show_purpose
-from carechain.cli.grants import open_patient, patient_options, remember_patient, show_sent
+from carechain.cli.grants import open_patient, patient_options, remember_patient
 from carechain.cli.options import BLOCK, FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
+from carechain.core.acts import Submitted
 from carechain.core.grants import Op
 from carechain.core.times import show_time
 from carechain.core.transport import connect
-from carechain.errors import InputError
+from carechain.errors import CareChainError, InputError, TransactionFailed
 from carechain.offchain import fhir, fhir_grants
+
+MAX_GRANTS = 20  # Consents per import-grants file: well under a relayer's default 60 requests an hour
 
 
 @cli.group("fhir")
@@ -146,6 +149,15 @@ def fhir_export_grants(
 @patient_options
 @click.argument("file", type=FILE)
 @click.option("--dry-run", is_flag=True, help="Print the grants without signing or sending anything.")
+@click.option(
+    "--max",
+    "most",
+    type=click.IntRange(min=1),
+    default=MAX_GRANTS,
+    show_default=True,
+    help="Refuse a file of more Consents: each costs relayer requests, and a relayer limits each client "
+    "(by default 60 requests an hour), so a long file would stop halfway.",
+)
 @pass_ctx
 def fhir_import_grants(
     ctx: Context,
@@ -154,6 +166,7 @@ def fhir_import_grants(
     gap_limit: int,
     file: Path,
     dry_run: bool,
+    most: int,
 ) -> None:
     """Sign one grant per FHIR Consent in FILE (a Consent or a Bundle), each with its own key under the next
     unused grant numbers (so the wallet finds them again), and send them through the relayer: every Consent
@@ -169,6 +182,11 @@ def fhir_import_grants(
     w3 = connect(ctx.settings.rpc_url)  # the file is checked before any key or relayer is needed
     now = int(w3.eth.get_block("latest")["timestamp"])
     wanted = fhir_grants.imported_grants(document, chain_id=int(w3.eth.chain_id), now=now)
+    if len(wanted) > most:
+        raise InputError(
+            f"{file} holds {len(wanted)} Consents, more than --max {most}: a relayer limits the requests of "
+            "each client, so split the file (or raise --max if your relayer allows it)"
+        )
     if dry_run:
         rows = [_wanted(one, now) for one in wanted]
         ctx.emit(
@@ -181,8 +199,43 @@ def fhir_import_grants(
         )
         return
     patient = open_patient(ctx)
-    for keys_, act in fhir_grants.sign_imported(patient, wanted):
-        show_sent(ctx, "granted", keys_.index, patient.submitter.submit(act))
+    signed = fhir_grants.sign_imported(patient, wanted)
+    sent: list[tuple[int, Submitted]] = []
+    for position, (keys_, act) in enumerate(signed):
+        try:
+            submitted = patient.submitter.submit(act)
+        except CareChainError as err:
+            problem = str(err)
+        else:
+            if submitted.status != "failed":
+                sent.append((keys_.index, submitted))
+                continue
+            problem = f"failed on chain ({submitted.error or 'reverted'})"
+        raise TransactionFailed(_partial(sent, keys_.index, problem, [k.index for k, _ in signed[position:]]))
+    rows = [_sent_row(index, one) for index, one in sent]
+    ctx.emit(
+        {"action": "granted", "grants": rows},
+        "\n".join(
+            f"granted: grant #{row['index']}, submission {row['submission']} {row['status']}"
+            + (f" (tx {row['tx']})" if row["tx"] else "")
+            for row in rows
+        ),
+    )
+
+
+def _sent_row(index: int, sent: Submitted) -> dict[str, Any]:
+    return {"index": index, "submission": "0x" + sent.id.hex(), "status": sent.status, "tx": sent.tx}
+
+
+def _partial(sent: list[tuple[int, Submitted]], failed: int, problem: str, unsent: list[int]) -> str:
+    """One line: what was sent (grant numbers, act ids), what failed, and the numbers signed but not sent,
+    whose acts the patient should void (a nonce burn) so nobody holding them can send them later."""
+    done = ", ".join(f"#{index} (act 0x{one.id.hex()})" for index, one in sent) or "none"
+    numbers = ", ".join(f"#{index}" for index in unsent)
+    return (
+        f"grant #{failed} was not sent: {problem}; sent before it: {done}; signed but not sent: {numbers}: "
+        "void each with `carechain consent grants burn N`"
+    )
 
 
 def _wanted(one: fhir_grants.ImportedGrant, now: int) -> dict[str, Any]:
