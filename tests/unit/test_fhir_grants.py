@@ -372,3 +372,20 @@ def test_a_modifier_extension_in_the_bundle_is_refused():
     document["entry"][0]["modifierExtension"] = MODIFIER
     with pytest.raises(InputError, match=r"^the Bundle: entry\[0\].modifierExtension is not supported"):
         imported(document)
+
+
+ZERO_GRANTEE = f"eip155:{CHAIN_ID}:0x{'00' * 20}"
+BEYOND_UINT48 = {"extension": [{"url": fhir.END_EXTENSION, "valueString": str(2**48 // DAY * DAY + DAY)}]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (edit("provision.actor.0.reference.identifier.value", ZERO_GRANTEE), "actor[0] is the zero"),
+        (edit("provision.period", BEYOND_UINT48), "is out of range: a whole number from 0 to 2^48 - 1"),
+    ],
+)
+def test_what_the_chain_would_revert_is_refused_before_signing(change, message):
+    with pytest.raises(InputError) as raised:
+        imported(change(resource()))
+    assert message in str(raised.value) and "\n" not in str(raised.value)

@@ -309,6 +309,8 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
     if not provision.actor or len(provision.actor) != 1:
         raise fail("provision.actor must name exactly one grantee (make one Consent per grantee)")
     grantee = fhir._address(provision.actor[0].reference, "provision.actor[0]", chain_id, fail)
+    if int(grantee, 16) == 0:  # the chain reverts it (InvalidGrantee): refused before anything is signed
+        raise fail("provision.actor[0] is the zero address: a grant needs a grantee who can use it")
     if not provision.purpose or len(provision.purpose) != 1:
         raise fail("provision.purpose must hold exactly one purpose (make one Consent per purpose)")
     purpose = _purpose(provision.purpose[0], fail)
