@@ -13,6 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from grants_support import client_of
 
 from carechain.cli import cli
+from carechain.cli import fhir as fhir_cli
 from carechain.cli import grants as grants_cli
 from carechain.clients import ConsentGrantsClient
 from carechain.core import keys
@@ -86,10 +87,30 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
     )
     assert granted.exit_code == 0, granted.output
     bundle_file = tmp_path / "grants.json"
-    written = run("fhir", "export-grants", "-o", str(bundle_file), "--patient-reference", "Patient/42")
+    unselected = run("fhir", "export-grants", "-o", str(bundle_file))
+    assert unselected.exit_code == 2 and "say which grants: --grant N" in unselected.output
+    shown = run("fhir", "export-grants", "--help").output
+    assert "--all" in shown and "WARNING" in shown
+    assert run("fhir", "export-grants", "--grant", "5", "-o", str(bundle_file)).exit_code == 1
+    assert not bundle_file.exists()
+
+    def no_wallet(*args, **kwargs):
+        raise AssertionError("the wallet was asked to sign")
+
+    monkeypatch.setattr(fhir_cli, "open_patient", no_wallet)
+    bad_reference = run("fhir", "export-grants", "--all", "--patient-reference", "eip155:1:" + wallet.address)
+    assert bad_reference.exit_code == 1 and "is not a local reference Patient/<id>" in bad_reference.output
+    monkeypatch.undo()
+    monkeypatch.setattr(grants_cli, "_relay_client", lambda url: DirectSubmitter(relay))
+
+    other = run("fhir", "export-grants", "--grantee", accounts[3].address, "-o", str(bundle_file))
+    assert other.exit_code == 0 and other.output.strip() == f"0 grant(s) written to {bundle_file}"
+    local = ("--patient-reference", "Patient/42")
+    written = run("fhir", "export-grants", "--grantee", doctor, "-o", str(bundle_file), *local)
     assert written.exit_code == 0 and written.output.strip() == f"1 grant(s) written to {bundle_file}"
     (entry,) = json.loads(bundle_file.read_text())["entry"]
     assert entry["resource"]["patient"] == {"reference": "Patient/42"}
+    assert run("fhir", "export-grants", "--grant", "0", "-o", str(tmp_path / "by-number.json")).exit_code == 0
 
     dry = run("fhir", "import-grants", str(bundle_file), "--dry-run")
     assert dry.exit_code == 0 and dry.output.startswith(f"would grant {doctor} TREAT over labs from ")

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from carechain.cli.core import Context, cli, pass_ctx, show_purpose
-from carechain.cli.grants import open_patient, patient_options, remember_patient
+from carechain.cli.grants import INDEX, open_patient, patient_options, remember_patient
 from carechain.cli.options import BLOCK, FILE, address_of, delegate_option, output_option
 from carechain.clients.consent import ConsentClient, GrantRequest
 from carechain.core import purposes
@@ -114,6 +114,15 @@ def fhir_import(ctx: Context, file: Path, patient: str | None, dry_run: bool) ->
 @click.option(
     "--patient-reference", help="A local reference (Patient/<id>) your own FHIR server resolves for you."
 )
+@click.option("--grant", "numbers", type=INDEX, multiple=True, help="Export this grant number (repeatable).")
+@click.option("--grantee", type=address_of("grantee"), help="Export the grants to this grantee.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Export every grant. WARNING: one Bundle links all these grants to one patient for whoever "
+    "receives it; give each recipient only its own grants (--grant, --grantee).",
+)
 @pass_ctx
 def fhir_export_grants(
     ctx: Context,
@@ -123,18 +132,36 @@ def fhir_export_grants(
     output: Path | None,
     active_only: bool,
     patient_reference: str | None,
+    numbers: tuple[int, ...],
+    grantee: str | None,
+    everything: bool,
 ) -> None:
     """The patient's private grants (found from the wallet or --secret) as a FHIR Bundle: each Consent names
-    its grant by the subject commitment, never by the patient.
+    its grant by the subject commitment, never by the patient. Say which: --grant N, --grantee ADDRESS, or
+    --all (a Bundle links its grants to one patient for whoever reads it).
 
     \b
     Example:
-      carechain fhir export-grants -o grants.json
+      carechain fhir export-grants --grantee 0xDoctor -o for-doctor.json
+      carechain fhir export-grants --grant 3 --grant 5 -o grants.json
     """
+    if everything and (numbers or grantee):
+        raise click.UsageError("--all exports every grant: give it without --grant or --grantee")
+    if not (everything or numbers or grantee):
+        raise click.UsageError(
+            "say which grants: --grant N (repeatable), --grantee ADDRESS, or --all (a Bundle links all the "
+            "grants it holds to one patient for whoever receives it)"
+        )
+    if patient_reference is not None:
+        fhir_grants.local_reference(patient_reference)  # before the wallet is asked to sign
     remember_patient(relayer, secret, gap_limit)
     patient = open_patient(ctx, needs_relayer=False)
     document = fhir_grants.export_grants(
-        patient, active_only=active_only, patient_reference=patient_reference
+        patient,
+        active_only=active_only,
+        patient_reference=patient_reference,
+        numbers=numbers or None,
+        grantee=grantee,
     )
     text = json.dumps(document, indent=2) + "\n"
     if output is None:

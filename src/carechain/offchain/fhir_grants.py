@@ -81,6 +81,7 @@ __all__ = [
     "grant_resource",
     "grants_bundle",
     "imported_grants",
+    "local_reference",
     "sign_imported",
 ]
 
@@ -108,11 +109,32 @@ _OWN_EXTENSIONS: Final = frozenset({STATUS_EXTENSION})
 
 
 def export_grants(
-    patient: Patient, *, active_only: bool = False, patient_reference: str | None = None
+    patient: Patient,
+    *,
+    active_only: bool = False,
+    patient_reference: str | None = None,
+    numbers: Iterable[int] | None = None,
+    grantee: str | None = None,
 ) -> dict[str, Any]:
     """The patient's grants (found from their key material) as a validated FHIR Bundle, judged at the
-    chain's time; numbers with a burnt nonce and no grant are left out."""
-    found = [g for g in patient.grants() if g.grant is not None and (g.active or not active_only)]
+    chain's time; numbers with a burnt nonce and no grant are left out. `numbers` (grant numbers) and
+    `grantee` select; None: every grant. A Bundle links the grants it holds for whoever reads it: select."""
+    if patient_reference is not None:
+        local_reference(patient_reference)
+    wanted = None if numbers is None else set(numbers)
+    who = None if grantee is None else checksum(grantee, "grantee")
+    found = [
+        g
+        for g in patient.grants()
+        if g.grant is not None
+        and (g.active or not active_only)
+        and (wanted is None or g.index in wanted)
+        and (who is None or checksum(g.grant.grantee, "grantee") == who)
+    ]
+    missing = sorted((wanted or set()) - {g.index for g in found})
+    if missing:
+        shown = ", ".join(f"#{n}" for n in missing)
+        raise InputError(f"no grant {shown} to export (none found, another grantee's, or not in force)")
     contract = patient.contract
     return grants_bundle(
         found,
@@ -219,11 +241,11 @@ def grant_resource(
         resource["contained"] = [{"resourceType": "Patient", "id": SUBJECT}]
         resource["patient"] = {"reference": "#" + SUBJECT}
     else:
-        resource["patient"] = {"reference": _local_reference(patient_reference)}
+        resource["patient"] = {"reference": local_reference(patient_reference)}
     return fhir._validated(FhirConsent, resource, "the exported Consent")
 
 
-def _local_reference(reference: str) -> str:
+def local_reference(reference: str) -> str:
     """A relative reference (Patient/<id>): one the patient's own FHIR server resolves, not an address."""
     kind, _, local = reference.partition("/")
     if kind != "Patient" or not local or "/" in local or ":" in local:
