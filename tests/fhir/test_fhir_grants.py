@@ -110,6 +110,15 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
     assert written.exit_code == 0 and written.output.strip() == f"1 grant(s) written to {bundle_file}"
     (entry,) = json.loads(bundle_file.read_text())["entry"]
     assert entry["resource"]["patient"] == {"reference": "Patient/42"}
+    contract = ConsentGrantsClient.from_manifest(web3, project).address
+    signature = keys.sign_derivation(wallet, web3.eth.chain_id, contract)
+    grant_keys = keys.KeyRoot.from_signature(keys.check_deterministic(signature, signature)).grant_keys(
+        "subject", 0
+    )
+    text = bundle_file.read_text().lower()
+    assert grant_keys.commitment.hex() in text  # the keys the command used, derived the same way
+    for secret in (wallet.address, grant_keys.address, grant_keys.salt.hex(), grant_keys.scope_salt.hex()):
+        assert secret.lower().removeprefix("0x") not in text
     assert run("fhir", "export-grants", "--grant", "0", "-o", str(tmp_path / "by-number.json")).exit_code == 0
 
     dry = run("fhir", "import-grants", str(bundle_file), "--dry-run")

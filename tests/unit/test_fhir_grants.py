@@ -7,6 +7,7 @@ import copy
 import json
 
 import pytest
+from eth_account import Account
 from fhir.resources.R4B.bundle import Bundle
 
 from carechain.clients.grants import ConsentGrant
@@ -21,8 +22,13 @@ DAY = 86_400
 NOW = 1_800_000_000 // DAY * DAY + 3_600  # 01:00 UTC
 CONTRACT = "0x3333333333333333333333333333333333333333"
 GRANTEE = "0x2222222222222222222222222222222222222222"
-ROOT = keys.KeyRoot.from_secret(bytes(range(32)))
-PATIENT_WALLET = "0x1111111111111111111111111111111111111111"
+WALLET = Account.from_key(bytes(range(1, 33)))
+# The grant keys come from the wallet's derivation signature, as `consent grants` derives them: the wallet's
+# address is an input of everything exported, so its absence from the file is a real check.
+ROOT = keys.KeyRoot.from_signature(
+    keys.check_deterministic(*[keys.sign_derivation(WALLET, CHAIN_ID, CONTRACT)] * 2)
+)
+PATIENT_WALLET = WALLET.address
 
 
 def patient_grant(
@@ -118,8 +124,10 @@ def test_a_grant_exports_as_a_valid_consent_naming_its_commitment_and_no_patient
         ["QUERY", "access"],
     ]
     text = json.dumps(document).lower()
-    for secret in (PATIENT_WALLET, found.keys.address, found.keys.salt.hex(), found.keys.scope_salt.hex()):
+    secrets = (PATIENT_WALLET, found.keys.address, found.keys.salt.hex(), found.keys.scope_salt.hex())
+    for secret in secrets:
         assert secret.lower().removeprefix("0x") not in text
+    assert GRANTEE.lower()[2:] in text  # the check does find an address that is there
 
 
 @pytest.mark.parametrize(
