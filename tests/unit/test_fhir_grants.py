@@ -397,3 +397,22 @@ def test_what_the_chain_would_revert_is_refused_before_signing(change, message):
     with pytest.raises(InputError) as raised:
         imported(change(resource()))
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (edit("scope.coding.0.code", "treatment"), "scope consentscope|treatment is not what the grant"),
+        (
+            edit("scope.coding.1", {"system": "https://example.org", "code": "x"}),
+            "scope consentscope|research, example.org|x is not what the grant means (only consentscope|rese",
+        ),
+        (edit("policyRule.coding.0.code", "OPTOUT"), "policyRule"),
+        (edit("provision.actor.0.role.coding.0.code", "PRCP"), "provision.actor[0].role"),
+    ],
+)
+def test_unexpected_scope_policy_and_role_are_refused(change, message):
+    with pytest.raises(InputError) as raised:
+        imported(change(resource()))
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+

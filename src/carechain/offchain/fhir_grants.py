@@ -335,7 +335,11 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
         raise fail("provision.actor[0] is the zero address: a grant needs a grantee who can use it")
     if not provision.purpose or len(provision.purpose) != 1:
         raise fail("provision.purpose must hold exactly one purpose (make one Consent per purpose)")
-    purpose = _purpose(provision.purpose[0], fail)
+    known = _purpose(provision.purpose[0], fail)
+    purpose = known.code
+    _expected(consent.scope, "scope", {(CONSENT_SCOPE, fhir._consent_scope(known))}, fail)
+    _expected(consent.policyRule, "policyRule", {(ACT_CODE, "OPTIN")}, fail)
+    _expected(provision.actor[0].role, "provision.actor[0].role", {(PARTICIPATION, "IRCP")}, fail)
     categories = _categories(provision, fail)
     start, end = _window(provision.period, now, fail)
     wanted = ImportedGrant(where, grantee, purpose, categories, start, end, _ops(provision.action, fail))
@@ -346,7 +350,19 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
     return wanted
 
 
-def _purpose(coding: Any, fail: Any) -> str:
+def _expected(concept: Any, what: str, wanted: set[tuple[str, str]], fail: Any) -> None:
+    """A CodeableConcept the grant fixes (absent, or exactly the codings an export writes): another value
+    would say something the grant does not."""
+    if concept is None:
+        return
+    found = {(str(c.system), str(c.code)) for c in concept.coding or []}
+    if found != wanted:
+        shown = ", ".join(f"{s.rsplit('/', 1)[-1]}|{c}" for s, c in sorted(found)) or "(no coding)"
+        expected = ", ".join(f"{s.rsplit('/', 1)[-1]}|{c}" for s, c in sorted(wanted))
+        raise fail(f"{what} {shown} is not what the grant means (only {expected})")
+
+
+def _purpose(coding: Any, fail: Any) -> Any:
     system, code = str(coding.system), str(coding.code)
     if system == fhir.DUO:
         code = code.replace("_", ":")
@@ -357,7 +373,7 @@ def _purpose(coding: Any, fail: Any) -> str:
         template_pair(known.code)
     except InputError as err:
         raise fail(f"provision.purpose {system}|{code}: {err}") from None
-    return known.code
+    return known
 
 
 def _categories(provision: Any, fail: Any) -> tuple[str, ...]:
