@@ -4,6 +4,7 @@ Consents, and back as exactly the grants the patient library signs; what cannot 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -416,3 +417,14 @@ def test_unexpected_scope_policy_and_role_are_refused(change, message):
         imported(change(resource()))
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
+
+def test_an_unknown_purpose_code_does_not_export_as_research():
+    found = patient_grant()
+    assert found.grant is not None
+    unknown = PatientGrant(
+        found.keys, dataclasses.replace(found.grant, purpose_code=4_000_000), found.status, True, None
+    )
+    consent = resource(unknown)
+    assert consent["scope"]["coding"][0]["code"] == "patient-privacy"
+    assert [c["coding"][0]["code"] for c in consent["category"]] == ["59284-0"]
+    assert consent["provision"]["purpose"][0]["code"] == "4000000"

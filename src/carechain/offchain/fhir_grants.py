@@ -182,7 +182,9 @@ def grant_resource(
     key = grant_reference(chain_id, contract, found.grant_id)
     entry = profiles.purpose_of_code(grant.purpose_code)
     purpose = entry.purpose if entry else None
-    scope = fhir._consent_scope(purpose) if purpose else "research"
+    # a purpose CareChain does not know is not claimed as research (or treatment): patient-privacy is
+    # the scope of any consent to share information
+    scope = fhir._consent_scope(purpose) if purpose else "patient-privacy"
     categories = [fhir._concept(LOINC, "59284-0", "Patient Consent")]
     if scope == "research":
         categories.append(fhir._concept(ACT_CODE, "RESEARCH", "research information access"))
