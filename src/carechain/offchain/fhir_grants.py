@@ -15,10 +15,12 @@ file). The grant is named by its on-chain reference, the subject commitment (a r
                                       SUSPENDED, ...) in the extension STATUS_EXTENSION
     purposeCode                       provision.purpose: v3-ActReason|TREAT, obo/duo|DUO:0000006 or
                                       carechain.example/purpose|COMMERCIAL; scope research / treatment /
-                                      patient-privacy as for the address-keyed consents
+                                      patient-privacy as for the address-keyed consents; an unknown code:
+                                      carechain.example/purpose-code|<number>, scope patient-privacy
     categories (salted scope leaves)  provision.class: carechain.example/scope|<category> and the FHIR
                                       resource types; securityLabel per sensitive category
-    notBefore, expiresAt              provision.period start / end (END_EXTENSION past year 9999)
+    notBefore, expiresAt              provision.period start / end (past year 9999: no end, the period's
+                                      END_EXTENSION, valueString a decimal unix time)
     grantee                           provision.actor (role IRCP): eip155:<chainId>:<address>
     ops                               provision.action: carechain.example/op|READ ... with the nearest
                                       consentaction code (READ, QUERY: access; DERIVE, TRAIN: use; EXPORT:
@@ -27,8 +29,9 @@ file). The grant is named by its on-chain reference, the subject commitment (a r
 Import turns each Consent into one grant (one grantee, one purpose, one to three categories) and refuses,
 with one line naming the Consent and the element, whatever the patient library cannot sign exactly: a
 status other than active, a deny, nested provisions, data, dataPeriod or code, several actors or purposes, a
-patient identifier, a purpose without a shipped consent template, more than three categories, a period
-without an end, a time not at 00:00 UTC where the grant would have to round it, an unknown extension, a
+patient identifier, a purpose without a shipped consent template, a scope, policyRule or actor role other
+than export writes, the zero grantee, more than three categories, a period without an end, a date without
+a time and zone, a time not at 00:00 UTC where the grant would have to round it, an unknown extension, a
 modifierExtension anywhere in the Consent or the Bundle. A Bundle is checked whole before anything is signed.
 """
 
