@@ -164,10 +164,10 @@ def grants_bundle(
         )
         entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
     document: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
-    document.update(fhir._present(timestamp=fhir_instant(now)))
+    document.update(fhir.present_elements(timestamp=fhir_instant(now)))
     if entries:  # FHIR JSON has no empty arrays
         document["entry"] = entries
-    return fhir._validated(Bundle, document, "the exported Bundle")
+    return fhir.validated(Bundle, document, "the exported Bundle")
 
 
 def grant_reference(chain_id: int, contract: str, grant_id: bytes) -> str:
@@ -187,17 +187,17 @@ def grant_resource(
     purpose = entry.purpose if entry else None
     # a purpose CareChain does not know is not claimed as research (or treatment): patient-privacy is
     # the scope of any consent to share information
-    scope = fhir._consent_scope(purpose) if purpose else "patient-privacy"
-    categories = [fhir._concept(LOINC, "59284-0", "Patient Consent")]
+    scope = fhir.consent_scope_code(purpose) if purpose else "patient-privacy"
+    categories = [fhir.codeable_concept(LOINC, "59284-0", "Patient Consent")]
     if scope == "research":
-        categories.append(fhir._concept(ACT_CODE, "RESEARCH", "research information access"))
+        categories.append(fhir.codeable_concept(ACT_CODE, "RESEARCH", "research information access"))
     provision: dict[str, Any] = {
         "type": "permit",
-        "period": fhir._export_period(grant.not_before, grant.expires_at),
+        "period": fhir.export_period(grant.not_before, grant.expires_at),
         "actor": [
             {
-                "role": fhir._concept(PARTICIPATION, "IRCP", "information recipient"),
-                "reference": fhir._account(chain_id, grant.grantee),
+                "role": fhir.codeable_concept(PARTICIPATION, "IRCP", "information recipient"),
+                "reference": fhir.account_reference(chain_id, grant.grantee),
             }
         ],
         "action": [
@@ -211,7 +211,7 @@ def grant_resource(
             if grant.ops & op
         ],
         "purpose": [
-            fhir._purpose_coding(purpose.id, purpose)
+            fhir.purpose_coding(purpose.id, purpose)
             if purpose
             else {"system": PURPOSE_CODE_SYSTEM, "code": str(grant.purpose_code)}
         ],
@@ -237,9 +237,9 @@ def grant_resource(
         "extension": extensions,
         "identifier": [{"system": GRANT_SYSTEM, "value": key}],
         "status": "active" if found.status is Status.ACTIVE and found.active else "inactive",
-        "scope": fhir._concept(CONSENT_SCOPE, scope),
+        "scope": fhir.codeable_concept(CONSENT_SCOPE, scope),
         "category": categories,
-        "policyRule": fhir._concept(ACT_CODE, "OPTIN", "opt-in"),
+        "policyRule": fhir.codeable_concept(ACT_CODE, "OPTIN", "opt-in"),
         "provision": provision,
     }
     if patient_reference is None:
@@ -247,7 +247,7 @@ def grant_resource(
         resource["patient"] = {"reference": "#" + SUBJECT}
     else:
         resource["patient"] = {"reference": local_reference(patient_reference)}
-    return fhir._validated(FhirConsent, resource, "the exported Consent")
+    return fhir.validated(FhirConsent, resource, "the exported Consent")
 
 
 def local_reference(reference: str) -> str:
@@ -281,7 +281,7 @@ class ImportedGrant:
 def imported_grants(document: dict[str, Any], *, chain_id: int, now: int) -> list[ImportedGrant]:
     """The grants a FHIR Consent (or a Bundle of Consents) asks for, every one checked before any is
     signed; one InputError naming the Consent and the element otherwise."""
-    located = fhir._located(document)
+    located = fhir.located_consents(document)
     if document.get("resourceType") == "Bundle":
         outside = {name: value for name, value in document.items() if name != "entry"}
         outside["entry"] = [
@@ -321,7 +321,7 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
         return InputError(f"{where}: {message}")
 
     _no_modifier(resource, "", fail)
-    consent = fhir._validated_input(FhirConsent, resource, where)
+    consent = fhir.validated_input(FhirConsent, resource, where)
 
     if consent.status != "active":
         raise fail(f"status is {consent.status!r}: only an active Consent becomes a grant")
@@ -335,14 +335,14 @@ def _imported(resource: dict[str, Any], where: str, *, chain_id: int, now: int) 
     provision = fhir.permit_provision(consent, fail)
     if not provision.actor or len(provision.actor) != 1:
         raise fail("provision.actor must name exactly one grantee (make one Consent per grantee)")
-    grantee = fhir._address(provision.actor[0].reference, "provision.actor[0]", chain_id, fail)
+    grantee = fhir.reference_address(provision.actor[0].reference, "provision.actor[0]", chain_id, fail)
     if int(grantee, 16) == 0:  # the chain reverts it (InvalidGrantee): refused before anything is signed
         raise fail("provision.actor[0] is the zero address: a grant needs a grantee who can use it")
     if not provision.purpose or len(provision.purpose) != 1:
         raise fail("provision.purpose must hold exactly one purpose (make one Consent per purpose)")
     known = _purpose(provision.purpose[0], fail)
     purpose = known.code
-    _expected(consent.scope, "scope", {(CONSENT_SCOPE, fhir._consent_scope(known))}, fail)
+    _expected(consent.scope, "scope", {(CONSENT_SCOPE, fhir.consent_scope_code(known))}, fail)
     _expected(consent.policyRule, "policyRule", {(ACT_CODE, "OPTIN")}, fail)
     _expected(provision.actor[0].role, "provision.actor[0].role", {(PARTICIPATION, "IRCP")}, fail)
     categories = _categories(provision, fail)
@@ -371,7 +371,7 @@ def _purpose(coding: Any, fail: Any) -> Any:
     system, code = str(coding.system), str(coding.code)
     if system == fhir.DUO:
         code = code.replace("_", ":")
-    known = fhir._PURPOSE_BY_CODING.get((system, code))
+    known = fhir.PURPOSE_BY_CODING.get((system, code))
     if known is None:
         raise fail(f"provision.purpose {system}|{code} is not a purpose CareChain knows")
     try:
@@ -423,8 +423,8 @@ def _window(period: Any, now: int, fail: Any) -> tuple[int | None, int]:
     (a future start or an end not at 00:00 UTC) is refused rather than moved."""
     if period is None:
         raise fail("provision.period is missing: a grant needs an end")
-    start = fhir._moment(period.start, "provision.period.start", fail)
-    end = fhir._moment(period.end, "provision.period.end", fail)
+    start = fhir.unix_moment(period.start, "provision.period.start", fail)
+    end = fhir.unix_moment(period.end, "provision.period.end", fail)
     if end is None:
         beyond = [e for e in period.extension or [] if e.url == END_EXTENSION]
         if not beyond:
