@@ -148,9 +148,10 @@ def test_the_cli_exports_and_imports_grants_through_the_relayer(project, relay, 
     monkeypatch.setattr(grants_cli, "_relay_client", lambda url: SecondFails())
     partial = run("fhir", "import-grants", str(two), "--relayer", "x")
     assert partial.exit_code == 1 and partial.output.count("\n") == 1, partial.output
-    assert partial.output.startswith("error: grant #3 was not sent: the relayer refused: rate-limited;")
+    assert partial.output.startswith("error: sending grant #3 failed: the relayer refused: rate-limited")
     assert "sent before it: #2 (act 0x" in partial.output and "signed but not sent: #3:" in partial.output
-    assert "carechain consent grants burn N" in partial.output
+    assert "it may have reached the relayer: `consent grants list` shows it then" in partial.output
+    assert "void each unsent one with `carechain consent grants burn N`" in partial.output
 
     entry["resource"]["provision"]["type"] = "deny"
     bundle_file.write_text(json.dumps(entry["resource"]))

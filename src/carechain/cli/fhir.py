@@ -231,8 +231,8 @@ def fhir_import_grants(
     for position, (keys_, act) in enumerate(signed):
         try:
             submitted = patient.submitter.submit(act)
-        except CareChainError as err:
-            problem = str(err)
+        except CareChainError as err:  # the relayer may have taken it all the same (a timeout)
+            problem = f"{err} (it may have reached the relayer: `consent grants list` shows it then)"
         else:
             if submitted.status != "failed":
                 sent.append((keys_.index, submitted))
@@ -260,8 +260,8 @@ def _partial(sent: list[tuple[int, Submitted]], failed: int, problem: str, unsen
     done = ", ".join(f"#{index} (act 0x{one.id.hex()})" for index, one in sent) or "none"
     numbers = ", ".join(f"#{index}" for index in unsent)
     return (
-        f"grant #{failed} was not sent: {problem}; sent before it: {done}; signed but not sent: {numbers}: "
-        "void each with `carechain consent grants burn N`"
+        f"sending grant #{failed} failed: {problem}; sent before it: {done}; signed but not sent: {numbers}: "
+        "void each unsent one with `carechain consent grants burn N`"
     )
 
 
