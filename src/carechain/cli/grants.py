@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -36,23 +37,39 @@ RELAYER_ENV = "CARECHAIN_RELAYER"
 SECRET_PASSWORD_ENV = "CARECHAIN_SECRET_PASSWORD"
 INDEX = uint_of("grant number", 32)
 GRANTEE = address_of("grantee")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@consent.group("grants")
-@click.option("--relayer", envvar=RELAYER_ENV, help=f"The relayer's URL (default: ${RELAYER_ENV}).")
-@click.option(
+_RELAYER_OPTION = click.option(
+    "--relayer", envvar=RELAYER_ENV, help=f"The relayer's URL (default: ${RELAYER_ENV})."
+)
+_SECRET_OPTION = click.option(
     "--secret",
     type=FILE,
     help="A keystore secret (carechain/keys/v1) instead of the wallet's key-derivation signature.",
 )
-@click.option("--gap-limit", type=click.IntRange(1, 1000), default=GAP_LIMIT, show_default=True)
-@click.pass_context
-def grants(click_ctx: click.Context, relayer: str | None, secret: Path | None, gap_limit: int) -> None:
+_GAP_OPTION = click.option("--gap-limit", type=click.IntRange(1, 1000), default=GAP_LIMIT, show_default=True)
+
+
+def patient_options(command: F) -> F:
+    """--relayer, --secret and --gap-limit: how a command reaches the patient's grants (the `consent grants`
+    group's options; `fhir export-grants` and `import-grants` take them too)."""
+    return _RELAYER_OPTION(_SECRET_OPTION(_GAP_OPTION(command)))
+
+
+def remember_patient(relayer: str | None, secret: Path | None, gap_limit: int) -> None:
+    """Keep the patient options for `open_patient` (in the invocation's shared meta)."""
+    click.get_current_context().meta["patient"] = (relayer, secret, gap_limit)
+
+
+@consent.group("grants")
+@patient_options
+def grants(relayer: str | None, secret: Path | None, gap_limit: int) -> None:
     """A patient's private consents on ConsentGrants: one key per grant, every act relayed."""
-    click_ctx.meta["patient"] = (relayer, secret, gap_limit)
+    remember_patient(relayer, secret, gap_limit)
 
 
-def _patient(ctx: Context, needs_relayer: bool = True) -> Patient:
+def open_patient(ctx: Context, needs_relayer: bool = True) -> Patient:
     """The patient of the configured wallet (or --secret) on this chain's ConsentGrants; with a relayer
     only when it sends."""
     relayer, secret, gap_limit = click.get_current_context().meta["patient"]
@@ -87,7 +104,7 @@ def _relay_client(url: str) -> Submitter:
     return RelayClient(url)
 
 
-def _sent(ctx: Context, action: str, index: int | None, sent: Submitted) -> None:
+def show_sent(ctx: Context, action: str, index: int | None, sent: Submitted) -> None:
     """Print a submission; a failed one is an error (non-zero exit) naming the contract's error."""
     if sent.status == "failed":
         raise TransactionFailed(
@@ -119,14 +136,14 @@ def grant(ctx: Context, grantee: str, purpose: str, categories: str, until: str,
     """Grant GRANTEE a consent over data categories, under the next unused grant number."""
     now = int(time.time())
     names = [name.strip() for name in categories.split(",") if name.strip()]
-    keys_, sent = _patient(ctx).grant(
+    keys_, sent = open_patient(ctx).grant(
         grantee,
         purpose,
         names,
         None if start is None else parse_time(start, now),
         parse_time(until, now, allow_never=False),
     )
-    _sent(ctx, "granted", keys_.index, sent)
+    show_sent(ctx, "granted", keys_.index, sent)
 
 
 @grants.command("list")
@@ -135,7 +152,7 @@ def list_grants(ctx: Context) -> None:
     """Every grant of the patient the chain knows, found from the wallet alone."""
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
-    for found in _patient(ctx, needs_relayer=False).grants():
+    for found in open_patient(ctx, needs_relayer=False).grants():
         grant = found.grant
         categories = None if found.categories is None else list(found.categories)
         row: dict[str, Any] = {
@@ -170,7 +187,7 @@ def list_grants(ctx: Context) -> None:
 def check(ctx: Context, grantee: str, purpose: str, category: str) -> None:
     """Whether GRANTEE may now read CATEGORY for PURPOSE under one of the patient's grants (exit 0 or 3)."""
     permitting = [
-        found.index for found in _patient(ctx, needs_relayer=False).check(grantee, purpose, category)
+        found.index for found in open_patient(ctx, needs_relayer=False).check(grantee, purpose, category)
     ]
     ctx.verdict(
         bool(permitting),
@@ -184,7 +201,7 @@ def check(ctx: Context, grantee: str, purpose: str, category: str) -> None:
 @pass_ctx
 def revoke(ctx: Context, index: int) -> None:
     """Withdraw grant number INDEX (signed by its own key, sent by the relayer)."""
-    _sent(ctx, "revoked", index, _patient(ctx).revoke(index))
+    show_sent(ctx, "revoked", index, open_patient(ctx).revoke(index))
 
 
 @grants.command("withdraw")
@@ -193,7 +210,7 @@ def revoke(ctx: Context, index: int) -> None:
 @pass_ctx
 def withdraw(ctx: Context, index: int, category: str) -> None:
     """Withdraw one category of grant number INDEX; the grant goes on for the others."""
-    _sent(ctx, "withdrawn", index, _patient(ctx).withdraw_category(index, category))
+    show_sent(ctx, "withdrawn", index, open_patient(ctx).withdraw_category(index, category))
 
 
 @grants.command("burn")
@@ -201,7 +218,7 @@ def withdraw(ctx: Context, index: int, category: str) -> None:
 @pass_ctx
 def burn(ctx: Context, index: int) -> None:
     """Void whatever grant number INDEX's key signed and nobody sent (a nonce burn)."""
-    _sent(ctx, "burnt", index, _patient(ctx).burn(index))
+    show_sent(ctx, "burnt", index, open_patient(ctx).burn(index))
 
 
 @grants.command("export-keys")
@@ -213,7 +230,7 @@ def burn(ctx: Context, index: int) -> None:
 @pass_ctx
 def export_keys(ctx: Context, index: int, output: Path, private_key: bool) -> None:
     """Write one grant's key material (id, salts, per category the resource hash, leaf and proof)."""
-    exported = _patient(ctx, needs_relayer=False).export_keys(index, private_key)
+    exported = open_patient(ctx, needs_relayer=False).export_keys(index, private_key)
     write_private(output, json.dumps(exported, indent=2) + "\n")
     ctx.emit({"action": "exported", "index": index, "file": str(output)}, f"grant #{index}'s keys: {output}")
 
@@ -236,7 +253,7 @@ def status(ctx: Context, act_id: str, wait: int) -> None:
     while sent.status in ("pending", "submitted") and time.monotonic() < deadline:
         time.sleep(1)
         sent = client.status(key)  # type: ignore[attr-defined]
-    _sent(ctx, "status", None, sent)
+    show_sent(ctx, "status", None, sent)
 
 
 @grants.command("new-secret")

@@ -57,15 +57,30 @@ from carechain.core.purposes import PURPOSES, SCOPES, Purpose, ScopeInfo
 from carechain.core.times import fhir_instant
 from carechain.errors import InputError
 
+# Public, and the helpers carechain.offchain.fhir_grants shares (it keeps them when the address-keyed
+# mapping goes).
 __all__ = [
     "FHIR_VERSION",
+    "PURPOSE_BY_CODING",
     "ConsentRecord",
+    "account_reference",
     "bundle",
+    "codeable_concept",
     "consent_resource",
+    "consent_scope_code",
     "consents_to_grants",
     "export_bundle",
+    "export_period",
     "list_consents",
     "load_document",
+    "located_consents",
+    "permit_provision",
+    "present_elements",
+    "purpose_coding",
+    "reference_address",
+    "unix_moment",
+    "validated",
+    "validated_input",
 ]
 
 RFC3986: Final = "urn:ietf:rfc:3986"
@@ -118,7 +133,7 @@ def _coding_of(purpose: Purpose) -> tuple[str, str]:
     return PURPOSE_SYSTEM, purpose.code
 
 
-_PURPOSE_BY_CODING: Final = {_coding_of(purpose): purpose for purpose in PURPOSES}
+PURPOSE_BY_CODING: Final = {_coding_of(purpose): purpose for purpose in PURPOSES}
 
 
 @dataclass(frozen=True)
@@ -167,11 +182,11 @@ def bundle(records: Iterable[ConsentRecord], *, chain_id: int, registry: str, no
     document: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "collection",
-        **_present(timestamp=fhir_instant(now)),
+        **present_elements(timestamp=fhir_instant(now)),
     }
     if entries:  # FHIR JSON has no empty arrays
         document["entry"] = entries
-    return _validated(Bundle, document, "the exported Bundle")
+    return validated(Bundle, document, "the exported Bundle")
 
 
 def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now: int) -> dict[str, Any]:
@@ -191,11 +206,11 @@ def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now
     end = consent.expires_at
     if consent.revoked_at and (end == 0 or consent.revoked_at < end):
         end = consent.revoked_at
-    period = _export_period(consent.granted_at, end)
-    scope = _consent_scope(known)
-    categories = [_concept(LOINC, "59284-0", "Patient Consent")]
+    period = export_period(consent.granted_at, end)
+    scope = consent_scope_code(known)
+    categories = [codeable_concept(LOINC, "59284-0", "Patient Consent")]
     if scope == "research":
-        categories.append(_concept(ACT_CODE, "RESEARCH", "research information access"))
+        categories.append(codeable_concept(ACT_CODE, "RESEARCH", "research information access"))
     infos = [info for info in SCOPES if consent.scopes & info.mask]
     resource_types = dict.fromkeys(t for info in infos for t in info.fhir_resources)
     provision: dict[str, Any] = {
@@ -203,12 +218,12 @@ def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now
         "period": period,
         "actor": [
             {
-                "role": _concept(PARTICIPATION, "IRCP", "information recipient"),
-                "reference": _account(chain_id, record.grantee),
+                "role": codeable_concept(PARTICIPATION, "IRCP", "information recipient"),
+                "reference": account_reference(chain_id, record.grantee),
             }
         ],
-        "action": [_concept(CONSENT_ACTION, "use", "Use")],
-        "purpose": [_purpose_coding(record.purpose, known)],
+        "action": [codeable_concept(CONSENT_ACTION, "use", "Use")],
+        "purpose": [purpose_coding(record.purpose, known)],
         "class": [
             *({"system": SCOPE_SYSTEM, "code": info.name, "display": info.label} for info in infos),
             *({"system": RESOURCE_TYPES, "code": name} for name in resource_types),
@@ -222,23 +237,23 @@ def consent_resource(record: ConsentRecord, *, chain_id: int, registry: str, now
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, CONSENT_SYSTEM + "/" + key)),
         "identifier": [{"system": CONSENT_SYSTEM, "value": key}],
         "status": "rejected" if consent.revoked_at else "active" if consent.is_live(now) else "inactive",
-        "scope": _concept(CONSENT_SCOPE, scope),
+        "scope": codeable_concept(CONSENT_SCOPE, scope),
         "category": categories,
-        "patient": _account(chain_id, record.patient),
-        **_present(dateTime=fhir_instant(consent.granted_at)),
-        "policyRule": _concept(ACT_CODE, "OPTIN", "opt-in"),
+        "patient": account_reference(chain_id, record.patient),
+        **present_elements(dateTime=fhir_instant(consent.granted_at)),
+        "policyRule": codeable_concept(ACT_CODE, "OPTIN", "opt-in"),
         "provision": provision,
     }
-    return _validated(FhirConsent, resource, "the exported Consent")
+    return validated(FhirConsent, resource, "the exported Consent")
 
 
-def _consent_scope(known: Purpose | None) -> str:
+def consent_scope_code(known: Purpose | None) -> str:
     if known is None or known.system == "DUO" or known.code in _RESEARCH:
         return "research"  # an opaque purpose is a trial's
     return "treatment" if known.code in _TREATMENT else "patient-privacy"
 
 
-def _purpose_coding(purpose: bytes, known: Purpose | None) -> dict[str, str]:
+def purpose_coding(purpose: bytes, known: Purpose | None) -> dict[str, str]:
     if known is None:
         return {
             "system": PURPOSE_SYSTEM,
@@ -249,30 +264,30 @@ def _purpose_coding(purpose: bytes, known: Purpose | None) -> dict[str, str]:
     return {"system": system, "code": code, "display": known.label}
 
 
-def _concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+def codeable_concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
     coding = {"system": system, "code": code} | ({"display": display} if display else {})
     return {"coding": [coding]}
 
 
-def _account(chain_id: int, address: str) -> dict[str, Any]:
+def account_reference(chain_id: int, address: str) -> dict[str, Any]:
     return {"identifier": {"system": RFC3986, "value": f"eip155:{chain_id}:{checksum(address)}"}}
 
 
-def _export_period(start: int, end: int) -> dict[str, Any]:
+def export_period(start: int, end: int) -> dict[str, Any]:
     """provision.period; an end past year 9999, which a FHIR dateTime cannot hold, is left out (the
     consent outlives any date FHIR can write) and kept exactly in the END_EXTENSION extension."""
-    period = _present(start=fhir_instant(start), end=fhir_instant(end) if end else None)
+    period = present_elements(start=fhir_instant(start), end=fhir_instant(end) if end else None)
     if end and "end" not in period:
         period["extension"] = [{"url": END_EXTENSION, "valueString": str(end)}]
     return period
 
 
-def _present(**elements: Any) -> dict[str, Any]:
+def present_elements(**elements: Any) -> dict[str, Any]:
     """The elements that have a value: FHIR JSON has no nulls (a time past 9999 has no dateTime)."""
     return {name: value for name, value in elements.items() if value is not None}
 
 
-def _validated(
+def validated(
     model: type[Bundle] | type[FhirConsent], document: dict[str, Any], what: str
 ) -> dict[str, Any]:
     try:
@@ -306,25 +321,9 @@ def consents_to_grants(
 ) -> list[GrantRequest]:
     """The grants a FHIR Consent (or a Bundle of Consents) of `patient` asks for, all or none."""
     patient = checksum(patient, "patient")
-    kind = document.get("resourceType")
-    if kind == "Bundle":
-        _validated_input(Bundle, document, "the Bundle")
-        located = []
-        for number, entry in enumerate(document.get("entry") or [], start=1):
-            resource = entry.get("resource") or {}
-            if resource.get("resourceType") != "Consent":
-                found = resource.get("resourceType") or "entry without a resource"
-                raise InputError(f"Bundle entry {number} is a {found}, not a Consent")
-            located.append((f"Bundle entry {number} (Consent {resource.get('id', 'without id')})", resource))
-        if not located:
-            raise InputError("the Bundle holds no Consent")
-    elif kind == "Consent":
-        located = [(f"Consent {document.get('id', 'without id')}", document)]
-    else:
-        raise InputError(f"not a FHIR Consent or Bundle (resourceType is {kind!r})")
     grants: list[GrantRequest] = []
     seen: dict[tuple[str, bytes], str] = {}
-    for where, resource in located:
+    for where, resource in located_consents(document):
         for grant in _grants(resource, where, chain_id=chain_id, patient=patient, now=now):
             key = (grant.grantee, grant.purpose)
             if key in seen:
@@ -334,7 +333,27 @@ def consents_to_grants(
     return grants
 
 
-def _validated_input(model: type[Bundle] | type[FhirConsent], document: dict[str, Any], where: str) -> Any:
+def located_consents(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Consents of a Consent or a Bundle of them, each with where it is (for error messages)."""
+    kind = document.get("resourceType")
+    if kind == "Consent":
+        return [(f"Consent {document.get('id', 'without id')}", document)]
+    if kind != "Bundle":
+        raise InputError(f"not a FHIR Consent or Bundle (resourceType is {kind!r})")
+    validated_input(Bundle, document, "the Bundle")
+    located = []
+    for number, entry in enumerate(document.get("entry") or [], start=1):
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") != "Consent":
+            found = resource.get("resourceType") or "entry without a resource"
+            raise InputError(f"Bundle entry {number} is a {found}, not a Consent")
+        located.append((f"Bundle entry {number} (Consent {resource.get('id', 'without id')})", resource))
+    if not located:
+        raise InputError("the Bundle holds no Consent")
+    return located
+
+
+def validated_input(model: type[Bundle] | type[FhirConsent], document: dict[str, Any], where: str) -> Any:
     try:
         return model.model_validate(document)
     except ValidationError as err:
@@ -344,7 +363,7 @@ def _validated_input(model: type[Bundle] | type[FhirConsent], document: dict[str
 def _grants(
     resource: dict[str, Any], where: str, *, chain_id: int, patient: str, now: int
 ) -> list[GrantRequest]:
-    consent = _validated_input(FhirConsent, resource, where)
+    consent = validated_input(FhirConsent, resource, where)
 
     def fail(message: str) -> InputError:
         return InputError(f"{where}: {message}")
@@ -356,18 +375,9 @@ def _grants(
         raise fail(f"scope {_show(scope)} is not research, patient-privacy or treatment")
     if consent.patient is None:
         raise fail("names no patient")
-    if _address(consent.patient, "patient", chain_id, fail) != patient:
+    if reference_address(consent.patient, "patient", chain_id, fail) != patient:
         raise fail(f"is a consent of another patient, not of {patient}")
-    provision = consent.provision
-    if provision is None:
-        raise fail("has no provision: nothing to grant")
-    if provision.type not in (None, "permit"):
-        raise fail(f"provision.type is {provision.type!r}: only permit provisions become grants")
-    for name in ("provision", "data", "dataPeriod", "code"):
-        if getattr(provision, name):
-            raise fail(
-                f"provision.{name} is not supported (nested rules and data references cannot be granted)"
-            )
+    provision = permit_provision(consent, fail)
     for action in _codes(c for concept in provision.action or [] for c in concept.coding or []):
         if action[0] != CONSENT_ACTION or action[1] not in _ACTIONS:
             raise fail(f"provision.action {_show({action})} is not supported (only access, use)")
@@ -375,7 +385,7 @@ def _grants(
     if not provision.actor:
         raise fail("provision.actor is missing: a grant needs a grantee")
     grantees = [
-        _address(actor.reference, f"provision.actor[{i}]", chain_id, fail)
+        reference_address(actor.reference, f"provision.actor[{i}]", chain_id, fail)
         for i, actor in enumerate(provision.actor)
     ]
     if not provision.purpose:
@@ -388,6 +398,22 @@ def _grants(
     ]
 
 
+def permit_provision(consent: Any, fail: Any) -> Any:
+    """The Consent's provision, if it is one flat permit (no nested rules, no data references); what a
+    grant cannot hold raises `fail(message)`."""
+    provision = consent.provision
+    if provision is None:
+        raise fail("has no provision: nothing to grant")
+    if provision.type not in (None, "permit"):
+        raise fail(f"provision.type is {provision.type!r}: only permit provisions become grants")
+    for name in ("provision", "data", "dataPeriod", "code"):
+        if getattr(provision, name):
+            raise fail(
+                f"provision.{name} is not supported (nested rules and data references cannot be granted)"
+            )
+    return provision
+
+
 def _codes(codings: Iterable[Any] | None) -> set[tuple[str, str]]:
     return {(str(c.system), str(c.code)) for c in codings or []}
 
@@ -396,7 +422,7 @@ def _show(codes: set[tuple[str, str]]) -> str:
     return ", ".join(f"{system}|{code}" for system, code in sorted(codes)) or "(none)"
 
 
-def _address(reference: Any, what: str, chain_id: int, fail: Any) -> str:
+def reference_address(reference: Any, what: str, chain_id: int, fail: Any) -> str:
     identifier = getattr(reference, "identifier", None)
     value = str(identifier.value) if identifier is not None and identifier.value else ""
     match = _ACCOUNT.fullmatch(value)
@@ -413,7 +439,7 @@ def _period(period: Any, now: int, fail: Any) -> int:
     if period is None:
         return 0
     start, end = (
-        _moment(getattr(period, edge), f"provision.period.{edge}", fail) for edge in ("start", "end")
+        unix_moment(getattr(period, edge), f"provision.period.{edge}", fail) for edge in ("start", "end")
     )
     if start is not None and start > now:
         raise fail(f"provision.period.start {period.start.isoformat()} is in the future: a grant starts now")
@@ -424,12 +450,13 @@ def _period(period: Any, now: int, fail: Any) -> int:
     return end
 
 
-def _moment(value: Any, what: str, fail: Any) -> int | None:
+def unix_moment(value: Any, what: str, fail: Any) -> int | None:
     """A unix time from a FHIR dateTime; a bare date or a time without zone is too vague for the chain."""
     if value is None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise fail(f"{what} {value.isoformat()} needs a time and a time zone (2027-01-31T00:00:00Z)")
+        shown = value.isoformat() if hasattr(value, "isoformat") else str(value)  # "2027-03" stays a str
+        raise fail(f"{what} {shown} needs a time and a time zone (2027-01-31T00:00:00Z)")
     return int(value.timestamp())
 
 
@@ -439,7 +466,7 @@ def _purpose(coding: Any, fail: Any) -> bytes:
         code = code.replace("_", ":")
     if system == PURPOSE_SYSTEM and re.fullmatch(r"0x[0-9a-fA-F]{64}", code):
         purpose = bytes.fromhex(code[2:])
-    elif (known := _PURPOSE_BY_CODING.get((system, code))) is not None:
+    elif (known := PURPOSE_BY_CODING.get((system, code))) is not None:
         purpose = known.id
     else:
         raise fail(f"provision.purpose {system}|{code} is not a purpose CareChain knows")
