@@ -10,8 +10,9 @@ NO_SUCCESSOR = "0x" + "00" * 20  # a minor has no wallet yet: the guardian names
 
 
 class GuardianshipFactoryClient(ContractClient):
-    """A GuardianshipFactory deployment; anyone (the relayer) deploys accounts. `carechain deploy` does not
-    deploy one yet: build the client with `GuardianshipFactoryClient.at`."""
+    """A GuardianshipFactory deployment; anyone (the relayer) deploys accounts. `carechain deploy` deploys
+    one and records it in the manifest: `GuardianshipFactoryClient.from_manifest` (`at` for a factory no
+    manifest records)."""
 
     name = "GuardianshipFactory"
     callees = ("GuardianshipAccount",)  # a clone's set-up reverts with the account's errors

@@ -50,6 +50,8 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "PurposeRegistry": (),
     "ConsentGrants": ("PurposeRegistry",),
     "TrialRegistry": ("ConsentRegistry", "CredentialRegistry", "ConsentGrants"),
+    # Its constructor deploys the GuardianshipAccount its accounts (relayed contract keys) are clones of.
+    "GuardianshipFactory": (),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
 # The public getter through which a dependent contract names each dependency (its immutable).
@@ -62,8 +64,11 @@ GETTERS: dict[str, str] = {
 }
 TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
 CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
-# What abi/ holds for frontends: the deployables and the timelock.
-ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
+# What a deployable's clients need the ABI of beyond its own: GuardianshipFactory's accounts (the guardian's
+# acts, and the errors a clone's set-up reverts with), which no manifest records one by one.
+CLONES: dict[str, tuple[str, ...]] = {"GuardianshipFactory": ("GuardianshipAccount",)}
+# What abi/ holds for frontends: the deployables, their clones and the timelock.
+ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, *(c for n in CONTRACTS for c in CLONES.get(n, ())), TIMELOCK)
 # ConsentGrants' role for the programmes that terminate their own grants (TrialRegistry).
 ISSUER_ROLE = keccak(text="carechain.ISSUER")
 DEFAULT_ADMIN_ROLE = bytes(32)
@@ -482,7 +487,8 @@ def deploy(
     if any(name in names for name in GRANT_SETUP):
         handover = manifest.address(TIMELOCK) if timelocked else admin
         _set_up_grants(w3, sender, root, manifest, handover, log)
-    export_abis(root, (TIMELOCK, *names) if timelocked else names)
+    exported = (*names, *(clone for name in names for clone in CLONES.get(name, ())))
+    export_abis(root, (TIMELOCK, *exported) if timelocked else exported)
     return manifest
 
 
@@ -510,6 +516,8 @@ def _constructor_args(
         return [governance.timelock_delay, multisig, multisig]
     if name == "CredentialRegistry":
         return [to_checksum_address(depends_on.get(TIMELOCK, admin)), admin_delay]
+    if name == "GuardianshipFactory":  # none: it deploys its (locked) GuardianshipAccount implementation
+        return []
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
 
 

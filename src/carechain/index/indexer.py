@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from eth_abi.abi import decode as abi_decode
@@ -51,6 +51,11 @@ from carechain.index.grants import (
 )
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
+
+# The contracts whose events are indexed: all the deployment's but GuardianshipFactory, whose only event names
+# a grant's subject key (a guardianship account) and says nothing an audit or a grant's state needs; an index
+# made before the deploy recorded the factory keeps its contract addresses.
+INDEXED: Final = tuple(name for name in CONTRACTS if name != "GuardianshipFactory")
 
 # The indexed keys most queries filter by; `party` is the other side of a patient's event.
 PARTY_ARGS = (
@@ -327,12 +332,12 @@ class Indexer:
         self.root = root
         manifest = Manifest.load(root, self.chain_id)
         manifest.check_code(w3, root)
-        self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
-        self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
+        self.addresses = {name: to_checksum_address(manifest.address(name)) for name in INDEXED}
+        self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in INDEXED)
         self.grants = ConsentGrantsClient.at(w3, root, self.addresses[GRANTS_CONTRACT])
         self.grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
         self._events: dict[tuple[str, str], _Event] = {}
-        for name in CONTRACTS:
+        for name in INDEXED:
             for entry in load_abi(root, name):
                 if entry.get("type") == "event" and not entry.get("anonymous"):
                     event = _Event(name, self.addresses[name], entry)
