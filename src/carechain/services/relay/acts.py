@@ -5,12 +5,13 @@ nonce burn) is sent only after, in this order: the client (its IP address, held 
 logged or stored) has a token left and the relayer's budget of acts across everyone is not spent — both
 before the node is asked anything; it is well formed; it is new (the same act again answers with its
 first submission and sends nothing); its signature opens the subject commitment it acts for (the key it
-recovers to, with the salt it carries, commits to it); a contract key (ERC-1271) is a GuardianshipFactory
-clone, and refused when the deployment records no GuardianshipFactory; its nonce is the commitment's
-current one and held by no other act here; a grant's purpose is registered; a withdrawn category's grant
-is ACTIVE or SUSPENDED and the leaf not withdrawn yet; an eth_call of it with its kind's gas limit
-(`GAS`) succeeds; and the commitment has a token left in its bucket. Each act is one transaction of its
-own, sent with that gas limit (nothing estimated): two grants of one patient never share one.
+recovers to, with the salt it carries, commits to it); a contract key (ERC-1271) is a clone of the
+GuardianshipFactory the manifest records (`carechain deploy` deploys it), refused when the manifest records
+none (one written before it did); its nonce is the commitment's current one and held by no other act
+here; a grant's purpose is registered; a withdrawn category's grant is ACTIVE or SUSPENDED and the leaf
+not withdrawn yet; an eth_call of it with its kind's gas limit (`GAS`) succeeds; and the commitment has a
+token left in its bucket. Each act is one transaction of its own, sent with that gas limit (nothing
+estimated): two grants of one patient never share one.
 """
 
 from __future__ import annotations
@@ -64,12 +65,13 @@ def open_subject_acts(
     $CARECHAIN_RELAY_CLIENT_RATE, else 60/h) the requests per client IP address."""
     w3 = service.client.w3
     with chain_reached():
-        if "ConsentGrants" not in Manifest.load(root, int(w3.eth.chain_id)).contracts:
+        recorded = Manifest.load(root, int(w3.eth.chain_id)).contracts
+        if "ConsentGrants" not in recorded:
             return None
         client = ConsentGrantsClient.from_manifest(w3, root, service.client.sender)
         purposes = PurposeRegistryClient.from_manifest(w3, root)
-        guardianship = None
-        if "GuardianshipFactory" in Manifest.load(root, int(w3.eth.chain_id)).contracts:
+        guardianship = None  # a manifest written before `carechain deploy` deployed the factory has none
+        if "GuardianshipFactory" in recorded:
             guardianship = GuardianshipFactoryClient.from_manifest(w3, root)
     return SubjectActRelay(
         Store(service.store.url, subject_acts_table),
@@ -92,8 +94,8 @@ class SubjectActRelay(Relay):
     """One relayer of ConsentGrants' subject acts: its key (the client's Sender pays), a store (the
     `subject_acts_table`), a rate per subject commitment, a `budget` of acts across all of them, a
     `client_rate` per client IP address, the contract's PurposeRegistry (`purposes`), in which a grant's
-    purpose must be registered, and the GuardianshipFactory whose clones may be contract keys (none: no
-    contract key is taken)."""
+    purpose must be registered, and the GuardianshipFactory whose clones may be contract keys
+    (`open_subject_acts`: the manifest's; none: no contract key is taken)."""
 
     client: ConsentGrantsClient
 
@@ -225,7 +227,7 @@ class SubjectActRelay(Relay):
         if self.clone_code is None:
             raise Refused(
                 "this relayer takes no contract (ERC-1271) subject keys: the deployment records no "
-                "GuardianshipFactory whose accounts it could trust.",
+                "GuardianshipFactory whose accounts it could trust (`carechain deploy` adds one).",
                 "ContractKeyRefused",
             )
         key = checksum("0x" + acts.split_subject_sig(act.subject_sig)[1][:20].hex())
