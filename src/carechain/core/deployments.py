@@ -41,6 +41,8 @@ from carechain.core.transport import LOCAL_CHAIN_IDS
 from carechain.core.values import checksum, uint
 from carechain.errors import DeploymentError, InputError, TransactionFailed
 
+FACTORY = "GuardianshipFactory"  # whose GuardianshipAccount clones the relayer takes as subject keys
+ACCOUNT = "GuardianshipAccount"  # the contract of its implementation, which its clones delegate to
 # Deployables in deploy order, each with the deployables its constructor takes (by address).
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "ConsentRegistry": (),
@@ -51,7 +53,7 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "ConsentGrants": ("PurposeRegistry",),
     "TrialRegistry": ("ConsentRegistry", "CredentialRegistry", "ConsentGrants"),
     # Its constructor deploys the GuardianshipAccount its accounts (relayed contract keys) are clones of.
-    "GuardianshipFactory": (),
+    FACTORY: (),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
 # The public getter through which a dependent contract names each dependency (its immutable).
@@ -66,7 +68,11 @@ TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a mult
 CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
 # What a deployable's clients need the ABI of beyond its own: GuardianshipFactory's accounts (the guardian's
 # acts, and the errors a clone's set-up reverts with), which no manifest records one by one.
-CLONES: dict[str, tuple[str, ...]] = {"GuardianshipFactory": ("GuardianshipAccount",)}
+CLONES: dict[str, tuple[str, ...]] = {FACTORY: (ACCOUNT,)}
+# The contracts the indexer reads events of: all but GuardianshipFactory, whose only event names a grant's
+# subject key (a guardianship account) and says nothing an audit or a grant's state needs; an index made
+# before the deploy recorded the factory keeps its contract addresses.
+INDEXED: tuple[str, ...] = tuple(name for name in CONTRACTS if name != FACTORY)
 # What abi/ holds for frontends: the deployables, their clones and the timelock.
 ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, *(c for n in CONTRACTS for c in CLONES.get(n, ())), TIMELOCK)
 # ConsentGrants' role for the programmes that terminate their own grants (TrialRegistry).
@@ -516,8 +522,6 @@ def _constructor_args(
         return [governance.timelock_delay, multisig, multisig]
     if name == "CredentialRegistry":
         return [to_checksum_address(depends_on.get(TIMELOCK, admin)), admin_delay]
-    if name == "GuardianshipFactory":  # none: it deploys its (locked) GuardianshipAccount implementation
-        return []
     return [depends_on[dep] for dep in DEPENDENCIES.get(name, ())]
 
 

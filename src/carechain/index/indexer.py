@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import sqlalchemy as sa
 from eth_abi.abi import decode as abi_decode
@@ -37,7 +37,7 @@ from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
 from carechain.clients.grants import ConsentGrantsClient
-from carechain.core.deployments import CONTRACTS, Manifest, load_abi
+from carechain.core.deployments import INDEXED, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
 from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
@@ -51,11 +51,6 @@ from carechain.index.grants import (
 )
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks to do) in this sync
-
-# The contracts whose events are indexed: all the deployment's but GuardianshipFactory, whose only event names
-# a grant's subject key (a guardianship account) and says nothing an audit or a grant's state needs; an index
-# made before the deploy recorded the factory keeps its contract addresses.
-INDEXED: Final = tuple(name for name in CONTRACTS if name != "GuardianshipFactory")
 
 # The indexed keys most queries filter by; `party` is the other side of a patient's event.
 PARTY_ARGS = (
