@@ -264,6 +264,23 @@ def test_the_guardianship_factory_is_deployed_recorded_and_exported(root, sender
     assert any(line.startswith("GuardianshipFactory: reusing") for line in logged)
 
 
+def test_a_live_guardianship_factory_whose_code_changed_is_kept_unless_replace_factory(root, sender):
+    """The relayer trusts the clones of the recorded factory's implementation only: a redeployed factory
+    would strand every existing (minor's) account, so a changed factory is refused before anything is sent,
+    and replaced only with replace_factory (--replace-factory)."""
+    first = deployments.deploy(web3, sender, root).address("GuardianshipFactory")
+    changed = "0x" + "00" * 32  # as after a change to the contract
+    path = _edit(root, lambda contracts: contracts["GuardianshipFactory"].update(bytecodeHash=changed))
+    block = web3.eth.block_number
+    with pytest.raises(DeploymentError) as caught:
+        deployments.deploy(web3, sender, root)
+    assert str(caught.value).startswith(f"GuardianshipFactory at {first} in {path} is live and its code")
+    assert "--replace-factory" in str(caught.value)
+    assert web3.eth.block_number == block  # nothing was sent
+    replaced = deployments.deploy(web3, sender, root, replace_factory=True)
+    assert replaced.address("GuardianshipFactory") != first
+
+
 def test_a_manifest_naming_another_contract_as_the_factory_is_refused(root, sender):
     """The relayer trusts the clones of the manifest's factory as subject keys: an edit is refused."""
     from carechain.clients import GuardianshipFactoryClient

@@ -442,6 +442,7 @@ def deploy(
     admin_delay: int | None = None,
     governance: Governance | None = None,
     replace_registry: bool = False,
+    replace_factory: bool = False,
 ) -> Manifest:
     """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
 
@@ -449,6 +450,9 @@ def deploy(
     multisig, `admin` (default: the deployer) administers CredentialRegistry. Its admin transfers wait
     `admin_delay` seconds (default: none on a local chain, two days elsewhere). A live CredentialRegistry
     is not replaced to change who administers it (with or without a timelock) unless `replace_registry`.
+    A live GuardianshipFactory whose code changed is not replaced unless `replace_factory`: the relayer
+    trusts the clones of the recorded factory's implementation only, so its existing accounts would be
+    stranded.
     """
     chain_id = w3.eth.chain_id
     governance = governance or Governance()
@@ -461,6 +465,8 @@ def deploy(
     timelocked = governance.multisig is not None and "CredentialRegistry" in names
     if "CredentialRegistry" in names and not replace_registry:
         _refuse_replacing_the_registry(w3, root, manifest, timelocked)
+    if FACTORY in names and not replace_factory:
+        _refuse_replacing_the_factory(w3, root, manifest)
     if timelocked:
         _warn_single_key(w3, chain_id, str(governance.multisig), log)
     for name in (TIMELOCK, *names) if timelocked else names:
@@ -636,6 +642,26 @@ def _refuse_replacing_the_registry(w3: Web3, root: Path, manifest: Manifest, tim
         f"AccessGrants and TrialRegistry under it, abandoning their state. Instead {keep}; "
         f"docs/governance.md), or move {manifest.path.name} aside to deploy afresh; pass --replace-registry "
         "to replace them anyway"
+    )
+
+
+def _refuse_replacing_the_factory(w3: Web3, root: Path, manifest: Manifest) -> None:
+    """A live GuardianshipFactory whose code changed (a comment changes its metadata) would be redeployed
+    with a new GuardianshipAccount implementation; the relayer trusts the clones of the recorded factory's
+    implementation only, so every existing account (a minor's, whose guardian must be able to revoke)
+    would be refused from then on. Refuse that, before anything is sent, unless asked for explicitly."""
+    entry = manifest.contracts.get(FACTORY, {})
+    if (
+        "address" not in entry
+        or entry.get("bytecodeHash") == load_artifact(root, FACTORY).bytecode_hash
+        or not w3.eth.get_code(to_checksum_address(entry["address"]))
+    ):
+        return  # nothing live, or the same code (reused)
+    raise DeploymentError(
+        f"{FACTORY} at {entry['address']} in {manifest.path} is live and its code changed: redeploying it "
+        "would make the relayer refuse every GuardianshipAccount deployed through it (their guardians could "
+        "no longer grant or revoke through the relayer). Keep the built contract as deployed, or pass "
+        "--replace-factory to replace it anyway"
     )
 
 
