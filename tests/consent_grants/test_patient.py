@@ -91,6 +91,15 @@ def signed_through(
     return replace(unsigned, subject_sig=grants.subject_sig_1271(signer.salt, account, inner))
 
 
+def with_code(runtime: bytes) -> str:
+    """A contract holding `runtime` as its code (init code that copies and returns it), from accounts[0]."""
+    init = bytes.fromhex("61") + len(runtime).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3")
+    tx = web3.eth.send_transaction({"from": accounts[0].address, "data": "0x" + (init + runtime).hex()})
+    address = str(web3.eth.get_transaction_receipt(tx)["contractAddress"])
+    assert bytes(web3.eth.get_code(address)) == runtime
+    return address
+
+
 def reader(project) -> ConsentGrantsClient:
     """ConsentGrants read-only, as a patient's device sees it: it sends nothing."""
     return ConsentGrantsClient.from_manifest(web3, project)
@@ -294,6 +303,51 @@ def test_a_contract_subject_key_is_refused_without_a_guardianship_factory(api, a
     assert answer.status_code == 422 and answer.json()["error"] == "refused", answer.json()
     assert "takes no contract (ERC-1271) subject keys" in answer.json()["detail"]
     assert web3.eth.get_transaction_count(acts.relayer) == count
+
+
+def test_contract_keys_are_refused_when_the_factorys_implementation_is_not_guardianship_account(
+    factory, project, relay, tmp_path
+):
+    """The manifest's code check blanks immutables, and the factory's implementation is one: a manifest
+    edited to name a lookalike factory (GuardianshipFactory's code with another implementation) passes it.
+    The relayer checks the implementation's own code against GuardianshipAccount's and, as it is not, takes
+    no contract key, clones of that implementation included; nor when there is no build to check with."""
+    other = PurposeRegistryClient.from_manifest(web3, project).address  # any contract but an account
+    padded = bytes(12) + bytes.fromhex(factory.implementation()[2:])
+    code = bytes(web3.eth.get_code(factory.address))
+    assert padded in code
+    lookalike = with_code(code.replace(padded, bytes(12) + bytes.fromhex(other[2:])))
+    other_clone = with_code(clone_code(other))
+    path = project / "deployments" / f"{web3.eth.chain_id}.json"
+    kept = path.read_text()
+    data = json.loads(kept)
+    data["contracts"]["GuardianshipFactory"]["address"] = lookalike
+    path.write_text(json.dumps(data))
+    try:
+        relayer = manifest_relayer(project, relay, f"sqlite:///{tmp_path / 'relay.db'}")
+    finally:
+        path.write_text(kept)
+    assert GuardianshipFactoryClient.at(web3, project, lookalike).implementation() == other
+    salt = bytes(range(32))
+    commitment = keys.subject_commitment(salt, other_clone)
+    burn = SubjectAct("BurnNonce", commitment, 0, grants.subject_sig_1271(salt, other_clone, bytes(65)))
+
+    def refuses(refusing: SubjectActRelay, why: str) -> None:
+        assert refusing.clone_code is None and refusing.info()["contractKeys"] is False
+        with pytest.raises(errors.Refused) as refused:
+            refusing.submit(burn)
+        assert "takes no contract (ERC-1271) subject keys: " + why in str(refused.value)
+
+    refuses(relayer, f"the implementation {other} of GuardianshipFactory {lookalike} does not hold ")
+    unchecked = SubjectActRelay(
+        Store(f"sqlite:///{tmp_path / 'unchecked.db'}", subject_acts_table),
+        relay,
+        Rate.parse("100/h"),
+        PurposeRegistryClient.from_manifest(web3, project),
+        guardianship=factory,
+        account=None,  # as an install without build/ opens it
+    )
+    refuses(unchecked, "it cannot check that GuardianshipFactory")
 
 
 def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_relayer(
