@@ -360,6 +360,8 @@ def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_re
     nowhere."""
     relayer = manifest_relayer(project, relay, f"sqlite:///{tmp_path / 'relay.db'}")
     assert relayer.clone_code == clone_code(factory.implementation())
+    # A real EIP-1167 clone, but of another contract than the trusted GuardianshipAccount implementation.
+    other_key = with_code(clone_code(PurposeRegistryClient.from_manifest(web3, project).address))
     guardian_wallet = Account.create()
     derivation = keys.sign_derivation(guardian_wallet, web3.eth.chain_id, relay.address)
     guardian = KeyRoot.from_signature(derivation).grant_keys("guardian", 0)
@@ -377,11 +379,15 @@ def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_re
     with TestClient(create_app(None, poll=0, acts=relayer)) as api:
         assert api.get("/consent-grants/info").json()["contractKeys"] is True
         count = web3.eth.get_transaction_count(relayer.relayer)
-        other_key = relay.address  # a contract, not a clone of the factory's GuardianshipAccount
         other = replace(grant, subject_commit=keys.subject_commitment(guardian.salt, other_key))
         unknown = signed_through(other_key, guardian, domain, "Grant", other.subject_commit, 0, other)
         refused = api.post("/subject-acts", json=unknown.as_json())
-        assert refused.status_code == 422 and "is not an account of GuardianshipFactory" in refused.text
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == (
+            f"contract key {other_key} is not an account of GuardianshipFactory: its code is not an EIP-1167 "
+            f"clone of the trusted GuardianshipAccount implementation {factory.implementation()}, and this "
+            "relayer takes no other contract keys."
+        )
         too_long = replace(grant, policy=replace(grant.policy, expires_at=term_ends_at + 86_400))
         answer = api.post(
             "/subject-acts",
