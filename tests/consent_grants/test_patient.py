@@ -62,7 +62,8 @@ def api(acts):
 @pytest.fixture(scope="module")
 def factory(project, relay) -> GuardianshipFactoryClient:
     """`carechain deploy` run again on the module's deployment adds its GuardianshipFactory (nothing else is
-    sent); the relayer's key deploys the accounts through it."""
+    sent); the relayer operator's key deploys the accounts through it with this client (any funded key could:
+    the relayer's HTTP API deploys none)."""
     deployments.deploy(web3, Sender(web3, accounts[0].address), project, names=("GuardianshipFactory",))
     return GuardianshipFactoryClient.from_manifest(web3, project, relay.sender)
 
@@ -353,11 +354,12 @@ def test_contract_keys_are_refused_when_the_factorys_implementation_is_not_guard
 def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_relayer(
     factory, project, relay, hospital, tmp_path
 ):
-    """A minor's grant whose subject key is a GuardianshipAccount the relayer deployed through the manifest's
-    GuardianshipFactory, signed by the guardian's per-grant key (ERC-1271), submitted through the relayer's
-    HTTP API as `relay serve` opens it; withdrawn the same way. Another contract key is refused, and so is a
-    grant outlasting the guardian's term, both before paying; the guardian's wallet reaches the chain
-    nowhere."""
+    """A minor's grant whose subject key is a GuardianshipAccount deployed through the manifest's
+    GuardianshipFactory by GuardianshipFactoryClient with the relayer operator's key (not through the
+    relayer's HTTP API, which deploys no account), signed by the guardian's per-grant key (ERC-1271),
+    submitted through the relayer's HTTP API as `relay serve` opens it; withdrawn the same way. Another
+    contract key is refused, and so is a grant outlasting the guardian's term, both before paying; the
+    guardian's wallet reaches the chain nowhere."""
     relayer = manifest_relayer(project, relay, f"sqlite:///{tmp_path / 'relay.db'}")
     assert relayer.clone_code == clone_code(factory.implementation())
     # A real EIP-1167 clone, but of another contract than the trusted GuardianshipAccount implementation.
@@ -408,7 +410,8 @@ def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_re
         assert relay.effective_status(commitment) is Status.REVOKED_BY_SUBJECT
         assert not hospital.check_access(commitment, HMB, Op.READ, labs)
 
-    # The account's deployment, the grant and the revocation: each a transaction of its own, from the relayer.
+    # The account's deployment (sent by the library with the relayer operator's key), the grant and the
+    # revocation (sent by the relayer): each a transaction of its own, all from the relayer's key.
     assert [sender for sender, _ in sent_by(first_block)] == [relayer.relayer] * 3
     count, found = wallet_traces(guardian_wallet.address, first_block)
     assert count == 3 and not found, found

@@ -10,9 +10,10 @@ NO_SUCCESSOR = "0x" + "00" * 20  # a minor has no wallet yet: the guardian names
 
 
 class GuardianshipFactoryClient(ContractClient):
-    """A GuardianshipFactory deployment; anyone (the relayer) deploys accounts. `carechain deploy` deploys
-    one and records it in the manifest: `GuardianshipFactoryClient.from_manifest` (`at` for a factory no
-    manifest records)."""
+    """A GuardianshipFactory deployment; any funded account deploys accounts through it (the clinic's key, or
+    the relayer operator's through this client: the relayer's HTTP API deploys none). `carechain deploy`
+    deploys one and records it in the manifest: `GuardianshipFactoryClient.from_manifest` (`at` for a
+    factory no manifest records)."""
 
     name = "GuardianshipFactory"
     callees = ("GuardianshipAccount",)  # a clone's set-up reverts with the account's errors
