@@ -20,6 +20,7 @@ from carechain import errors
 from carechain.cli import cli
 from carechain.cli import grants as grants_cli
 from carechain.clients import ConsentGrantsClient, GuardianshipFactoryClient, PurposeRegistryClient
+from carechain.clients.guardianship import term_end
 from carechain.core import deployments, grants, keys
 from carechain.core.acts import SubjectAct
 from carechain.core.grants import GrantInput, Op, Status
@@ -368,7 +369,8 @@ def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_re
     derivation = keys.sign_derivation(guardian_wallet, web3.eth.chain_id, relay.address)
     guardian = KeyRoot.from_signature(derivation).grant_keys("guardian", 0)
     first_block = web3.eth.block_number + 1
-    term_ends_at = web3.eth.get_block("latest")["timestamp"] + 2 * YEAR  # coarse, never a birthday
+    # Two years from now, not a birthday; the client floors it to a whole day (UTC), as the test does here.
+    term_ends_at = term_end(web3.eth.get_block("latest")["timestamp"] + 2 * YEAR)
     salt = bytes.fromhex("5a" * 32)  # public (the deploy's calldata): never the subject salt
 
     predicted = factory.predict(salt, guardian.address, term_ends_at)
