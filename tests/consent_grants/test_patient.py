@@ -6,29 +6,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from brownie import accounts, web3
 from click.testing import CliRunner
 from eth_abi.abi import encode
+from eth_account import Account
 from fastapi.testclient import TestClient
-from grants_support import client_of
+from grants_support import HMB, client_of, grant_input
 
 from carechain import errors
 from carechain.cli import cli
 from carechain.cli import grants as grants_cli
-from carechain.clients import ConsentGrantsClient, PurposeRegistryClient
-from carechain.core import grants, keys
+from carechain.clients import ConsentGrantsClient, GuardianshipFactoryClient, PurposeRegistryClient
+from carechain.clients.guardianship import term_end
+from carechain.core import deployments, grants, keys
 from carechain.core.acts import SubjectAct
-from carechain.core.grants import Op, Status
-from carechain.core.keys import KeyRoot
+from carechain.core.grants import GrantInput, Op, Status
+from carechain.core.keys import GrantKeys, KeyRoot
+from carechain.core.sender import Sender
 from carechain.offchain.patient import DirectSubmitter, Patient
-from carechain.services.relay.acts import GAS, SubjectActRelay
+from carechain.services.relay.acts import GAS, SubjectActRelay, clone_code, open_subject_acts
 from carechain.services.relay.app import create_app
 from carechain.services.relay.client import RelayClient
 from carechain.services.relay.service import Rate
 from carechain.services.relay.store import Store, subject_acts_table
-from consent_grants.conftest import WALLET_KEY
+from consent_grants.conftest import WALLET_KEY, wallet_traces
 
 pytestmark = pytest.mark.usefixtures("wallet_never_on_chain")
 
@@ -54,6 +58,48 @@ def api(acts):
     """The relayer's HTTP API in-process (no background follower: statuses move when read)."""
     with TestClient(create_app(None, poll=0, acts=acts)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def factory(project, relay) -> GuardianshipFactoryClient:
+    """`carechain deploy` run again on the module's deployment adds its GuardianshipFactory (nothing else is
+    sent); the relayer operator's key deploys the accounts through it with this client (any funded key could:
+    the relayer's HTTP API deploys none)."""
+    deployments.deploy(web3, Sender(web3, accounts[0].address), project, names=("GuardianshipFactory",))
+    return GuardianshipFactoryClient.from_manifest(web3, project, relay.sender)
+
+
+def manifest_relayer(project, relay, url: str) -> SubjectActRelay:
+    """The subject-act relay as `relay serve` opens it (`open_subject_acts`), from the project's manifest;
+    its ConsentRegistry relay stood in for by what `open_subject_acts` takes of it (the paying key, the
+    database, the rate)."""
+    service = SimpleNamespace(
+        client=SimpleNamespace(w3=web3, sender=relay.sender),
+        store=SimpleNamespace(url=url),
+        limiter=SimpleNamespace(rate=Rate.parse("100/h")),
+    )
+    opened = open_subject_acts(service, project)  # type: ignore[arg-type]
+    assert opened is not None
+    return opened
+
+
+def signed_through(
+    account: str, signer: GrantKeys, domain, kind, target: bytes, nonce: int, grant: GrantInput | None = None
+) -> SubjectAct:
+    """A subject act of the guardianship `account` (an ERC-1271 subject key): the account's signer's
+    signature of the act, in the subjectSig with the grant's subject salt and the account named."""
+    unsigned = SubjectAct(kind, target, nonce, grants.subject_sig_1271(signer.salt, account, b""), grant)
+    inner = grants.sign(signer, unsigned.payload(domain))
+    return replace(unsigned, subject_sig=grants.subject_sig_1271(signer.salt, account, inner))
+
+
+def with_code(runtime: bytes) -> str:
+    """A contract holding `runtime` as its code (init code that copies and returns it), from accounts[0]."""
+    init = bytes.fromhex("61") + len(runtime).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3")
+    tx = web3.eth.send_transaction({"from": accounts[0].address, "data": "0x" + (init + runtime).hex()})
+    address = str(web3.eth.get_transaction_receipt(tx)["contractAddress"])
+    assert bytes(web3.eth.get_code(address)) == runtime
+    return address
 
 
 def reader(project) -> ConsentGrantsClient:
@@ -247,7 +293,7 @@ def test_the_relayer_limits_each_client_and_its_whole_budget_before_reading_the_
 
 def test_a_contract_subject_key_is_refused_without_a_guardianship_factory(api, acts, project):
     """Any contract could burn the relayer's gas in isValidSignature: none is taken unless it is a clone of
-    the deployment's GuardianshipFactory, and this deployment records none."""
+    the deployment's GuardianshipFactory, and this relayer was given none."""
     salt = bytes(range(32))
     contract_key = acts.client.address  # a contract, not a GuardianshipAccount
     commitment = keys.subject_commitment(salt, contract_key)
@@ -259,6 +305,118 @@ def test_a_contract_subject_key_is_refused_without_a_guardianship_factory(api, a
     assert answer.status_code == 422 and answer.json()["error"] == "refused", answer.json()
     assert "takes no contract (ERC-1271) subject keys" in answer.json()["detail"]
     assert web3.eth.get_transaction_count(acts.relayer) == count
+
+
+def test_contract_keys_are_refused_when_the_factorys_implementation_is_not_guardianship_account(
+    factory, project, relay, tmp_path
+):
+    """The manifest's code check blanks immutables, and the factory's implementation is one: a manifest
+    edited to name a lookalike factory (GuardianshipFactory's code with another implementation) passes it.
+    The relayer checks the implementation's own code against GuardianshipAccount's and, as it is not, takes
+    no contract key, clones of that implementation included; nor when there is no build to check with."""
+    other = PurposeRegistryClient.from_manifest(web3, project).address  # any contract but an account
+    padded = bytes(12) + bytes.fromhex(factory.implementation()[2:])
+    code = bytes(web3.eth.get_code(factory.address))
+    assert padded in code
+    lookalike = with_code(code.replace(padded, bytes(12) + bytes.fromhex(other[2:])))
+    other_clone = with_code(clone_code(other))
+    path = project / "deployments" / f"{web3.eth.chain_id}.json"
+    kept = path.read_text()
+    data = json.loads(kept)
+    data["contracts"]["GuardianshipFactory"]["address"] = lookalike
+    path.write_text(json.dumps(data))
+    try:
+        relayer = manifest_relayer(project, relay, f"sqlite:///{tmp_path / 'relay.db'}")
+    finally:
+        path.write_text(kept)
+    assert GuardianshipFactoryClient.at(web3, project, lookalike).implementation() == other
+    salt = bytes(range(32))
+    commitment = keys.subject_commitment(salt, other_clone)
+    burn = SubjectAct("BurnNonce", commitment, 0, grants.subject_sig_1271(salt, other_clone, bytes(65)))
+
+    def refuses(refusing: SubjectActRelay, why: str) -> None:
+        assert refusing.clone_code is None and refusing.info()["contractKeys"] is False
+        with pytest.raises(errors.Refused) as refused:
+            refusing.submit(burn)
+        assert "takes no contract (ERC-1271) subject keys: " + why in str(refused.value)
+
+    refuses(relayer, f"the implementation {other} of GuardianshipFactory {lookalike} does not hold ")
+    unchecked = SubjectActRelay(
+        Store(f"sqlite:///{tmp_path / 'unchecked.db'}", subject_acts_table),
+        relay,
+        Rate.parse("100/h"),
+        PurposeRegistryClient.from_manifest(web3, project),
+        guardianship=factory,
+        account=None,  # as an install without build/ opens it
+    )
+    refuses(unchecked, "it cannot check that GuardianshipFactory")
+
+
+def test_a_guardian_grants_for_a_minor_through_a_guardianship_account_and_the_relayer(
+    factory, project, relay, hospital, tmp_path
+):
+    """A minor's grant whose subject key is a GuardianshipAccount deployed through the manifest's
+    GuardianshipFactory by GuardianshipFactoryClient with the relayer operator's key (not through the
+    relayer's HTTP API, which deploys no account), signed by the guardian's per-grant key (ERC-1271),
+    submitted through the relayer's HTTP API as `relay serve` opens it; withdrawn the same way. Another
+    contract key is refused, and so is a grant outlasting the guardian's term, both before paying; the
+    guardian's wallet reaches the chain nowhere."""
+    relayer = manifest_relayer(project, relay, f"sqlite:///{tmp_path / 'relay.db'}")
+    assert relayer.clone_code == clone_code(factory.implementation())
+    # A real EIP-1167 clone, but of another contract than the trusted GuardianshipAccount implementation.
+    other_key = with_code(clone_code(PurposeRegistryClient.from_manifest(web3, project).address))
+    guardian_wallet = Account.create()
+    derivation = keys.sign_derivation(guardian_wallet, web3.eth.chain_id, relay.address)
+    guardian = KeyRoot.from_signature(derivation).grant_keys("guardian", 0)
+    first_block = web3.eth.block_number + 1
+    # Two years from now, not a birthday; the client floors it to a whole day (UTC), as the test does here.
+    term_ends_at = term_end(web3.eth.get_block("latest")["timestamp"] + 2 * YEAR)
+    salt = bytes.fromhex("5a" * 32)  # public (the deploy's calldata): never the subject salt
+
+    predicted = factory.predict(salt, guardian.address, term_ends_at)
+    _, account = factory.deploy(salt, guardian.address, term_ends_at)  # a minor: no successor yet
+    assert account == predicted
+    commitment = keys.subject_commitment(guardian.salt, account)
+    grant = replace(grant_input(guardian, hospital.sender.address, lasts=YEAR), subject_commit=commitment)
+    domain = relayer.domain
+
+    with TestClient(create_app(None, poll=0, acts=relayer)) as api:
+        assert api.get("/consent-grants/info").json()["contractKeys"] is True
+        count = web3.eth.get_transaction_count(relayer.relayer)
+        other = replace(grant, subject_commit=keys.subject_commitment(guardian.salt, other_key))
+        unknown = signed_through(other_key, guardian, domain, "Grant", other.subject_commit, 0, other)
+        refused = api.post("/subject-acts", json=unknown.as_json())
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == (
+            f"contract key {other_key} is not an account of GuardianshipFactory: its code is not an EIP-1167 "
+            f"clone of the trusted GuardianshipAccount implementation {factory.implementation()}, and this "
+            "relayer takes no other contract keys."
+        )
+        too_long = replace(grant, policy=replace(grant.policy, expires_at=term_ends_at + 86_400))
+        answer = api.post(
+            "/subject-acts",
+            json=signed_through(account, guardian, domain, "Grant", commitment, 0, too_long).as_json(),
+        )
+        assert answer.status_code == 422 and "BeyondAuthority" in answer.text, answer.json()
+        assert web3.eth.get_transaction_count(relayer.relayer) == count  # nothing was paid for
+
+        client = RelayClient(str(api.base_url), http=api)
+        sent = client.submit(signed_through(account, guardian, domain, "Grant", commitment, 0, grant))
+        assert client.status(sent.id).status == "mined"
+        assert relay.is_active(commitment) and relay.subject_of(commitment) == commitment
+        labs = grants.resource_hash(guardian.scope_salt, grants.category_scope("labs"))
+        assert hospital.check_access(commitment, HMB, Op.READ, labs)
+
+        revoke = signed_through(account, guardian, domain, "RevokeBySubject", commitment, 1)
+        assert client.status(client.submit(revoke).id).status == "mined"
+        assert relay.effective_status(commitment) is Status.REVOKED_BY_SUBJECT
+        assert not hospital.check_access(commitment, HMB, Op.READ, labs)
+
+    # The account's deployment (sent by the library with the relayer operator's key), the grant and the
+    # revocation (sent by the relayer): each a transaction of its own, all from the relayer's key.
+    assert [sender for sender, _ in sent_by(first_block)] == [relayer.relayer] * 3
+    count, found = wallet_traces(guardian_wallet.address, first_block)
+    assert count == 3 and not found, found
 
 
 def test_a_keystore_secret_patient_grants_and_withdraws_through_a_direct_sender(project, relay, hospital):

@@ -181,6 +181,7 @@ def test_redeployed_dependency_redeploys_its_dependents_only(root, sender):
     second = deployments.deploy(web3, sender, root, log=logged.append)
     after = {name: second.address(name) for name in deployments.CONTRACTS}
     assert after["ConsentRegistry"] == before["ConsentRegistry"]
+    assert after["GuardianshipFactory"] == before["GuardianshipFactory"]  # it depends on nothing
     for name in ("CredentialRegistry", "RecordRegistry", "AccessGrants"):
         assert after[name] != before[name]
     assert any(
@@ -212,11 +213,87 @@ def _edit(root: Path, change) -> Path:
 def test_every_client_of_a_fresh_deploy_passes_the_code_check(root, sender):
     """Immutables (AccessGrants, RecordRegistry, TrialRegistry, EIP-712's cached domain) differ from the
     artifact's zeros; the check blanks them, so every deployed contract is recognised."""
-    from carechain.clients import AccessClient, ConsentClient, CredentialClient, RecordClient, TrialClient
+    from carechain.clients import (
+        AccessClient,
+        ConsentClient,
+        ConsentGrantsClient,
+        CredentialClient,
+        GuardianshipFactoryClient,
+        PurposeRegistryClient,
+        RecordClient,
+        TrialClient,
+    )
 
     deployments.deploy(web3, sender, root)
-    for kind in (ConsentClient, CredentialClient, RecordClient, AccessClient, TrialClient):
+    for kind in (
+        ConsentClient,
+        CredentialClient,
+        RecordClient,
+        AccessClient,
+        TrialClient,
+        PurposeRegistryClient,
+        ConsentGrantsClient,
+        GuardianshipFactoryClient,
+    ):
         assert kind.from_manifest(web3, root).address == _manifest(root)["contracts"][kind.name]["address"]
+
+
+def test_the_guardianship_factory_is_deployed_recorded_and_exported(root, sender):
+    """GuardianshipFactory takes no constructor argument and deploys its GuardianshipAccount implementation;
+    the manifest records it like every contract, and abi/ holds its ABI and the accounts'."""
+    from carechain.clients import GuardianshipFactoryClient
+
+    logged: list[str] = []
+    manifest = deployments.deploy(web3, sender, root, log=logged.append)
+    entry = _manifest(root)["contracts"]["GuardianshipFactory"]
+    assert entry["address"] == manifest.address("GuardianshipFactory") and entry["dependsOn"] == {}
+    receipt = web3.eth.get_transaction_receipt(entry["txHash"])
+    assert receipt["contractAddress"] == entry["address"] and receipt["blockNumber"] == entry["block"]
+    assert any(line.startswith("GuardianshipFactory: deployed at") for line in logged)
+    factory = GuardianshipFactoryClient.from_manifest(web3, root)
+    implementation = factory.implementation()
+    account = deployments.load_artifact(root, "GuardianshipAccount")
+    assert account.is_held_in(bytes(web3.eth.get_code(implementation)))
+    for name in ("GuardianshipFactory", "GuardianshipAccount"):
+        exported = json.loads((root / "abi" / f"{name}.json").read_text())
+        assert exported == deployments.load_artifact(root, name).abi
+    # A re-run reuses it, and so the implementation its accounts are clones of.
+    logged.clear()
+    again = deployments.deploy(web3, sender, root, log=logged.append)
+    assert again.contracts["GuardianshipFactory"] == manifest.contracts["GuardianshipFactory"]
+    assert any(line.startswith("GuardianshipFactory: reusing") for line in logged)
+
+
+def test_a_live_guardianship_factory_whose_code_changed_is_kept_unless_replace_factory(root, sender):
+    """The relayer trusts the clones of the recorded factory's implementation only: a redeployed factory
+    would strand every existing (minor's) account, so a changed factory is refused before anything is sent,
+    and replaced only with replace_factory (--replace-factory)."""
+    first = deployments.deploy(web3, sender, root).address("GuardianshipFactory")
+    changed = "0x" + "00" * 32  # as after a change to the contract
+    path = _edit(root, lambda contracts: contracts["GuardianshipFactory"].update(bytecodeHash=changed))
+    block = web3.eth.block_number
+    with pytest.raises(DeploymentError) as caught:
+        deployments.deploy(web3, sender, root)
+    assert str(caught.value).startswith(f"GuardianshipFactory at {first} in {path} is live and its code")
+    assert "--replace-factory" in str(caught.value)
+    assert web3.eth.block_number == block  # nothing was sent
+    replaced = deployments.deploy(web3, sender, root, replace_factory=True)
+    assert replaced.address("GuardianshipFactory") != first
+
+
+def test_a_manifest_naming_another_contract_as_the_factory_is_refused(root, sender):
+    """The relayer trusts the clones of the manifest's factory as subject keys: an edit is refused."""
+    from carechain.clients import GuardianshipFactoryClient
+
+    manifest = deployments.deploy(web3, sender, root)
+    purposes = manifest.address("PurposeRegistry")
+    path = _edit(root, lambda contracts: contracts["GuardianshipFactory"].update(address=purposes))
+    with pytest.raises(DeploymentError) as caught:
+        GuardianshipFactoryClient.from_manifest(web3, root)
+    assert str(caught.value) == (
+        f"{path}: GuardianshipFactory at {purposes} holds no GuardianshipFactory "
+        "(it holds PurposeRegistry) — was the manifest edited?"
+    )
 
 
 def test_swapped_addresses_are_one_deployment_error(root, sender):

@@ -53,3 +53,14 @@ def test_bytes32_rejects_bad_values(value, message):
 def test_checksum_rejects_non_addresses():
     with pytest.raises(InputError, match="not an Ethereum address"):
         checksum("0x123", "provider")
+
+
+def test_a_guardians_term_is_floored_to_a_whole_utc_day():
+    """termEndsAt is public (the account's calldata and storage): an exact second shared by one minor's
+    accounts would link them, so the client floors it to the day's start (UTC), for predict and deploy."""
+    from carechain.clients.guardianship import DAY, _setup, term_end
+
+    day = 20_000 * DAY  # 2024-10-04T00:00:00Z
+    assert term_end(day + 13 * 3600 + 7) == day and term_end(day) == day
+    salt, guardian = bytes(32), "0x" + "11" * 20
+    assert _setup(salt, guardian, day + DAY - 1, "0x" + "00" * 20)[2] == day

@@ -231,6 +231,11 @@ def cli(
     is_flag=True,
     help="Redeploy a live CredentialRegistry (and what depends on it) to change who administers it.",
 )
+@click.option(
+    "--replace-factory",
+    is_flag=True,
+    help="Redeploy a live GuardianshipFactory whose code changed (the relayer then refuses its accounts).",
+)
 @pass_ctx
 def deploy(
     ctx: Context,
@@ -238,6 +243,7 @@ def deploy(
     timelock_delay: int | None,
     deployer_admin: bool,
     replace_registry: bool,
+    replace_factory: bool,
 ) -> None:
     """Deploy the contracts (only what is missing) and write deployments/<chainId>.json and abi/.
 
@@ -260,6 +266,7 @@ def deploy(
         log=log,
         governance=governance,
         replace_registry=replace_registry,
+        replace_factory=replace_factory,
     )
     ctx.emit(manifest.data, f"manifest: {manifest.path}")
 

@@ -41,6 +41,8 @@ from carechain.core.transport import LOCAL_CHAIN_IDS
 from carechain.core.values import checksum, uint
 from carechain.errors import DeploymentError, InputError, TransactionFailed
 
+FACTORY = "GuardianshipFactory"  # whose GuardianshipAccount clones the relayer takes as subject keys
+ACCOUNT = "GuardianshipAccount"  # the contract of its implementation, which its clones delegate to
 # Deployables in deploy order, each with the deployables its constructor takes (by address).
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "ConsentRegistry": (),
@@ -50,6 +52,8 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "PurposeRegistry": (),
     "ConsentGrants": ("PurposeRegistry",),
     "TrialRegistry": ("ConsentRegistry", "CredentialRegistry", "ConsentGrants"),
+    # Its constructor deploys the GuardianshipAccount its accounts (relayed contract keys) are clones of.
+    FACTORY: (),
 }
 CONTRACTS: tuple[str, ...] = tuple(DEPENDENCIES)
 # The public getter through which a dependent contract names each dependency (its immutable).
@@ -62,8 +66,15 @@ GETTERS: dict[str, str] = {
 }
 TIMELOCK = "CareChainTimelock"  # deployed before CredentialRegistry when a multisig governs it
 CHECKED_CONTRACTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)  # what Manifest.check_code checks
-# What abi/ holds for frontends: the deployables and the timelock.
-ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, TIMELOCK)
+# What a deployable's clients need the ABI of beyond its own: GuardianshipFactory's accounts (the guardian's
+# acts, and the errors a clone's set-up reverts with), which no manifest records one by one.
+CLONES: dict[str, tuple[str, ...]] = {FACTORY: (ACCOUNT,)}
+# The contracts the indexer reads events of: all but GuardianshipFactory, whose only event names a grant's
+# subject key (a guardianship account) and says nothing an audit or a grant's state needs; an index made
+# before the deploy recorded the factory keeps its contract addresses.
+INDEXED: tuple[str, ...] = tuple(name for name in CONTRACTS if name != FACTORY)
+# What abi/ holds for frontends: the deployables, their clones and the timelock.
+ABI_EXPORTS: tuple[str, ...] = (*CONTRACTS, *(c for n in CONTRACTS for c in CLONES.get(n, ())), TIMELOCK)
 # ConsentGrants' role for the programmes that terminate their own grants (TrialRegistry).
 ISSUER_ROLE = keccak(text="carechain.ISSUER")
 DEFAULT_ADMIN_ROLE = bytes(32)
@@ -431,6 +442,7 @@ def deploy(
     admin_delay: int | None = None,
     governance: Governance | None = None,
     replace_registry: bool = False,
+    replace_factory: bool = False,
 ) -> Manifest:
     """Deploy what is missing or changed on this chain; reuse the rest. Safe to re-run.
 
@@ -438,6 +450,9 @@ def deploy(
     multisig, `admin` (default: the deployer) administers CredentialRegistry. Its admin transfers wait
     `admin_delay` seconds (default: none on a local chain, two days elsewhere). A live CredentialRegistry
     is not replaced to change who administers it (with or without a timelock) unless `replace_registry`.
+    A live GuardianshipFactory whose code changed is not replaced unless `replace_factory`: the relayer
+    trusts the clones of the recorded factory's implementation only, so its existing accounts would be
+    stranded.
     """
     chain_id = w3.eth.chain_id
     governance = governance or Governance()
@@ -450,6 +465,8 @@ def deploy(
     timelocked = governance.multisig is not None and "CredentialRegistry" in names
     if "CredentialRegistry" in names and not replace_registry:
         _refuse_replacing_the_registry(w3, root, manifest, timelocked)
+    if FACTORY in names and not replace_factory:
+        _refuse_replacing_the_factory(w3, root, manifest)
     if timelocked:
         _warn_single_key(w3, chain_id, str(governance.multisig), log)
     for name in (TIMELOCK, *names) if timelocked else names:
@@ -482,7 +499,8 @@ def deploy(
     if any(name in names for name in GRANT_SETUP):
         handover = manifest.address(TIMELOCK) if timelocked else admin
         _set_up_grants(w3, sender, root, manifest, handover, log)
-    export_abis(root, (TIMELOCK, *names) if timelocked else names)
+    exported = (*names, *(clone for name in names for clone in CLONES.get(name, ())))
+    export_abis(root, (TIMELOCK, *exported) if timelocked else exported)
     return manifest
 
 
@@ -624,6 +642,26 @@ def _refuse_replacing_the_registry(w3: Web3, root: Path, manifest: Manifest, tim
         f"AccessGrants and TrialRegistry under it, abandoning their state. Instead {keep}; "
         f"docs/governance.md), or move {manifest.path.name} aside to deploy afresh; pass --replace-registry "
         "to replace them anyway"
+    )
+
+
+def _refuse_replacing_the_factory(w3: Web3, root: Path, manifest: Manifest) -> None:
+    """A live GuardianshipFactory whose code changed (a comment changes its metadata) would be redeployed
+    with a new GuardianshipAccount implementation; the relayer trusts the clones of the recorded factory's
+    implementation only, so every existing account (a minor's, whose guardian must be able to revoke)
+    would be refused from then on. Refuse that, before anything is sent, unless asked for explicitly."""
+    entry = manifest.contracts.get(FACTORY, {})
+    if (
+        "address" not in entry
+        or entry.get("bytecodeHash") == load_artifact(root, FACTORY).bytecode_hash
+        or not w3.eth.get_code(to_checksum_address(entry["address"]))
+    ):
+        return  # nothing live, or the same code (reused)
+    raise DeploymentError(
+        f"{FACTORY} at {entry['address']} in {manifest.path} is live and its code changed: redeploying it "
+        "would make the relayer refuse every GuardianshipAccount deployed through it (their guardians could "
+        "no longer grant or revoke through the relayer). Keep the built contract as deployed, or pass "
+        "--replace-factory to replace it anyway"
     )
 
 

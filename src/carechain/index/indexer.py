@@ -37,7 +37,7 @@ from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
 from carechain.clients.grants import ConsentGrantsClient
-from carechain.core.deployments import CONTRACTS, Manifest, load_abi
+from carechain.core.deployments import INDEXED, Manifest, load_abi
 from carechain.core.reverts import abi_type as _abi_type
 from carechain.core.transport import RetryPolicy, policy_of, retrying
 from carechain.errors import CareChainError, ChainUnavailable
@@ -327,12 +327,12 @@ class Indexer:
         self.root = root
         manifest = Manifest.load(root, self.chain_id)
         manifest.check_code(w3, root)
-        self.addresses = {name: to_checksum_address(manifest.address(name)) for name in CONTRACTS}
-        self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in CONTRACTS)
+        self.addresses = {name: to_checksum_address(manifest.address(name)) for name in INDEXED}
+        self.deploy_block = min(int(manifest.contracts[name].get("block", 0)) for name in INDEXED)
         self.grants = ConsentGrantsClient.at(w3, root, self.addresses[GRANTS_CONTRACT])
         self.grants_block = int(manifest.contracts[GRANTS_CONTRACT].get("block", 0))
         self._events: dict[tuple[str, str], _Event] = {}
-        for name in CONTRACTS:
+        for name in INDEXED:
             for entry in load_abi(root, name):
                 if entry.get("type") == "event" and not entry.get("anonymous"):
                     event = _Event(name, self.addresses[name], entry)

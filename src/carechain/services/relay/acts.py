@@ -5,12 +5,16 @@ nonce burn) is sent only after, in this order: the client (its IP address, held 
 logged or stored) has a token left and the relayer's budget of acts across everyone is not spent — both
 before the node is asked anything; it is well formed; it is new (the same act again answers with its
 first submission and sends nothing); its signature opens the subject commitment it acts for (the key it
-recovers to, with the salt it carries, commits to it); a contract key (ERC-1271) is a GuardianshipFactory
-clone, and refused when the deployment records no GuardianshipFactory; its nonce is the commitment's
-current one and held by no other act here; a grant's purpose is registered; a withdrawn category's grant
-is ACTIVE or SUSPENDED and the leaf not withdrawn yet; an eth_call of it with its kind's gas limit
-(`GAS`) succeeds; and the commitment has a token left in its bucket. Each act is one transaction of its
-own, sent with that gas limit (nothing estimated): two grants of one patient never share one.
+recovers to, with the salt it carries, commits to it); a contract key (ERC-1271) is an EIP-1167 clone of
+the implementation of the GuardianshipFactory the manifest records (`carechain deploy` deploys it), once
+that implementation's runtime code is checked to be GuardianshipAccount's (the build's); contract keys are
+refused when the manifest records no factory (one written before it did), when there is no build to check
+the implementation against, or when it is not GuardianshipAccount (an edited manifest naming a lookalike
+factory); its nonce is the commitment's current one and held by no other act
+here; a grant's purpose is registered; a withdrawn category's grant is ACTIVE or SUSPENDED and the leaf
+not withdrawn yet; an eth_call of it with its kind's gas limit (`GAS`) succeeds; and the commitment has a
+token left in its bucket. Each act is one transaction of its own, sent with that gas limit (nothing
+estimated): two grants of one patient never share one.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from carechain.clients.guardianship import GuardianshipFactoryClient
 from carechain.clients.purposes import PurposeRegistryClient
 from carechain.core import acts, eip712, grants
 from carechain.core.acts import SubjectAct
-from carechain.core.deployments import Manifest
+from carechain.core.deployments import ACCOUNT, FACTORY, Artifact, Manifest, load_artifact
 from carechain.core.grants import Status
 from carechain.core.values import bytes32, checksum
 from carechain.errors import BadRequest, BadSignature, InputError, RateLimited, Refused, Replayed
@@ -64,13 +68,18 @@ def open_subject_acts(
     $CARECHAIN_RELAY_CLIENT_RATE, else 60/h) the requests per client IP address."""
     w3 = service.client.w3
     with chain_reached():
-        if "ConsentGrants" not in Manifest.load(root, int(w3.eth.chain_id)).contracts:
+        recorded = Manifest.load(root, int(w3.eth.chain_id)).contracts
+        if "ConsentGrants" not in recorded:
             return None
         client = ConsentGrantsClient.from_manifest(w3, root, service.client.sender)
         purposes = PurposeRegistryClient.from_manifest(w3, root)
-        guardianship = None
-        if "GuardianshipFactory" in Manifest.load(root, int(w3.eth.chain_id)).contracts:
+        guardianship = None  # a manifest written before `carechain deploy` deployed the factory has none
+        if FACTORY in recorded:
             guardianship = GuardianshipFactoryClient.from_manifest(w3, root)
+    # The code its implementation must hold: the build's (an install with only abi/ has none to check with,
+    # and then takes no contract key).
+    built = root / "build" / "contracts" / f"{ACCOUNT}.json"
+    account = load_artifact(root, ACCOUNT) if built.is_file() else None
     return SubjectActRelay(
         Store(service.store.url, subject_acts_table),
         client,
@@ -79,6 +88,7 @@ def open_subject_acts(
         budget=Rate.parse(budget or os.environ.get(BUDGET_ENV) or DEFAULT_BUDGET),
         client_rate=Rate.parse(client_rate or os.environ.get(CLIENT_RATE_ENV) or DEFAULT_CLIENT_RATE),
         guardianship=guardianship,
+        account=account,
     )
 
 
@@ -92,8 +102,9 @@ class SubjectActRelay(Relay):
     """One relayer of ConsentGrants' subject acts: its key (the client's Sender pays), a store (the
     `subject_acts_table`), a rate per subject commitment, a `budget` of acts across all of them, a
     `client_rate` per client IP address, the contract's PurposeRegistry (`purposes`), in which a grant's
-    purpose must be registered, and the GuardianshipFactory whose clones may be contract keys (none: no
-    contract key is taken)."""
+    purpose must be registered, and the GuardianshipFactory whose clones may be contract keys
+    (`open_subject_acts`: the manifest's; none: no contract key is taken) with the `account` artifact its
+    implementation's runtime code must match (none: it cannot be checked, and no contract key is taken)."""
 
     client: ConsentGrantsClient
 
@@ -108,17 +119,41 @@ class SubjectActRelay(Relay):
         budget: Rate | None = None,
         client_rate: Rate | None = None,
         guardianship: GuardianshipFactoryClient | None = None,
+        account: Artifact | None = None,
     ) -> None:
         super().__init__(store, client, rate, clock)
+        implementation = code = None
         with chain_reached():
             registry = client.purpose_registry()
-            implementation = None if guardianship is None else guardianship.implementation()
+            if guardianship is not None:
+                implementation = guardianship.implementation()
+                code = bytes(client.w3.eth.get_code(checksum(implementation, "implementation")))
         if registry is not None and (purposes is None or purposes.address != registry):
             raise InputError(f"ConsentGrants checks purposes in PurposeRegistry {registry}: give its client")
         self.purposes = purposes
         self.budget = TokenBucket(budget or Rate.parse(DEFAULT_BUDGET), clock, max_keys=1)
         self.clients = TokenBucket(client_rate or Rate.parse(DEFAULT_CLIENT_RATE), clock)
-        self.clone_code = None if implementation is None else clone_code(implementation)
+        self.clone_code: bytes | None = None  # what a contract key's code must be
+        self.implementation: str | None = None  # the GuardianshipAccount implementation it is a clone of
+        if implementation is None:
+            self.no_contract_keys = (
+                "the deployment records no GuardianshipFactory whose accounts it could trust (`carechain "
+                "deploy` adds one)"
+            )
+        elif account is None:
+            self.no_contract_keys = (
+                f"it cannot check that {FACTORY} {guardianship and guardianship.address}'s implementation "
+                f"{implementation} is {ACCOUNT} (no build/contracts/{ACCOUNT}.json: run `make compile`)"
+            )
+        elif not account.is_held_in(code or b""):
+            self.no_contract_keys = (
+                f"the implementation {implementation} of {FACTORY} {guardianship and guardianship.address} "
+                f"does not hold {ACCOUNT}'s code (was the manifest edited?)"
+            )
+        else:
+            self.no_contract_keys = ""
+            self.clone_code = clone_code(implementation)
+            self.implementation = checksum(implementation, "implementation")
 
     def info(self) -> dict[str, Any]:
         """What a patient's page signs a subject act with (types without EIP712Domain)."""
@@ -224,15 +259,15 @@ class SubjectActRelay(Relay):
         the relayer's gas in isValidSignature, or answer an eth_call otherwise than the transaction."""
         if self.clone_code is None:
             raise Refused(
-                "this relayer takes no contract (ERC-1271) subject keys: the deployment records no "
-                "GuardianshipFactory whose accounts it could trust.",
+                f"this relayer takes no contract (ERC-1271) subject keys: {self.no_contract_keys}.",
                 "ContractKeyRefused",
             )
         key = checksum("0x" + acts.split_subject_sig(act.subject_sig)[1][:20].hex())
         if bytes(self.client.w3.eth.get_code(key)) != self.clone_code:
             raise Refused(
-                f"contract key {key} is not an account of GuardianshipFactory: this relayer takes no other "
-                "contract keys.",
+                f"contract key {key} is not an account of GuardianshipFactory: its code is not an EIP-1167 "
+                f"clone of the trusted GuardianshipAccount implementation {self.implementation}, and this "
+                "relayer takes no other contract keys.",
                 "ContractKeyRefused",
             )
 
