@@ -79,8 +79,16 @@ def test_unknown_revert_is_still_a_contract_error(data):
         ValueError(
             {"message": "VM Exception", "data": {"hash": None, "result": "{data}", "message": "revert"}}
         ),
+        # Ganache 7's eth_call with a gas limit given (vmErrorsOnRPCResponse): keyed by the tx hash, "0x"
+        ValueError(
+            {
+                "message": "VM Exception while processing transaction: revert",
+                "code": -32000,
+                "data": {"0x": {"error": "revert", "reason": "{data}"}},
+            }
+        ),
     ],
-    ids=["anvil", "ganache"],
+    ids=["anvil", "ganache", "ganache-call-by-hash"],
 )
 def test_revert_data_is_found_in_each_node_s_error_shape(raised):
     from carechain.core.reverts import revert_data as _revert_data

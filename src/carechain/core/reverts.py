@@ -79,12 +79,27 @@ def _plain(value: Any) -> Any:
 def revert_data(err: Exception) -> str | None:
     """Revert data from web3's ContractLogicError, or from the JSON-RPC error dict some stacks raise.
 
-    Anvil puts the data in `data`; Ganache 7 in `data.result` (with `data.message` "revert").
+    Anvil puts the data in `data`; Ganache 7 in `data.result` (with `data.message` "revert"), or, for an
+    eth_call given its gas limit, in `data.<tx hash or "0x">.return` or `.reason` (`error` "revert").
     """
     data: Any = err.data if isinstance(err, ContractLogicError) else (err.args[0] if err.args else None)
     while isinstance(data, dict):
-        data = data.get("data", data.get("result"))
-    return data if isinstance(data, str) and data.startswith("0x") else None
+        if "data" in data or "result" in data:
+            data = data.get("data", data.get("result"))
+            continue
+        reverted = [
+            entry for entry in data.values() if isinstance(entry, dict) and entry.get("error") == "revert"
+        ]
+        if len(reverted) != 1:
+            return None
+        data = next(
+            (value for value in (reverted[0].get("return"), reverted[0].get("reason")) if _hex(value)), None
+        )
+    return data if _hex(data) else None
+
+
+def _hex(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("0x")
 
 
 def is_revert(err: Exception) -> bool:
