@@ -49,13 +49,7 @@ def fhir_export(ctx: Context, patient: str, output: Path | None, active_only: bo
     """
     client = ctx.client(ConsentClient, with_key=False)
     document = fhir.export_bundle(client, patient, active_only=active_only, from_block=from_block)
-    text = json.dumps(document, indent=2) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    output.write_text(text, encoding="utf-8")
-    count = len(document.get("entry", []))
-    ctx.emit({"file": str(output), "consents": count}, f"{count} consent(s) written to {output}")
+    _write_bundle(ctx, document, output, "consents", "consent(s)")
 
 
 @fhir_group.command("import")
@@ -163,13 +157,7 @@ def fhir_export_grants(
         numbers=numbers or None,
         grantee=grantee,
     )
-    text = json.dumps(document, indent=2) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    output.write_text(text, encoding="utf-8")
-    count = len(document.get("entry", []))
-    ctx.emit({"file": str(output), "grants": count}, f"{count} grant(s) written to {output}")
+    _write_bundle(ctx, document, output, "grants", "grant(s)")
 
 
 @fhir_group.command("import-grants")
@@ -284,3 +272,14 @@ def _shown(grant: GrantRequest) -> dict[str, Any]:
         "scopes": purposes.scope_names(grant.scopes),
         "expiresAt": grant.expires_at,
     }
+
+
+def _write_bundle(ctx: Context, document: dict[str, Any], output: Path | None, key: str, noun: str) -> None:
+    """The Bundle to standard output, or to `output` with a line (or JSON) saying how many entries it has."""
+    text = json.dumps(document, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    count = len(document.get("entry", []))
+    ctx.emit({"file": str(output), key: count}, f"{count} {noun} written to {output}")
